@@ -1,0 +1,130 @@
+# ldmemo: `make` builds libldmemo.so and the ldmemo command; `make test`
+# runs every test; `make demo` shows it at work. Objects go under build/.
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BINDIR  ?= $(PREFIX)/bin
+LIBDIR  ?= $(PREFIX)/lib
+SHIMDIR ?= $(LIBDIR)/ldmemo
+INCDIR  ?= $(PREFIX)/include
+MANDIR  ?= $(PREFIX)/share/man
+
+CC      ?= gcc
+B       := build
+WARN    := -Wall -Wextra -Werror
+CFLAGS  ?= -O2 -g
+CFLAGS  += $(WARN) -std=gnu11 -fPIC -D_GNU_SOURCE -MMD -MP
+SHIM_CFLAGS := -fvisibility=hidden -ftls-model=initial-exec
+LIBS_SHIM := -lelf -lZydis -lZycore -lxxhash -ldl -lpthread
+LIBS_CLI  := -lelf
+
+CONFIG_SRC := $(wildcard config/*.c)
+SYMTAB_SRC := $(wildcard symtab/*.c)
+SHIM_SRC   := $(wildcard shim/*.c) $(wildcard shim/*.S)
+CLI_SRC    := $(wildcard cli/*.c)
+
+obj = $(patsubst %,$(B)/%.o,$(basename $(1)))
+
+CONFIG_OBJ := $(call obj,$(CONFIG_SRC))
+SYMTAB_OBJ := $(call obj,$(SYMTAB_SRC))
+SHIM_OBJ   := $(call obj,$(SHIM_SRC))
+CLI_OBJ    := $(call obj,$(CLI_SRC))
+
+SHIM_SO := $(B)/libldmemo.so
+CLI_BIN := $(B)/ldmemo
+
+.PHONY: all deps test unit lint format demo bench install uninstall clean fixtures
+all: $(SHIM_SO) $(CLI_BIN)
+
+$(B)/config/%.o: config/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SHIM_CFLAGS) -c $< -o $@
+$(B)/symtab/%.o: symtab/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SHIM_CFLAGS) -c $< -o $@
+$(B)/shim/%.o: shim/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SHIM_CFLAGS) -c $< -o $@
+$(B)/shim/%.o: shim/%.S
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c $< -o $@
+$(B)/cli/%.o: cli/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(B)/libconfig.a: $(CONFIG_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+$(B)/libsymtab.a: $(SYMTAB_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+$(B)/libshim.a: $(SHIM_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(SHIM_SO): $(SHIM_OBJ) $(CONFIG_OBJ) $(SYMTAB_OBJ) shim/ldmemo.map
+	$(CC) -shared -Wl,--version-script=shim/ldmemo.map -Wl,-z,now -Wl,-z,relro \
+		-o $@ $(SHIM_OBJ) $(CONFIG_OBJ) $(SYMTAB_OBJ) $(LIBS_SHIM)
+
+$(CLI_BIN): $(CLI_OBJ) $(B)/libconfig.a $(B)/libsymtab.a
+	$(CC) -o $@ $(CLI_OBJ) $(B)/libconfig.a $(B)/libsymtab.a $(LIBS_CLI)
+
+# ---- Tests -------------------------------------------------------------------
+# Each tests/<module>/ holds criterion suites linked into one binary per
+# module; a module's fixtures are built by its own tests/<module>/module.mk.
+
+TEST_LIBS := $(B)/libshim.a $(B)/libsymtab.a $(B)/libconfig.a
+TEST_MODULES := config symtab shim integration
+TEST_BINS := $(patsubst %,$(B)/tests/test_%,$(TEST_MODULES))
+FIXTURES :=
+
+$(B)/tests/%.o: tests/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -I. -c $< -o $@
+
+define test_bin
+$(B)/tests/test_$(1): $(call obj,$(wildcard tests/$(1)/*.c)) $(TEST_LIBS)
+	$$(CC) -o $$@ $(call obj,$(wildcard tests/$(1)/*.c)) $(TEST_LIBS) -lcriterion $(LIBS_SHIM) -rdynamic
+endef
+$(foreach m,$(TEST_MODULES),$(eval $(call test_bin,$(m))))
+
+-include $(wildcard tests/*/module.mk)
+
+fixtures: $(FIXTURES)
+
+deps:
+	@scripts/deps.sh
+
+unit: all $(TEST_BINS) fixtures
+	@scripts/run-tests.sh $(TEST_BINS)
+
+test: deps
+	@$(MAKE) --no-print-directory lint
+	@$(MAKE) --no-print-directory unit
+
+LINT_SRC = $(CONFIG_SRC) $(SYMTAB_SRC) $(wildcard shim/*.c) $(CLI_SRC) \
+	$(wildcard config/*.h symtab/*.h shim/*.h cli/*.h include/*.h)
+lint:
+	@scripts/lint.sh $(LINT_SRC)
+
+format:
+	clang-format -i $(LINT_SRC) $(wildcard tests/*/*.c tests/*/*.h)
+
+demo: deps all
+	@scripts/demo.sh
+
+bench: deps all
+	@scripts/bench.sh
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHIMDIR)
+	install -m 755 $(CLI_BIN) $(DESTDIR)$(BINDIR)/ldmemo
+	install -m 755 $(SHIM_SO) $(DESTDIR)$(SHIMDIR)/libldmemo.so
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/ldmemo $(DESTDIR)$(SHIMDIR)/libldmemo.so
+
+clean:
+	rm -rf $(B)
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

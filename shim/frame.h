@@ -1,0 +1,66 @@
+/* The contract between the x86-64 entry thunk (thunk.S) and the C
+ * dispatcher. Offsets are fixed because the assembly uses them; the static
+ * asserts below keep the two in step. */
+#ifndef LM_FRAME_H
+#define LM_FRAME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Bytes of per-call scratch the dispatcher keeps in the thunk's frame
+ * (between enter and leave). Opaque to the thunk. */
+#define LM_CALL_STATE_SIZE 256
+
+/* Saved by the thunk on entry, in its own stack frame. */
+struct lm_frame {
+	uint64_t gpr[6];	   /*   0: rdi rsi rdx rcx r8 r9 */
+	uint64_t rax;		   /*  48: al = vector count of a variadic call */
+	uint64_t r10;		   /*  56: static chain */
+	uint64_t xmm[8][2];	   /*  64: xmm0..xmm7, low 128 bits */
+	uint64_t ret_rax;	   /* 192: results: filled by the dispatcher on a */
+	uint64_t ret_rdx;	   /* 200:   hit, by the thunk after calling the */
+	uint64_t ret_xmm0[2];	   /* 208:   original */
+	uint64_t ret_xmm1[2];	   /* 224 */
+	const uint64_t *stack_args; /* 240: caller's stack-passed arguments */
+	uint64_t reserved;	   /* 248 */
+	unsigned char call[LM_CALL_STATE_SIZE] __attribute__((aligned(16))); /* 256 */
+};
+
+#define LM_FRAME_SIZE 512
+
+/* What lm_dispatch_enter tells the thunk to do. */
+enum lm_enter_action {
+	LM_ENTER_RETURN = 0, /* ret_* are filled: return them, original not called */
+	LM_ENTER_CALL = 1,   /* call the original, store results in ret_*, then leave() */
+	LM_ENTER_JUMP = 2,   /* tail-jump to the original with the caller's registers
+				and stack untouched; leave() is not called */
+};
+
+struct lm_hook;
+typedef int (*lm_enter_fn)(struct lm_hook *h, struct lm_frame *f);
+typedef void (*lm_leave_fn)(struct lm_hook *h, struct lm_frame *f);
+
+/* The head of every hook record: the thunk reads these four words through
+ * r11, which the per-hook stub loads. */
+struct lm_hook_head {
+	void *original;	      /*  0: trampoline (detour) or definition (got) */
+	uint64_t stack_bytes; /*  8: stack-argument bytes to copy, multiple of 16 */
+	lm_enter_fn enter;    /* 16 */
+	lm_leave_fn leave;    /* 24 */
+};
+
+/* The common thunk every stub jumps to, with r11 = struct lm_hook_head *. */
+void lm_thunk(void);
+
+_Static_assert(offsetof(struct lm_frame, rax) == 48, "thunk.S offsets");
+_Static_assert(offsetof(struct lm_frame, r10) == 56, "thunk.S offsets");
+_Static_assert(offsetof(struct lm_frame, xmm) == 64, "thunk.S offsets");
+_Static_assert(offsetof(struct lm_frame, ret_rax) == 192, "thunk.S offsets");
+_Static_assert(offsetof(struct lm_frame, ret_xmm0) == 208, "thunk.S offsets");
+_Static_assert(offsetof(struct lm_frame, ret_xmm1) == 224, "thunk.S offsets");
+_Static_assert(offsetof(struct lm_frame, stack_args) == 240, "thunk.S offsets");
+_Static_assert(offsetof(struct lm_frame, call) == 256, "thunk.S offsets");
+_Static_assert(sizeof(struct lm_frame) == LM_FRAME_SIZE, "thunk.S frame size");
+_Static_assert(offsetof(struct lm_hook_head, leave) == 24, "thunk.S offsets");
+
+#endif

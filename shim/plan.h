@@ -1,0 +1,98 @@
+/* A method's signature compiled once at start-up into what the call path
+ * needs: where each argument lives in the saved registers or on the stack,
+ * how it enters the key, how a result is captured into a value blob after a
+ * miss and replayed from one on a hit. Nothing on the call path parses. */
+#ifndef LM_PLAN_H
+#define LM_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../config/config.h"
+#include "frame.h"
+
+/* A growable byte buffer. The dispatcher keeps one per thread and uses it
+ * as a stack (recursive calls push above their caller's bytes), so the
+ * call path allocates only when a key or value is larger than any before. */
+struct lm_buf {
+	unsigned char *p;
+	size_t len, cap;
+};
+int lm_buf_reserve(struct lm_buf *b, size_t extra); /* 0, or -1 on OOM */
+int lm_buf_append(struct lm_buf *b, const void *p, size_t n);
+void lm_buf_free(struct lm_buf *b);
+
+struct lm_plan;
+
+/* Compile method M of CFG. ID is the method's index, used for per-thread
+ * static result copies. NULL with a reason in WHY when the signature
+ * cannot be served (should not happen for a config that parsed). */
+struct lm_plan *lm_plan_compile(const struct lm_config *cfg, const struct lm_method *m,
+				uint32_t id, char *why, size_t whylen);
+void lm_plan_free(struct lm_plan *p);
+
+/* Stack-passed argument bytes the thunk must copy, rounded up to 16. */
+uint64_t lm_plan_stack_bytes(const struct lm_plan *p);
+/* True when a parameter or the return is a `ptr` (or ptr(NAME), or a type
+ * with ptr fields): such results mean nothing in another process, so they
+ * stay out of shared backends and persisted files. */
+bool lm_plan_local_only(const struct lm_plan *p);
+/* A fingerprint of the signature and the layouts it uses, so that a value
+ * written for another signature is never read as ours. */
+uint64_t lm_plan_fingerprint(const struct lm_plan *p);
+
+/* Append the key of the call in F to OUT. Integers by their own width,
+ * floats by bit pattern, str/buf by content with NULL distinct from every
+ * content, ptr by address, an out param by its NULL-ness, ignore not at
+ * all. The encoding is unambiguous: two calls have equal keys iff they have
+ * equal key arguments. Reads caller memory (str, buf). 0, or -1 on OOM. */
+int lm_plan_key(const struct lm_plan *p, const struct lm_frame *f, struct lm_buf *out);
+
+/* After the original returned (ret_* in F filled, ERR its errno): append
+ * the value blob (return value and what it points to, out bytes, errno) to
+ * OUT. 0, or -1 on OOM. */
+int lm_plan_capture(const struct lm_plan *p, const struct lm_frame *f, int err,
+		    struct lm_buf *out);
+
+/* On a hit: write the out bytes back through the caller's pointers, fill
+ * ret_* in F (str/buf: a fresh malloc copy; static: the thread's copy for
+ * this method), and set *ERR to the stored errno. 0, or -1 when the blob is
+ * malformed or a copy cannot be allocated (the caller then runs the
+ * function instead). */
+int lm_plan_replay(const struct lm_plan *p, const void *val, size_t len, struct lm_frame *f,
+		   int *err);
+
+/* Verify mode: do two value blobs describe the same result? */
+bool lm_plan_same_value(const struct lm_plan *p, const void *a, size_t alen, const void *b,
+			size_t blen);
+
+/* `when` on the result in F with errno ERR (true when the method has none). */
+bool lm_plan_when(const struct lm_plan *p, const struct lm_frame *f, int err);
+
+/* A printable rendering of a key ("get_user(42, \"bob\")") for logs. */
+size_t lm_plan_key_describe(const struct lm_plan *p, const void *key, size_t klen, char *buf,
+			    size_t len);
+
+/* ---- Drops: from a write function's call to a target's keys ------------- */
+
+/* A drop target resolved against one call of the write function W (frame
+ * WF): either a set of exact keys of the target T, or a pattern with `*`
+ * holes matched against every key of T. */
+struct lm_drop_plan;
+struct lm_drop_plan *lm_drop_plan_compile(const struct lm_plan *w, const struct lm_plan *t,
+					  const struct lm_drop *d, char *why, size_t whylen);
+void lm_drop_plan_free(struct lm_drop_plan *dp);
+
+/* Call EXACT for every exact key the drop names at this call (an out param
+ * of T enters keys by NULL-ness, so one drop may name two keys) and return
+ * 1; or return 0 when the drop has `*` values, and then build in PATTERN
+ * what lm_drop_plan_matches needs. -1 on OOM. */
+typedef void (*lm_key_cb)(const void *key, uint32_t klen, void *arg);
+int lm_drop_plan_keys(const struct lm_drop_plan *dp, const struct lm_frame *wf, lm_key_cb exact,
+		      void *arg, struct lm_buf *pattern);
+/* Does KEY of T match PATTERN from lm_drop_plan_keys? */
+bool lm_drop_plan_matches(const struct lm_drop_plan *dp, const void *pattern, size_t plen,
+			  const void *key, uint32_t klen);
+
+#endif

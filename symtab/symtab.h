@@ -1,0 +1,97 @@
+/* ELF symbol discovery with libelf: a name in; address, size, binding and
+ * object out. Knows nothing of caching or hooking.
+ *
+ * Two ways in: a live process (lm_objset_live, through dl_iterate_phdr) and
+ * offline files (lm_objset_offline: the program and the libraries it would
+ * load, found as ldd finds them, without running it). Both yield an ordered
+ * set of objects, searched like the dynamic linker searches. */
+#ifndef LM_SYMTAB_H
+#define LM_SYMTAB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum lm_sym_bind { LM_BIND_LOCAL, LM_BIND_GLOBAL, LM_BIND_WEAK };
+enum lm_sym_type { LM_SYM_FUNC, LM_SYM_IFUNC };
+
+/* One loaded (or would-be loaded) ELF object. */
+struct lm_object {
+	char *path;	     /* as the loader names it; "" main program -> resolved path */
+	char *soname;	     /* DT_SONAME or NULL */
+	uintptr_t bias;	     /* load bias (l_addr); 0 offline */
+	bool is_main;	     /* the executable */
+	bool pie;	     /* ET_DYN executable (or a library) */
+	bool has_symtab;     /* has .symtab (unstripped) */
+	void *priv;	     /* symtab's parsed data; opaque */
+};
+
+struct lm_objset {
+	struct lm_object *v; /* search order: main program, then load order */
+	size_t n;
+};
+
+/* A function definition found for a name. */
+struct lm_symbol {
+	const struct lm_object *obj;
+	char *name;	      /* the symbol as found (no version) */
+	char *version;	      /* version name or NULL */
+	bool default_version; /* @@ (or unversioned) */
+	uint64_t value;	      /* st_value: file address */
+	uintptr_t addr;	      /* runtime address: value + bias (offline: value) */
+	uint64_t size;	      /* st_size */
+	uint64_t next_addr;   /* file address of the next symbol or section end in
+				 the same section: how far padding may reach */
+	enum lm_sym_bind bind;
+	enum lm_sym_type type;
+	bool from_symtab;     /* found only in .symtab (a static function) */
+	char **aliases;	      /* other names at the same address in the object */
+	size_t naliases;
+	char **clones;	      /* NAME.constprop.N, .isra, .part, .cold ... */
+	size_t nclones;
+};
+
+enum lm_find_status {
+	LM_FIND_OK,
+	LM_FIND_NOT_FOUND,     /* no definition anywhere */
+	LM_FIND_ONLY_IMPORTED, /* referenced, never defined in the set */
+	LM_FIND_STRIPPED,      /* not found, and some searched object is stripped */
+	LM_FIND_BAD_VERSION,   /* the name exists, not with that version */
+};
+
+/* Build the set for this process, in the dynamic linker's search order
+ * (dl_iterate_phdr). Objects whose file cannot be read are kept with no
+ * symbols. Returns 0, or -1 on out-of-memory. */
+int lm_objset_live(struct lm_objset *set);
+
+/* Build the set for PROGRAM without running it: the program, then its
+ * DT_NEEDED libraries breadth-first, found through DT_RPATH/DT_RUNPATH,
+ * LD_LIBRARY_PATH, /etc/ld.so.cache and the default directories. ERR gets
+ * a message on failure (missing file, not ELF, not x86-64 ELF64, damaged). */
+int lm_objset_offline(const char *program, struct lm_objset *set, char *err, size_t errlen);
+
+/* Add one object (a library loaded later). PATH read from disk. */
+int lm_objset_add(struct lm_objset *set, const char *path, uintptr_t bias, char *err,
+		  size_t errlen);
+
+void lm_objset_free(struct lm_objset *set);
+
+/* Find NAME (VERSION may be NULL: the default version) in SET, in search
+ * order; OBJECT, if non-NULL, restricts the search to objects whose base
+ * name equals it or whose soname starts with it. Undefined entries and a
+ * non-PIE executable's canonical PLT stubs are never returned. */
+enum lm_find_status lm_symtab_find(const struct lm_objset *set, const char *name,
+				   const char *version, const char *object, struct lm_symbol *out);
+void lm_symbol_free(struct lm_symbol *s);
+
+/* Every function symbol of OBJ, for `ldmemo symbols`. CB returns non-zero
+ * to stop. */
+typedef int (*lm_sym_cb)(const struct lm_symbol *s, void *arg);
+int lm_symtab_each(const struct lm_object *obj, lm_sym_cb cb, void *arg);
+
+/* Does OBJECT name O (base name, or soname prefix)? */
+bool lm_object_matches(const struct lm_object *o, const char *object);
+
+const char *lm_bind_name(enum lm_sym_bind b);
+
+#endif
