@@ -16,7 +16,7 @@ CFLAGS  ?= -O2 -g
 CFLAGS  += $(WARN) -std=gnu11 -fPIC -D_GNU_SOURCE -MMD -MP
 SHIM_CFLAGS := -fvisibility=hidden -ftls-model=initial-exec
 LIBS_SHIM := -lelf -lZydis -lZycore -lxxhash -ldl -lpthread
-LIBS_CLI  := -lelf
+LIBS_CLI  := -lelf -lZydis -lZycore -ldl -lpthread
 
 CONFIG_SRC := $(wildcard config/*.c)
 SYMTAB_SRC := $(wildcard symtab/*.c)
@@ -66,29 +66,37 @@ $(SHIM_SO): $(SHIM_OBJ) $(CONFIG_OBJ) $(SYMTAB_OBJ) shim/ldmemo.map
 	$(CC) -shared -Wl,--version-script=shim/ldmemo.map -Wl,-z,now -Wl,-z,relro \
 		-o $@ $(SHIM_OBJ) $(CONFIG_OBJ) $(SYMTAB_OBJ) $(LIBS_SHIM)
 
-$(CLI_BIN): $(CLI_OBJ) $(B)/libconfig.a $(B)/libsymtab.a
-	$(CC) -o $@ $(CLI_OBJ) $(B)/libconfig.a $(B)/libsymtab.a $(LIBS_CLI)
+# The command links the shim's archive only for what `check` shares with it
+# (the detour analysis); the linker takes just those objects.
+$(CLI_BIN): $(CLI_OBJ) $(B)/libshim.a $(B)/libconfig.a $(B)/libsymtab.a
+	$(CC) -o $@ $(CLI_OBJ) $(B)/libshim.a $(B)/libconfig.a $(B)/libsymtab.a $(LIBS_CLI)
 
 # ---- Tests -------------------------------------------------------------------
 # Each tests/<module>/ holds criterion suites linked into one binary per
 # module; a module's fixtures are built by its own tests/<module>/module.mk.
 
 TEST_LIBS := $(B)/libshim.a $(B)/libsymtab.a $(B)/libconfig.a
-TEST_MODULES := config symtab shim integration
+TEST_MODULES := config symtab hook plan store integration
 TEST_BINS := $(patsubst %,$(B)/tests/test_%,$(TEST_MODULES))
 FIXTURES :=
 
 $(B)/tests/%.o: tests/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -I. -c $< -o $@
+$(B)/tests/%.o: tests/%.S
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+# A module.mk may add fixture targets to FIXTURES and extra objects to
+# TEST_EXTRA_<module> (assembly fixtures linked into the test binary).
+-include $(wildcard tests/*/module.mk)
 
 define test_bin
-$(B)/tests/test_$(1): $(call obj,$(wildcard tests/$(1)/*.c)) $(TEST_LIBS)
-	$$(CC) -o $$@ $(call obj,$(wildcard tests/$(1)/*.c)) $(TEST_LIBS) -lcriterion $(LIBS_SHIM) -rdynamic
+$(B)/tests/test_$(1): $(call obj,$(wildcard tests/$(1)/*.c)) $(TEST_EXTRA_$(1)) $(TEST_LIBS)
+	$$(CC) -o $$@ $(call obj,$(wildcard tests/$(1)/*.c)) $(TEST_EXTRA_$(1)) $(TEST_LIBS) \
+		-lcriterion $(LIBS_SHIM) -rdynamic
 endef
 $(foreach m,$(TEST_MODULES),$(eval $(call test_bin,$(m))))
-
--include $(wildcard tests/*/module.mk)
 
 fixtures: $(FIXTURES)
 

@@ -55,6 +55,14 @@ int lm_hook_install(struct lm_hook *h, char *why, size_t whylen);
  * Cheap when nothing new was loaded. */
 void lm_hook_rescan_got(void);
 
+/* Can the function at runtime address ADDR be detoured? CODE holds its
+ * bytes (LEN of them, at least SIZE when SIZE is known), read from memory
+ * or, for `ldmemo check`, from the file. LIMIT is the first address the
+ * patch may not touch. 0, or -1 with the reason in WHY. Pure: no system
+ * call, no allocation, no write. */
+int lm_detour_check(const unsigned char *code, size_t len, uintptr_t addr, uint64_t size,
+		    uintptr_t limit, char *why, size_t whylen);
+
 void *lm_hook_ctx(const struct lm_hook *h);
 const struct lm_hook_info *lm_hook_get_info(const struct lm_hook *h);
 
