@@ -1,0 +1,363 @@
+/* The dispatcher: what happens between the thunk's entry and the return
+ * to the caller. enter() builds the key and answers a hit from the store;
+ * on a miss the thunk calls the original and leave() captures and stores
+ * the result. Write functions compute their drop targets at the call and
+ * apply them after the function returned (spec 3.5, guarantee 4). */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+#include <xxhash.h>
+
+#include "../config/defaults.h"
+#include "counters.h"
+#include "log.h"
+#include "runtime.h"
+
+__thread int lm_in_shim;
+
+/* Keys, values and drop lists of the calls this thread has in flight, as a
+ * stack: a recursive call pushes above its caller and pops back. Offsets,
+ * not pointers, are kept because the buffer may move when it grows. */
+static __thread struct lm_buf t_arena;
+
+enum call_mode { CALL_FILL, CALL_NOFILL, CALL_VERIFY };
+
+struct lm_call {
+	struct lm_store_req req;
+	struct lm_entry *verify_entry; /* verify: the entry a hit would return */
+	struct lm_entry *stale;	       /* stale_if_error candidate */
+	int64_t start_ns;
+	size_t base; /* arena offset of this call's bytes */
+	uint32_t klen;
+	uint8_t mode;
+};
+_Static_assert(sizeof(struct lm_call) <= LM_CALL_STATE_SIZE, "call state fits the frame");
+
+int64_t lm_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static inline struct lm_rt_method *method_of(struct lm_hook *h)
+{
+	return lm_hook_ctx(h);
+}
+
+/* Transient failures are never cached as negatives (spec 3.4), like nscd. */
+static bool transient(int err)
+{
+	return err == EAGAIN || err == EINTR || err == ENOMEM || err == ETIMEDOUT || err == EIO;
+}
+
+static int bypass(struct lm_rt_method *m, int saved_errno)
+{
+	lm_count(m->id, LM_C_bypassed, 1);
+	errno = saved_errno;
+	return LM_ENTER_JUMP;
+}
+
+int lm_dispatch_enter(struct lm_hook *h, struct lm_frame *f)
+{
+	struct lm_rt_method *m = method_of(h);
+	int saved_errno = errno;
+	if (__builtin_expect(lm_in_shim, 0))
+		return bypass(m, saved_errno);
+	lm_in_shim = 1;
+	lm_count(m->id, LM_C_calls, 1);
+
+	struct lm_call *c = (struct lm_call *)f->call;
+	c->base = t_arena.len;
+	if (lm_plan_key(m->plan, f, &t_arena) != 0) {
+		t_arena.len = c->base;
+		lm_in_shim = 0;
+		return bypass(m, saved_errno);
+	}
+	c->klen = (uint32_t)(t_arena.len - c->base);
+	const unsigned char *key = t_arena.p + c->base;
+	c->req = (struct lm_store_req){
+		.method = m->id,
+		.hash = XXH3_64bits(key, c->klen),
+		.key = key,
+		.klen = c->klen,
+		.coalesce = m->coalesce && !m->verify,
+		.stale_ms = m->stale_ms,
+	};
+	c->verify_entry = NULL;
+	c->stale = NULL;
+
+	struct lm_entry *e = NULL;
+	bool coalesced = false;
+	switch (lm_store_lookup(lm_rt->store, &c->req, &e, &coalesced, &c->stale)) {
+	case LM_LOOKUP_HIT:
+		if (m->verify) {
+			c->verify_entry = e;
+			c->mode = CALL_VERIFY;
+			break;
+		}
+		size_t vlen;
+		const void *val = lm_entry_value(e, &vlen);
+		int err;
+		int rc = lm_plan_replay(m->plan, val, vlen, f, &err);
+		lm_entry_release(lm_rt->store, e);
+		if (rc == 0) {
+			lm_count(m->id, LM_C_hits, 1);
+			if (coalesced)
+				lm_count(m->id, LM_C_coalesced, 1);
+			t_arena.len = c->base;
+			lm_in_shim = 0;
+			errno = err;
+			return LM_ENTER_RETURN;
+		}
+		c->mode = CALL_NOFILL; /* a value we cannot replay: run the function */
+		break;
+	case LM_LOOKUP_MISS:
+		c->mode = CALL_FILL;
+		break;
+	case LM_LOOKUP_RECURSE:
+		c->mode = CALL_NOFILL;
+		break;
+	}
+	c->start_ns = lm_now_ns();
+	lm_in_shim = 0;
+	errno = saved_errno;
+	return LM_ENTER_CALL;
+}
+
+static void log_mismatch(struct lm_rt_method *m, const void *key, uint32_t klen)
+{
+	if (__atomic_fetch_add(&m->mismatch_logged, 1, __ATOMIC_RELAXED) >= LM_VERIFY_LOG_MAX)
+		return;
+	char desc[512];
+	lm_plan_key_describe(m->plan, key, klen, desc, sizeof desc);
+	lm_warn("%s: verify: the cached result would differ from the real one for %s",
+		m->cfg->name, desc);
+}
+
+/* Verify mode: the program got the real result; compare it with the entry
+ * a hit would have returned. */
+static void leave_verify(struct lm_rt_method *m, struct lm_call *c, struct lm_frame *f, int err)
+{
+	size_t vbase = t_arena.len;
+	lm_count(m->id, LM_C_hits, 1);
+	if (lm_plan_capture(m->plan, f, err, &t_arena) == 0) {
+		size_t elen;
+		const void *ev = lm_entry_value(c->verify_entry, &elen);
+		if (!lm_plan_same_value(m->plan, ev, elen, t_arena.p + vbase, t_arena.len - vbase)) {
+			lm_count(m->id, LM_C_mismatches, 1);
+			log_mismatch(m, t_arena.p + c->base, c->klen);
+		}
+	}
+	lm_entry_release(lm_rt->store, c->verify_entry);
+}
+
+/* A result that fails `when`: stale_if_error may answer instead. Returns
+ * true when the frame now holds the stale result. */
+static bool answer_stale(struct lm_rt_method *m, struct lm_call *c, struct lm_frame *f, int *err)
+{
+	size_t vlen;
+	const void *val = lm_entry_value(c->stale, &vlen);
+	struct lm_frame saved = *f;
+	if (lm_plan_replay(m->plan, val, vlen, f, err) != 0) {
+		*f = saved;
+		return false;
+	}
+	lm_count(m->id, LM_C_stale, 1);
+	lm_count(m->id, LM_C_hits, 1);
+	return true;
+}
+
+static void leave_fill(struct lm_rt_method *m, struct lm_call *c, struct lm_frame *f, int *err)
+{
+	bool ok = lm_plan_when(m->plan, f, *err);
+	int64_t ttl = ok ? m->ttl_ms : (transient(*err) ? 0 : m->negative_ttl_ms);
+	if (!ok && c->stale && answer_stale(m, c, f, err)) {
+		lm_store_abandon(lm_rt->store, &c->req);
+		return;
+	}
+	lm_count(m->id, LM_C_misses, 1);
+	if (ttl <= 0) {
+		lm_store_abandon(lm_rt->store, &c->req);
+		if (!ok)
+			lm_count(m->id, LM_C_uncacheable, 1);
+		return;
+	}
+	size_t vbase = t_arena.len;
+	if (lm_plan_capture(m->plan, f, *err, &t_arena) != 0) {
+		lm_store_abandon(lm_rt->store, &c->req);
+		return;
+	}
+	c->req.key = t_arena.p + c->base; /* the arena may have moved */
+	if (lm_store_fill(lm_rt->store, &c->req, t_arena.p + vbase, t_arena.len - vbase, ttl) == 1)
+		lm_count(m->id, LM_C_stored, 1);
+}
+
+void lm_dispatch_leave(struct lm_hook *h, struct lm_frame *f)
+{
+	struct lm_rt_method *m = method_of(h);
+	int err = errno;
+	struct lm_call *c = (struct lm_call *)f->call;
+	lm_in_shim = 1;
+	lm_count(m->id, LM_C_miss_ns, (uint64_t)(lm_now_ns() - c->start_ns));
+
+	switch ((enum call_mode)c->mode) {
+	case CALL_FILL:
+		leave_fill(m, c, f, &err);
+		break;
+	case CALL_VERIFY:
+		leave_verify(m, c, f, err);
+		break;
+	case CALL_NOFILL:
+		lm_count(m->id, LM_C_misses, 1);
+		break;
+	}
+	if (c->stale)
+		lm_entry_release(lm_rt->store, c->stale);
+	t_arena.len = c->base;
+	lm_in_shim = 0;
+	errno = err;
+}
+
+/* ---- Write functions ---------------------------------------------------- */
+
+/* Drop records laid out in the arena at the call, applied after it:
+ * a header, then the key or pattern bytes. */
+struct drop_rec {
+	uint32_t drop; /* index into the method's drops */
+	uint32_t exact;
+	uint32_t len;
+	uint64_t hash;
+};
+
+struct write_call {
+	size_t base;
+	int ok; /* the drop list was built */
+};
+_Static_assert(sizeof(struct write_call) <= LM_CALL_STATE_SIZE, "call state fits the frame");
+
+struct rec_ctx {
+	uint32_t drop;
+	int failed;
+};
+
+static int push_rec(uint32_t drop, uint32_t exact, const void *bytes, size_t len)
+{
+	struct drop_rec r = {.drop = drop, .exact = exact, .len = (uint32_t)len};
+	r.hash = exact ? XXH3_64bits(bytes, len) : 0;
+	if (lm_buf_reserve(&t_arena, sizeof r + len) != 0)
+		return -1;
+	lm_buf_append(&t_arena, &r, sizeof r);
+	lm_buf_append(&t_arena, bytes, len);
+	return 0;
+}
+
+static void on_exact_key(const void *key, uint32_t klen, void *arg)
+{
+	struct rec_ctx *rc = arg;
+	if (push_rec(rc->drop, 1, key, klen) != 0)
+		rc->failed = 1;
+}
+
+/* Records hold copies, so the arena must not be appended to while a key
+ * handed to the callback points into it: exact keys are built into a
+ * separate scratch buffer. */
+static __thread struct lm_buf t_pattern;
+
+static int build_drops(struct lm_rt_method *m, struct lm_frame *f)
+{
+	for (uint32_t i = 0; i < m->ndrops; i++) {
+		struct lm_rt_drop *d = &m->drops[i];
+		if (d->kind != LM_DROP_KEY) {
+			if (push_rec(i, 0, NULL, 0) != 0)
+				return -1;
+			continue;
+		}
+		struct rec_ctx rc = {.drop = i};
+		t_pattern.len = 0;
+		int r = lm_drop_plan_keys(d->dp, f, on_exact_key, &rc, &t_pattern);
+		if (r < 0 || rc.failed)
+			return -1;
+		if (r == 0 && push_rec(i, 0, t_pattern.p, t_pattern.len) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+int lm_dispatch_enter_write(struct lm_hook *h, struct lm_frame *f)
+{
+	struct lm_rt_method *m = method_of(h);
+	int saved_errno = errno;
+	if (__builtin_expect(lm_in_shim, 0))
+		return bypass(m, saved_errno);
+	lm_in_shim = 1;
+	lm_count(m->id, LM_C_calls, 1);
+	struct write_call *w = (struct write_call *)f->call;
+	w->base = t_arena.len;
+	w->ok = build_drops(m, f) == 0;
+	if (!w->ok) {
+		/* Cannot tell what to drop: drop the targets whole, which is
+		 * always correct, only costlier. */
+		t_arena.len = w->base;
+	}
+	lm_in_shim = 0;
+	errno = saved_errno;
+	return LM_ENTER_CALL;
+}
+
+struct match_ctx {
+	const struct lm_drop_plan *dp;
+	const void *pattern;
+	size_t plen;
+};
+
+static bool match_pattern(const void *key, uint32_t klen, void *arg)
+{
+	struct match_ctx *mc = arg;
+	return lm_drop_plan_matches(mc->dp, mc->pattern, mc->plen, key, klen);
+}
+
+static size_t drop_whole(const struct lm_rt_drop *d)
+{
+	return d->kind == LM_DROP_ALL ? lm_invalidate_all() : lm_invalidate_method(d->target);
+}
+
+static size_t apply_drops(struct lm_rt_method *m, const struct write_call *w)
+{
+	size_t dropped = 0;
+	if (!w->ok) {
+		for (uint32_t i = 0; i < m->ndrops; i++)
+			dropped += drop_whole(&m->drops[i]);
+		return dropped;
+	}
+	size_t off = w->base;
+	while (off < t_arena.len) {
+		struct drop_rec r;
+		memcpy(&r, t_arena.p + off, sizeof r);
+		const unsigned char *bytes = t_arena.p + off + sizeof r;
+		const struct lm_rt_drop *d = &m->drops[r.drop];
+		if (d->kind != LM_DROP_KEY) {
+			dropped += drop_whole(d);
+		} else if (r.exact) {
+			dropped += lm_store_drop_key(lm_rt->store, d->target, r.hash, bytes, r.len);
+		} else {
+			struct match_ctx mc = {d->dp, bytes, r.len};
+			dropped += lm_store_drop_match(lm_rt->store, d->target, match_pattern, &mc);
+		}
+		off += sizeof r + r.len;
+	}
+	return dropped;
+}
+
+void lm_dispatch_leave_write(struct lm_hook *h, struct lm_frame *f)
+{
+	struct lm_rt_method *m = method_of(h);
+	int err = errno;
+	struct write_call *w = (struct write_call *)f->call;
+	lm_in_shim = 1;
+	if (lm_plan_when(m->plan, f, err))
+		lm_count(m->id, LM_C_dropped, apply_drops(m, w));
+	t_arena.len = w->base;
+	lm_in_shim = 0;
+	errno = err;
+}

@@ -1,0 +1,212 @@
+/* Start-up: read the environment (spec section 2), parse the config,
+ * build one runtime record per method, hook them. Fails open: every
+ * problem is reported once and the affected method runs unhooked, unless
+ * LDMEMO_STRICT=1 asks for exit status 125. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <unistd.h>
+
+#include "../config/defaults.h"
+#include "counters.h"
+#include "log.h"
+#include "runtime.h"
+#include "stats_dump.h"
+
+struct lm_runtime *lm_rt;
+
+static const char *env(const char *name)
+{
+	const char *v = getenv(name);
+	return v && *v ? v : NULL;
+}
+
+static bool env_is_1(const char *name)
+{
+	const char *v = env(name);
+	return v && strcmp(v, "1") == 0;
+}
+
+static void report_diags(const struct lm_config *cfg, const struct lm_diags *d)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		char buf[1024];
+		lm_diag_format(cfg, &d->v[i], buf, sizeof buf);
+		lm_log(d->v[i].warning ? LM_LOG_WARN : LM_LOG_ERROR, "%s", buf);
+	}
+}
+
+static const char *program_base_name(void)
+{
+	extern char *program_invocation_short_name;
+	return program_invocation_short_name;
+}
+
+/* Effective per-method settings: the method's own, then [global], then
+ * the environment's LDMEMO_MODE. */
+static int build_methods(struct lm_runtime *rt, bool verify_all)
+{
+	rt->nmethods = (uint32_t)rt->cfg.nmethods;
+	rt->methods = calloc(rt->nmethods ? rt->nmethods : 1, sizeof *rt->methods);
+	if (!rt->methods)
+		return -1;
+	int problems = 0;
+	for (uint32_t i = 0; i < rt->nmethods; i++) {
+		struct lm_rt_method *m = &rt->methods[i];
+		const struct lm_method *cm = &rt->cfg.methods[i];
+		m->cfg = cm;
+		m->id = i;
+		m->ttl_ms = lm_method_ttl_ms(&rt->cfg, cm);
+		m->negative_ttl_ms = cm->negative_ttl_ms;
+		m->stale_ms = cm->stale_if_error_ms;
+		m->coalesce = lm_method_coalesce(&rt->cfg, cm);
+		m->verify = !cm->invalidator && (verify_all || cm->mode == LM_MODE_VERIFY);
+		if (cm->broken)
+			continue;
+		char why[256];
+		m->plan = lm_plan_compile(&rt->cfg, cm, i, why, sizeof why);
+		if (!m->plan) {
+			lm_warn("%s: not hooked: %s", cm->name, why);
+			m->state = LM_HS_FAILED;
+			problems++;
+		}
+	}
+	return problems;
+}
+
+/* Write functions' drop targets, compiled against the targets' plans. */
+static int build_drops(struct lm_runtime *rt)
+{
+	int problems = 0;
+	for (uint32_t i = 0; i < rt->nmethods; i++) {
+		struct lm_rt_method *m = &rt->methods[i];
+		if (!m->cfg->invalidator || !m->plan)
+			continue;
+		m->drops = calloc(m->cfg->ndrops ? m->cfg->ndrops : 1, sizeof *m->drops);
+		if (!m->drops)
+			return problems + 1;
+		for (size_t j = 0; j < m->cfg->ndrops; j++) {
+			const struct lm_drop *d = &m->cfg->drops[j];
+			struct lm_rt_drop *rd = &m->drops[m->ndrops];
+			rd->kind = d->kind;
+			rd->target = d->kind == LM_DROP_ALL ? 0 : (uint32_t)d->method;
+			if (d->kind == LM_DROP_KEY) {
+				const struct lm_plan *tp = rt->methods[d->method].plan;
+				char why[256] = "the target is not hooked";
+				rd->dp = tp ? lm_drop_plan_compile(m->plan, tp, d, why, sizeof why)
+					    : NULL;
+				if (!rd->dp) {
+					/* Dropping the whole method is always correct. */
+					lm_warn("%s: drop of %s by key: %s; dropping the whole "
+						"method instead",
+						m->cfg->name, rt->cfg.methods[d->method].name, why);
+					rd->kind = LM_DROP_METHOD;
+				}
+			}
+			m->ndrops++;
+		}
+	}
+	return problems;
+}
+
+static struct lm_store *make_store(const struct lm_runtime *rt)
+{
+	uint64_t *bounds = calloc(rt->nmethods ? rt->nmethods : 1, sizeof *bounds);
+	if (!bounds)
+		return NULL;
+	for (uint32_t i = 0; i < rt->nmethods; i++)
+		bounds[i] = rt->cfg.methods[i].max_entries;
+	struct lm_store_cfg sc = {
+		.max_entries = rt->cfg.global.max_entries,
+		.max_memory = rt->cfg.global.max_memory,
+		.nmethods = rt->nmethods,
+		.method_max_entries = bounds,
+	};
+	struct lm_store *s = lm_store_new(&sc);
+	free(bounds);
+	return s;
+}
+
+static void strict_exit(const char *why)
+{
+	lm_error("LDMEMO_STRICT=1: %s; exiting with status %d", why, LM_EXIT_STRICT);
+	_exit(LM_EXIT_STRICT);
+}
+
+static void start(void)
+{
+	const char *path = env(LM_ENV_CONFIG);
+	if (!path || env_is_1(LM_ENV_DISABLE))
+		return;
+	/* A private copy of stderr: the program may close fd 2 (spec 2). */
+	int fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
+	if (fd >= 0)
+		lm_log_set_fd(fd);
+	const char *lv = env(LM_ENV_LOG);
+	if (lv) {
+		int l = lm_log_parse_level(lv);
+		if (l >= 0)
+			lm_log_level = (enum lm_log_level)l;
+		else
+			lm_warn("%s=%s: not a level (quiet, error, warn, info, debug)", LM_ENV_LOG,
+				lv);
+	}
+	bool strict = env_is_1(LM_ENV_STRICT);
+	const char *mode = env(LM_ENV_MODE);
+	if (mode && strcmp(mode, "verify") != 0)
+		lm_warn("%s=%s: the only mode is 'verify'", LM_ENV_MODE, mode);
+
+	struct lm_runtime *rt = calloc(1, sizeof *rt);
+	if (!rt)
+		return;
+	rt->start_ns = lm_now_ns();
+	rt->strict = strict;
+	struct lm_diags diags = {0};
+	int errors = lm_config_load(path, &rt->cfg, &diags);
+	report_diags(&rt->cfg, &diags);
+	lm_diags_free(&diags);
+	if (errors != 0 && strict)
+		strict_exit("the config has errors");
+	if (errors < 0) {
+		lm_config_free(&rt->cfg);
+		free(rt);
+		return;
+	}
+	if (!lm_programs_match(&rt->cfg.global, program_base_name())) {
+		lm_info("%s: not in programs: inactive", program_base_name());
+		lm_config_free(&rt->cfg);
+		free(rt);
+		return;
+	}
+	int problems = build_methods(rt, mode && strcmp(mode, "verify") == 0);
+	problems += build_drops(rt);
+	lm_counters_init(rt->nmethods);
+	rt->store = make_store(rt);
+	if (!rt->store) {
+		lm_error("cannot allocate the cache: inactive");
+		if (strict)
+			strict_exit("cannot allocate the cache");
+		return;
+	}
+	lm_stats_setup(rt);
+	lm_rt = rt;
+	problems += lm_resolve_all(true);
+	if (strict && (problems > 0 || errors > 0))
+		strict_exit("some methods cannot be hooked");
+}
+
+__attribute__((constructor)) static void lm_init(void)
+{
+	/* Secure-execution mode: ignore every LDMEMO_* variable (spec 2). */
+	if (getauxval(AT_SECURE))
+		return;
+	int saved = errno;
+	lm_in_shim = 1;
+	start();
+	lm_in_shim = 0;
+	errno = saved;
+}

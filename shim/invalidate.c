@@ -1,0 +1,60 @@
+/* Drops of whole methods and of everything, shared by write functions and
+ * the public API (include/ldmemo.h). */
+#include <errno.h>
+#include <string.h>
+
+#include "../include/ldmemo.h"
+#include "counters.h"
+#include "runtime.h"
+#include "stats_dump.h"
+
+size_t lm_invalidate_method(uint32_t id)
+{
+	return lm_store_drop_method(lm_rt->store, id);
+}
+
+size_t lm_invalidate_all(void)
+{
+	return lm_store_drop_all(lm_rt->store);
+}
+
+LDMEMO_API int ldmemo_invalidate_method(const char *method)
+{
+	if (!lm_rt || !method)
+		return -1;
+	int saved = errno;
+	int id = lm_config_find_method(&lm_rt->cfg, method);
+	int n = -1;
+	if (id >= 0 && !lm_rt->cfg.methods[id].invalidator) {
+		lm_in_shim++;
+		n = (int)lm_invalidate_method((uint32_t)id);
+		lm_in_shim--;
+	}
+	errno = saved;
+	return n;
+}
+
+LDMEMO_API int ldmemo_invalidate_all(void)
+{
+	if (!lm_rt)
+		return -1;
+	int saved = errno;
+	lm_in_shim++;
+	int n = (int)lm_invalidate_all();
+	lm_in_shim--;
+	errno = saved;
+	return n;
+}
+
+LDMEMO_API int ldmemo_stats_dump(int fd, const char *format)
+{
+	enum lm_stats_format f = LM_FMT_TEXT;
+	if (!lm_rt || fd < 0 || (format && lm_parse_stats_format(format, &f) != 0))
+		return -1;
+	int saved = errno;
+	lm_in_shim++;
+	int rc = lm_stats_write(fd, f);
+	lm_in_shim--;
+	errno = saved;
+	return rc;
+}

@@ -1,0 +1,220 @@
+/* From configured names to installed hooks: find each method's definition
+ * in the loaded objects, compile its plan, prepare every hook, then
+ * install them (two phases, so that every refusal happens before any code
+ * changes). Runs at start-up and again after each dlopen, for the methods
+ * still unresolved and for GOT slots of new objects. */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../symtab/symtab.h"
+#include "log.h"
+#include "runtime.h"
+
+static pthread_mutex_t resolve_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static enum lm_hook_mode hook_mode(const struct lm_method *m)
+{
+	switch (lm_method_hook(&lm_rt->cfg, m)) {
+	case LM_HOOK_DETOUR:
+		return LM_HM_DETOUR;
+	case LM_HOOK_GOT:
+		return LM_HM_GOT;
+	default:
+		return LM_HM_AUTO;
+	}
+}
+
+/* An exec'd child that lacks the methods is normal (spec guarantee 8: a
+ * missing method is reported at info there); the program the user
+ * started is told at warn. A parent that has the shim mapped means we are
+ * such a child. */
+static enum lm_log_level missing_level(void)
+{
+	static int level = -1;
+	if (level >= 0)
+		return (enum lm_log_level)level;
+	level = LM_LOG_WARN;
+	char path[64], line[512];
+	snprintf(path, sizeof path, "/proc/%d/maps", (int)getppid());
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return (enum lm_log_level)level;
+	while (fgets(line, sizeof line, f))
+		if (strstr(line, "/libldmemo.so")) {
+			level = LM_LOG_INFO;
+			break;
+		}
+	fclose(f);
+	return (enum lm_log_level)level;
+}
+
+static const char *find_status_text(enum lm_find_status st)
+{
+	switch (st) {
+	case LM_FIND_NOT_FOUND:
+		return "no such function in the program or its libraries";
+	case LM_FIND_ONLY_IMPORTED:
+		return "the program imports it, but no loaded object defines it";
+	case LM_FIND_STRIPPED:
+		return "not found; a searched object is stripped (static functions need .symtab)";
+	case LM_FIND_BAD_VERSION:
+		return "the function exists, but not with that version";
+	default:
+		return "not found";
+	}
+}
+
+/* IFUNC symbols are hooked at the implementation the resolver picked,
+ * which the dynamic linker tells us. */
+static uintptr_t resolve_ifunc(const struct lm_symbol *s)
+{
+	void *h = s->obj->is_main ? dlopen(NULL, RTLD_LAZY)
+				  : dlopen(s->obj->path, RTLD_LAZY | RTLD_NOLOAD);
+	if (!h)
+		return 0;
+	void *p = s->version ? dlvsym(h, s->name, s->version) : dlsym(h, s->name);
+	dlclose(h);
+	return (uintptr_t)p;
+}
+
+struct pending_hook {
+	struct lm_rt_method *m;
+	struct lm_hook *hook;
+};
+
+static bool same_function_hooked(uintptr_t addr, const struct lm_rt_method *self,
+				 const char **other)
+{
+	for (uint32_t i = 0; i < lm_rt->nmethods; i++) {
+		const struct lm_rt_method *o = &lm_rt->methods[i];
+		if (o != self && o->hook && o->addr == addr) {
+			*other = o->cfg->name;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Phase one for one method: find it and prepare its hook. Returns 1 when a
+ * hook was prepared, 0 when the method stays unhooked for now, -1 when it
+ * is a start-up problem worth reporting. */
+static int prepare_one(struct lm_rt_method *m, const struct lm_objset *set, bool at_startup,
+		       struct pending_hook *out)
+{
+	const struct lm_method *cm = m->cfg;
+	struct lm_symbol sym;
+	enum lm_find_status st = lm_symtab_find(set, cm->name, cm->version, cm->object, &sym);
+	if (st != LM_FIND_OK) {
+		if (at_startup)
+			lm_log(missing_level(), "%s: not hooked: %s", cm->name,
+			       find_status_text(st));
+		return at_startup && missing_level() == LM_LOG_WARN ? -1 : 0;
+	}
+	for (size_t i = 0; i < sym.nclones; i++)
+		lm_warn("%s: the compiler made a clone, %s: calls through it are not cached",
+			cm->name, sym.clones[i]);
+
+	uintptr_t addr = sym.addr;
+	uint64_t size = sym.size;
+	uintptr_t limit = (uintptr_t)sym.next_addr + sym.obj->bias;
+	if (sym.type == LM_SYM_IFUNC) {
+		addr = resolve_ifunc(&sym);
+		size = 0; /* the implementation's extent is unknown: GOT, or a detour
+			     that needs no padding decision */
+		limit = 0;
+	}
+	m->object = strdup(sym.obj->path);
+	int rc = -1;
+	const char *other;
+	char why[256] = "";
+	if (addr == 0) {
+		snprintf(why, sizeof why, "the IFUNC resolver gave no implementation");
+	} else if (same_function_hooked(addr, m, &other)) {
+		snprintf(why, sizeof why, "same function as %s (an alias), hooked once", other);
+	} else {
+		struct lm_hook_req req = {
+			.name = cm->name,
+			.addr = addr,
+			.size = size,
+			.limit = limit,
+			.object = sym.obj->path,
+			.mode = hook_mode(cm),
+			.stack_bytes = lm_plan_stack_bytes(m->plan),
+			.enter = cm->invalidator ? lm_dispatch_enter_write : lm_dispatch_enter,
+			.leave = cm->invalidator ? lm_dispatch_leave_write : lm_dispatch_leave,
+			.ctx = m,
+		};
+		out->hook = lm_hook_prepare(&req, why, sizeof why);
+		if (out->hook) {
+			m->addr = addr;
+			out->m = m;
+			rc = 1;
+		}
+	}
+	if (rc < 0) {
+		m->state = LM_HS_FAILED;
+		lm_warn("%s: not hooked: %s", cm->name, why);
+	}
+	lm_symbol_free(&sym);
+	return rc;
+}
+
+static void log_installed(const struct lm_rt_method *m)
+{
+	const struct lm_hook_info *hi = lm_hook_get_info(m->hook);
+	lm_info("%s: %s at %#lx in %s%s%s", m->cfg->name, hi->mode == LM_HM_GOT ? "got" : "detour",
+		(unsigned long)m->addr, m->object, hi->fallback[0] ? " (detour refused: " : "",
+		hi->fallback[0] ? hi->fallback : "");
+	if (lm_log_level >= LM_LOG_DEBUG) {
+		char buf[4096];
+		lm_hook_describe(m->hook, buf, sizeof buf);
+		lm_log_block(LM_LOG_DEBUG, buf);
+	}
+}
+
+int lm_resolve_all(bool at_startup)
+{
+	int problems = 0;
+	pthread_mutex_lock(&resolve_lock);
+	struct lm_objset set;
+	if (lm_objset_live(&set) != 0) {
+		pthread_mutex_unlock(&resolve_lock);
+		return 1;
+	}
+	struct pending_hook *ph = calloc(lm_rt->nmethods + 1, sizeof *ph);
+	uint32_t nph = 0;
+	for (uint32_t i = 0; ph && i < lm_rt->nmethods; i++) {
+		struct lm_rt_method *m = &lm_rt->methods[i];
+		if (m->hook || !m->plan || m->state == LM_HS_FAILED)
+			continue;
+		int r = prepare_one(m, &set, at_startup, &ph[nph]);
+		if (r > 0)
+			nph++;
+		else if (r < 0)
+			problems++;
+	}
+	for (uint32_t i = 0; i < nph; i++) {
+		char why[256] = "";
+		struct lm_rt_method *m = ph[i].m;
+		if (lm_hook_install(ph[i].hook, why, sizeof why) != 0) {
+			m->state = LM_HS_FAILED;
+			lm_warn("%s: not hooked: %s", m->cfg->name, why);
+			problems++;
+			continue;
+		}
+		m->state = lm_hook_get_info(ph[i].hook)->mode == LM_HM_GOT ? LM_HS_GOT : LM_HS_DETOUR;
+		__atomic_store_n(&m->hook, ph[i].hook, __ATOMIC_RELEASE);
+		log_installed(m);
+	}
+	free(ph);
+	lm_hook_rescan_got();
+	lm_objset_free(&set);
+	pthread_mutex_unlock(&resolve_lock);
+	return problems;
+}
