@@ -32,20 +32,20 @@ enum lm_kind {
 	LM_K_BOOL,
 	LM_K_F32,
 	LM_K_F64,
-	LM_K_STR,	 /* const char *, content is the key / a copied string */
-	LM_K_BUF,	 /* buf(SIZE) */
-	LM_K_PTR,	 /* address */
-	LM_K_IGNORE,	 /* param only: not in the key */
-	LM_K_OUT,	 /* param only: out(SIZE) */
-	LM_K_STRV,	 /* field only: NULL-terminated string array */
-	LM_K_BYTES,	 /* field only: bytes(N) inline */
-	LM_K_STRUCT,	 /* field only: nested [type] by value */
+	LM_K_STR,        /* const char *, content is the key / a copied string */
+	LM_K_BUF,        /* buf(SIZE) */
+	LM_K_PTR,        /* address */
+	LM_K_IGNORE,     /* param only: not in the key */
+	LM_K_OUT,        /* param only: out(SIZE) */
+	LM_K_STRV,       /* field only: NULL-terminated string array */
+	LM_K_BYTES,      /* field only: bytes(N) inline */
+	LM_K_STRUCT,     /* field only: nested [type] by value */
 	LM_K_STRUCT_PTR, /* field only: pointer to a [type], deep-copied */
 };
 
 /* Width in bytes of an integer or float kind, 0 for the others. */
 size_t lm_kind_width(enum lm_kind k);
-bool lm_kind_is_int(enum lm_kind k);   /* i8..u64, bool */
+bool lm_kind_is_int(enum lm_kind k); /* i8..u64, bool */
 bool lm_kind_is_signed(enum lm_kind k);
 bool lm_kind_is_float(enum lm_kind k); /* f32, f64 */
 const char *lm_kind_name(enum lm_kind k);
@@ -80,12 +80,12 @@ struct lm_param {
 
 /* How the return value is produced on a hit. */
 enum lm_ret_kind {
-	LM_RET_VALUE,	   /* void, integers, floats, ptr: the register */
-	LM_RET_STR,	   /* str: fresh malloc'd copy */
+	LM_RET_VALUE,      /* void, integers, floats, ptr: the register */
+	LM_RET_STR,        /* str: fresh malloc'd copy */
 	LM_RET_STATIC_STR, /* static str: per-thread copy */
-	LM_RET_BUF,	   /* buf(SIZE): fresh malloc'd copy */
+	LM_RET_BUF,        /* buf(SIZE): fresh malloc'd copy */
 	LM_RET_STATIC_BUF, /* static buf(SIZE): per-thread copy */
-	LM_RET_PARAM,	   /* ptr(NAME): the pointer passed as param, or NULL */
+	LM_RET_PARAM,      /* ptr(NAME): the pointer passed as param, or NULL */
 	LM_RET_STATIC_TYPE /* static TYPE*: per-thread deep copy */
 };
 
@@ -93,8 +93,8 @@ struct lm_ret {
 	enum lm_ret_kind how;
 	enum lm_kind kind;   /* LM_RET_VALUE: the scalar kind (VOID, ints, floats, PTR) */
 	struct lm_size size; /* LM_RET_BUF, LM_RET_STATIC_BUF */
-	int param;	     /* LM_RET_PARAM: index of NAME */
-	int type;	     /* LM_RET_STATIC_TYPE: index into lm_config.types */
+	int param;           /* LM_RET_PARAM: index of NAME */
+	int type;            /* LM_RET_STATIC_TYPE: index into lm_config.types */
 	struct lm_pos pos;
 };
 
@@ -130,22 +130,22 @@ enum lm_dropval_kind { LM_DV_ANY, LM_DV_PARAM, LM_DV_INT, LM_DV_FLOAT, LM_DV_STR
 
 struct lm_dropval {
 	enum lm_dropval_kind kind;
-	int param;   /* LM_DV_PARAM: index into the write function's params */
+	int param; /* LM_DV_PARAM: index into the write function's params */
 	int64_t ival;
 	double fval;
-	char *sval;  /* LM_DV_STR */
+	char *sval; /* LM_DV_STR */
 	struct lm_pos pos;
 };
 
 enum lm_drop_kind {
-	LM_DROP_ALL,	/* `*` */
+	LM_DROP_ALL,    /* `*` */
 	LM_DROP_METHOD, /* `M` or `M(*)` */
-	LM_DROP_KEY,	/* `M(a, b, ...)`: one value per key parameter */
+	LM_DROP_KEY,    /* `M(a, b, ...)`: one value per key parameter */
 };
 
 struct lm_drop {
 	enum lm_drop_kind kind;
-	int method; /* index into lm_config.methods (a cached method) */
+	int method;              /* index into lm_config.methods (a cached method) */
 	struct lm_dropval *vals; /* LM_DROP_KEY: one per key param, in order */
 	size_t nvals;
 	struct lm_pos pos;
@@ -156,9 +156,9 @@ struct lm_drop {
 struct lm_field {
 	char *name;
 	enum lm_kind kind; /* ints, floats, PTR, STR, STRV, BYTES, STRUCT, STRUCT_PTR */
-	size_t nbytes;	   /* LM_K_BYTES */
-	int type;	   /* LM_K_STRUCT, LM_K_STRUCT_PTR: index into lm_config.types */
-	size_t offset;	   /* System V layout */
+	size_t nbytes;     /* LM_K_BYTES */
+	int type;          /* LM_K_STRUCT, LM_K_STRUCT_PTR: index into lm_config.types */
+	size_t offset;     /* System V layout */
 	struct lm_pos pos;
 };
 
@@ -168,6 +168,7 @@ struct lm_type {
 	size_t nfields;
 	size_t size, align;
 	bool has_pointers; /* any str, strv, ptr, TYPE* (directly or nested) */
+	bool broken;       /* an error in this section: methods using it are broken too */
 	struct lm_pos pos;
 };
 
@@ -178,24 +179,24 @@ enum lm_mode { LM_MODE_CACHE, LM_MODE_VERIFY };
 enum lm_tristate { LM_UNSET = -1, LM_OFF = 0, LM_ON = 1 };
 
 struct lm_method {
-	char *name;	    /* the symbol, without a version */
-	char *version;	    /* "GLIBC_2.33" for stat@GLIBC_2.33, else NULL */
-	bool invalidator;   /* [invalidate] rather than [cache] */
-	bool broken;	    /* an error in this section: leave it unhooked */
+	char *name;       /* the symbol, without a version */
+	char *version;    /* "GLIBC_2.33" for stat@GLIBC_2.33, else NULL */
+	bool invalidator; /* [invalidate] rather than [cache] */
+	bool broken;      /* an error in this section: leave it unhooked */
 	struct lm_sig sig;
-	int64_t ttl_ms;	    /* LM_DUR_UNSET: [global] ttl */
+	int64_t ttl_ms;            /* LM_DUR_UNSET: [global] ttl */
 	int64_t negative_ttl_ms;   /* default 0 */
 	int64_t stale_if_error_ms; /* default 0 */
-	struct lm_expr *when;	   /* NULL: always */
-	char *object;		   /* NULL: search every object */
-	enum lm_hook_kind hook;	   /* default: [global] hook */
+	struct lm_expr *when;      /* NULL: always */
+	char *object;              /* NULL: search every object */
+	enum lm_hook_kind hook;    /* default: [global] hook */
 	bool hook_set;
 	enum lm_tristate coalesce; /* LM_UNSET: [global] coalesce */
-	uint64_t max_entries;	   /* 0: only the global bound */
+	uint64_t max_entries;      /* 0: only the global bound */
 	enum lm_mode mode;
 	struct lm_drop *drops; /* [invalidate] only */
 	size_t ndrops;
-	struct lm_pos pos;	   /* the section header */
+	struct lm_pos pos; /* the section header */
 };
 
 enum lm_backend_kind { LM_BACKEND_LOCAL, LM_BACKEND_REDIS, LM_BACKEND_MEMCACHED };
@@ -207,10 +208,10 @@ struct lm_hostport {
 
 struct lm_backend {
 	enum lm_backend_kind kind;
-	char *url;	    /* as written */
-	char *password;	    /* redis */
-	char *unix_path;    /* redis unix:PATH */
-	int db;		    /* redis /DB */
+	char *url;                 /* as written */
+	char *password;            /* redis */
+	char *unix_path;           /* redis unix:PATH */
+	int db;                    /* redis /DB */
 	struct lm_hostport *hosts; /* redis: one; memcached: one or more */
 	size_t nhosts;
 };
@@ -218,23 +219,23 @@ struct lm_backend {
 enum lm_stats_format { LM_FMT_TEXT, LM_FMT_JSON, LM_FMT_PROM };
 
 struct lm_global {
-	int64_t ttl_ms;		  /* default 5m */
-	uint64_t max_entries;	  /* default LM_DEFAULT_MAX_ENTRIES */
-	uint64_t max_memory;	  /* bytes, default LM_DEFAULT_MAX_MEMORY */
+	int64_t ttl_ms;       /* default 5m */
+	uint64_t max_entries; /* default LM_DEFAULT_MAX_ENTRIES */
+	uint64_t max_memory;  /* bytes, default LM_DEFAULT_MAX_MEMORY */
 	struct lm_backend backend;
-	char *namespace_;	  /* NULL: program base name */
-	int64_t l1_ttl_ms;	  /* default 1s */
+	char *namespace_;         /* NULL: program base name */
+	int64_t l1_ttl_ms;        /* default 1s */
 	int64_t redis_timeout_ms; /* default 50ms */
-	char **programs;	  /* NULL-terminated base-name globs; NULL: all */
+	char **programs;          /* NULL-terminated base-name globs; NULL: all */
 	size_t nprograms;
-	enum lm_hook_kind hook;	  /* default auto */
-	bool coalesce;		  /* default on */
-	char *persist;		  /* NULL: off */
+	enum lm_hook_kind hook; /* default auto */
+	bool coalesce;          /* default on */
+	char *persist;          /* NULL: off */
 	bool control;
-	char *stats;		  /* NULL: unset */
+	char *stats; /* NULL: unset */
 	enum lm_stats_format stats_format;
 	bool stats_format_set;
-	int stats_signal;	  /* 0: unset */
+	int stats_signal; /* 0: unset */
 	struct lm_pos pos;
 };
 
@@ -267,7 +268,7 @@ struct lm_diags {
  * appends every problem to DIAGS. Returns the number of errors (not
  * warnings); -1 only on out-of-memory. */
 int lm_config_parse(const char *text, size_t len, const char *file, struct lm_config *out,
-		    struct lm_diags *diags);
+                    struct lm_diags *diags);
 
 /* Read PATH and parse it. A file that cannot be read is one error at 0:0. */
 int lm_config_load(const char *path, struct lm_config *out, struct lm_diags *diags);

@@ -8,29 +8,29 @@
 
 /* ---- Environment (spec section 2) --------------------------------------- */
 
-#define LM_ENV_CONFIG "LDMEMO_CONFIG"
-#define LM_ENV_STATS "LDMEMO_STATS"
+#define LM_ENV_CONFIG       "LDMEMO_CONFIG"
+#define LM_ENV_STATS        "LDMEMO_STATS"
 #define LM_ENV_STATS_FORMAT "LDMEMO_STATS_FORMAT"
 #define LM_ENV_STATS_SIGNAL "LDMEMO_STATS_SIGNAL"
-#define LM_ENV_LOG "LDMEMO_LOG"
-#define LM_ENV_STRICT "LDMEMO_STRICT"
-#define LM_ENV_MODE "LDMEMO_MODE"
-#define LM_ENV_CONTROL "LDMEMO_CONTROL"
-#define LM_ENV_DISABLE "LDMEMO_DISABLE"
+#define LM_ENV_LOG          "LDMEMO_LOG"
+#define LM_ENV_STRICT       "LDMEMO_STRICT"
+#define LM_ENV_MODE         "LDMEMO_MODE"
+#define LM_ENV_CONTROL      "LDMEMO_CONTROL"
+#define LM_ENV_DISABLE      "LDMEMO_DISABLE"
 
 /* ---- [global] defaults (spec section 3) --------------------------------- */
 
-#define LM_DEFAULT_TTL_MS (5 * 60 * 1000LL)
-#define LM_DEFAULT_MAX_ENTRIES 1000000ULL
-#define LM_DEFAULT_MAX_MEMORY (256ULL << 20)
-#define LM_DEFAULT_L1_TTL_MS 1000LL
+#define LM_DEFAULT_TTL_MS           (5 * 60 * 1000LL)
+#define LM_DEFAULT_MAX_ENTRIES      1000000ULL
+#define LM_DEFAULT_MAX_MEMORY       (256ULL << 20)
+#define LM_DEFAULT_L1_TTL_MS        1000LL
 #define LM_DEFAULT_REDIS_TIMEOUT_MS 50LL
-#define LM_DEFAULT_REDIS_PORT 6379
-#define LM_DEFAULT_MEMCACHED_PORT 11211
+#define LM_DEFAULT_REDIS_PORT       6379
+#define LM_DEFAULT_MEMCACHED_PORT   11211
 
 /* LDMEMO_STRICT=1 start-up failures exit with this status, as does the
  * wrapper for its own failures. */
-#define LM_EXIT_STRICT 125
+#define LM_EXIT_STRICT    125
 #define LM_EXIT_NOT_FOUND 127
 
 /* Guarantee 3: an entry is never returned later than TTL + this. */

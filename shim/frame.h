@@ -13,16 +13,16 @@
 
 /* Saved by the thunk on entry, in its own stack frame. */
 struct lm_frame {
-	uint64_t gpr[6];	   /*   0: rdi rsi rdx rcx r8 r9 */
-	uint64_t rax;		   /*  48: al = vector count of a variadic call */
-	uint64_t r10;		   /*  56: static chain */
-	uint64_t xmm[8][2];	   /*  64: xmm0..xmm7, low 128 bits */
-	uint64_t ret_rax;	   /* 192: results: filled by the dispatcher on a */
-	uint64_t ret_rdx;	   /* 200:   hit, by the thunk after calling the */
-	uint64_t ret_xmm0[2];	   /* 208:   original */
-	uint64_t ret_xmm1[2];	   /* 224 */
+	uint64_t gpr[6];            /*   0: rdi rsi rdx rcx r8 r9 */
+	uint64_t rax;               /*  48: al = vector count of a variadic call */
+	uint64_t r10;               /*  56: static chain */
+	uint64_t xmm[8][2];         /*  64: xmm0..xmm7, low 128 bits */
+	uint64_t ret_rax;           /* 192: results: filled by the dispatcher on a */
+	uint64_t ret_rdx;           /* 200:   hit, by the thunk after calling the */
+	uint64_t ret_xmm0[2];       /* 208:   original */
+	uint64_t ret_xmm1[2];       /* 224 */
 	const uint64_t *stack_args; /* 240: caller's stack-passed arguments */
-	uint64_t reserved;	   /* 248 */
+	uint64_t reserved;          /* 248 */
 	unsigned char call[LM_CALL_STATE_SIZE] __attribute__((aligned(16))); /* 256 */
 };
 
@@ -33,7 +33,7 @@ enum lm_enter_action {
 	LM_ENTER_RETURN = 0, /* ret_* are filled: return them, original not called */
 	LM_ENTER_CALL = 1,   /* call the original, store results in ret_*, then leave() */
 	LM_ENTER_JUMP = 2,   /* tail-jump to the original with the caller's registers
-				and stack untouched; leave() is not called */
+	                        and stack untouched; leave() is not called */
 };
 
 struct lm_hook;
@@ -43,7 +43,7 @@ typedef void (*lm_leave_fn)(struct lm_hook *h, struct lm_frame *f);
 /* The head of every hook record: the thunk reads these four words through
  * r11, which the per-hook stub loads. */
 struct lm_hook_head {
-	void *original;	      /*  0: trampoline (detour) or definition (got) */
+	void *original;       /*  0: trampoline (detour) or definition (got) */
 	uint64_t stack_bytes; /*  8: stack-argument bytes to copy, multiple of 16 */
 	lm_enter_fn enter;    /* 16 */
 	lm_leave_fn leave;    /* 24 */

@@ -16,31 +16,31 @@
 enum lm_hook_mode { LM_HM_AUTO, LM_HM_DETOUR, LM_HM_GOT };
 
 struct lm_hook_req {
-	const char *name;     /* symbol, for GOT slot matching and messages */
-	uintptr_t addr;	      /* runtime entry of the definition (IFUNC: the
-				 implementation the resolver picked) */
-	uint64_t size;	      /* st_size, 0 when unknown */
-	uintptr_t limit;      /* runtime address the patch may never reach:
-				 the next symbol or the section end */
-	const char *object;   /* path of the defining object, for messages */
+	const char *name;   /* symbol, for GOT slot matching and messages */
+	uintptr_t addr;     /* runtime entry of the definition (IFUNC: the
+	                       implementation the resolver picked) */
+	uint64_t size;      /* st_size, 0 when unknown */
+	uintptr_t limit;    /* runtime address the patch may never reach:
+	                       the next symbol or the section end */
+	const char *object; /* path of the defining object, for messages */
 	enum lm_hook_mode mode;
 	uint64_t stack_bytes; /* stack-passed argument bytes (rounded up to 16) */
 	lm_enter_fn enter;
 	lm_leave_fn leave;
-	void *ctx;	      /* the dispatcher's method, returned by lm_hook_ctx */
+	void *ctx; /* the dispatcher's method, returned by lm_hook_ctx */
 };
 
 struct lm_hook; /* begins with struct lm_hook_head */
 
 /* What a prepared hook will do and did; for LDMEMO_LOG=info/debug. */
 struct lm_hook_info {
-	enum lm_hook_mode mode;	  /* DETOUR or GOT, the one chosen */
-	uintptr_t stub;		  /* entry of the per-hook stub */
-	uintptr_t trampoline;	  /* detour: relocated prologue + jump back */
-	unsigned patch_len;	  /* detour: bytes overwritten */
+	enum lm_hook_mode mode; /* DETOUR or GOT, the one chosen */
+	uintptr_t stub;         /* entry of the per-hook stub */
+	uintptr_t trampoline;   /* detour: relocated prologue + jump back */
+	unsigned patch_len;     /* detour: bytes overwritten */
 	unsigned char old_bytes[32], new_bytes[32];
-	unsigned nslots;	  /* got: slots written so far */
-	char fallback[160];	  /* auto: why detour was refused, "" otherwise */
+	unsigned nslots;    /* got: slots written so far */
+	char fallback[160]; /* auto: why detour was refused, "" otherwise */
 };
 
 /* Analyse REQ, build the stub (and trampoline). Nothing in the target
@@ -61,7 +61,7 @@ void lm_hook_rescan_got(void);
  * patch may not touch. 0, or -1 with the reason in WHY. Pure: no system
  * call, no allocation, no write. */
 int lm_detour_check(const unsigned char *code, size_t len, uintptr_t addr, uint64_t size,
-		    uintptr_t limit, char *why, size_t whylen);
+                    uintptr_t limit, char *why, size_t whylen);
 
 void *lm_hook_ctx(const struct lm_hook *h);
 const struct lm_hook_info *lm_hook_get_info(const struct lm_hook *h);

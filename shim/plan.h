@@ -28,8 +28,8 @@ struct lm_plan;
 /* Compile method M of CFG. ID is the method's index, used for per-thread
  * static result copies. NULL with a reason in WHY when the signature
  * cannot be served (should not happen for a config that parsed). */
-struct lm_plan *lm_plan_compile(const struct lm_config *cfg, const struct lm_method *m,
-				uint32_t id, char *why, size_t whylen);
+struct lm_plan *lm_plan_compile(const struct lm_config *cfg, const struct lm_method *m, uint32_t id,
+                                char *why, size_t whylen);
 void lm_plan_free(struct lm_plan *p);
 
 /* Stack-passed argument bytes the thunk must copy, rounded up to 16. */
@@ -52,8 +52,7 @@ int lm_plan_key(const struct lm_plan *p, const struct lm_frame *f, struct lm_buf
 /* After the original returned (ret_* in F filled, ERR its errno): append
  * the value blob (return value and what it points to, out bytes, errno) to
  * OUT. 0, or -1 on OOM. */
-int lm_plan_capture(const struct lm_plan *p, const struct lm_frame *f, int err,
-		    struct lm_buf *out);
+int lm_plan_capture(const struct lm_plan *p, const struct lm_frame *f, int err, struct lm_buf *out);
 
 /* On a hit: write the out bytes back through the caller's pointers, fill
  * ret_* in F (str/buf: a fresh malloc copy; static: the thread's copy for
@@ -61,38 +60,41 @@ int lm_plan_capture(const struct lm_plan *p, const struct lm_frame *f, int err,
  * malformed or a copy cannot be allocated (the caller then runs the
  * function instead). */
 int lm_plan_replay(const struct lm_plan *p, const void *val, size_t len, struct lm_frame *f,
-		   int *err);
+                   int *err);
 
 /* Verify mode: do two value blobs describe the same result? */
 bool lm_plan_same_value(const struct lm_plan *p, const void *a, size_t alen, const void *b,
-			size_t blen);
+                        size_t blen);
 
 /* `when` on the result in F with errno ERR (true when the method has none). */
 bool lm_plan_when(const struct lm_plan *p, const struct lm_frame *f, int err);
 
 /* A printable rendering of a key ("get_user(42, \"bob\")") for logs. */
 size_t lm_plan_key_describe(const struct lm_plan *p, const void *key, size_t klen, char *buf,
-			    size_t len);
+                            size_t len);
 
 /* ---- Drops: from a write function's call to a target's keys ------------- */
 
 /* A drop target resolved against one call of the write function W (frame
  * WF): either a set of exact keys of the target T, or a pattern with `*`
- * holes matched against every key of T. */
+ * holes matched against every key of T. LM_DROP_METHOD and LM_DROP_ALL
+ * compile too (T may be NULL for ALL): their pattern matches every key.
+ * W and T must outlive the drop plan. */
 struct lm_drop_plan;
 struct lm_drop_plan *lm_drop_plan_compile(const struct lm_plan *w, const struct lm_plan *t,
-					  const struct lm_drop *d, char *why, size_t whylen);
+                                          const struct lm_drop *d, char *why, size_t whylen);
 void lm_drop_plan_free(struct lm_drop_plan *dp);
 
 /* Call EXACT for every exact key the drop names at this call (an out param
  * of T enters keys by NULL-ness, so one drop may name two keys) and return
  * 1; or return 0 when the drop has `*` values, and then build in PATTERN
- * what lm_drop_plan_matches needs. -1 on OOM. */
+ * what lm_drop_plan_matches needs (appended past PATTERN's length; exact
+ * keys are built there too, and PATTERN keeps its length). -1 on OOM. */
 typedef void (*lm_key_cb)(const void *key, uint32_t klen, void *arg);
 int lm_drop_plan_keys(const struct lm_drop_plan *dp, const struct lm_frame *wf, lm_key_cb exact,
-		      void *arg, struct lm_buf *pattern);
+                      void *arg, struct lm_buf *pattern);
 /* Does KEY of T match PATTERN from lm_drop_plan_keys? */
 bool lm_drop_plan_matches(const struct lm_drop_plan *dp, const void *pattern, size_t plen,
-			  const void *key, uint32_t klen);
+                          const void *key, uint32_t klen);
 
 #endif

@@ -17,12 +17,14 @@ struct lm_store;
 struct lm_entry;
 
 struct lm_store_cfg {
-	uint64_t max_entries; /* across all methods */
-	uint64_t max_memory;  /* bytes: keys + values + overhead */
-	uint32_t nmethods;    /* method ids are 0 .. nmethods-1 */
+	uint64_t max_entries;               /* across all methods */
+	uint64_t max_memory;                /* bytes: keys + values + overhead */
+	uint32_t nmethods;                  /* method ids are 0 .. nmethods-1 */
 	const uint64_t *method_max_entries; /* per method, 0 = no own bound; may be NULL */
-	unsigned nshards;     /* power of two; 0 picks one from max_entries */
-	int64_t (*now_ms)(void); /* NULL: lm_clock_ms; tests inject their own */
+	unsigned nshards;                   /* power of two; 0 picks one from max_entries */
+	int64_t (*now_ms)(void);            /* NULL: lm_clock_ms; tests inject their own */
+	int64_t coalesce_wait_ms;           /* longest wait for a concurrent miss before
+	                                       running uncoalesced; 0: 5 s */
 };
 
 struct lm_store *lm_store_new(const struct lm_store_cfg *cfg);
@@ -41,33 +43,33 @@ struct lm_store_req {
 	uint64_t hash;
 	const void *key;
 	uint32_t klen;
-	bool coalesce;	      /* wait for a concurrent miss on the same key */
-	int64_t stale_ms;     /* stale_if_error window: keep and return expired
-				 entries younger than this past their expiry */
+	bool coalesce;    /* wait for a concurrent miss on the same key */
+	int64_t stale_ms; /* stale_if_error window: keep and return expired
+	                     entries younger than this past their expiry */
 	/* out: private to the store */
 	void *pending;
 	uint64_t gen[3];
 };
 
 enum lm_lookup {
-	LM_LOOKUP_HIT,	   /* *entry holds a reference: replay, then release */
-	LM_LOOKUP_MISS,	   /* run the function, then fill or abandon */
+	LM_LOOKUP_HIT,     /* *entry holds a reference: replay, then release */
+	LM_LOOKUP_MISS,    /* run the function, then fill or abandon */
 	LM_LOOKUP_RECURSE, /* this thread is already computing this key: run
-			      the function uncached; no fill or abandon */
+	                      the function uncached; no fill or abandon */
 };
 
 /* Look the key up. On LM_LOOKUP_HIT, *coalesced says the caller waited for
  * another thread's miss. On LM_LOOKUP_MISS with stale_ms > 0, *stale may
  * hold a referenced expired entry (release it). */
 enum lm_lookup lm_store_lookup(struct lm_store *s, struct lm_store_req *r, struct lm_entry **entry,
-			       bool *coalesced, struct lm_entry **stale);
+                               bool *coalesced, struct lm_entry **stale);
 
 /* Store the result of a miss for TTL_MS (LM_DUR_NEVER: no expiry; <= 0:
  * not stored) and wake the waiters. Not stored when an invalidation ran
  * since the lookup (guarantee 4) or when the bounds leave no room.
  * Returns 1 stored, 0 not stored. */
 int lm_store_fill(struct lm_store *s, struct lm_store_req *r, const void *val, size_t vlen,
-		  int64_t ttl_ms);
+                  int64_t ttl_ms);
 
 /* A miss that stores nothing: wake the waiters, who retry. */
 void lm_store_abandon(struct lm_store *s, struct lm_store_req *r);
@@ -81,7 +83,7 @@ void lm_entry_release(struct lm_store *s, struct lm_entry *e);
 /* Invalidation. Each returns the number of entries dropped, and makes sure
  * no miss that looked up before it can store afterwards. */
 size_t lm_store_drop_key(struct lm_store *s, uint32_t method, uint64_t hash, const void *key,
-			 uint32_t klen);
+                         uint32_t klen);
 typedef bool (*lm_key_pred)(const void *key, uint32_t klen, void *arg);
 size_t lm_store_drop_match(struct lm_store *s, uint32_t method, lm_key_pred pred, void *arg);
 size_t lm_store_drop_method(struct lm_store *s, uint32_t method);
@@ -102,7 +104,7 @@ void lm_store_each(struct lm_store *s, lm_entry_cb cb, void *arg);
 
 /* Insert an entry as loaded from a persisted file, with its absolute
  * expiry (lm_clock_ms time base). Returns 1 stored, 0 not. */
-int lm_store_put(struct lm_store *s, uint32_t method, uint64_t hash, const void *key,
-		 uint32_t klen, const void *val, size_t vlen, int64_t expires_ms);
+int lm_store_put(struct lm_store *s, uint32_t method, uint64_t hash, const void *key, uint32_t klen,
+                 const void *val, size_t vlen, int64_t expires_ms);
 
 #endif

@@ -17,38 +17,44 @@ enum lm_sym_type { LM_SYM_FUNC, LM_SYM_IFUNC };
 
 /* One loaded (or would-be loaded) ELF object. */
 struct lm_object {
-	char *path;	     /* as the loader names it; "" main program -> resolved path */
-	char *soname;	     /* DT_SONAME or NULL */
-	uintptr_t bias;	     /* load bias (l_addr); 0 offline */
-	bool is_main;	     /* the executable */
-	bool pie;	     /* ET_DYN executable (or a library) */
-	bool has_symtab;     /* has .symtab (unstripped) */
-	void *priv;	     /* symtab's parsed data; opaque */
+	char *path;      /* as the loader names it; "" main program -> resolved path */
+	char *soname;    /* DT_SONAME or NULL */
+	uintptr_t bias;  /* load bias (l_addr); 0 offline */
+	bool is_main;    /* the executable */
+	bool pie;        /* ET_DYN executable (or a library) */
+	bool has_symtab; /* has .symtab (unstripped) */
+	void *priv;      /* symtab's parsed data; opaque */
 };
 
+/* lm_objset_add may move V: pointers into it (lm_symbol.obj) do not
+ * survive an add. */
 struct lm_objset {
 	struct lm_object *v; /* search order: main program, then load order */
 	size_t n;
+	char **missing; /* offline: DT_NEEDED names not found (like ldd's
+	                   "not found") */
+	size_t nmissing;
 };
 
 /* A function definition found for a name. */
 struct lm_symbol {
 	const struct lm_object *obj;
-	char *name;	      /* the symbol as found (no version) */
-	char *version;	      /* version name or NULL */
+	char *name;           /* the symbol as found (no version) */
+	char *version;        /* version name or NULL */
 	bool default_version; /* @@ (or unversioned) */
-	uint64_t value;	      /* st_value: file address */
-	uintptr_t addr;	      /* runtime address: value + bias (offline: value) */
-	uint64_t size;	      /* st_size */
+	uint64_t value;       /* st_value: file address */
+	uintptr_t addr;       /* runtime address: value + bias (offline: value) */
+	uint64_t size;        /* st_size */
 	uint64_t next_addr;   /* file address of the next symbol or section end in
-				 the same section: how far padding may reach */
+	                         the same section: how far padding may reach */
 	enum lm_sym_bind bind;
 	enum lm_sym_type type;
-	bool from_symtab;     /* found only in .symtab (a static function) */
-	char **aliases;	      /* other names at the same address in the object */
+	bool from_symtab; /* found only in .symtab (a static function) */
+	char **aliases;   /* other names at the same address in the object */
 	size_t naliases;
-	char **clones;	      /* NAME.constprop.N, .isra, .part, .cold ... */
+	char **clones; /* NAME.constprop.N, .isra, .part, .cold ... */
 	size_t nclones;
+	bool exported; /* in .dynsym: other objects can bind to it */
 };
 
 enum lm_find_status {
@@ -72,7 +78,7 @@ int lm_objset_offline(const char *program, struct lm_objset *set, char *err, siz
 
 /* Add one object (a library loaded later). PATH read from disk. */
 int lm_objset_add(struct lm_objset *set, const char *path, uintptr_t bias, char *err,
-		  size_t errlen);
+                  size_t errlen);
 
 void lm_objset_free(struct lm_objset *set);
 
@@ -81,13 +87,26 @@ void lm_objset_free(struct lm_objset *set);
  * name equals it or whose soname starts with it. Undefined entries and a
  * non-PIE executable's canonical PLT stubs are never returned. */
 enum lm_find_status lm_symtab_find(const struct lm_objset *set, const char *name,
-				   const char *version, const char *object, struct lm_symbol *out);
+                                   const char *version, const char *object, struct lm_symbol *out);
 void lm_symbol_free(struct lm_symbol *s);
 
-/* Every function symbol of OBJ, for `ldmemo symbols`. CB returns non-zero
- * to stop. */
+/* Every function symbol of OBJ, for `ldmemo symbols`, in name order
+ * (aliases and clones left empty). CB returns non-zero to stop. */
 typedef int (*lm_sym_cb)(const struct lm_symbol *s, void *arg);
 int lm_symtab_each(const struct lm_object *obj, lm_sym_cb cb, void *arg);
+
+/* Does an object of SET other than EXCEPT import NAME (an undefined entry:
+ * calls that go through its PLT/GOT)? */
+bool lm_symtab_is_imported(const struct lm_objset *set, const char *name,
+                           const struct lm_object *except);
+
+/* Read LEN bytes at file address VALUE of O from its file (through the
+ * PT_LOAD headers), for analysing code without running it. Returns the
+ * bytes read (fewer at the end of a segment), or -1. */
+long lm_object_read(const struct lm_object *o, uint64_t value, void *buf, size_t len);
+
+/* "not found", "only imported", ... for messages. */
+const char *lm_find_status_name(enum lm_find_status st);
 
 /* Does OBJECT name O (base name, or soname prefix)? */
 bool lm_object_matches(const struct lm_object *o, const char *object);

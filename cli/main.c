@@ -1,0 +1,87 @@
+/* ldmemo: dispatches to a subcommand, or runs a program with the shim. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "../config/defaults.h"
+
+void lm_cli_usage(FILE *f)
+{
+	fputs("Usage: ldmemo [-c CONFIG] [-s DEST] [-f FORMAT] [-v] [--strict] [--verify] [--]\n"
+	      "              PROGRAM [ARG...]\n"
+	      "       ldmemo check [-c CONFIG] PROGRAM\n"
+	      "       ldmemo symbols PROGRAM [GLOB]\n"
+	      "       ldmemo --help | --version\n"
+	      "\n"
+	      "Run PROGRAM with libldmemo.so preloaded, so that the functions named in CONFIG\n"
+	      "are answered from a cache.\n"
+	      "\n"
+	      "  -c, --config CONFIG  the config file (sets LDMEMO_CONFIG)\n"
+	      "  -s, --stats DEST     dump statistics at exit to DEST: stderr, fd:N or a path\n"
+	      "                       (%p: pid, %e: program name) (sets LDMEMO_STATS)\n"
+	      "  -f, --format FORMAT  statistics format: text, json or prom (LDMEMO_STATS_FORMAT)\n"
+	      "  -v, --verbose        report each hooked method at start-up (LDMEMO_LOG=info)\n"
+	      "      --strict         stop PROGRAM with status 125 on any config error or\n"
+	      "                       unhookable method (LDMEMO_STRICT=1)\n"
+	      "      --verify         run every method in verify mode (LDMEMO_MODE=verify)\n"
+	      "  -h, --help           this text\n"
+	      "  -V, --version        the version\n"
+	      "\n"
+	      "check    validates CONFIG (-c, else $LDMEMO_CONFIG) and, without running\n"
+	      "         PROGRAM, resolves each method in it and the libraries it would load:\n"
+	      "         object, address, binding, size, and how it would be hooked.\n"
+	      "symbols  lists the function symbols of PROGRAM and its libraries whose names\n"
+	      "         match the shell pattern GLOB (default: all).\n"
+	      "\n"
+	      "PROGRAM without a slash is looked up in PATH.\n"
+	      "\n"
+	      "Exit status:\n"
+	      "  run      PROGRAM's; 125 when ldmemo itself fails (shim not found, bad\n"
+	      "           environment); 126 PROGRAM cannot be executed; 127 PROGRAM not found\n"
+	      "  check    0 every method hookable; 1 some are not, or PROGRAM is missing or\n"
+	      "           not an x86-64 ELF file; 2 config error or no config\n"
+	      "  symbols  0; 1 PROGRAM is missing or not an x86-64 ELF file\n"
+	      "  2 for a usage error everywhere\n"
+	      "\n"
+	      "Environment:\n"
+	      "  LDMEMO_CONFIG        config file, when -c is not given\n"
+	      "  LDMEMO_SHIM          the libldmemo.so to preload (default: next to ldmemo,\n"
+	      "                       then BINDIR/../lib/ldmemo/libldmemo.so)\n"
+	      "  LD_PRELOAD           kept; the shim is put first, never twice\n"
+	      "  LDMEMO_STATS, LDMEMO_STATS_FORMAT, LDMEMO_STATS_SIGNAL, LDMEMO_LOG,\n"
+	      "  LDMEMO_STRICT, LDMEMO_MODE, LDMEMO_CONTROL, LDMEMO_DISABLE\n"
+	      "                       read by the shim; see the manual\n",
+	      f);
+}
+
+int lm_cli_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("ldmemo: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry 'ldmemo --help' for more information.\n", stderr);
+	return LM_EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		return lm_cli_usage_error("missing PROGRAM");
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		lm_cli_usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+		printf("ldmemo %s\n", LDMEMO_VERSION);
+		return 0;
+	}
+	if (strcmp(argv[1], "symbols") == 0)
+		return lm_cmd_symbols(argc - 1, argv + 1);
+	if (strcmp(argv[1], "check") == 0)
+		return lm_cmd_check(argc - 1, argv + 1);
+	return lm_cmd_run(argc, argv);
+}

@@ -1,0 +1,262 @@
+/* `drop` (spec 3.5): the targets of a write function, checked against the
+ * key parameters of each target [cache] method. Runs after every section
+ * is read, so a target may be defined further down the file. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "parse_internal.h"
+
+struct dp {
+	struct lm_ctx *c;
+	struct lm_lexer lx;
+	const struct lm_method *w; /* the write function */
+	bool failed;
+};
+
+static void fail(struct dp *p, const struct lm_tok *t, const char *expected)
+{
+	char d[64];
+	lm_tok_describe(t, d, sizeof(d));
+	lm_error(p->c, t->pos, "expected %s in 'drop', got %s", expected, d);
+	p->failed = true;
+}
+
+static bool key_param(const struct lm_param *pa)
+{
+	return pa->kind != LM_K_IGNORE && pa->kind != LM_K_OUT;
+}
+
+static const char *class_name(enum lm_kind k)
+{
+	if (lm_kind_is_int(k))
+		return "integer";
+	if (lm_kind_is_float(k))
+		return "float";
+	return lm_kind_name(k);
+}
+
+/* One value inside M(...). */
+static bool value(struct dp *p, struct lm_dropval *v)
+{
+	struct lm_tok t = lm_lex_next(&p->lx);
+	bool minus = t.kind == LM_T_MINUS;
+
+	v->pos = t.pos;
+	if (minus)
+		t = lm_lex_next(&p->lx);
+	if (t.kind == LM_T_STAR && !minus) {
+		v->kind = LM_DV_ANY;
+	} else if (t.kind == LM_T_INT) {
+		v->kind = LM_DV_INT;
+		v->ival = minus ? -t.ival : t.ival;
+	} else if (t.kind == LM_T_FLOAT) {
+		v->kind = LM_DV_FLOAT;
+		v->fval = minus ? -t.fval : t.fval;
+	} else if (t.kind == LM_T_STRING && !minus) {
+		if (t.unterminated) {
+			lm_error(p->c, t.pos, "unterminated string");
+			p->failed = true;
+			return false;
+		}
+		v->kind = LM_DV_STR;
+		v->sval = lm_tok_string(p->c, &t);
+	} else if (t.kind == LM_T_IDENT && !minus) {
+		const struct lm_sig *sig = &p->w->sig;
+		v->kind = LM_DV_PARAM;
+		v->param = -1;
+		for (size_t i = 0; i < sig->nparams; i++)
+			if (sig->params[i].name && strlen(sig->params[i].name) == t.len &&
+			    memcmp(sig->params[i].name, t.s, t.len) == 0)
+				v->param = (int)i;
+		if (v->param < 0 && sig->name) {
+			lm_error(p->c, t.pos, "'" LM_QFMT "' is not a parameter of %s",
+			         LM_QARG(t.s, t.len), p->w->name);
+			return false;
+		}
+	} else {
+		fail(p, &t, "a parameter name, a number, a \"string\" or '*'");
+		return false;
+	}
+	return true;
+}
+
+/* Can value V of the write function be compared with key parameter K? */
+static bool comparable(struct dp *p, struct lm_dropval *v, const struct lm_param *k)
+{
+	enum lm_kind vk;
+
+	switch (v->kind) {
+	case LM_DV_ANY:
+		return true;
+	case LM_DV_INT:
+		if (lm_kind_is_float(k->kind)) {
+			v->kind = LM_DV_FLOAT;
+			v->fval = (double)v->ival;
+			return true;
+		}
+		return lm_kind_is_int(k->kind);
+	case LM_DV_FLOAT:
+		return lm_kind_is_float(k->kind);
+	case LM_DV_STR:
+		return k->kind == LM_K_STR || k->kind == LM_K_BUF;
+	case LM_DV_PARAM:
+		if (v->param < 0)
+			return true; /* the write function's signature has errors */
+		vk = p->w->sig.params[v->param].kind;
+		if (lm_kind_is_int(k->kind))
+			return lm_kind_is_int(vk);
+		if (lm_kind_is_float(k->kind))
+			return lm_kind_is_float(vk);
+		return vk == k->kind;
+	}
+	return false;
+}
+
+static const char *value_class(struct dp *p, const struct lm_dropval *v)
+{
+	switch (v->kind) {
+	case LM_DV_INT:
+		return "integer";
+	case LM_DV_FLOAT:
+		return "float";
+	case LM_DV_STR:
+		return "string";
+	default:
+		return class_name(p->w->sig.params[v->param].kind);
+	}
+}
+
+/* Target M: must be a [cache] method; values must fit its key parameters. */
+static void check(struct dp *p, struct lm_drop *d, const struct lm_tok *name)
+{
+	const struct lm_config *cfg = p->c->cfg;
+	const struct lm_method *m;
+	size_t nkey = 0, k = 0;
+
+	d->method = lm_find_method_n(cfg, name->s, name->len);
+	if (d->method < 0) {
+		lm_error(p->c, name->pos, "drop target '" LM_QFMT "' is not a [cache] section",
+		         LM_QARG(name->s, name->len));
+		return;
+	}
+	m = &cfg->methods[d->method];
+	if (m->invalidator) {
+		lm_error(p->c, name->pos,
+		         "drop target '" LM_QFMT "' is a write function, not a [cache] method",
+		         LM_QARG(name->s, name->len));
+		return;
+	}
+	if (d->kind != LM_DROP_KEY || !m->sig.name)
+		return;
+	for (size_t i = 0; i < m->sig.nparams; i++)
+		nkey += key_param(&m->sig.params[i]);
+	if (d->nvals != nkey) {
+		lm_error(p->c, name->pos, "%s has %zu key parameter%s, %zu value%s given", m->name,
+		         nkey, nkey == 1 ? "" : "s", d->nvals, d->nvals == 1 ? "" : "s");
+		return;
+	}
+	if (nkey == 0)
+		d->kind = LM_DROP_METHOD;
+	for (size_t i = 0; i < m->sig.nparams; i++) {
+		const struct lm_param *kp = &m->sig.params[i];
+		if (!key_param(kp))
+			continue;
+		struct lm_dropval *v = &d->vals[k++];
+		if (!comparable(p, v, kp))
+			lm_error(p->c, v->pos, "%s value cannot match key parameter %zu of %s (%s)",
+			         value_class(p, v), k, m->name, class_name(kp->kind));
+	}
+}
+
+/* M(...) after the name: `*` alone or one value per key parameter. */
+static void values(struct dp *p, struct lm_drop *d)
+{
+	size_t cap = 0;
+	struct lm_tok t = lm_lex_peek(&p->lx);
+	struct lm_lexer save = p->lx;
+
+	lm_lex_next(&p->lx);
+	if (lm_lex_peek(&p->lx).kind == LM_T_RPAREN) {
+		lm_lex_next(&p->lx);
+		if (t.kind == LM_T_STAR) {
+			d->kind = LM_DROP_METHOD;
+			return;
+		}
+	}
+	p->lx = save;
+	d->kind = LM_DROP_KEY;
+	if (t.kind == LM_T_RPAREN) {
+		lm_lex_next(&p->lx);
+		return;
+	}
+	for (;;) {
+		if (d->nvals == cap) {
+			size_t ncap = cap ? cap * 2 : 4;
+			struct lm_dropval *nv = realloc(d->vals, ncap * sizeof(*nv));
+			if (!nv) {
+				p->c->oom = p->failed = true;
+				return;
+			}
+			d->vals = nv;
+			cap = ncap;
+		}
+		memset(&d->vals[d->nvals], 0, sizeof(d->vals[0]));
+		if (!value(p, &d->vals[d->nvals]) && p->failed)
+			return;
+		d->nvals++;
+		t = lm_lex_next(&p->lx);
+		if (t.kind == LM_T_RPAREN)
+			return;
+		if (t.kind != LM_T_COMMA) {
+			fail(p, &t, "',' or ')'");
+			return;
+		}
+	}
+}
+
+void lm_drop_parse(struct lm_ctx *c, struct lm_rsec *s)
+{
+	struct lm_method *w = &c->cfg->methods[s->index];
+	const struct lm_kv *kv = &s->keys[LM_KEY_DROP];
+	struct dp p = {.c = c, .w = w};
+	size_t cap = 1;
+
+	if (!kv->present)
+		return;
+	for (size_t i = 0; i < kv->vlen; i++)
+		cap += kv->val[i] == ',';
+	w->drops = lm_calloc(c, cap, sizeof(*w->drops));
+	if (!w->drops)
+		return;
+	lm_lex_init(&p.lx, kv->val, kv->vlen, kv->vpos);
+	while (!p.failed) {
+		struct lm_drop *d = &w->drops[w->ndrops];
+		struct lm_tok t = lm_lex_next(&p.lx);
+
+		memset(d, 0, sizeof(*d));
+		d->pos = t.pos;
+		d->method = -1;
+		if (t.kind == LM_T_STAR) {
+			d->kind = LM_DROP_ALL;
+		} else if (t.kind == LM_T_IDENT) {
+			d->kind = LM_DROP_METHOD;
+			if (lm_lex_peek(&p.lx).kind == LM_T_LPAREN) {
+				lm_lex_next(&p.lx);
+				values(&p, d);
+			}
+			if (!p.failed)
+				check(&p, d, &t);
+		} else {
+			fail(&p, &t, "a [cache] method or '*'");
+			break;
+		}
+		w->ndrops++;
+		if (p.failed)
+			break;
+		t = lm_lex_next(&p.lx);
+		if (t.kind == LM_T_END)
+			break;
+		if (t.kind != LM_T_COMMA)
+			fail(&p, &t, "',' between targets");
+	}
+}

@@ -1,0 +1,123 @@
+/* /proc/self/maps and /proc/self/status, read with plain system calls. */
+#include "procmaps.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+static uintptr_t parse_hex(const char **p)
+{
+	uintptr_t v = 0;
+
+	for (;; (*p)++) {
+		char c = **p;
+
+		if (c >= '0' && c <= '9')
+			v = v * 16 + (uintptr_t)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v = v * 16 + (uintptr_t)(c - 'a' + 10);
+		else
+			return v;
+	}
+}
+
+/* "start-end rwxp ..." */
+static int parse_line(const char *l, uintptr_t *start, uintptr_t *end, int *prot)
+{
+	const char *p = l;
+
+	*start = parse_hex(&p);
+	if (*p++ != '-')
+		return -1;
+	*end = parse_hex(&p);
+	if (*p++ != ' ' || strlen(p) < 3)
+		return -1;
+	*prot = (p[0] == 'r' ? PROT_READ : 0) | (p[1] == 'w' ? PROT_WRITE : 0) |
+	        (p[2] == 'x' ? PROT_EXEC : 0);
+	return 0;
+}
+
+int lm_maps_foreach(int (*cb)(uintptr_t start, uintptr_t end, int prot, void *arg), void *arg)
+{
+	char buf[4096], line[512] = "";
+	size_t ll = 0;
+	int saved = errno, fd, rc = 0;
+	ssize_t n;
+
+	fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		errno = saved;
+		return -1;
+	}
+	while (!rc && (n = read(fd, buf, sizeof(buf))) > 0) {
+		for (ssize_t i = 0; i < n && !rc; i++) {
+			uintptr_t s, e;
+			int prot;
+
+			if (buf[i] != '\n') {
+				/* only the addresses and permissions matter */
+				if (ll < sizeof(line) - 1)
+					line[ll++] = buf[i];
+				continue;
+			}
+			line[ll] = 0;
+			ll = 0;
+			if (!parse_line(line, &s, &e, &prot))
+				rc = cb(s, e, prot, arg);
+		}
+	}
+	close(fd);
+	errno = saved;
+	return rc;
+}
+
+struct prot_query {
+	uintptr_t addr;
+	int prot;
+};
+
+static int find_prot(uintptr_t start, uintptr_t end, int prot, void *arg)
+{
+	struct prot_query *q = arg;
+
+	if (q->addr >= start && q->addr < end) {
+		q->prot = prot;
+		return 1;
+	}
+	return 0;
+}
+
+int lm_maps_prot(uintptr_t addr)
+{
+	struct prot_query q = {addr, -1};
+
+	lm_maps_foreach(find_prot, &q);
+	return q.prot;
+}
+
+int lm_thread_count(void)
+{
+	char buf[4096];
+	const char *p;
+	int saved = errno, fd, n = -1;
+	ssize_t got;
+
+	fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		errno = saved;
+		return -1;
+	}
+	got = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (got > 0) {
+		buf[got] = 0;
+		p = strstr(buf, "\nThreads:");
+		if (p)
+			n = atoi(p + 9);
+	}
+	errno = saved;
+	return n;
+}

@@ -1,0 +1,19 @@
+/* /proc/self reading without malloc: the shim may run before the host's
+ * allocator is usable, or while it is locked. */
+#ifndef LM_PROCMAPS_H
+#define LM_PROCMAPS_H
+
+#include <stdint.h>
+
+/* Calls CB for each mapping of /proc/self/maps in address order until it
+ * returns nonzero; returns that value, 0 at the end, -1 if unreadable.
+ * PROT is PROT_READ|PROT_WRITE|PROT_EXEC as listed. */
+int lm_maps_foreach(int (*cb)(uintptr_t start, uintptr_t end, int prot, void *arg), void *arg);
+
+/* The protection of the mapping holding ADDR, or -1. */
+int lm_maps_prot(uintptr_t addr);
+
+/* Threads in this process (the Threads: line of /proc/self/status), or -1. */
+int lm_thread_count(void);
+
+#endif

@@ -1,0 +1,13 @@
+/* libgotcall.so: calls libgotfix.so through its PLT and GOT. */
+int gotfix_add(int a, int b);
+
+int gotcall_add(int a, int b)
+{
+	return gotfix_add(a, b) + 0;
+}
+
+/* the address comes from a GLOB_DAT slot */
+int (*gotcall_ptr(void))(int, int)
+{
+	return gotfix_add;
+}

@@ -1,0 +1,5 @@
+/* libgotfix.so: the definitions the GOT tests hook. */
+int gotfix_add(int a, int b)
+{
+	return a + b;
+}

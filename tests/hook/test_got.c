@@ -1,0 +1,95 @@
+/* GOT hooking of a library called through another library's PLT. */
+#include <criterion/criterion.h>
+#include <dlfcn.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tests/hook/probe.h"
+
+typedef int (*add_fn)(int, int);
+
+static void *load(const char *lib)
+{
+	char exe[PATH_MAX] = "", path[PATH_MAX + 64];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	void *h;
+
+	cr_assert_gt(n, 0);
+	exe[n] = 0;
+	snprintf(path, sizeof(path), "%s/hook/%s", dirname(exe), lib);
+	h = dlopen(path, RTLD_LAZY | RTLD_LOCAL);
+	cr_assert_not_null(h, "%s", dlerror());
+	return h;
+}
+
+static struct lm_hook *hook_add(void *fix, struct probe *p)
+{
+	char why[160] = "";
+	struct lm_hook *h = probe_hook("gotfix_add", dlsym(fix, "gotfix_add"), 0, LM_HM_GOT, p, 0,
+	                               why, sizeof(why));
+
+	cr_assert_not_null(h, "%s", why);
+	cr_assert_eq(lm_hook_get_info(h)->mode, LM_HM_GOT);
+	return h;
+}
+
+static void calls_are_caught(const char *caller_lib)
+{
+	struct probe p = {.action = LM_ENTER_CALL};
+	void *fix = load("libgotfix.so"), *caller = load(caller_lib);
+	add_fn add = (add_fn)dlsym(caller, "gotcall_add");
+	add_fn (*ptr)(void) = (add_fn(*)(void))dlsym(caller, "gotcall_ptr");
+	struct lm_hook *h = hook_add(fix, &p);
+
+	/* ld makes the PLT jump through the GLOB_DAT slot: one slot for both */
+	cr_assert_geq(lm_hook_get_info(h)->nslots, 1);
+	cr_assert_eq(add(2, 3), 5);
+	cr_assert_eq(add(4, 4), 8, "the lazy resolver did not undo the hook");
+	cr_assert_eq(ptr()(10, 1), 11);
+	cr_assert_eq(p.enters, 3);
+	cr_assert_eq(p.last_rax & 0xffffffff, 11);
+}
+
+Test(got, plt_calls_caught_with_lazy_binding)
+{
+	calls_are_caught("libgotcall.so");
+}
+
+Test(got, plt_calls_caught_with_full_relro)
+{
+	calls_are_caught("libgotcall_now.so");
+}
+
+Test(got, rescan_patches_libraries_loaded_later)
+{
+	struct probe p = {.action = LM_ENTER_RETURN, .ret_rax = 1234};
+	void *fix = load("libgotfix.so"), *caller;
+	struct lm_hook *h = hook_add(fix, &p);
+	add_fn add;
+
+	cr_assert_eq(lm_hook_get_info(h)->nslots, 0);
+	caller = load("libgotcall.so");
+	add = (add_fn)dlsym(caller, "gotcall_add");
+	cr_assert_eq(add(1, 1), 2, "not hooked before the rescan");
+	lm_hook_rescan_got();
+	cr_assert_gt(lm_hook_get_info(h)->nslots, 0);
+	cr_assert_eq(add(1, 1), 1234);
+	cr_assert_eq(p.enters, 1);
+}
+
+Test(got, describe_reports_the_slots)
+{
+	struct probe p = {.action = LM_ENTER_CALL};
+	void *fix = load("libgotfix.so");
+	struct lm_hook *h;
+	char text[2048];
+
+	load("libgotcall.so");
+	h = hook_add(fix, &p);
+	cr_assert_gt(lm_hook_describe(h, text, sizeof(text)), 0);
+	cr_assert(strstr(text, "got: 1 slots"), "%s", text);
+	cr_assert(strstr(text, "%r11"), "%s", text);
+}

@@ -1,0 +1,97 @@
+/* The thunk: stack arguments, varargs (al), errno, every enter action. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <string.h>
+
+#include "tests/hook/cfix.h"
+#include "tests/hook/probe.h"
+
+/* 8 integer + 9 double arguments: two longs and one double on the stack */
+#define MANY_STACK 24
+#define MANY_ARGS  1, 2, 3, 4, 5, 6, 7, 8, 0.5, 1.5, 2.5, 3.5, 4.5, 5.5, 6.5, 7.5, 8.5
+
+static struct lm_hook *must_hook(const char *name, void *fn, struct probe *p, uint64_t stack)
+{
+	char why[160] = "";
+	struct lm_hook *h = probe_hook(name, fn, 0, LM_HM_DETOUR, p, stack, why, sizeof(why));
+
+	cr_assert_not_null(h, "%s: %s", name, why);
+	return h;
+}
+
+Test(thunk, stack_arguments_reach_the_original)
+{
+	struct probe p = {.action = LM_ENTER_CALL};
+	double want = cfix_many(MANY_ARGS);
+
+	must_hook("cfix_many", cfix_many, &p, MANY_STACK);
+	cr_assert_eq(cfix_many(MANY_ARGS), want);
+	cr_assert_eq(p.enters, 1);
+	cr_assert_eq(p.last_xmm0, want);
+	cr_assert_eq(p.stack0, 7, "stack_args points at the first stack argument");
+}
+
+Test(thunk, enter_return_gives_a_double)
+{
+	struct probe p = {.action = LM_ENTER_RETURN, .ret_xmm0 = -3.25};
+
+	must_hook("cfix_many", cfix_many, &p, MANY_STACK);
+	cr_assert_eq(cfix_many(MANY_ARGS), -3.25);
+	cr_assert_eq(p.leaves, 0);
+}
+
+Test(thunk, enter_jump_keeps_stack_arguments)
+{
+	struct probe p = {.action = LM_ENTER_JUMP};
+	double want = cfix_many(MANY_ARGS);
+
+	must_hook("cfix_many", cfix_many, &p, 0);
+	cr_assert_eq(cfix_many(MANY_ARGS), want);
+	cr_assert_eq(p.enters, 1);
+}
+
+Test(thunk, varargs_keep_al_on_call)
+{
+	struct probe p = {.action = LM_ENTER_CALL};
+	char buf[64];
+
+	must_hook("cfix_format", cfix_format, &p, 0);
+	cr_assert_eq(cfix_format(buf, sizeof(buf), "%d %.2f %s %.1f", 7, 2.5, "x", -1.5), 13);
+	cr_assert_str_eq(buf, "7 2.50 x -1.5");
+	cr_assert_eq(p.enters, 1);
+	cr_assert_eq(p.last_rax, 13);
+}
+
+Test(thunk, varargs_keep_al_on_jump)
+{
+	struct probe p = {.action = LM_ENTER_JUMP};
+	char buf[64];
+
+	must_hook("cfix_format", cfix_format, &p, 0);
+	cr_assert_eq(cfix_format(buf, sizeof(buf), "%.3f|%ld", 0.125, 99L), 8);
+	cr_assert_str_eq(buf, "0.125|99");
+}
+
+Test(thunk, unwinder_walks_through_the_thunk)
+{
+	struct probe p = {.action = LM_ENTER_CALL, .unwind = true};
+
+	must_hook("fx_jcc8", fx_jcc8, &p, 0);
+	cr_assert_eq(cfix_caller(4), 6);
+	cr_assert_eq(p.enters, 1);
+	cr_assert_eq(p.saw_caller, 2, "seen from enter and from leave");
+}
+
+Test(thunk, errno_set_by_the_original_survives)
+{
+	struct probe p = {.action = LM_ENTER_CALL};
+
+	must_hook("cfix_fail", cfix_fail, &p, 0);
+	errno = 0;
+	cr_assert_eq(cfix_fail(ERANGE), -1);
+	cr_assert_eq(errno, ERANGE);
+	errno = 0;
+	cr_assert_eq(cfix_fail(EDOM), -1);
+	cr_assert_eq(errno, EDOM);
+	cr_assert_eq(p.enters, 2);
+}

@@ -1,0 +1,249 @@
+/* Files that are not what they claim: missing, not ELF, the wrong class or
+ * machine, truncated, with damaged section headers. Opening them must give
+ * an error or a sane set, never a crash. */
+#include <criterion/criterion.h>
+#include <elf.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "symtab/symtab.h"
+
+static unsigned char *orig;
+static size_t orig_len;
+
+static void setup(void)
+{
+	FILE *f = fopen(lm_fixture("libfix.so"), "rb");
+	struct stat st;
+
+	cr_assert_not_null(f);
+	cr_assert_eq(fstat(fileno(f), &st), 0);
+	orig_len = (size_t)st.st_size;
+	orig = malloc(orig_len);
+	cr_assert_eq(fread(orig, 1, orig_len, f), orig_len);
+	fclose(f);
+	cr_assert_not_null(lm_tmpdir());
+}
+
+static void teardown(void)
+{
+	free(orig);
+	lm_tmpdir_remove();
+}
+
+TestSuite(damaged, .init = setup, .fini = teardown);
+
+static const char *write_bytes(const char *name, const void *data, size_t len)
+{
+	const char *path = lm_write_file(name, "");
+	FILE *f = fopen(path, "wb");
+
+	cr_assert_not_null(f);
+	cr_assert_eq(fwrite(data, 1, len, f), len);
+	fclose(f);
+	return path;
+}
+
+/* Open PATH; either it fails with a message or the set is usable. */
+static int try_open(const char *path, char *err, size_t errlen)
+{
+	struct lm_objset set;
+	struct lm_symbol s;
+	int rc;
+
+	err[0] = '\0';
+	rc = lm_objset_offline(path, &set, err, errlen);
+	if (rc != 0) {
+		cr_assert_neq(err[0], '\0', "a failure says why");
+		return rc;
+	}
+	if (lm_symtab_find(&set, "fix_lib_func", NULL, NULL, &s) == LM_FIND_OK) {
+		cr_assert_not_null(s.name);
+		lm_symbol_free(&s);
+	}
+	lm_objset_free(&set);
+	return 0;
+}
+
+Test(damaged, missing_file)
+{
+	char err[256];
+
+	cr_assert_eq(try_open("/nonexistent/prog", err, sizeof(err)), -1);
+	cr_assert(strstr(err, "No such file"), "%s", err);
+}
+
+Test(damaged, not_elf)
+{
+	char err[256];
+	const char *p = lm_write_file("script.sh", "#!/bin/sh\necho hello\n");
+
+	cr_assert_eq(try_open(p, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "not an ELF"), "%s", err);
+}
+
+Test(damaged, elf32_is_refused)
+{
+	char err[256];
+
+	orig[EI_CLASS] = ELFCLASS32;
+	cr_assert_eq(try_open(write_bytes("elf32", orig, orig_len), err, sizeof(err)), -1);
+	cr_assert(strstr(err, "64-bit"), "%s", err);
+}
+
+Test(damaged, other_machine_is_refused)
+{
+	char err[256];
+	Elf64_Ehdr *eh = (Elf64_Ehdr *)orig;
+
+	eh->e_machine = EM_AARCH64;
+	cr_assert_eq(try_open(write_bytes("arm", orig, orig_len), err, sizeof(err)), -1);
+	cr_assert(strstr(err, "x86-64"), "%s", err);
+}
+
+Test(damaged, truncated_at_many_offsets)
+{
+	char err[256];
+	size_t step = orig_len / 97 + 1;
+	int failures = 0;
+
+	for (size_t len = 0; len < orig_len; len += step)
+		if (try_open(write_bytes("trunc", orig, len), err, sizeof(err)) != 0)
+			failures++;
+	cr_assert_gt(failures, 0, "a truncated library cannot all be fine");
+}
+
+Test(damaged, section_header_offset_past_the_end)
+{
+	char err[256];
+	Elf64_Ehdr *eh = (Elf64_Ehdr *)orig;
+
+	eh->e_shoff = orig_len + 4096;
+	try_open(write_bytes("shoff", orig, orig_len), err, sizeof(err));
+	eh->e_shoff = (Elf64_Off)-64;
+	try_open(write_bytes("shoff2", orig, orig_len), err, sizeof(err));
+	eh->e_shoff = 1;
+	try_open(write_bytes("shoff3", orig, orig_len), err, sizeof(err));
+}
+
+/* Apply MUTATE to each section header in turn; every variant must open or
+ * fail cleanly. */
+static void each_section(void (*mutate)(Elf64_Shdr *sh, size_t len))
+{
+	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)orig;
+	char err[256];
+
+	cr_assert_lt(eh->e_shoff + (size_t)eh->e_shnum * sizeof(Elf64_Shdr), orig_len + 1);
+	for (size_t i = 1; i < eh->e_shnum; i++) {
+		unsigned char *copy = malloc(orig_len);
+		Elf64_Shdr *sh;
+
+		memcpy(copy, orig, orig_len);
+		sh = (Elf64_Shdr *)(copy + eh->e_shoff) + i;
+		mutate(sh, orig_len);
+		try_open(write_bytes("sect", copy, orig_len), err, sizeof(err));
+		free(copy);
+	}
+}
+
+static void huge_size(Elf64_Shdr *sh, size_t len)
+{
+	sh->sh_size = len * 16;
+}
+
+static void offset_past_end(Elf64_Shdr *sh, size_t len)
+{
+	sh->sh_offset = len + 100;
+}
+
+static void bad_link(Elf64_Shdr *sh, size_t len)
+{
+	(void)len;
+	sh->sh_link = 0xffff;
+}
+
+static void odd_entsize(Elf64_Shdr *sh, size_t len)
+{
+	(void)len;
+	sh->sh_size = sh->sh_size ? sh->sh_size - 1 : 3;
+	sh->sh_entsize = 7;
+}
+
+/* Any section read as if it were another kind of table. */
+static Elf64_Word retype_to;
+
+static void retype(Elf64_Shdr *sh, size_t len)
+{
+	(void)len;
+	sh->sh_type = retype_to;
+}
+
+Test(damaged, sections_of_the_wrong_kind)
+{
+	static const Elf64_Word kinds[] = {SHT_DYNSYM,     SHT_SYMTAB,     SHT_DYNAMIC,
+	                                   SHT_GNU_verdef, SHT_GNU_versym, SHT_STRTAB};
+
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		retype_to = kinds[k];
+		each_section(retype);
+	}
+}
+
+Test(damaged, section_sizes_past_the_end)
+{
+	each_section(huge_size);
+}
+
+Test(damaged, section_offsets_past_the_end)
+{
+	each_section(offset_past_end);
+}
+
+Test(damaged, section_links_out_of_range)
+{
+	each_section(bad_link);
+}
+
+Test(damaged, odd_section_sizes)
+{
+	each_section(odd_entsize);
+}
+
+Test(damaged, string_offsets_out_of_range)
+{
+	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)orig;
+	const Elf64_Shdr *sh = (const Elf64_Shdr *)(orig + eh->e_shoff);
+	char err[256];
+	int corrupted = 0;
+
+	/* Every st_name of every symbol table points far away. */
+	for (size_t i = 0; i < eh->e_shnum; i++) {
+		if (sh[i].sh_type != SHT_DYNSYM && sh[i].sh_type != SHT_SYMTAB)
+			continue;
+		for (size_t off = sh[i].sh_offset + sizeof(Elf64_Sym);
+		     off + sizeof(Elf64_Sym) <= sh[i].sh_offset + sh[i].sh_size;
+		     off += sizeof(Elf64_Sym)) {
+			((Elf64_Sym *)(orig + off))->st_name = 0x7fffff00;
+			corrupted++;
+		}
+	}
+	cr_assert_gt(corrupted, 0);
+	cr_assert_eq(try_open(write_bytes("names", orig, orig_len), err, sizeof(err)), -1);
+	cr_assert(strstr(err, "damaged"), "%s", err);
+}
+
+Test(damaged, live_add_of_a_bad_file_fails_cleanly)
+{
+	struct lm_objset set = {0};
+	char err[256] = "";
+
+	cr_assert_eq(lm_objset_add(&set, lm_write_file("junk", "junk"), 0, err, sizeof(err)), -1);
+	cr_assert_neq(err[0], '\0');
+	cr_assert_eq(set.n, 0);
+	lm_objset_free(&set);
+}
