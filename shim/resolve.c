@@ -62,7 +62,7 @@ static const char *find_status_text(enum lm_find_status st)
 	case LM_FIND_ONLY_IMPORTED:
 		return "the program imports it, but no loaded object defines it";
 	case LM_FIND_STRIPPED:
-		return "not found; a searched object is stripped (static functions need .symtab)";
+		return "not found (stripped objects hide their static functions)";
 	case LM_FIND_BAD_VERSION:
 		return "the function exists, but not with that version";
 	default:
@@ -101,6 +101,14 @@ static bool same_function_hooked(uintptr_t addr, const struct lm_rt_method *self
 	return false;
 }
 
+static bool object_loaded(const struct lm_objset *set, const char *object)
+{
+	for (size_t i = 0; i < set->n; i++)
+		if (lm_object_matches(&set->v[i], object))
+			return true;
+	return false;
+}
+
 /* Phase one for one method: find it and prepare its hook. Returns 1 when a
  * hook was prepared, 0 when the method stays unhooked for now, -1 when it
  * is a start-up problem worth reporting. */
@@ -111,6 +119,14 @@ static int prepare_one(struct lm_rt_method *m, const struct lm_objset *set, bool
 	struct lm_symbol sym;
 	enum lm_find_status st = lm_symtab_find(set, cm->name, cm->version, cm->object, &sym);
 	if (st != LM_FIND_OK) {
+		/* A method of a library the program loads later is expected to
+		 * be missing now: it is hooked when dlopen brings it. */
+		if (cm->object && !object_loaded(set, cm->object)) {
+			if (at_startup)
+				lm_info("%s: %s is not loaded yet: hooked when it is", cm->name,
+					cm->object);
+			return 0;
+		}
 		if (at_startup)
 			lm_log(missing_level(), "%s: not hooked: %s", cm->name,
 			       find_status_text(st));

@@ -351,7 +351,7 @@ static void fmt_ratio(char *b, size_t len, uint64_t hits, uint64_t calls)
 	if (calls == 0)
 		put(&o, "-");
 	else {
-		put_fixed(&o, hits * 1000, calls, 1);
+		put_fixed(&o, hits * 100, calls, 1);
 		put(&o, "%");
 	}
 	size_t n = o.n < len - 1 ? o.n : len - 1;

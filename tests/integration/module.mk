@@ -1,0 +1,23 @@
+# Integration fixtures: a library and a program built in the variants the
+# dynamic linker treats differently (PIE or not, lazy or -z now, -fno-plt,
+# -O0 or -O2); the tests run each under the shim.
+ITD := $(B)/tests/integration
+ITS := tests/integration/fixtures
+IT_VARIANTS := pie-O2 nopie-O2 pie-O0-now nopie-O0-noplt
+
+$(ITD)/libfix.so: $(ITS)/libfix.c $(ITS)/libfix.h
+	@mkdir -p $(@D)
+	$(CC) -O2 -g -fPIC -shared -o $@ $< -lm
+$(ITD)/libdyn.so: $(ITS)/libdyn.c
+	@mkdir -p $(@D)
+	$(CC) -O2 -g -fPIC -shared -o $@ $<
+
+it_flags_pie-O2 := -O2 -fPIE -pie
+it_flags_nopie-O2 := -O2 -fno-pie -no-pie
+it_flags_pie-O0-now := -O0 -fPIE -pie -Wl,-z,now
+it_flags_nopie-O0-noplt := -O0 -fno-pie -no-pie -fno-plt -Wl,-z,now
+
+$(ITD)/prog-%: $(ITS)/prog.c $(ITS)/libfix.h $(ITD)/libfix.so
+	$(CC) -g $(it_flags_$*) -o $@ $< -L$(ITD) -lfix -Wl,-rpath,'$$ORIGIN' -ldl -lpthread
+
+FIXTURES += $(ITD)/libfix.so $(ITD)/libdyn.so $(patsubst %,$(ITD)/prog-%,$(IT_VARIANTS))

@@ -1,0 +1,152 @@
+/* The memoization matrix: each scenario of the fixture program runs with
+ * and without the shim, in every build variant; the output must be the
+ * same, and the printed run counts show that each distinct key ran once. */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+static const char *const variants[] = {"prog-pie-O2", "prog-nopie-O2", "prog-pie-O0-now",
+				       "prog-nopie-O0-noplt"};
+#define NVARIANTS 4
+
+static const char conf[] = "[global]\n"
+			   "ttl = 1h\n"
+			   "[type fix_rec]\n"
+			   "fields = str name, str dir, u32 id, strv tags, fix_rec2* boss\n"
+			   "[type fix_rec2]\n"
+			   "fields = str name, str dir, u32 id, strv tags, ptr boss\n"
+			   "[cache fix_square]\n"
+			   "signature = long fix_square(long x)\n"
+			   "[cache fix_narrow]\n"
+			   "signature = int fix_narrow(int x)\n"
+			   "[cache fix_hypot]\n"
+			   "signature = double fix_hypot(double a, double b)\n"
+			   "[cache fix_get_user]\n"
+			   "signature = int fix_get_user(i64 id, out(64) user)\n"
+			   "when = ret == 0\n"
+			   "negative_ttl = 1h\n"
+			   "[cache fix_user_name]\n"
+			   "signature = str fix_user_name(i64 id)\n"
+			   "[cache fix_static_name]\n"
+			   "signature = static str fix_static_name(int id)\n"
+			   "[invalidate fix_update_user]\n"
+			   "signature = int fix_update_user(i64 id, str name)\n"
+			   "when = ret == 0\n"
+			   "drop = fix_get_user(id), fix_user_name(id)\n"
+			   "[cache fix_many]\n"
+			   "signature = long fix_many(long a, long b, long c, long d, long e, long f, "
+			   "long g, long h, double x, double y)\n"
+			   "[cache fix_fail]\n"
+			   "signature = int fix_fail(int x)\n"
+			   "when = ret >= 0\n"
+			   "negative_ttl = 1h\n"
+			   "[cache fix_lookup]\n"
+			   "signature = static fix_rec* fix_lookup(u32 id)\n"
+			   "[cache fix_strlen]\n"
+			   "signature = long fix_strlen(str s)\n"
+			   "[cache fib]\n"
+			   "signature = long fib(int n)\n"
+			   "[cache dyn_cube]\n"
+			   "signature = long dyn_cube(long x)\n"
+			   "object = libdyn.so\n";
+
+/* Runs SCENARIO of VARIANT bare and under the shim; asserts identical
+ * output modulo the run counters and returns the shim's "runs=". */
+static long compare(const char *variant, const char *scenario)
+{
+	const char *argv[] = {it_path(variant), scenario, NULL};
+	struct it_run bare = it_run(NULL, argv, NULL);
+	struct it_run memo = it_run(conf, argv, NULL);
+	cr_assert_eq(bare.status, 0, "%s %s bare: %s", variant, scenario, bare.err);
+	cr_assert_eq(memo.status, 0, "%s %s memo: %s", variant, scenario, memo.err);
+	cr_assert_str_empty(memo.err, "%s %s: the shim printed: %s", variant, scenario, memo.err);
+	char *a = it_strip_counts(bare.out), *b = it_strip_counts(memo.out);
+	cr_assert_str_eq(b, a, "%s %s: output differs", variant, scenario);
+	long runs = it_field(memo.out, "runs");
+	free(a);
+	free(b);
+	it_free(&bare);
+	it_free(&memo);
+	return runs;
+}
+
+#define MATRIX(name, scenario, expected)                                                         \
+	Test(memo, name)                                                                           \
+	{                                                                                          \
+		for (int v = 0; v < NVARIANTS; v++)                                                \
+			cr_expect_eq(compare(variants[v], scenario), expected,                     \
+				     "%s: wrong number of real runs", variants[v]);                \
+	}
+
+/* 10 distinct keys, each called three times. */
+MATRIX(plt_call_runs_once_per_key, "basic", 10)
+/* The upper half of an int's register is garbage: one key, not three. */
+MATRIX(int_key_ignores_upper_register_bits, "narrow", 1)
+/* 0.0 and -0.0 are different keys (bit patterns). */
+MATRIX(double_args_and_result, "float", 3)
+/* A cached -1/ENOENT looks exactly like the real one. */
+MATRIX(errno_and_out_buffer_replayed, "errno", 2)
+/* str results are fresh copies the caller frees; static str stable. */
+MATRIX(str_and_static_str_results, "strings", 5)
+/* After update_user, both get_user(1) and user_name(1) run again. */
+MATRIX(write_function_drops_keys, "invalidate", 4)
+/* Ten arguments: two longs go on the stack. */
+MATRIX(stack_passed_arguments, "many", 4)
+/* A call through a function pointer is caught by the detour. */
+MATRIX(call_through_function_pointer, "pointer", 1)
+/* EAGAIN is transient: never cached; ENOENT is cached as a negative. */
+MATRIX(transient_errno_never_cached, "negative", 5)
+/* static TYPE* deep copy with strings, a string vector and a pointer. */
+MATRIX(static_struct_deep_copy, "struct", 2)
+/* NULL and "" and content are distinct str keys. */
+MATRIX(str_keys_by_content, "strlen", 4)
+
+Test(memo, recursive_static_function_hits_inner_calls)
+{
+	for (int v = 0; v < NVARIANTS; v++) {
+		const char *argv[] = {it_path(variants[v]), "fib", NULL};
+		struct it_run r = it_run(conf, argv, NULL);
+		cr_assert_eq(r.status, 0, "%s: %s", variants[v], r.err);
+		cr_expect(strstr(r.out, "fib(90)=2880067194370816120") != NULL, "%s: %s",
+			  variants[v], r.out);
+		/* At -O0 every call enters through the hook: one run per n. At
+		 * -O2 gcc inlines some recursion levels into the body, and
+		 * those inner calls cannot be seen, but the count stays
+		 * polynomial where the bare program's is 2^63. */
+		long calls = it_field(r.out, "calls");
+		if (strstr(variants[v], "O0"))
+			cr_expect_eq(calls, 91, "%s: %s", variants[v], r.out);
+		else
+			cr_expect(calls > 0 && calls < 100000, "%s: %s", variants[v], r.out);
+		it_free(&r);
+	}
+}
+
+Test(memo, threads_get_true_values)
+{
+	for (int v = 0; v < NVARIANTS; v++) {
+		const char *argv[] = {it_path(variants[v]), "threads", NULL};
+		struct it_run r = it_run(conf, argv, NULL);
+		cr_assert_eq(r.status, 0, "%s: %s", variants[v], r.err);
+		cr_expect_str_eq(r.out, "bad=0\n", "%s", variants[v]);
+		it_free(&r);
+	}
+}
+
+Test(memo, library_loaded_later_with_rtld_local)
+{
+	for (int v = 0; v < NVARIANTS; v++) {
+		const char *argv[] = {it_path(variants[v]), "dlopen", it_path("libdyn.so"), NULL};
+		struct it_run bare = it_run(NULL, argv, NULL);
+		struct it_run memo = it_run(conf, argv, NULL);
+		cr_assert_eq(memo.status, 0, "%s: %s", variants[v], memo.err);
+		cr_expect_eq(it_field(bare.out, "runs"), 8);
+		cr_expect_eq(it_field(memo.out, "runs"), 2, "%s: %s", variants[v], memo.out);
+		cr_expect_eq(it_field(memo.out, "s"), it_field(bare.out, "s"));
+		it_free(&bare);
+		it_free(&memo);
+	}
+}
