@@ -9,7 +9,7 @@ pkgs=(
 	libcriterion-dev
 	clang-format clang-tidy cppcheck
 	redis-server
-	libsqlite3-dev sqlite3 gawk python3
+	libsqlite3-dev sqlite3 gawk python3 python3-prometheus-client
 )
 
 missing=()

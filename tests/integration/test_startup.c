@@ -1,0 +1,155 @@
+/* Start-up as the spec's section 2 and guarantee 10 describe it: inactive
+ * unless asked, fail open, strict when asked, and what each log level
+ * shows. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "harness.h"
+
+static const char good[] = "[cache fix_square]\nsignature = long fix_square(long x)\n";
+
+static struct it_run run_basic(const char *conf, const char *const *env)
+{
+	const char *argv[] = {it_path("prog-pie-O2"), "basic", NULL};
+	return it_run(conf, argv, env);
+}
+
+Test(startup, inactive_without_config)
+{
+	const char *argv[] = {it_path("prog-pie-O2"), "basic", NULL};
+	const char *env[] = {"LD_PRELOAD=build/libldmemo.so", NULL};
+	struct it_run r = it_run(NULL, argv, env);
+	cr_assert_eq(r.status, 0);
+	cr_expect_eq(it_field(r.out, "runs"), 30);
+	cr_expect_str_empty(r.err);
+	it_free(&r);
+}
+
+Test(startup, disable_leaves_program_alone)
+{
+	const char *env[] = {"LDMEMO_DISABLE=1", "LDMEMO_LOG=debug", NULL};
+	struct it_run r = run_basic(good, env);
+	cr_assert_eq(r.status, 0);
+	cr_expect_eq(it_field(r.out, "runs"), 30);
+	cr_expect_str_empty(r.err);
+	it_free(&r);
+}
+
+Test(startup, config_error_fails_open_with_position)
+{
+	const char conf[] = "[cache fix_square]\nsignature = long fix_square(long x)\ntll = 5\n";
+	struct it_run r = run_basic(conf, NULL);
+	cr_assert_eq(r.status, 0);
+	cr_expect(strstr(r.err, "app.conf:3:1: error: unknown key 'tll'") != NULL, "%s", r.err);
+	cr_expect(strncmp(r.err, "ldmemo[", 7) == 0, "%s", r.err);
+	/* The broken section runs unhooked; the program is unchanged. */
+	cr_expect_eq(it_field(r.out, "runs"), 30);
+	it_free(&r);
+}
+
+Test(startup, strict_config_error_exits_125)
+{
+	const char conf[] = "[cache fix_square]\nsignature = long fix_square(long x\n";
+	const char *env[] = {"LDMEMO_STRICT=1", NULL};
+	struct it_run r = run_basic(conf, env);
+	cr_expect_eq(r.status, 125);
+	cr_expect_str_empty(r.out);
+	cr_expect(strstr(r.err, "error:") != NULL, "%s", r.err);
+	it_free(&r);
+}
+
+Test(startup, unknown_symbol_warns_and_runs)
+{
+	const char conf[] = "[cache no_such_fn]\nsignature = int no_such_fn(int x)\n";
+	struct it_run r = run_basic(conf, NULL);
+	cr_assert_eq(r.status, 0);
+	cr_expect(strstr(r.err, "no_such_fn: not hooked: ") != NULL, "%s", r.err);
+	cr_expect_eq(it_field(r.out, "runs"), 30);
+	it_free(&r);
+}
+
+Test(startup, strict_unknown_symbol_exits_125)
+{
+	const char conf[] = "[cache no_such_fn]\nsignature = int no_such_fn(int x)\n";
+	const char *env[] = {"LDMEMO_STRICT=1", NULL};
+	struct it_run r = run_basic(conf, env);
+	cr_expect_eq(r.status, 125);
+	it_free(&r);
+}
+
+Test(startup, info_names_hook_address_and_object)
+{
+	const char *env[] = {"LDMEMO_LOG=info", NULL};
+	struct it_run r = run_basic(good, env);
+	cr_assert_eq(r.status, 0);
+	cr_expect(strstr(r.err, "fix_square: detour at 0x") != NULL, "%s", r.err);
+	cr_expect(strstr(r.err, "/libfix.so") != NULL, "%s", r.err);
+	it_free(&r);
+}
+
+Test(startup, debug_shows_patched_bytes_and_trampoline)
+{
+	const char *env[] = {"LDMEMO_LOG=debug", NULL};
+	struct it_run r = run_basic(good, env);
+	cr_assert_eq(r.status, 0);
+	cr_expect(strstr(r.err, "patched:") != NULL, "%s", r.err);
+	cr_expect(strstr(r.err, "trampoline:") != NULL, "%s", r.err);
+	it_free(&r);
+}
+
+Test(startup, quiet_prints_nothing)
+{
+	const char conf[] = "[cache no_such_fn]\nsignature = int no_such_fn(int x)\n";
+	const char *env[] = {"LDMEMO_LOG=quiet", NULL};
+	struct it_run r = run_basic(conf, env);
+	cr_expect_str_empty(r.err);
+	it_free(&r);
+}
+
+Test(startup, programs_filter)
+{
+	const char conf[] = "[global]\nprograms = other-*\n"
+			    "[cache fix_square]\nsignature = long fix_square(long x)\n";
+	struct it_run r = run_basic(conf, NULL);
+	cr_expect_eq(it_field(r.out, "runs"), 30);
+	it_free(&r);
+	const char conf2[] = "[global]\nprograms = prog-*\n"
+			     "[cache fix_square]\nsignature = long fix_square(long x)\n";
+	r = run_basic(conf2, NULL);
+	cr_expect_eq(it_field(r.out, "runs"), 10);
+	it_free(&r);
+}
+
+Test(startup, got_mode_catches_plt_calls)
+{
+	const char conf[] = "[global]\nhook = got\n"
+			    "[cache fix_square]\nsignature = long fix_square(long x)\n";
+	const char *env[] = {"LDMEMO_LOG=info", NULL};
+	static const char *const variants[] = {"prog-pie-O2", "prog-nopie-O2", "prog-pie-O0-now",
+					       "prog-nopie-O0-noplt"};
+	for (int v = 0; v < 4; v++) {
+		const char *argv[] = {it_path(variants[v]), "basic", NULL};
+		struct it_run r = it_run(conf, argv, env);
+		cr_assert_eq(r.status, 0, "%s", r.err);
+		cr_expect(strstr(r.err, "fix_square: got at 0x") != NULL, "%s", r.err);
+		cr_expect_eq(it_field(r.out, "runs"), 10, "%s: %s", variants[v], r.out);
+		it_free(&r);
+	}
+}
+
+Test(startup, verify_mode_runs_every_call_and_counts)
+{
+	const char conf[] = "[cache fix_square]\nsignature = long fix_square(long x)\n"
+			    "[cache fix_runs]\nsignature = long fix_runs()\n";
+	const char *env[] = {"LDMEMO_MODE=verify", "LDMEMO_STATS=stderr",
+			     "LDMEMO_STATS_FORMAT=json", NULL};
+	struct it_run r = run_basic(conf, env);
+	cr_assert_eq(r.status, 0);
+	/* The function always runs: the program sees only real results. */
+	cr_expect_eq(it_field(r.out, "runs"), 30);
+	cr_expect(strstr(r.err, "\"name\":\"fix_square\"") != NULL, "%s", r.err);
+	cr_expect(strstr(r.err, "\"mode\":\"verify\",\"calls\":30,\"hits\":20,\"misses\":10") !=
+		      NULL,
+		  "%s", r.err);
+	it_free(&r);
+}
