@@ -10,24 +10,24 @@
 /* The counters the dispatcher keeps; the store keeps entries, bytes,
  * expired, evicted and invalidated itself. One list drives the enum and
  * every writer of statistics. */
-#define LM_COUNTER_FIELDS(X)                                                                       \
-	X(calls)                                                                                   \
-	X(hits)                                                                                    \
-	X(misses)                                                                                  \
-	X(bypassed)                                                                                \
-	X(stored)                                                                                  \
-	X(stale)                                                                                   \
-	X(mismatches)                                                                              \
-	X(uncacheable)                                                                             \
-	X(coalesced)                                                                               \
-	X(miss_ns)                                                                                 \
+#define LM_COUNTER_FIELDS(X) \
+	X(calls)             \
+	X(hits)              \
+	X(misses)            \
+	X(bypassed)          \
+	X(stored)            \
+	X(stale)             \
+	X(mismatches)        \
+	X(uncacheable)       \
+	X(coalesced)         \
+	X(miss_ns)           \
 	X(dropped)
 
 enum lm_counter {
 #define LM_X(name) LM_C_##name,
 	LM_COUNTER_FIELDS(LM_X)
 #undef LM_X
-	LM_C_COUNT
+	    LM_C_COUNT
 };
 
 struct lm_tblock {

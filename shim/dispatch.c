@@ -25,7 +25,7 @@ enum call_mode { CALL_FILL, CALL_NOFILL, CALL_VERIFY };
 struct lm_call {
 	struct lm_store_req req;
 	struct lm_entry *verify_entry; /* verify: the entry a hit would return */
-	struct lm_entry *stale;	       /* stale_if_error candidate */
+	struct lm_entry *stale;        /* stale_if_error candidate */
 	int64_t start_ns;
 	size_t base; /* arena offset of this call's bytes */
 	uint32_t klen;
@@ -77,12 +77,12 @@ int lm_dispatch_enter(struct lm_hook *h, struct lm_frame *f)
 	c->klen = (uint32_t)(t_arena.len - c->base);
 	const unsigned char *key = t_arena.p + c->base;
 	c->req = (struct lm_store_req){
-		.method = m->id,
-		.hash = XXH3_64bits(key, c->klen),
-		.key = key,
-		.klen = c->klen,
-		.coalesce = m->coalesce && !m->verify,
-		.stale_ms = m->stale_ms,
+	    .method = m->id,
+	    .hash = XXH3_64bits(key, c->klen),
+	    .key = key,
+	    .klen = c->klen,
+	    .coalesce = m->coalesce && !m->verify,
+	    .stale_ms = m->stale_ms,
 	};
 	c->verify_entry = NULL;
 	c->stale = NULL;
@@ -131,8 +131,8 @@ static void log_mismatch(struct lm_rt_method *m, const void *key, uint32_t klen)
 		return;
 	char desc[512];
 	lm_plan_key_describe(m->plan, key, klen, desc, sizeof desc);
-	lm_warn("%s: verify: the cached result would differ from the real one for %s",
-		m->cfg->name, desc);
+	lm_warn("%s: verify: the cached result would differ from the real one for %s", m->cfg->name,
+	        desc);
 }
 
 /* Verify mode: the program got the real result; compare it with the entry
@@ -144,7 +144,8 @@ static void leave_verify(struct lm_rt_method *m, struct lm_call *c, struct lm_fr
 	if (lm_plan_capture(m->plan, f, err, &t_arena) == 0) {
 		size_t elen;
 		const void *ev = lm_entry_value(c->verify_entry, &elen);
-		if (!lm_plan_same_value(m->plan, ev, elen, t_arena.p + vbase, t_arena.len - vbase)) {
+		if (!lm_plan_same_value(m->plan, ev, elen, t_arena.p + vbase,
+		                        t_arena.len - vbase)) {
 			lm_count(m->id, LM_C_mismatches, 1);
 			log_mismatch(m, t_arena.p + c->base, c->klen);
 		}

@@ -98,12 +98,12 @@ static int build_drops(struct lm_runtime *rt)
 				const struct lm_plan *tp = rt->methods[d->method].plan;
 				char why[256] = "the target is not hooked";
 				rd->dp = tp ? lm_drop_plan_compile(m->plan, tp, d, why, sizeof why)
-					    : NULL;
+				            : NULL;
 				if (!rd->dp) {
 					/* Dropping the whole method is always correct. */
 					lm_warn("%s: drop of %s by key: %s; dropping the whole "
-						"method instead",
-						m->cfg->name, rt->cfg.methods[d->method].name, why);
+					        "method instead",
+					        m->cfg->name, rt->cfg.methods[d->method].name, why);
 					rd->kind = LM_DROP_METHOD;
 				}
 			}
@@ -121,10 +121,10 @@ static struct lm_store *make_store(const struct lm_runtime *rt)
 	for (uint32_t i = 0; i < rt->nmethods; i++)
 		bounds[i] = rt->cfg.methods[i].max_entries;
 	struct lm_store_cfg sc = {
-		.max_entries = rt->cfg.global.max_entries,
-		.max_memory = rt->cfg.global.max_memory,
-		.nmethods = rt->nmethods,
-		.method_max_entries = bounds,
+	    .max_entries = rt->cfg.global.max_entries,
+	    .max_memory = rt->cfg.global.max_memory,
+	    .nmethods = rt->nmethods,
+	    .method_max_entries = bounds,
 	};
 	struct lm_store *s = lm_store_new(&sc);
 	free(bounds);
@@ -153,7 +153,7 @@ static void start(void)
 			lm_log_level = (enum lm_log_level)l;
 		else
 			lm_warn("%s=%s: not a level (quiet, error, warn, info, debug)", LM_ENV_LOG,
-				lv);
+			        lv);
 	}
 	bool strict = env_is_1(LM_ENV_STRICT);
 	const char *mode = env(LM_ENV_MODE);

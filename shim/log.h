@@ -19,8 +19,8 @@ int lm_log_fd(void);
 void lm_log(enum lm_log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define lm_error(...) lm_log(LM_LOG_ERROR, __VA_ARGS__)
-#define lm_warn(...) lm_log(LM_LOG_WARN, __VA_ARGS__)
-#define lm_info(...) lm_log(LM_LOG_INFO, __VA_ARGS__)
+#define lm_warn(...)  lm_log(LM_LOG_WARN, __VA_ARGS__)
+#define lm_info(...)  lm_log(LM_LOG_INFO, __VA_ARGS__)
 #define lm_debug(...) lm_log(LM_LOG_DEBUG, __VA_ARGS__)
 
 /* Write a block (possibly many lines) as is, each line prefixed. */

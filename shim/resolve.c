@@ -75,7 +75,7 @@ static const char *find_status_text(enum lm_find_status st)
 static uintptr_t resolve_ifunc(const struct lm_symbol *s)
 {
 	void *h = s->obj->is_main ? dlopen(NULL, RTLD_LAZY)
-				  : dlopen(s->obj->path, RTLD_LAZY | RTLD_NOLOAD);
+	                          : dlopen(s->obj->path, RTLD_LAZY | RTLD_NOLOAD);
 	if (!h)
 		return 0;
 	void *p = s->version ? dlvsym(h, s->name, s->version) : dlsym(h, s->name);
@@ -89,7 +89,7 @@ struct pending_hook {
 };
 
 static bool same_function_hooked(uintptr_t addr, const struct lm_rt_method *self,
-				 const char **other)
+                                 const char **other)
 {
 	for (uint32_t i = 0; i < lm_rt->nmethods; i++) {
 		const struct lm_rt_method *o = &lm_rt->methods[i];
@@ -113,7 +113,7 @@ static bool object_loaded(const struct lm_objset *set, const char *object)
  * hook was prepared, 0 when the method stays unhooked for now, -1 when it
  * is a start-up problem worth reporting. */
 static int prepare_one(struct lm_rt_method *m, const struct lm_objset *set, bool at_startup,
-		       struct pending_hook *out)
+                       struct pending_hook *out)
 {
 	const struct lm_method *cm = m->cfg;
 	struct lm_symbol sym;
@@ -124,7 +124,7 @@ static int prepare_one(struct lm_rt_method *m, const struct lm_objset *set, bool
 		if (cm->object && !object_loaded(set, cm->object)) {
 			if (at_startup)
 				lm_info("%s: %s is not loaded yet: hooked when it is", cm->name,
-					cm->object);
+				        cm->object);
 			return 0;
 		}
 		if (at_startup)
@@ -134,7 +134,7 @@ static int prepare_one(struct lm_rt_method *m, const struct lm_objset *set, bool
 	}
 	for (size_t i = 0; i < sym.nclones; i++)
 		lm_warn("%s: the compiler made a clone, %s: calls through it are not cached",
-			cm->name, sym.clones[i]);
+		        cm->name, sym.clones[i]);
 
 	uintptr_t addr = sym.addr;
 	uint64_t size = sym.size;
@@ -142,7 +142,7 @@ static int prepare_one(struct lm_rt_method *m, const struct lm_objset *set, bool
 	if (sym.type == LM_SYM_IFUNC) {
 		addr = resolve_ifunc(&sym);
 		size = 0; /* the implementation's extent is unknown: GOT, or a detour
-			     that needs no padding decision */
+		             that needs no padding decision */
 		limit = 0;
 	}
 	m->object = strdup(sym.obj->path);
@@ -155,16 +155,16 @@ static int prepare_one(struct lm_rt_method *m, const struct lm_objset *set, bool
 		snprintf(why, sizeof why, "same function as %s (an alias), hooked once", other);
 	} else {
 		struct lm_hook_req req = {
-			.name = cm->name,
-			.addr = addr,
-			.size = size,
-			.limit = limit,
-			.object = sym.obj->path,
-			.mode = hook_mode(cm),
-			.stack_bytes = lm_plan_stack_bytes(m->plan),
-			.enter = cm->invalidator ? lm_dispatch_enter_write : lm_dispatch_enter,
-			.leave = cm->invalidator ? lm_dispatch_leave_write : lm_dispatch_leave,
-			.ctx = m,
+		    .name = cm->name,
+		    .addr = addr,
+		    .size = size,
+		    .limit = limit,
+		    .object = sym.obj->path,
+		    .mode = hook_mode(cm),
+		    .stack_bytes = lm_plan_stack_bytes(m->plan),
+		    .enter = cm->invalidator ? lm_dispatch_enter_write : lm_dispatch_enter,
+		    .leave = cm->invalidator ? lm_dispatch_leave_write : lm_dispatch_leave,
+		    .ctx = m,
 		};
 		out->hook = lm_hook_prepare(&req, why, sizeof why);
 		if (out->hook) {
@@ -185,8 +185,8 @@ static void log_installed(const struct lm_rt_method *m)
 {
 	const struct lm_hook_info *hi = lm_hook_get_info(m->hook);
 	lm_info("%s: %s at %#lx in %s%s%s", m->cfg->name, hi->mode == LM_HM_GOT ? "got" : "detour",
-		(unsigned long)m->addr, m->object, hi->fallback[0] ? " (detour refused: " : "",
-		hi->fallback[0] ? hi->fallback : "");
+	        (unsigned long)m->addr, m->object, hi->fallback[0] ? " (detour refused: " : "",
+	        hi->fallback[0] ? hi->fallback : "");
 	if (lm_log_level >= LM_LOG_DEBUG) {
 		char buf[4096];
 		lm_hook_describe(m->hook, buf, sizeof buf);
@@ -224,7 +224,8 @@ int lm_resolve_all(bool at_startup)
 			problems++;
 			continue;
 		}
-		m->state = lm_hook_get_info(ph[i].hook)->mode == LM_HM_GOT ? LM_HS_GOT : LM_HS_DETOUR;
+		m->state =
+		    lm_hook_get_info(ph[i].hook)->mode == LM_HM_GOT ? LM_HS_GOT : LM_HS_DETOUR;
 		__atomic_store_n(&m->hook, ph[i].hook, __ATOMIC_RELEASE);
 		log_installed(m);
 	}

@@ -17,7 +17,7 @@ enum lm_hook_state { LM_HS_UNRESOLVED, LM_HS_FAILED, LM_HS_DETOUR, LM_HS_GOT };
 
 struct lm_rt_drop {
 	enum lm_drop_kind kind;
-	uint32_t target;	 /* method id */
+	uint32_t target;         /* method id */
 	struct lm_drop_plan *dp; /* LM_DROP_KEY */
 };
 

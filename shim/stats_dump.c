@@ -16,7 +16,7 @@
 #include "runtime.h"
 #include "stats_format.h"
 
-static char *dest;	  /* "stderr", "fd:N" or a path template; NULL: no dump */
+static char *dest; /* "stderr", "fd:N" or a path template; NULL: no dump */
 static enum lm_stats_format format;
 static int dump_signal;
 

@@ -135,9 +135,9 @@ static void collect(const struct lm_runtime *rt, uint32_t id, struct mstats *ms)
 		ms->c[i] = lm_counters_sum(id, (enum lm_counter)i);
 	lm_store_method_stats(rt->store, id, &ms->s);
 	uint64_t misses = ms->c[LM_C_misses];
-	ms->saved_ns = misses ? (uint64_t)((unsigned __int128)ms->c[LM_C_hits] *
-					   ms->c[LM_C_miss_ns] / misses)
-			      : 0;
+	ms->saved_ns =
+	    misses ? (uint64_t)((unsigned __int128)ms->c[LM_C_hits] * ms->c[LM_C_miss_ns] / misses)
+	           : 0;
 }
 
 static const char *hook_name(enum lm_hook_state s)
@@ -249,7 +249,7 @@ static void write_json(const struct lm_runtime *rt, struct out *o)
 /* ---- prom ---------------------------------------------------------------- */
 
 static void prom_metric(const struct lm_runtime *rt, struct out *o, const char *name,
-			const char *type, int field, bool writers)
+                        const char *type, int field, bool writers)
 {
 	put(o, "# TYPE ldmemo_");
 	put(o, name);
@@ -293,20 +293,20 @@ static void write_prom(const struct lm_runtime *rt, struct out *o)
 		const char *name;
 		int field;
 	} counters[] = {
-		{"calls_total", LM_C_calls},
-		{"hits_total", LM_C_hits},
-		{"misses_total", LM_C_misses},
-		{"bypassed_total", LM_C_bypassed},
-		{"stored_total", LM_C_stored},
-		{"stale_total", LM_C_stale},
-		{"mismatches_total", LM_C_mismatches},
-		{"uncacheable_total", LM_C_uncacheable},
-		{"coalesced_total", LM_C_coalesced},
-		{"expired_total", -3},
-		{"evicted_total", -4},
-		{"invalidated_total", -5},
-		{"miss_ns_total", LM_C_miss_ns},
-		{"saved_ns_total", -6},
+	    {"calls_total", LM_C_calls},
+	    {"hits_total", LM_C_hits},
+	    {"misses_total", LM_C_misses},
+	    {"bypassed_total", LM_C_bypassed},
+	    {"stored_total", LM_C_stored},
+	    {"stale_total", LM_C_stale},
+	    {"mismatches_total", LM_C_mismatches},
+	    {"uncacheable_total", LM_C_uncacheable},
+	    {"coalesced_total", LM_C_coalesced},
+	    {"expired_total", -3},
+	    {"evicted_total", -4},
+	    {"invalidated_total", -5},
+	    {"miss_ns_total", LM_C_miss_ns},
+	    {"saved_ns_total", -6},
 	};
 	for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++)
 		prom_metric(rt, o, counters[i].name, "counter", counters[i].field, false);
@@ -371,7 +371,7 @@ static void copy_cell(char *b, size_t len, const char *s)
 static void write_text(const struct lm_runtime *rt, struct out *o)
 {
 	static const char *const head[] = {"method", "hook",   "calls",   "hits",  "hit%",
-					   "misses", "stored", "entries", "saved", "miss time"};
+	                                   "misses", "stored", "entries", "saved", "miss time"};
 	enum { NCOL = 10 };
 	size_t w[NCOL];
 	for (int i = 0; i < NCOL; i++)

@@ -19,7 +19,7 @@ const char *it_path(const char *name)
 	static __thread int next;
 	char *b = buf[next++ % 8];
 	snprintf(b, 512, "%s/build/tests/integration/%s", getenv("PWD") ? getenv("PWD") : ".",
-		 name);
+	         name);
 	return b;
 }
 
@@ -89,9 +89,9 @@ struct it_run it_run(const char *conf, const char *const *argv, const char *cons
 		usleep(10000);
 	}
 	struct it_run r = {
-		.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st),
-		.out = slurp(out_path),
-		.err = slurp(err_path),
+	    .status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st),
+	    .out = slurp(out_path),
+	    .err = slurp(err_path),
 	};
 	unlink(conf_path);
 	unlink(out_path);

@@ -9,49 +9,50 @@
 #include "harness.h"
 
 static const char *const variants[] = {"prog-pie-O2", "prog-nopie-O2", "prog-pie-O0-now",
-				       "prog-nopie-O0-noplt"};
+                                       "prog-nopie-O0-noplt"};
 #define NVARIANTS 4
 
-static const char conf[] = "[global]\n"
-			   "ttl = 1h\n"
-			   "[type fix_rec]\n"
-			   "fields = str name, str dir, u32 id, strv tags, fix_rec2* boss\n"
-			   "[type fix_rec2]\n"
-			   "fields = str name, str dir, u32 id, strv tags, ptr boss\n"
-			   "[cache fix_square]\n"
-			   "signature = long fix_square(long x)\n"
-			   "[cache fix_narrow]\n"
-			   "signature = int fix_narrow(int x)\n"
-			   "[cache fix_hypot]\n"
-			   "signature = double fix_hypot(double a, double b)\n"
-			   "[cache fix_get_user]\n"
-			   "signature = int fix_get_user(i64 id, out(64) user)\n"
-			   "when = ret == 0\n"
-			   "negative_ttl = 1h\n"
-			   "[cache fix_user_name]\n"
-			   "signature = str fix_user_name(i64 id)\n"
-			   "[cache fix_static_name]\n"
-			   "signature = static str fix_static_name(int id)\n"
-			   "[invalidate fix_update_user]\n"
-			   "signature = int fix_update_user(i64 id, str name)\n"
-			   "when = ret == 0\n"
-			   "drop = fix_get_user(id), fix_user_name(id)\n"
-			   "[cache fix_many]\n"
-			   "signature = long fix_many(long a, long b, long c, long d, long e, long f, "
-			   "long g, long h, double x, double y)\n"
-			   "[cache fix_fail]\n"
-			   "signature = int fix_fail(int x)\n"
-			   "when = ret >= 0\n"
-			   "negative_ttl = 1h\n"
-			   "[cache fix_lookup]\n"
-			   "signature = static fix_rec* fix_lookup(u32 id)\n"
-			   "[cache fix_strlen]\n"
-			   "signature = long fix_strlen(str s)\n"
-			   "[cache fib]\n"
-			   "signature = long fib(int n)\n"
-			   "[cache dyn_cube]\n"
-			   "signature = long dyn_cube(long x)\n"
-			   "object = libdyn.so\n";
+static const char conf[] =
+    "[global]\n"
+    "ttl = 1h\n"
+    "[type fix_rec]\n"
+    "fields = str name, str dir, u32 id, strv tags, fix_rec2* boss\n"
+    "[type fix_rec2]\n"
+    "fields = str name, str dir, u32 id, strv tags, ptr boss\n"
+    "[cache fix_square]\n"
+    "signature = long fix_square(long x)\n"
+    "[cache fix_narrow]\n"
+    "signature = int fix_narrow(int x)\n"
+    "[cache fix_hypot]\n"
+    "signature = double fix_hypot(double a, double b)\n"
+    "[cache fix_get_user]\n"
+    "signature = int fix_get_user(i64 id, out(64) user)\n"
+    "when = ret == 0\n"
+    "negative_ttl = 1h\n"
+    "[cache fix_user_name]\n"
+    "signature = str fix_user_name(i64 id)\n"
+    "[cache fix_static_name]\n"
+    "signature = static str fix_static_name(int id)\n"
+    "[invalidate fix_update_user]\n"
+    "signature = int fix_update_user(i64 id, str name)\n"
+    "when = ret == 0\n"
+    "drop = fix_get_user(id), fix_user_name(id)\n"
+    "[cache fix_many]\n"
+    "signature = long fix_many(long a, long b, long c, long d, long e, long f, "
+    "long g, long h, double x, double y)\n"
+    "[cache fix_fail]\n"
+    "signature = int fix_fail(int x)\n"
+    "when = ret >= 0\n"
+    "negative_ttl = 1h\n"
+    "[cache fix_lookup]\n"
+    "signature = static fix_rec* fix_lookup(u32 id)\n"
+    "[cache fix_strlen]\n"
+    "signature = long fix_strlen(str s)\n"
+    "[cache fib]\n"
+    "signature = long fib(int n)\n"
+    "[cache dyn_cube]\n"
+    "signature = long dyn_cube(long x)\n"
+    "object = libdyn.so\n";
 
 /* Runs SCENARIO of VARIANT bare and under the shim; asserts identical
  * output modulo the run counters and returns the shim's "runs=". */
@@ -73,12 +74,12 @@ static long compare(const char *variant, const char *scenario)
 	return runs;
 }
 
-#define MATRIX(name, scenario, expected)                                                         \
-	Test(memo, name)                                                                           \
-	{                                                                                          \
-		for (int v = 0; v < NVARIANTS; v++)                                                \
-			cr_expect_eq(compare(variants[v], scenario), expected,                     \
-				     "%s: wrong number of real runs", variants[v]);                \
+#define MATRIX(name, scenario, expected)                                            \
+	Test(memo, name)                                                            \
+	{                                                                           \
+		for (int v = 0; v < NVARIANTS; v++)                                 \
+			cr_expect_eq(compare(variants[v], scenario), expected,      \
+			             "%s: wrong number of real runs", variants[v]); \
 	}
 
 /* 10 distinct keys, each called three times. */
@@ -111,7 +112,7 @@ Test(memo, recursive_static_function_hits_inner_calls)
 		struct it_run r = it_run(conf, argv, NULL);
 		cr_assert_eq(r.status, 0, "%s: %s", variants[v], r.err);
 		cr_expect(strstr(r.out, "fib(90)=2880067194370816120") != NULL, "%s: %s",
-			  variants[v], r.out);
+		          variants[v], r.out);
 		/* At -O0 every call enters through the hook: one run per n. At
 		 * -O2 gcc inlines some recursion levels into the body, and
 		 * those inner calls cannot be seen, but the count stays

@@ -109,12 +109,12 @@ Test(startup, quiet_prints_nothing)
 Test(startup, programs_filter)
 {
 	const char conf[] = "[global]\nprograms = other-*\n"
-			    "[cache fix_square]\nsignature = long fix_square(long x)\n";
+	                    "[cache fix_square]\nsignature = long fix_square(long x)\n";
 	struct it_run r = run_basic(conf, NULL);
 	cr_expect_eq(it_field(r.out, "runs"), 30);
 	it_free(&r);
 	const char conf2[] = "[global]\nprograms = prog-*\n"
-			     "[cache fix_square]\nsignature = long fix_square(long x)\n";
+	                     "[cache fix_square]\nsignature = long fix_square(long x)\n";
 	r = run_basic(conf2, NULL);
 	cr_expect_eq(it_field(r.out, "runs"), 10);
 	it_free(&r);
@@ -123,10 +123,10 @@ Test(startup, programs_filter)
 Test(startup, got_mode_catches_plt_calls)
 {
 	const char conf[] = "[global]\nhook = got\n"
-			    "[cache fix_square]\nsignature = long fix_square(long x)\n";
+	                    "[cache fix_square]\nsignature = long fix_square(long x)\n";
 	const char *env[] = {"LDMEMO_LOG=info", NULL};
 	static const char *const variants[] = {"prog-pie-O2", "prog-nopie-O2", "prog-pie-O0-now",
-					       "prog-nopie-O0-noplt"};
+	                                       "prog-nopie-O0-noplt"};
 	for (int v = 0; v < 4; v++) {
 		const char *argv[] = {it_path(variants[v]), "basic", NULL};
 		struct it_run r = it_run(conf, argv, env);
@@ -140,16 +140,16 @@ Test(startup, got_mode_catches_plt_calls)
 Test(startup, verify_mode_runs_every_call_and_counts)
 {
 	const char conf[] = "[cache fix_square]\nsignature = long fix_square(long x)\n"
-			    "[cache fix_runs]\nsignature = long fix_runs()\n";
+	                    "[cache fix_runs]\nsignature = long fix_runs()\n";
 	const char *env[] = {"LDMEMO_MODE=verify", "LDMEMO_STATS=stderr",
-			     "LDMEMO_STATS_FORMAT=json", NULL};
+	                     "LDMEMO_STATS_FORMAT=json", NULL};
 	struct it_run r = run_basic(conf, env);
 	cr_assert_eq(r.status, 0);
 	/* The function always runs: the program sees only real results. */
 	cr_expect_eq(it_field(r.out, "runs"), 30);
 	cr_expect(strstr(r.err, "\"name\":\"fix_square\"") != NULL, "%s", r.err);
 	cr_expect(strstr(r.err, "\"mode\":\"verify\",\"calls\":30,\"hits\":20,\"misses\":10") !=
-		      NULL,
-		  "%s", r.err);
+	              NULL,
+	          "%s", r.err);
 	it_free(&r);
 }

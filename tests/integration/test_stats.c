@@ -11,10 +11,10 @@
 #include "harness.h"
 
 static const char conf[] = "[cache fix_square]\nsignature = long fix_square(long x)\n"
-			   "[cache fix_get_user]\nsignature = int fix_get_user(i64 id, out(64) u)\n"
-			   "[invalidate fix_update_user]\n"
-			   "signature = int fix_update_user(i64 id, str name)\n"
-			   "drop = fix_get_user(id)\n";
+                           "[cache fix_get_user]\nsignature = int fix_get_user(i64 id, out(64) u)\n"
+                           "[invalidate fix_update_user]\n"
+                           "signature = int fix_update_user(i64 id, str name)\n"
+                           "drop = fix_get_user(id)\n";
 
 static struct it_run run(const char *scenario, const char *const *env)
 {
@@ -26,7 +26,7 @@ static struct it_run run(const char *scenario, const char *const *env)
 static char *check(const char *kind, const char *path)
 {
 	const char *argv[] = {"/usr/bin/python3", "tests/integration/tools/check_stats.py", kind,
-			      path, NULL};
+	                      path, NULL};
 	struct it_run r = it_run(NULL, argv, NULL);
 	cr_assert_eq(r.status, 0, "%s check failed: %s", kind, r.err);
 	free(r.err);
@@ -52,8 +52,7 @@ Test(stats, text_table_on_stderr)
 	cr_expect(strstr(r.err, "hit%") != NULL, "%s", r.err);
 	const char *row = strstr(r.err, "\nfix_square ");
 	cr_assert(row != NULL, "%s", r.err);
-	cr_expect(strstr(row, " 30 ") && strstr(row, " 20 ") && strstr(row, " 66.7%"), "%s",
-		  row);
+	cr_expect(strstr(row, " 30 ") && strstr(row, " 20 ") && strstr(row, " 66.7%"), "%s", row);
 	it_free(&r);
 }
 
