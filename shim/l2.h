@@ -1,0 +1,58 @@
+/* The shared tier behind the local store (spec sections 6 and 9): Redis
+ * today, memcached next, each a file behind this interface. The local
+ * store stays L1; the dispatcher asks L2 on an L1 miss and writes a miss's
+ * result to both. Every call has a deadline; a backend that is down or
+ * slow answers LM_L2_DOWN at once (the call then runs against L1 and the
+ * function, counted as bypassed for L2) and is retried with backoff. */
+#ifndef LM_L2_H
+#define LM_L2_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../config/config.h"
+#include "plan.h"
+
+struct lm_l2;
+
+struct lm_l2_method {
+	const char *name;
+	uint64_t fingerprint; /* lm_plan_fingerprint: a value of another signature is a miss */
+	bool shared;	      /* false: ptr methods stay local (never sent) */
+};
+
+/* Another process changed what we may hold in L1: drop it. KEY NULL: every
+ * entry of METHOD; METHOD == LM_L2_ALL: everything (the invalidation
+ * channel was lost, or a drop-all). Called from the backend's own thread. */
+#define LM_L2_ALL UINT32_MAX
+typedef void (*lm_l2_invalidate_fn)(void *arg, uint32_t method, const void *key, uint32_t klen);
+
+struct lm_l2_params {
+	const struct lm_global *global; /* backend, l1_ttl, redis_timeout */
+	const char *namespace_;		/* resolved: [global] namespace or the program's name */
+	const struct lm_l2_method *methods;
+	uint32_t nmethods;
+	lm_l2_invalidate_fn invalidate;
+	void *arg;
+};
+
+enum lm_l2_result { LM_L2_HIT, LM_L2_MISS, LM_L2_DOWN };
+
+/* NULL with a reason when the backend kind is local or cannot be set up
+ * at all (a backend that is merely down is not an error: it is retried). */
+struct lm_l2 *lm_l2_open(const struct lm_l2_params *p, char *why, size_t whylen);
+
+/* On LM_L2_HIT the value blob (checked: format, fingerprint, full key) is
+ * appended to OUT. Safe from any thread. */
+enum lm_l2_result lm_l2_get(struct lm_l2 *l, uint32_t method, const void *key, uint32_t klen,
+			    struct lm_buf *out);
+enum lm_l2_result lm_l2_set(struct lm_l2 *l, uint32_t method, const void *key, uint32_t klen,
+			    const void *val, size_t vlen, int64_t ttl_ms);
+void lm_l2_drop_key(struct lm_l2 *l, uint32_t method, const void *key, uint32_t klen);
+void lm_l2_drop_method(struct lm_l2 *l, uint32_t method);
+void lm_l2_drop_all(struct lm_l2 *l);
+/* At exit: stop the backend's thread, close connections. */
+void lm_l2_close(struct lm_l2 *l);
+
+#endif
