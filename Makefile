@@ -15,7 +15,7 @@ WARN    := -Wall -Wextra -Werror
 CFLAGS  ?= -O2 -g
 CFLAGS  += $(WARN) -std=gnu11 -fPIC -D_GNU_SOURCE -MMD -MP
 SHIM_CFLAGS := -fvisibility=hidden -ftls-model=initial-exec
-LIBS_SHIM := -lelf -lZydis -lZycore -lxxhash -ldl -lpthread
+LIBS_SHIM := -lelf -lZydis -lZycore -lxxhash -lhiredis -ldl -lpthread
 LIBS_CLI  := -lelf -lZydis -lZycore -ldl -lpthread
 
 CONFIG_SRC := $(wildcard config/*.c)
@@ -76,7 +76,10 @@ $(CLI_BIN): $(CLI_OBJ) $(B)/libshim.a $(B)/libconfig.a $(B)/libsymtab.a
 # module; a module's fixtures are built by its own tests/<module>/module.mk.
 
 TEST_LIBS := $(B)/libshim.a $(B)/libsymtab.a $(B)/libconfig.a
-TEST_MODULES := config symtab hook plan store integration
+# Every tests/<dir> with criterion sources is a module; fuzz holds
+# libFuzzer harnesses, not criterion suites. Integration runs last.
+TEST_DIRS := $(sort $(patsubst tests/%/,%,$(dir $(wildcard tests/*/*.c))))
+TEST_MODULES := $(filter-out fuzz integration,$(TEST_DIRS)) integration
 TEST_BINS := $(patsubst %,$(B)/tests/test_%,$(TEST_MODULES))
 FIXTURES :=
 
