@@ -140,10 +140,19 @@ static int prepare_one(struct lm_rt_method *m, const struct lm_objset *set, bool
 	uint64_t size = sym.size;
 	uintptr_t limit = (uintptr_t)sym.next_addr + sym.obj->bias;
 	if (sym.type == LM_SYM_IFUNC) {
+		/* The implementation's extent comes from its own symbol; without
+		 * one (a stripped object) only GOT mode can hook it. */
 		addr = resolve_ifunc(&sym);
-		size = 0; /* the implementation's extent is unknown: GOT, or a detour
-		             that needs no padding decision */
+		size = 0;
 		limit = 0;
+		struct lm_symbol impl;
+		for (size_t i = 0; addr && i < set->n; i++)
+			if (lm_symtab_at(&set->v[i], addr, &impl) == 0) {
+				size = impl.size;
+				limit = (uintptr_t)impl.next_addr + impl.obj->bias;
+				lm_symbol_free(&impl);
+				break;
+			}
 	}
 	m->object = strdup(sym.obj->path);
 	int rc = -1;

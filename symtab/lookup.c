@@ -245,6 +245,26 @@ enum lm_find_status lm_symtab_find(const struct lm_objset *set, const char *name
 	return stripped ? LM_FIND_STRIPPED : LM_FIND_NOT_FOUND;
 }
 
+int lm_symtab_at(const struct lm_object *obj, uintptr_t addr, struct lm_symbol *out)
+{
+	const struct lm_image *img = obj ? obj->priv : NULL;
+	memset(out, 0, sizeof(*out));
+	if (!img || addr < obj->bias)
+		return -1;
+	uint64_t value = addr - obj->bias;
+	size_t lo = 0, hi = img->nsyms;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (img->syms[img->byaddr[mid]].value < value)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == img->nsyms || img->syms[img->byaddr[lo]].value != value)
+		return -1;
+	return fill(obj, img, &img->syms[img->byaddr[lo]], out, false) == 0 ? 0 : -1;
+}
+
 int lm_symtab_each(const struct lm_object *obj, lm_sym_cb cb, void *arg)
 {
 	const struct lm_image *img = obj ? obj->priv : NULL;

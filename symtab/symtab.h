@@ -90,6 +90,10 @@ enum lm_find_status lm_symtab_find(const struct lm_objset *set, const char *name
                                    const char *version, const char *object, struct lm_symbol *out);
 void lm_symbol_free(struct lm_symbol *s);
 
+/* The function symbol of OBJ that starts at runtime address ADDR (an
+ * IFUNC's implementation, found by address). 0, or -1 when none does. */
+int lm_symtab_at(const struct lm_object *obj, uintptr_t addr, struct lm_symbol *out);
+
 /* Every function symbol of OBJ, for `ldmemo symbols`, in name order
  * (aliases and clones left empty). CB returns non-zero to stop. */
 typedef int (*lm_sym_cb)(const struct lm_symbol *s, void *arg);

@@ -21,3 +21,11 @@ $(ITD)/prog-%: $(ITS)/prog.c $(ITS)/libfix.h $(ITD)/libfix.so
 	$(CC) -g $(it_flags_$*) -o $@ $< -L$(ITD) -lfix -Wl,-rpath,'$$ORIGIN' -ldl -lpthread
 
 FIXTURES += $(ITD)/libfix.so $(ITD)/libdyn.so $(patsubst %,$(ITD)/prog-%,$(IT_VARIANTS))
+
+$(ITD)/libver.so: $(ITS)/libver.c $(ITS)/libver.map
+	@mkdir -p $(@D)
+	$(CC) -O2 -g -fPIC -shared -Wl,--version-script=$(ITS)/libver.map -o $@ $<
+$(ITD)/prog-ver: $(ITS)/prog_ver.c $(ITD)/libver.so
+	$(CC) -O2 -g -o $@ $< -L$(ITD) -lver -Wl,-rpath,'$$ORIGIN'
+
+FIXTURES += $(ITD)/libver.so $(ITD)/prog-ver
