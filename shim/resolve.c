@@ -193,9 +193,13 @@ static int prepare_one(struct lm_rt_method *m, const struct lm_objset *set, bool
 static void log_installed(const struct lm_rt_method *m)
 {
 	const struct lm_hook_info *hi = lm_hook_get_info(m->hook);
-	lm_info("%s: %s at %#lx in %s%s%s", m->cfg->name, hi->mode == LM_HM_GOT ? "got" : "detour",
-	        (unsigned long)m->addr, m->object, hi->fallback[0] ? " (detour refused: " : "",
-	        hi->fallback[0] ? hi->fallback : "");
+	const char *mode = hi->mode == LM_HM_GOT ? "got" : "detour";
+	if (hi->fallback[0])
+		lm_info("%s: %s at %#lx in %s (detour refused: %s)", m->cfg->name, mode,
+		        (unsigned long)m->addr, m->object, hi->fallback);
+	else
+		lm_info("%s: %s at %#lx in %s", m->cfg->name, mode, (unsigned long)m->addr,
+		        m->object);
 	if (lm_log_level >= LM_LOG_DEBUG) {
 		char buf[4096];
 		lm_hook_describe(m->hook, buf, sizeof buf);
