@@ -6,10 +6,15 @@
 #include <errno.h>
 #include <string.h>
 #include <time.h>
+
+/* XXH3 inlined: for the few bytes of a typical key the call would cost
+ * more than the hash. */
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 #include "../config/defaults.h"
 #include "counters.h"
+#include "front.h"
 #include "log.h"
 #include "runtime.h"
 
@@ -42,7 +47,7 @@ int64_t lm_now_ns(void)
 
 static inline struct lm_rt_method *method_of(struct lm_hook *h)
 {
-	return lm_hook_ctx(h);
+	return ((const struct lm_hook_head *)h)->ctx;
 }
 
 /* Transient failures are never cached as negatives (spec 3.4), like nscd. */
@@ -58,27 +63,26 @@ static int bypass(struct lm_rt_method *m, int saved_errno)
 	return LM_ENTER_JUMP;
 }
 
-int lm_dispatch_enter(struct lm_hook *h, struct lm_frame *f)
+/* A hit: the frame holds the result. */
+static inline int answered(struct lm_rt_method *m, struct lm_call *c, bool coalesced, int err)
 {
-	struct lm_rt_method *m = method_of(h);
-	int saved_errno = errno;
-	if (__builtin_expect(lm_in_shim, 0))
-		return bypass(m, saved_errno);
-	lm_in_shim = 1;
-	lm_count(m->id, LM_C_calls, 1);
+	lm_count(m->id, LM_C_hits, 1);
+	if (coalesced)
+		lm_count(m->id, LM_C_coalesced, 1);
+	t_arena.len = c->base;
+	lm_in_shim = 0;
+	errno = err;
+	return LM_ENTER_RETURN;
+}
 
-	struct lm_call *c = (struct lm_call *)f->call;
-	c->base = t_arena.len;
-	if (lm_plan_key(m->plan, f, &t_arena) != 0) {
-		t_arena.len = c->base;
-		lm_in_shim = 0;
-		return bypass(m, saved_errno);
-	}
-	c->klen = (uint32_t)(t_arena.len - c->base);
+/* Everything but a front-cache hit: the store, coalescing, verify mode. */
+static __attribute__((noinline)) int enter_slow(struct lm_rt_method *m, struct lm_call *c,
+                                                struct lm_frame *f, int saved_errno)
+{
 	const unsigned char *key = t_arena.p + c->base;
 	c->req = (struct lm_store_req){
 	    .method = m->id,
-	    .hash = XXH3_64bits(key, c->klen),
+	    .hash = c->req.hash,
 	    .key = key,
 	    .klen = c->klen,
 	    .coalesce = m->coalesce && !m->verify,
@@ -100,16 +104,12 @@ int lm_dispatch_enter(struct lm_hook *h, struct lm_frame *f)
 		const void *val = lm_entry_value(e, &vlen);
 		int err;
 		int rc = lm_plan_replay(m->plan, val, vlen, f, &err);
+		if (rc == 0)
+			lm_front_put(lm_rt->store, m->id, c->req.hash, key, c->klen, val, vlen,
+			             lm_entry_expires_ms(e), c->req.gen);
 		lm_entry_release(lm_rt->store, e);
-		if (rc == 0) {
-			lm_count(m->id, LM_C_hits, 1);
-			if (coalesced)
-				lm_count(m->id, LM_C_coalesced, 1);
-			t_arena.len = c->base;
-			lm_in_shim = 0;
-			errno = err;
-			return LM_ENTER_RETURN;
-		}
+		if (rc == 0)
+			return answered(m, c, coalesced, err);
 		c->mode = CALL_NOFILL; /* a value we cannot replay: run the function */
 		break;
 	case LM_LOOKUP_MISS:
@@ -123,6 +123,39 @@ int lm_dispatch_enter(struct lm_hook *h, struct lm_frame *f)
 	lm_in_shim = 0;
 	errno = saved_errno;
 	return LM_ENTER_CALL;
+}
+
+/* The hit path: key, hash, this thread's front cache, replay. Nothing
+ * here locks, allocates (the arena only grows when a key is larger than
+ * any before) or makes a system call; errno is only ever set to the
+ * stored value. */
+int lm_dispatch_enter(struct lm_hook *h, struct lm_frame *f)
+{
+	struct lm_rt_method *m = method_of(h);
+	if (__builtin_expect(lm_in_shim, 0))
+		return bypass(m, errno);
+	lm_in_shim = 1;
+	lm_count(m->id, LM_C_calls, 1);
+
+	struct lm_call *c = (struct lm_call *)f->call;
+	c->base = t_arena.len;
+	if (__builtin_expect(lm_plan_key(m->plan, f, &t_arena) != 0, 0)) {
+		t_arena.len = c->base;
+		lm_in_shim = 0;
+		return bypass(m, errno);
+	}
+	c->klen = (uint32_t)(t_arena.len - c->base);
+	const unsigned char *key = t_arena.p + c->base;
+	c->req.hash = XXH3_64bits(key, c->klen);
+	if (!m->verify) {
+		size_t vlen;
+		int err;
+		const void *val =
+		    lm_front_get(lm_rt->store, m->id, c->req.hash, key, c->klen, &vlen);
+		if (val && lm_plan_replay(m->plan, val, vlen, f, &err) == 0)
+			return answered(m, c, false, err);
+	}
+	return enter_slow(m, c, f, errno);
 }
 
 static void log_mismatch(struct lm_rt_method *m, const void *key, uint32_t klen)
@@ -190,8 +223,13 @@ static void leave_fill(struct lm_rt_method *m, struct lm_call *c, struct lm_fram
 		return;
 	}
 	c->req.key = t_arena.p + c->base; /* the arena may have moved */
-	if (lm_store_fill(lm_rt->store, &c->req, t_arena.p + vbase, t_arena.len - vbase, ttl) == 1)
+	size_t vlen = t_arena.len - vbase;
+	int64_t expires = ttl == LM_DUR_NEVER ? LM_DUR_NEVER : lm_clock_ms() + ttl;
+	if (lm_store_fill(lm_rt->store, &c->req, t_arena.p + vbase, vlen, ttl) == 1) {
 		lm_count(m->id, LM_C_stored, 1);
+		lm_front_put(lm_rt->store, m->id, c->req.hash, c->req.key, c->klen,
+		             t_arena.p + vbase, vlen, expires, c->req.gen);
+	}
 }
 
 void lm_dispatch_leave(struct lm_hook *h, struct lm_frame *f)

@@ -47,6 +47,7 @@ struct lm_hook_head {
 	uint64_t stack_bytes; /*  8: stack-argument bytes to copy, multiple of 16 */
 	lm_enter_fn enter;    /* 16 */
 	lm_leave_fn leave;    /* 24 */
+	void *ctx;            /* the dispatcher's method: read inline on the hit path */
 };
 
 /* The common thunk every stub jumps to, with r11 = struct lm_hook_head *. */

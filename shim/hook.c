@@ -151,6 +151,7 @@ struct lm_hook *lm_hook_prepare(const struct lm_hook_req *req, char *why, size_t
 	h->head.stack_bytes = (req->stack_bytes + 15) & ~(uint64_t)15;
 	h->head.enter = req->enter;
 	h->head.leave = req->leave;
+	h->head.ctx = req->ctx;
 	h->ctx = req->ctx;
 	h->def = req->addr;
 	if (req->mode != LM_HM_GOT) {

@@ -376,6 +376,19 @@ static void snapshot(const struct lm_store *s, const struct lm_shard *sh, uint32
 	gen[2] = atomic_load_explicit(&sh->gen, memory_order_acquire);
 }
 
+void lm_store_gen_now(const struct lm_store *s, uint32_t method, uint64_t hash, uint64_t gen[3])
+{
+	snapshot(s, shard_of(s, hash), method, gen);
+}
+
+void lm_store_gen_ptrs(const struct lm_store *s, uint32_t method, uint64_t hash,
+                       const uint64_t *ptrs[3])
+{
+	ptrs[0] = (const uint64_t *)&s->gen;
+	ptrs[1] = (const uint64_t *)&s->m[method].gen;
+	ptrs[2] = (const uint64_t *)&shard_of(s, hash)->gen;
+}
+
 static bool gens_moved(const struct lm_store *s, const struct lm_shard *sh, uint32_t method,
                        const uint64_t gen[3])
 {
@@ -623,6 +636,9 @@ enum lm_lookup lm_store_lookup(struct lm_store *s, struct lm_store_req *r, struc
 		int64_t now = s->now();
 		struct lm_entry *e = NULL;
 		long i = lm_table_find(&sh->table, r->method, r->hash, r->key, r->klen);
+		/* Taken under the lock on a hit too: a copy of the entry made
+		 * outside the store stays valid while these do not move. */
+		snapshot(s, sh, r->method, r->gen);
 		if (i >= 0) {
 			e = lm_slot_entry(sh->table.slots[i]);
 			if (!is_expired(e, now)) {
@@ -638,7 +654,6 @@ enum lm_lookup lm_store_lookup(struct lm_store *s, struct lm_store_req *r, struc
 				e = NULL;
 			}
 		}
-		snapshot(s, sh, r->method, r->gen);
 		if (r->coalesce) {
 			struct lm_pending *p = pending_find(sh, r);
 			if (p && (p->forkgen !=

@@ -64,6 +64,16 @@ enum lm_lookup {
 enum lm_lookup lm_store_lookup(struct lm_store *s, struct lm_store_req *r, struct lm_entry **entry,
                                bool *coalesced, struct lm_entry **stale);
 
+/* The generations a copy of an entry of (METHOD, HASH) depends on, now.
+ * A copy made outside the store (the dispatcher's per-thread front cache)
+ * with the r->gen of the lookup or fill that produced it is still valid
+ * while these equal that r->gen: every drop moves one of them first. */
+void lm_store_gen_now(const struct lm_store *s, uint32_t method, uint64_t hash, uint64_t gen[3]);
+/* Where those three counters live, for a copy that re-reads them on every
+ * use without a call. They live as long as the store. */
+void lm_store_gen_ptrs(const struct lm_store *s, uint32_t method, uint64_t hash,
+                       const uint64_t *ptrs[3]);
+
 /* Store the result of a miss for TTL_MS (LM_DUR_NEVER: no expiry; <= 0:
  * not stored) and wake the waiters. Not stored when an invalidation ran
  * since the lookup (guarantee 4) or when the bounds leave no room.

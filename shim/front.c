@@ -1,0 +1,56 @@
+#include "front.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+__thread struct lm_front_slot *lm_front;
+
+static pthread_key_t front_key;
+static pthread_once_t front_once = PTHREAD_ONCE_INIT;
+
+static void make_key(void)
+{
+	pthread_key_create(&front_key, free);
+}
+
+/* Allocated on a thread's first fill, not its first hit: the hit path
+ * never allocates. */
+static struct lm_front_slot *front_alloc(void)
+{
+	pthread_once(&front_once, make_key);
+	struct lm_front_slot *f = malloc(LM_FRONT_THREAD_BYTES);
+	if (!f)
+		return NULL;
+	for (size_t i = 0; i < LM_FRONT_SLOTS; i++)
+		f[i].method = UINT32_MAX;
+	pthread_setspecific(front_key, f);
+	lm_front = f;
+	return f;
+}
+
+void lm_front_put(const struct lm_store *s, uint32_t method, uint64_t hash, const void *key,
+                  uint32_t klen, const void *val, size_t vlen, int64_t expires_ms,
+                  const uint64_t gen[3])
+{
+	if (klen + vlen > LM_FRONT_BYTES)
+		return;
+	struct lm_front_slot *f = lm_front ? lm_front : front_alloc();
+	if (!f)
+		return;
+	/* The pair's slot that holds this key, else an empty one, else the
+	 * one a hash bit picks. */
+	f += hash & (LM_FRONT_SLOTS - 2);
+	if (f->hash != hash && (f[1].hash == hash || f[1].method == UINT32_MAX ||
+	                        (f->method != UINT32_MAX && (hash >> 63))))
+		f++;
+	f->hash = hash;
+	f->method = method;
+	memcpy(f->gen, gen, sizeof f->gen);
+	lm_store_gen_ptrs(s, method, hash, f->genp);
+	f->expires_ms = expires_ms;
+	f->klen = (uint16_t)klen;
+	f->vlen = (uint16_t)vlen;
+	memcpy(f->data, key, klen);
+	memcpy(f->data + klen, val, vlen);
+}

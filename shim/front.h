@@ -1,0 +1,79 @@
+/* The per-thread front cache: a small direct-mapped copy of recently hit
+ * entries with short keys and values, answered with no lock and no atomic
+ * write (the hit path of a hot key). The store stays the truth: a copy
+ * carries the store's generations from when it was taken and its expiry,
+ * and is used only while both still hold, so drops and TTLs apply to it
+ * exactly as to the store. */
+#ifndef LM_FRONT_H
+#define LM_FRONT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+#define LM_FRONT_SLOTS 256
+#define LM_FRONT_BYTES 80 /* key + value bytes a slot holds */
+
+struct lm_front_slot {
+	uint64_t hash;
+	uint64_t gen[3];
+	const uint64_t *genp[3]; /* the store's counters gen[] was read from */
+	int64_t expires_ms;
+	uint32_t method; /* UINT32_MAX: empty */
+	uint16_t klen, vlen;
+	unsigned char data[LM_FRONT_BYTES];
+};
+
+/* Bytes each thread that hits the cache holds for its front cache. */
+#define LM_FRONT_THREAD_BYTES (LM_FRONT_SLOTS * sizeof(struct lm_front_slot))
+
+extern __thread struct lm_front_slot *lm_front;
+
+/* Short keys compare faster word by word than through a memcmp call. */
+static inline bool lm_front_same(const unsigned char *a, const unsigned char *b, uint32_t n)
+{
+	uint32_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x, y;
+		__builtin_memcpy(&x, a + i, 8);
+		__builtin_memcpy(&y, b + i, 8);
+		if (x != y)
+			return false;
+	}
+	for (; i < n; i++)
+		if (a[i] != b[i])
+			return false;
+	return true;
+}
+
+/* The value of KEY if this thread holds a valid copy, else NULL. Two-way:
+ * a key may sit in either slot of its pair. */
+static inline const void *lm_front_get(const struct lm_store *s, uint32_t method, uint64_t hash,
+                                       const void *key, uint32_t klen, size_t *vlen)
+{
+	struct lm_front_slot *f = lm_front;
+	if (!f)
+		return NULL;
+	f += hash & (LM_FRONT_SLOTS - 2);
+	if (f->hash != hash)
+		f++;
+	if (f->hash != hash || f->method != method || f->klen != klen ||
+	    !lm_front_same(f->data, key, klen) || f->expires_ms <= lm_clock_ms())
+		return NULL;
+	(void)s;
+	for (int i = 0; i < 3; i++)
+		if (__atomic_load_n(f->genp[i], __ATOMIC_ACQUIRE) != f->gen[i])
+			return NULL;
+	*vlen = f->vlen;
+	return f->data + klen;
+}
+
+/* Keep a copy of an entry taken with generations GEN (from the lookup or
+ * fill that saw it). Too large a key or value is simply not kept. */
+void lm_front_put(const struct lm_store *s, uint32_t method, uint64_t hash, const void *key,
+                  uint32_t klen, const void *val, size_t vlen, int64_t expires_ms,
+                  const uint64_t gen[3]);
+
+#endif
