@@ -2,16 +2,28 @@
  * (exported on purpose, see ldmemo.map) and, after the real call returns,
  * hooks the methods the new objects define and patches their GOT slots
  * (spec guarantee 2). RTLD_LOCAL libraries are found too: symbols are
- * looked up in each object's own tables, not through dlsym. */
+ * looked up in each object's own tables, not through dlsym.
+ *
+ * The dynamic linker resolves a bare name with the DT_RPATH/DT_RUNPATH of
+ * the object that called dlopen, which it finds from the return address:
+ * through this wrapper that would be the shim. So for a bare name the
+ * caller's own search path is walked here first (guarantee 1: a plugin
+ * found through the caller's $ORIGIN must still be found). */
 #include <dlfcn.h>
 #include <errno.h>
+#include <limits.h>
 #include <link.h>
+#include <string.h>
+#include <unistd.h>
 
+#include "../symtab/symtab.h"
 #include "runtime.h"
 
 typedef void *(*dlopen_fn)(const char *, int);
 typedef void *(*dlmopen_fn)(Lmid_t, const char *, int);
 
+static dlopen_fn real_dlopen;
+static dlmopen_fn real_dlmopen;
 static unsigned long long last_adds;
 
 /* dl_iterate_phdr reports how many objects were ever loaded: rescanning
@@ -39,12 +51,85 @@ static void after_load(void)
 	errno = saved;
 }
 
+/* DT_RPATH and DT_RUNPATH of a loaded object (glibc has relocated the
+ * d_ptr of DT_STRTAB to an address). */
+static void search_of(const struct link_map *map, struct lm_searcher *s, char *origin, size_t olen)
+{
+	const char *strtab = NULL;
+	ElfW(Xword) rpath = 0, runpath = 0;
+	int has_rpath = 0, has_runpath = 0;
+	for (const ElfW(Dyn) *d = map->l_ld; d && d->d_tag != DT_NULL; d++) {
+		if (d->d_tag == DT_STRTAB)
+			strtab = (const char *)d->d_un.d_ptr;
+		else if (d->d_tag == DT_RPATH)
+			rpath = d->d_un.d_val, has_rpath = 1;
+		else if (d->d_tag == DT_RUNPATH)
+			runpath = d->d_un.d_val, has_runpath = 1;
+	}
+	s->rpath = strtab && has_rpath ? strtab + rpath : NULL;
+	s->runpath = strtab && has_runpath ? strtab + runpath : NULL;
+	char exe[PATH_MAX];
+	const char *path = map->l_name;
+	if (!path || !*path) {
+		ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+		exe[n > 0 ? n : 0] = '\0';
+		path = exe;
+	}
+	lm_libpath_origin(path, origin, olen);
+	s->origin = origin;
+}
+
+struct try_ctx {
+	int mode;
+	void *handle;
+};
+
+static int try_path(const char *path, void *arg)
+{
+	struct try_ctx *t = arg;
+	if (access(path, R_OK) != 0)
+		return -1;
+	t->handle = real_dlopen(path, t->mode);
+	return t->handle ? 0 : -1;
+}
+
+/* A bare NAME as the caller at CALLER would have resolved it, or NULL
+ * when its search path does not decide (the cache and default directories
+ * then do, and no caller-specific rule applies). */
+static void *open_as_caller(const char *name, int mode, const void *caller)
+{
+	Dl_info info;
+	struct link_map *map = NULL;
+	if (!dladdr1(caller, &info, (void **)&map, RTLD_DL_LINKMAP) || !map)
+		return NULL;
+	extern struct r_debug _r_debug;
+	const struct link_map *exe_map = _r_debug.r_map;
+	char origin[PATH_MAX], exe_origin[PATH_MAX];
+	struct lm_searcher req, exe;
+	search_of(map, &req, origin, sizeof origin);
+	search_of(exe_map, &exe, exe_origin, sizeof exe_origin);
+	if (!req.rpath && !req.runpath && !exe.rpath)
+		return NULL;
+	/* An object already loaded under that name wins, as in ld.so. */
+	void *h = real_dlopen(name, mode | RTLD_NOLOAD);
+	if (h)
+		return h;
+	struct try_ctx t = {mode, NULL};
+	lm_libpath_search_paths(name, &req, map == exe_map ? NULL : &exe, try_path, &t);
+	return t.handle;
+}
+
 __attribute__((visibility("default"))) void *dlopen(const char *file, int mode)
 {
-	static dlopen_fn real;
-	if (!real)
-		real = (dlopen_fn)dlsym(RTLD_NEXT, "dlopen");
-	void *h = real ? real(file, mode) : NULL;
+	if (!real_dlopen)
+		real_dlopen = (dlopen_fn)dlsym(RTLD_NEXT, "dlopen");
+	if (!real_dlopen)
+		return NULL;
+	void *h = NULL;
+	if (file && !strchr(file, '/'))
+		h = open_as_caller(file, mode, __builtin_return_address(0));
+	if (!h)
+		h = real_dlopen(file, mode);
 	if (h)
 		after_load();
 	return h;
@@ -52,10 +137,9 @@ __attribute__((visibility("default"))) void *dlopen(const char *file, int mode)
 
 __attribute__((visibility("default"))) void *dlmopen(Lmid_t lmid, const char *file, int mode)
 {
-	static dlmopen_fn real;
-	if (!real)
-		real = (dlmopen_fn)dlsym(RTLD_NEXT, "dlmopen");
-	void *h = real ? real(lmid, file, mode) : NULL;
+	if (!real_dlmopen)
+		real_dlmopen = (dlmopen_fn)dlsym(RTLD_NEXT, "dlmopen");
+	void *h = real_dlmopen ? real_dlmopen(lmid, file, mode) : NULL;
 	if (h)
 		after_load();
 	return h;

@@ -11,6 +11,8 @@
 
 #include <gelf.h>
 
+#include "symtab.h"
+
 /* A function definition. Names are offsets into lm_image.strs (0: none). */
 struct lm_fsym {
 	uint32_t name;
@@ -79,7 +81,6 @@ void lm_ldcache_free(struct lm_ldcache *c);
 
 /* Offer each place NAME (a DT_NEEDED of REQ; EXE is the program) may be
  * found to TRY, in the dynamic linker's order, until TRY returns 0. */
-typedef int (*lm_libpath_try)(const char *path, void *arg);
 int lm_libpath_search(const char *name, const struct lm_image *req, const struct lm_image *exe,
                       const struct lm_ldcache *cache, lm_libpath_try try, void *arg);
 

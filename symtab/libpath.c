@@ -217,7 +217,7 @@ static int try_list(const char *list, const char *origin, const char *name, lm_l
 	return -1;
 }
 
-static void origin_of(const char *path, char *out, size_t outlen)
+void lm_libpath_origin(const char *path, char *out, size_t outlen)
 {
 	char real[PATH_MAX];
 	char *slash;
@@ -234,6 +234,23 @@ static void origin_of(const char *path, char *out, size_t outlen)
 	snprintf(out, outlen, "%s", real);
 }
 
+int lm_libpath_search_paths(const char *name, const struct lm_searcher *req,
+			    const struct lm_searcher *exe, lm_libpath_try try, void *arg)
+{
+	if (!req->runpath) {
+		if (req->rpath && try_list(req->rpath, req->origin, name, try, arg) == 0)
+			return 0;
+		if (exe && !exe->runpath && exe->rpath &&
+		    try_list(exe->rpath, exe->origin, name, try, arg) == 0)
+			return 0;
+	}
+	if (try_list(getenv("LD_LIBRARY_PATH"), req->origin, name, try, arg) == 0)
+		return 0;
+	if (req->runpath && try_list(req->runpath, req->origin, name, try, arg) == 0)
+		return 0;
+	return -1;
+}
+
 int lm_libpath_search(const char *name, const struct lm_image *req, const struct lm_image *exe,
                       const struct lm_ldcache *cache, lm_libpath_try try, void *arg)
 {
@@ -245,18 +262,11 @@ int lm_libpath_search(const char *name, const struct lm_image *req, const struct
 
 	if (strchr(name, '/'))
 		return try(name, arg);
-	origin_of(req->path, origin, sizeof(origin));
-	origin_of(exe->path, exe_origin, sizeof(exe_origin));
-	if (!req->runpath) {
-		if (req->rpath && try_list(req->rpath, origin, name, try, arg) == 0)
-			return 0;
-		if (exe != req && !exe->runpath && exe->rpath &&
-		    try_list(exe->rpath, exe_origin, name, try, arg) == 0)
-			return 0;
-	}
-	if (try_list(getenv("LD_LIBRARY_PATH"), origin, name, try, arg) == 0)
-		return 0;
-	if (req->runpath && try_list(req->runpath, origin, name, try, arg) == 0)
+	lm_libpath_origin(req->path, origin, sizeof(origin));
+	lm_libpath_origin(exe->path, exe_origin, sizeof(exe_origin));
+	struct lm_searcher who = {req->rpath, req->runpath, origin};
+	struct lm_searcher prog = {exe->rpath, exe->runpath, exe_origin};
+	if (lm_libpath_search_paths(name, &who, exe != req ? &prog : NULL, try, arg) == 0)
 		return 0;
 	while ((hit = lm_ldcache_lookup(cache, name, &iter)) != NULL)
 		if (try(hit, arg) == 0)

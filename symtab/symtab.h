@@ -112,6 +112,23 @@ long lm_object_read(const struct lm_object *o, uint64_t value, void *buf, size_t
 /* "not found", "only imported", ... for messages. */
 const char *lm_find_status_name(enum lm_find_status st);
 
+/* The part of the dynamic linker's library search that depends on who
+ * asks: DT_RPATH (of the requester, then of the program), LD_LIBRARY_PATH,
+ * DT_RUNPATH, with $ORIGIN expanded. The shim needs it to keep a dlopen
+ * it interposes resolving names as the real caller's would. */
+typedef int (*lm_libpath_try)(const char *path, void *arg);
+struct lm_searcher {
+	const char *rpath, *runpath; /* NULL when absent */
+	const char *origin;	     /* the directory of the object */
+};
+/* Offer each candidate path to TRY until it returns 0 (then 0); -1 when
+ * none was taken (the cache and the default directories come next). EXE
+ * may be NULL when the requester is the program. */
+int lm_libpath_search_paths(const char *name, const struct lm_searcher *req,
+			    const struct lm_searcher *exe, lm_libpath_try try, void *arg);
+/* The directory of PATH, symlinks resolved. */
+void lm_libpath_origin(const char *path, char *out, size_t outlen);
+
 /* Does OBJECT name O (base name, or soname prefix)? */
 bool lm_object_matches(const struct lm_object *o, const char *object);
 

@@ -29,3 +29,14 @@ $(ITD)/prog-ver: $(ITS)/prog_ver.c $(ITD)/libver.so
 	$(CC) -O2 -g -o $@ $< -L$(ITD) -lver -Wl,-rpath,'$$ORIGIN'
 
 FIXTURES += $(ITD)/libver.so $(ITD)/prog-ver
+
+# A plugin found only through the program's own DT_RUNPATH ($ORIGIN/plugins):
+# a dlopen by bare name must find it under the shim too.
+$(ITD)/plugins/libplug.so: $(ITS)/libdyn.c
+	@mkdir -p $(@D)
+	$(CC) -O2 -g -fPIC -shared -o $@ $<
+$(ITD)/prog-runpath: $(ITS)/prog.c $(ITS)/libfix.h $(ITD)/libfix.so
+	$(CC) -O2 -g -o $@ $< -L$(ITD) -lfix -Wl,--enable-new-dtags \
+		-Wl,-rpath,'$$ORIGIN:$$ORIGIN/plugins' -ldl -lpthread
+
+FIXTURES += $(ITD)/plugins/libplug.so $(ITD)/prog-runpath

@@ -43,3 +43,19 @@ Test(symbols, unknown_version_is_reported)
 	          "%s", r.err);
 	it_free(&r);
 }
+
+/* The shim interposes dlopen; a bare name must still be found through the
+ * calling program's DT_RUNPATH, not the shim's (which has none). */
+Test(symbols, dlopen_bare_name_through_callers_runpath)
+{
+	const char conf[] = "[cache dyn_cube]\nsignature = long dyn_cube(long x)\n"
+			    "object = libplug.so\n";
+	const char *argv[] = {it_path("prog-runpath"), "dlopen", "libplug.so", NULL};
+	struct it_run bare = it_run(NULL, argv, NULL);
+	cr_assert_eq(bare.status, 0, "%s", bare.out);
+	struct it_run memo = it_run(conf, argv, NULL);
+	cr_assert_eq(memo.status, 0, "%s%s", memo.out, memo.err);
+	cr_expect_eq(it_field(memo.out, "runs"), 2, "%s", memo.out);
+	it_free(&bare);
+	it_free(&memo);
+}
