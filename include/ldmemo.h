@@ -1,8 +1,12 @@
 /* ldmemo's public C API, exported by libldmemo.so (spec section 8).
  *
- * A program that must also run without the preload looks these up with
- * dlsym(RTLD_DEFAULT, "ldmemo_invalidate_all") instead of linking them.
- * Every function is safe to call from any thread. */
+ * The functions live in the preloaded shim, not in a library to link:
+ * `pkg-config --cflags ldmemo` gives the include path and there are no
+ * Libs. A program that must also run without the preload looks them up
+ * with dlsym(RTLD_DEFAULT, "ldmemo_invalidate_all") and skips them when
+ * they are absent (examples/api/example.c). Every function is safe to
+ * call from any thread, never changes errno, and does nothing but return
+ * -1 when ldmemo is loaded but inactive. */
 #ifndef LDMEMO_H
 #define LDMEMO_H
 

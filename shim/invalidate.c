@@ -1,12 +1,25 @@
-/* Drops of whole methods and of everything, shared by write functions and
- * the public API (include/ldmemo.h). */
+/* Drops shared by write functions, the control socket and the public API
+ * (include/ldmemo.h): one place to extend when a drop must reach more than
+ * the local store. */
 #include <errno.h>
 #include <string.h>
+#include <xxhash.h>
 
 #include "../include/ldmemo.h"
 #include "counters.h"
 #include "runtime.h"
 #include "stats_dump.h"
+
+size_t lm_invalidate_key(uint32_t id, const void *key, uint32_t klen)
+{
+	/* The dispatcher hashes keys the same way on lookup. */
+	return lm_store_drop_key(lm_rt->store, id, XXH3_64bits(key, klen), key, klen);
+}
+
+size_t lm_invalidate_match(uint32_t id, lm_key_pred pred, void *arg)
+{
+	return lm_store_drop_match(lm_rt->store, id, pred, arg);
+}
 
 size_t lm_invalidate_method(uint32_t id)
 {
