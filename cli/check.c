@@ -1,6 +1,9 @@
 /* `ldmemo check [-c CONFIG] PROGRAM`: validate the config, then resolve
  * every method in the objects PROGRAM would load and say how the shim would
- * hook it, from the files alone. */
+ * hook it, from the files alone. Where an object has DWARF, each signature
+ * is compared with the function's prototype (parameter count, each one's
+ * class and width) and each [type] with the struct of its name (sizeof,
+ * member offsets and kinds). */
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -13,6 +16,7 @@
 #include "../config/config.h"
 #include "../config/defaults.h"
 #include "../shim/hook.h"
+#include "../symtab/dwarf.h"
 #include "../symtab/symtab.h"
 
 /* Bytes of a function analysed at most: enough for any prologue and for
@@ -178,6 +182,339 @@ static int warnings(const struct lm_symbol *s, char **buf)
 	return 0;
 }
 
+/* ---- Against DWARF ------------------------------------------------------- */
+
+/* The debug information of each object of the set, opened on first use. */
+struct dwinfo {
+	const struct lm_objset *set;
+	struct lm_dwarf **dw;
+	bool *tried;
+	size_t errors; /* mismatches found */
+};
+
+static struct lm_dwarf *dwarf_of(struct dwinfo *di, const struct lm_object *o, char *why,
+                                 size_t len)
+{
+	size_t i = (size_t)(o - di->set->v);
+
+	if (!di->tried[i]) {
+		di->tried[i] = true;
+		di->dw[i] = lm_dwarf_open(o->path, NULL, why, len);
+	} else if (!di->dw[i]) {
+		snprintf(why, len, "no debug information");
+	}
+	return di->dw[i];
+}
+
+enum cclass { CC_NONE, CC_INT, CC_FLOAT, CC_PTR, CC_AGGREGATE, CC_OTHER };
+
+static enum cclass kind_class(enum lm_kind k)
+{
+	if (k == LM_K_VOID)
+		return CC_NONE;
+	if (lm_kind_is_int(k))
+		return CC_INT;
+	if (lm_kind_is_float(k))
+		return CC_FLOAT;
+	if (k == LM_K_IGNORE)
+		return CC_OTHER;
+	return CC_PTR;
+}
+
+static enum cclass ctype_class(const struct lm_ctype *t)
+{
+	switch (t->cls) {
+	case LM_CT_VOID:
+		return CC_NONE;
+	case LM_CT_INT:
+	case LM_CT_BOOL:
+		return CC_INT;
+	case LM_CT_FLOAT:
+		return CC_FLOAT;
+	case LM_CT_POINTER:
+	case LM_CT_ARRAY:
+		return CC_PTR;
+	case LM_CT_STRUCT:
+	case LM_CT_UNION:
+		return CC_AGGREGATE;
+	default:
+		return CC_OTHER;
+	}
+}
+
+static size_t kind_size(enum lm_kind k)
+{
+	return kind_class(k) == CC_PTR ? sizeof(void *) : lm_kind_width(k);
+}
+
+/* "i64 (8 bytes)" against "int (4 bytes)": an error when the class or the
+ * width differs, a warning when only the signedness does; 0 when equal. */
+static int compare_scalar(enum lm_kind k, const struct lm_ctype *t)
+{
+	enum cclass kc = kind_class(k), tc = ctype_class(t);
+
+	if (kc == CC_OTHER)
+		return 0;
+	if (kc != tc || (kc != CC_NONE && kind_size(k) != t->size))
+		return 2;
+	if (kc == CC_INT && k != LM_K_BOOL && t->cls == LM_CT_INT &&
+	    lm_kind_is_signed(k) != t->is_signed)
+		return 1;
+	return 0;
+}
+
+static enum lm_kind ret_kind(const struct lm_ret *r)
+{
+	return r->how == LM_RET_VALUE ? r->kind : LM_K_PTR;
+}
+
+static void kind_desc(enum lm_kind k, char *out, size_t len)
+{
+	if (kind_class(k) == CC_OTHER || k == LM_K_VOID)
+		snprintf(out, len, "%s", lm_kind_name(k));
+	else
+		snprintf(out, len, "%s (%zu bytes)", lm_kind_name(k), kind_size(k));
+}
+
+static int report_kind(char **buf, int how, const char *what, enum lm_kind k,
+                       const struct lm_ctype *t, const char *cname)
+{
+	char kd[64];
+
+	kind_desc(k, kd, sizeof(kd));
+	return appendf(buf, "  %s: %s: %s in the config, %s (%zu bytes%s) in DWARF\n",
+	               how == 2 ? "error" : "warning", what, kd, cname, (size_t)t->size,
+	               how == 1 ? (t->is_signed ? ", signed" : ", unsigned") : "");
+}
+
+static void dwarf_prototype(const struct lm_cfunc *f, char *out, size_t len)
+{
+	size_t n = (size_t)snprintf(out, len, "%s %s(", f->ret_cname, f->name);
+
+	for (size_t i = 0; i < f->nparams && n < len; i++)
+		n += (size_t)snprintf(
+		    out + n, len - n, "%s%s%s%s", i ? ", " : "", f->params[i].cname,
+		    f->params[i].name && !strchr(f->params[i].cname, '*') ? " " : "",
+		    f->params[i].name ? f->params[i].name : "");
+	if (n < len)
+		snprintf(out + n, len - n, "%s)", f->variadic ? ", ..." : "");
+}
+
+/* Compare method M's signature with the prototype in S's object. */
+static int check_prototype(struct dwinfo *di, const struct lm_method *m, const struct lm_symbol *s,
+                           char **buf)
+{
+	const struct lm_sig *sig = &m->sig;
+	const struct lm_cfunc *f;
+	struct lm_dwarf *dw;
+	char why[512], proto[1024], what[160];
+	size_t errs = 0;
+	int rc = 0, how;
+
+	dw = dwarf_of(di, s->obj, why, sizeof(why));
+	if (!dw)
+		return appendf(buf, "  note: %s: %s: the signature is not compared\n", s->obj->path,
+		               why);
+	f = lm_dwarf_func(dw, m->name);
+	if (!f)
+		return appendf(buf,
+		               "  note: no prototype of %s in the debug information: the "
+		               "signature is not compared\n",
+		               m->name);
+	if (f->variadic) {
+		rc |= appendf(buf, "  error: DWARF says %s is variadic\n", m->name);
+		errs++;
+	}
+	if (f->nparams != sig->nparams && (f->prototyped || f->nparams)) {
+		rc |= appendf(buf, "  error: %zu parameter%s in the config, %zu in DWARF\n",
+		              sig->nparams, sig->nparams == 1 ? "" : "s", f->nparams);
+		errs++;
+	}
+	how = compare_scalar(ret_kind(&sig->ret), f->ret);
+	if (how) {
+		rc |= report_kind(buf, how, "return", ret_kind(&sig->ret), f->ret, f->ret_cname);
+		errs += how == 2;
+	}
+	for (size_t i = 0; i < sig->nparams && i < f->nparams; i++) {
+		how = compare_scalar(sig->params[i].kind, f->params[i].type);
+		if (!how)
+			continue;
+		snprintf(what, sizeof(what), "parameter %zu%s%s%s", i + 1,
+		         f->params[i].name ? " '" : "", f->params[i].name ? f->params[i].name : "",
+		         f->params[i].name ? "'" : "");
+		rc |= report_kind(buf, how, what, sig->params[i].kind, f->params[i].type,
+		                  f->params[i].cname);
+		errs += how == 2;
+	}
+	if (errs || rc) {
+		dwarf_prototype(f, proto, sizeof(proto));
+		rc |= appendf(buf, "  DWARF (%s): %s\n", lm_dwarf_source(dw), proto);
+	}
+	di->errors += errs;
+	return rc ? -1 : 0;
+}
+
+/* ---- [type] against a DWARF struct ---- */
+
+static uint64_t member_size(const struct lm_cmember *m)
+{
+	if (m->bit_size)
+		return (m->bit_offset + m->bit_size + 7) / 8 - m->bit_offset / 8;
+	return m->type->size;
+}
+
+static const struct lm_cmember *member_named(const struct lm_ctype *st, const char *name)
+{
+	for (size_t i = 0; i < st->nmembers; i++)
+		if (st->members[i].name && strcmp(st->members[i].name, name) == 0)
+			return &st->members[i];
+	return NULL;
+}
+
+/* Does field F (config kind) fit member M? 2 no, 1 signedness, 0 yes. */
+static int compare_field(const struct lm_config *cfg, const struct lm_field *f,
+                         const struct lm_cmember *m)
+{
+	switch (f->kind) {
+	case LM_K_BYTES:
+		return member_size(m) == f->nbytes ? 0 : 2;
+	case LM_K_STRUCT:
+		return m->type->cls == LM_CT_STRUCT && m->type->size == cfg->types[f->type].size
+		           ? 0
+		           : 2;
+	case LM_K_STR:
+	case LM_K_STRV:
+	case LM_K_PTR:
+	case LM_K_STRUCT_PTR:
+		return m->type->cls == LM_CT_POINTER ? 0 : 2;
+	default:
+		return m->bit_size ? 2 : compare_scalar(f->kind, m->type);
+	}
+}
+
+/* Is a member that the config does not name inside one of its bytes(N)
+ * fields (padding kept by `symbols --config`: bitfields, unions)? */
+static bool covered(const struct lm_type *t, const struct lm_cmember *m)
+{
+	uint64_t size = member_size(m);
+
+	if (size == 0)
+		return true;
+	for (size_t i = 0; i < t->nfields; i++) {
+		const struct lm_field *f = &t->fields[i];
+
+		if (f->kind == LM_K_BYTES && m->offset >= f->offset &&
+		    m->offset + size <= f->offset + f->nbytes)
+			return true;
+	}
+	return false;
+}
+
+static bool has_field(const struct lm_type *t, const char *name)
+{
+	for (size_t i = 0; i < t->nfields; i++)
+		if (strcmp(t->fields[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+static void print_layouts(const struct lm_type *t, const struct lm_ctype *st, const char *src)
+{
+	printf("  config layout (sizeof %zu):", t->size);
+	for (size_t i = 0; i < t->nfields; i++)
+		printf("%s %s %s @%zu", i ? "," : "", lm_kind_name(t->fields[i].kind),
+		       t->fields[i].name, t->fields[i].offset);
+	printf("\n  DWARF layout (sizeof %zu, %s):", (size_t)st->size, src);
+	for (size_t i = 0; i < st->nmembers; i++) {
+		const struct lm_cmember *m = &st->members[i];
+
+		printf("%s %s %s @%zu", i ? "," : "", m->cname, m->name ? m->name : "(anonymous)",
+		       (size_t)m->offset);
+		if (m->bit_size)
+			printf(":%zu bits", (size_t)m->bit_size);
+	}
+	printf("\n");
+}
+
+/* Compare [type] T with the struct of the same name in the first object
+ * whose DWARF has one. */
+static void check_type(struct dwinfo *di, const struct lm_config *cfg, const struct lm_type *t)
+{
+	const struct lm_ctype *st = NULL;
+	const char *src = NULL;
+	char why[512];
+	size_t errs = 0;
+	bool any = false;
+
+	for (size_t i = 0; i < di->set->n && !st; i++) {
+		struct lm_dwarf *dw = dwarf_of(di, &di->set->v[i], why, sizeof(why));
+
+		if (!dw)
+			continue;
+		any = true;
+		st = lm_dwarf_struct(dw, t->name);
+		src = lm_dwarf_source(dw);
+	}
+	if (!st) {
+		printf("  note: %s: the layout is not compared\n",
+		       any ? "no struct of that name in the debug information"
+		           : "no debug information in the program or its libraries");
+		return;
+	}
+	if (st->size != t->size) {
+		printf("  error: sizeof %zu in the config, %zu in DWARF\n", t->size,
+		       (size_t)st->size);
+		errs++;
+	}
+	for (size_t i = 0; i < t->nfields; i++) {
+		const struct lm_field *f = &t->fields[i];
+		const struct lm_cmember *m = member_named(st, f->name);
+		char kd[64];
+		int how;
+
+		if (!m) {
+			if (f->kind != LM_K_BYTES) {
+				printf("  error: field '%s': no such member in DWARF\n", f->name);
+				errs++;
+			}
+			continue;
+		}
+		if (m->offset != f->offset) {
+			printf("  error: field '%s': offset %zu in the config, %zu in DWARF\n",
+			       f->name, f->offset, (size_t)m->offset);
+			errs++;
+		}
+		how = compare_field(cfg, f, m);
+		if (how) {
+			if (f->kind == LM_K_BYTES)
+				snprintf(kd, sizeof(kd), "bytes(%zu)", f->nbytes);
+			else
+				kind_desc(f->kind == LM_K_STRUCT_PTR ? LM_K_PTR : f->kind, kd,
+				          sizeof(kd));
+			printf("  %s: field '%s': %s in the config, %s (%zu bytes%s) in DWARF\n",
+			       how == 2 ? "error" : "warning", f->name, kd, m->cname,
+			       (size_t)member_size(m), m->bit_size ? ", a bitfield" : "");
+			errs += how == 2;
+		}
+	}
+	for (size_t i = 0; i < st->nmembers; i++) {
+		const struct lm_cmember *m = &st->members[i];
+
+		if (m->name && has_field(t, m->name))
+			continue;
+		if (!covered(t, m)) {
+			printf("  error: member '%s' (%s at offset %zu) is not in the config\n",
+			       m->name ? m->name : "(anonymous)", m->cname, (size_t)m->offset);
+			errs++;
+		}
+	}
+	if (errs)
+		print_layouts(t, st, src);
+	else
+		printf("  matches %s in %s\n", st->name, src);
+	di->errors += errs;
+}
+
 static int set_cells(struct row *r, const char *const cells[NCOLS])
 {
 	size_t c;
@@ -190,7 +527,7 @@ static int set_cells(struct row *r, const char *const cells[NCOLS])
 
 /* One row for method M; *OK false when it cannot be hooked. */
 static int resolve(const struct lm_config *cfg, const struct lm_method *m,
-                   const struct lm_objset *set, struct row *r, bool *ok)
+                   const struct lm_objset *set, struct dwinfo *di, struct row *r, bool *ok)
 {
 	const char *cells[NCOLS];
 	char name[512], addr[32], size[32], hook[512];
@@ -221,6 +558,8 @@ static int resolve(const struct lm_config *cfg, const struct lm_method *m,
 	rc = set_cells(r, cells);
 	if (rc == 0)
 		rc = warnings(&s, &r->warnings);
+	if (rc == 0 && m->sig.name)
+		rc = check_prototype(di, m, &s, &r->warnings);
 	lm_symbol_free(&s);
 	return rc;
 }
@@ -257,39 +596,56 @@ static void free_report(struct report *rep)
 	free(rep->rows);
 }
 
+/* Exit status: 0 all hookable, 1 some are not, 2 the config disagrees
+ * with the DWARF of the objects. */
 static int check_methods(const struct lm_config *cfg, const struct lm_objset *set)
 {
 	static const char *const header[NCOLS] = {"METHOD", "OBJECT", "ADDRESS",
 	                                          "BIND",   "SIZE",   "HOOK"};
 	struct report rep = {0};
+	struct dwinfo di = {.set = set};
 	bool all = true;
 	size_t i, c;
 	int rc = 0;
 
+	di.dw = calloc(set->n, sizeof(struct lm_dwarf *));
+	di.tried = calloc(set->n, sizeof(*di.tried));
 	rep.rows = calloc(cfg->nmethods + 1, sizeof(*rep.rows));
-	if (!rep.rows || set_cells(&rep.rows[0], header) != 0)
+	if (!di.dw || !di.tried || !rep.rows || set_cells(&rep.rows[0], header) != 0)
 		rc = -1;
 	rep.n = rep.rows ? 1 : 0;
 	for (i = 0; i < cfg->nmethods && rc == 0; i++) {
 		bool ok = true;
 
-		rc = resolve(cfg, &cfg->methods[i], set, &rep.rows[rep.n++], &ok);
+		rc = resolve(cfg, &cfg->methods[i], set, &di, &rep.rows[rep.n++], &ok);
 		all &= ok;
 	}
-	if (rc != 0) {
+	if (rc == 0) {
+		for (i = 0; i < rep.n; i++)
+			for (c = 0; c < NCOLS; c++)
+				if (strlen(rep.rows[i].cell[c]) > rep.width[c])
+					rep.width[c] = strlen(rep.rows[i].cell[c]);
+		print_report(&rep);
+		for (i = 0; i < cfg->ntypes; i++) {
+			printf("type %s: sizeof %zu, align %zu\n", cfg->types[i].name,
+			       cfg->types[i].size, cfg->types[i].align);
+			check_type(&di, cfg, &cfg->types[i]);
+		}
+	} else {
 		fprintf(stderr, "ldmemo: out of memory\n");
-		free_report(&rep);
-		return 1;
 	}
-	for (i = 0; i < rep.n; i++)
-		for (c = 0; c < NCOLS; c++)
-			if (strlen(rep.rows[i].cell[c]) > rep.width[c])
-				rep.width[c] = strlen(rep.rows[i].cell[c]);
-	print_report(&rep);
 	free_report(&rep);
-	for (i = 0; i < cfg->ntypes; i++)
-		printf("type %s: sizeof %zu, align %zu\n", cfg->types[i].name, cfg->types[i].size,
-		       cfg->types[i].align);
+	for (i = 0; di.dw && i < set->n; i++)
+		lm_dwarf_close(di.dw[i]);
+	free(di.dw);
+	free(di.tried);
+	if (rc != 0)
+		return 1;
+	if (di.errors) {
+		printf("%zu mismatch%s with the debug information\n", di.errors,
+		       di.errors == 1 ? "" : "es");
+		return 2;
+	}
 	return all ? 0 : 1;
 }
 
