@@ -8,6 +8,7 @@ LIBDIR  ?= $(PREFIX)/lib
 SHIMDIR ?= $(LIBDIR)/ldmemo
 INCDIR  ?= $(PREFIX)/include
 MANDIR  ?= $(PREFIX)/share/man
+PCDIR   ?= $(LIBDIR)/pkgconfig
 
 CC      ?= gcc
 B       := build
@@ -16,7 +17,7 @@ CFLAGS  ?= -O2 -g
 CFLAGS  += $(WARN) -std=gnu11 -fPIC -D_GNU_SOURCE -MMD -MP
 SHIM_CFLAGS := -fvisibility=hidden -ftls-model=initial-exec
 LIBS_SHIM := -lelf -lZydis -lZycore -lxxhash -lhiredis -ldl -lpthread
-LIBS_CLI  := -lelf -lZydis -lZycore -ldl -lpthread
+LIBS_CLI  := -lelf -ldw -lZydis -lZycore -ldl -lpthread
 
 CONFIG_SRC := $(wildcard config/*.c)
 SYMTAB_SRC := $(wildcard symtab/*.c)
@@ -62,9 +63,11 @@ $(B)/libshim.a: $(SHIM_OBJ)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
-$(SHIM_SO): $(SHIM_OBJ) $(CONFIG_OBJ) $(SYMTAB_OBJ) shim/ldmemo.map
-	$(CC) -shared -Wl,--version-script=shim/ldmemo.map -Wl,-z,now -Wl,-z,relro \
-		-o $@ $(SHIM_OBJ) $(CONFIG_OBJ) $(SYMTAB_OBJ) $(LIBS_SHIM)
+# config and symtab come from their archives, so the shim takes only the
+# objects it uses (not the command's DWARF reader, for one).
+$(SHIM_SO): $(SHIM_OBJ) $(B)/libconfig.a $(B)/libsymtab.a shim/ldmemo.map
+	$(CC) -shared -Wl,--version-script=shim/ldmemo.map -Wl,-z,defs -Wl,-z,now -Wl,-z,relro \
+		-o $@ $(SHIM_OBJ) $(B)/libsymtab.a $(B)/libconfig.a $(LIBS_SHIM)
 
 # The command links the shim's archive only for what `check` shares with it
 # (the detour analysis); the linker takes just those objects.
@@ -90,14 +93,15 @@ $(B)/tests/%.o: tests/%.S
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-# A module.mk may add fixture targets to FIXTURES and extra objects to
-# TEST_EXTRA_<module> (assembly fixtures linked into the test binary).
+# A module.mk may add fixture targets to FIXTURES, extra objects to
+# TEST_EXTRA_<module> (assembly fixtures linked into the test binary) and
+# libraries to TEST_LDLIBS_<module>.
 -include $(wildcard tests/*/module.mk)
 
 define test_bin
 $(B)/tests/test_$(1): $(call obj,$(wildcard tests/$(1)/*.c)) $(TEST_EXTRA_$(1)) $(TEST_LIBS)
 	$$(CC) -o $$@ $(call obj,$(wildcard tests/$(1)/*.c)) $(TEST_EXTRA_$(1)) $(TEST_LIBS) \
-		-lcriterion $(LIBS_SHIM) -rdynamic
+		-lcriterion $(LIBS_SHIM) $(TEST_LDLIBS_$(1)) -rdynamic
 endef
 $(foreach m,$(TEST_MODULES),$(eval $(call test_bin,$(m))))
 
@@ -127,13 +131,23 @@ demo: deps all
 bench: deps all
 	@scripts/bench.sh
 
-install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHIMDIR)
+# The functions of ldmemo.h come from the preloaded shim: the .pc file
+# gives Cflags only.
+$(B)/ldmemo.pc: ldmemo.pc.in config/defaults.h
+	@mkdir -p $(@D)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@INCDIR@|$(INCDIR)|' \
+	    -e "s|@VERSION@|$$(sed -n 's/^#define LDMEMO_VERSION \"\(.*\)\"/\1/p' config/defaults.h)|" $< > $@
+
+install: all $(B)/ldmemo.pc
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHIMDIR) $(DESTDIR)$(INCDIR) $(DESTDIR)$(PCDIR)
 	install -m 755 $(CLI_BIN) $(DESTDIR)$(BINDIR)/ldmemo
 	install -m 755 $(SHIM_SO) $(DESTDIR)$(SHIMDIR)/libldmemo.so
+	install -m 644 include/ldmemo.h $(DESTDIR)$(INCDIR)/ldmemo.h
+	install -m 644 $(B)/ldmemo.pc $(DESTDIR)$(PCDIR)/ldmemo.pc
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/ldmemo $(DESTDIR)$(SHIMDIR)/libldmemo.so
+	rm -f $(DESTDIR)$(BINDIR)/ldmemo $(DESTDIR)$(SHIMDIR)/libldmemo.so \
+		$(DESTDIR)$(INCDIR)/ldmemo.h $(DESTDIR)$(PCDIR)/ldmemo.pc
 
 clean:
 	rm -rf $(B)

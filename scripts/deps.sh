@@ -4,8 +4,8 @@
 set -euo pipefail
 
 pkgs=(
-	build-essential pkg-config
-	libelf-dev libzydis-dev uthash-dev libxxhash-dev libhiredis-dev
+	build-essential binutils pkg-config
+	libelf-dev libdw-dev libzydis-dev uthash-dev libxxhash-dev libhiredis-dev
 	libcriterion-dev
 	clang-format clang-tidy cppcheck
 	redis-server
