@@ -8,8 +8,8 @@
  *
  * Table choice. uthash costs a 56-byte handle per entry; the table here is
  * open addressing with 8-byte tagged slots at a load of 3/8..3/4, i.e.
- * 11-21 bytes per entry, which with the 48-byte entry header keeps the
- * overhead near 64 bytes (uthash would need over 100).
+ * 11-21 bytes per entry, which with the 56-byte entry header keeps the
+ * overhead near 72 bytes (uthash would need over 100).
  *
  * Entries. Key and value sit inline after the header; an entry is
  * immutable once in the table and reference counted: the table holds one
@@ -440,6 +440,12 @@ static int store_entry(struct lm_store *s, struct lm_shard *sh, struct lm_entry 
 		int64_t now = s->now();
 		if (gen && gens_moved(s, sh, e->method, gen))
 			break;
+		/* The generations the value was computed under, not newer ones
+		 * a drop running now may have bumped since the check. */
+		uint64_t cur[3];
+		if (!gen)
+			snapshot(s, sh, e->method, cur);
+		e->gsum = gen ? (uint32_t)(gen[0] + gen[1]) : (uint32_t)(cur[0] + cur[1]);
 		if (!abs)
 			e->expires_ms = ttl_ms == LM_DUR_NEVER || now > INT64_MAX - ttl_ms
 			                    ? LM_DUR_NEVER
@@ -639,6 +645,13 @@ enum lm_lookup lm_store_lookup(struct lm_store *s, struct lm_store_req *r, struc
 		/* Taken under the lock on a hit too: a copy of the entry made
 		 * outside the store stays valid while these do not move. */
 		snapshot(s, sh, r->method, r->gen);
+		if (i >= 0 &&
+		    lm_slot_entry(sh->table.slots[i])->gsum != (uint32_t)(r->gen[0] + r->gen[1])) {
+			/* Dropped by a whole-method or global drop still on its way. */
+			remove_at(s, sh, (size_t)i, lm_slot_entry(sh->table.slots[i]),
+			          C_INVALIDATED);
+			i = -1;
+		}
 		if (i >= 0) {
 			e = lm_slot_entry(sh->table.slots[i]);
 			if (!is_expired(e, now)) {
@@ -797,12 +810,16 @@ size_t lm_store_drop_key(struct lm_store *s, uint32_t method, uint64_t hash, con
 
 /* Remove the entries of METHOD (< 0: all) that PRED accepts (NULL: all)
  * from every shard, one shard lock at a time. */
-static size_t drop_where(struct lm_store *s, long method, lm_key_pred pred, void *arg)
+/* BUMP: move each shard's generation under its lock, together with the
+ * removal, so that no lookup can see the shard between the two. */
+static size_t drop_where(struct lm_store *s, long method, lm_key_pred pred, void *arg, bool bump)
 {
 	size_t n = 0;
 	for (unsigned k = 0; k < s->nshards; k++) {
 		struct lm_shard *sh = &s->shards[k];
 		lm_lock(&sh->lock);
+		if (bump)
+			atomic_fetch_add_explicit(&sh->gen, 1, memory_order_acq_rel);
 		if (method < 0 || sh->mcount[method]) {
 			struct lm_queue *qs[2] = {&sh->pol.small, &sh->pol.main};
 			for (int q = 0; q < 2; q++) {
@@ -827,8 +844,11 @@ size_t lm_store_drop_match(struct lm_store *s, uint32_t method, lm_key_pred pred
 {
 	if (!s || method >= s->nmethods || !pred)
 		return 0;
-	atomic_fetch_add_explicit(&s->m[method].gen, 1, memory_order_acq_rel);
-	return drop_where(s, method, pred, arg);
+	/* Not the method's generation: that would drop the entries the
+	 * predicate spares. Every shard's, each with its removal: in-flight
+	 * misses are refused everywhere, stored entries only where they
+	 * match. */
+	return drop_where(s, method, pred, arg, true);
 }
 
 size_t lm_store_drop_method(struct lm_store *s, uint32_t method)
@@ -836,7 +856,7 @@ size_t lm_store_drop_method(struct lm_store *s, uint32_t method)
 	if (!s || method >= s->nmethods)
 		return 0;
 	atomic_fetch_add_explicit(&s->m[method].gen, 1, memory_order_acq_rel);
-	return drop_where(s, method, NULL, NULL);
+	return drop_where(s, method, NULL, NULL, false);
 }
 
 size_t lm_store_drop_all(struct lm_store *s)
@@ -844,7 +864,7 @@ size_t lm_store_drop_all(struct lm_store *s)
 	if (!s)
 		return 0;
 	atomic_fetch_add_explicit(&s->gen, 1, memory_order_acq_rel);
-	return drop_where(s, -1, NULL, NULL);
+	return drop_where(s, -1, NULL, NULL, false);
 }
 
 /* ---- stats and iteration ----------------------------------------------------- */
@@ -876,12 +896,15 @@ void lm_store_each(struct lm_store *s, lm_entry_cb cb, void *arg)
 		struct lm_shard *sh = &s->shards[k];
 		lm_lock(&sh->lock);
 		int64_t now = s->now();
-		for (const struct lm_entry *e = sh->pol.small.head; e; e = e->next)
-			if (!is_expired(e, now))
-				cb(e, arg);
-		for (const struct lm_entry *e = sh->pol.main.head; e; e = e->next)
-			if (!is_expired(e, now))
-				cb(e, arg);
+		uint64_t g = atomic_load_explicit(&s->gen, memory_order_acquire);
+		for (int q = 0; q < 2; q++)
+			for (const struct lm_entry *e = q ? sh->pol.main.head : sh->pol.small.head;
+			     e; e = e->next)
+				if (!is_expired(e, now) &&
+				    e->gsum ==
+				        (uint32_t)(g + atomic_load_explicit(&s->m[e->method].gen,
+				                                            memory_order_acquire)))
+					cb(e, arg);
 		lm_unlock(&sh->lock);
 	}
 }

@@ -14,7 +14,7 @@
 
 enum { LM_Q_NONE, LM_Q_SMALL, LM_Q_MAIN };
 
-/* 48 bytes, then the key (padded to 8 so the value is aligned), then the
+/* 56 bytes, then the key (padded to 8 so the value is aligned), then the
  * value. Immutable once published, except freq/queue/links (shard lock) and
  * refs (atomic). */
 struct lm_entry {
@@ -27,6 +27,12 @@ struct lm_entry {
 	uint32_t queue : 2; /* LM_Q_* */
 	uint32_t klen;
 	uint32_t vlen;
+	/* Global plus method generation when stored. A whole-method or
+	 * global drop bumps its generation before it can reach every shard:
+	 * in between, a lookup must already see the entry as gone, or a copy
+	 * taken then (the dispatcher's front cache) would carry the new
+	 * generations with the old value. */
+	uint32_t gsum;
 	unsigned char data[];
 };
 
