@@ -60,7 +60,7 @@ static int bypass(struct lm_rt_method *m, int saved_errno)
 {
 	lm_count(m->id, LM_C_bypassed, 1);
 	errno = saved_errno;
-	return LM_ENTER_JUMP;
+	return LM_ENTER_PASS;
 }
 
 /* A hit: the frame holds the result. */

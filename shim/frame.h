@@ -32,16 +32,16 @@ struct lm_frame {
 enum lm_enter_action {
 	LM_ENTER_RETURN = 0, /* ret_* are filled: return them, original not called */
 	LM_ENTER_CALL = 1,   /* call the original, store results in ret_*, then leave() */
-	LM_ENTER_JUMP = 2,   /* tail-jump to the original with the caller's registers
-	                        and stack untouched; leave() is not called */
+	LM_ENTER_PASS = 2,   /* call the original with the caller's arguments and
+	                        return its results; leave() is not called */
 };
 
 struct lm_hook;
 typedef int (*lm_enter_fn)(struct lm_hook *h, struct lm_frame *f);
 typedef void (*lm_leave_fn)(struct lm_hook *h, struct lm_frame *f);
 
-/* The head of every hook record: the thunk reads these four words through
- * r11, which the per-hook stub loads. */
+/* The head of every hook record: the per-hook stub pushes its address and
+ * the thunk reads the first four words through it. */
 struct lm_hook_head {
 	void *original;       /*  0: trampoline (detour) or definition (got) */
 	uint64_t stack_bytes; /*  8: stack-argument bytes to copy, multiple of 16 */
@@ -50,7 +50,8 @@ struct lm_hook_head {
 	void *ctx;            /* the dispatcher's method: read inline on the hit path */
 };
 
-/* The common thunk every stub jumps to, with r11 = struct lm_hook_head *. */
+/* The common thunk every stub jumps to, with the struct lm_hook_head *
+ * pushed on the stack. */
 void lm_thunk(void);
 
 _Static_assert(offsetof(struct lm_frame, rax) == 48, "thunk.S offsets");

@@ -19,7 +19,7 @@ static void make_key(void)
 static struct lm_front_slot *front_alloc(void)
 {
 	pthread_once(&front_once, make_key);
-	struct lm_front_slot *f = malloc(LM_FRONT_THREAD_BYTES);
+	struct lm_front_slot *f = calloc(1, LM_FRONT_THREAD_BYTES);
 	if (!f)
 		return NULL;
 	for (size_t i = 0; i < LM_FRONT_SLOTS; i++)

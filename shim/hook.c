@@ -28,17 +28,28 @@ static int refuse(char *why, size_t whylen, const char *fmt, ...)
 	return -1;
 }
 
-/* endbr64; movabs $h, %r11; jmp lm_thunk */
+/* endbr64; pushq head(%rip); jmp lm_thunk; head: .quad h
+ *
+ * The stub hands the hook record to the thunk on the stack, not in a
+ * register: a caller compiled with gcc's -fipa-ra may keep values in any
+ * register the original function does not touch, r11 included. */
+#define STUB_HEAD_SLOT 24
+
 static unsigned make_stub(unsigned char *out, uintptr_t at, const struct lm_hook *h)
 {
 	uintptr_t head = (uintptr_t)h;
+	static const unsigned char endbr_push[6] = {0xf3, 0x0f, 0x1e, 0xfa, 0xff, 0x35};
+	int32_t disp = STUB_HEAD_SLOT - 10; /* from the end of the push */
 
-	static const unsigned char head_ops[6] = {0xf3, 0x0f, 0x1e, 0xfa, 0x49, 0xbb};
-
-	memcpy(out, head_ops, sizeof(head_ops));
-	memcpy(out + 6, &head, 8);
-	return 14 + lm_encode_jmp(out + 14, at + 14, (uintptr_t)lm_thunk, false);
+	memcpy(out, endbr_push, sizeof(endbr_push));
+	memcpy(out + 6, &disp, 4);
+	/* rel32 (5 bytes) or absolute (14): either ends by STUB_HEAD_SLOT. */
+	unsigned n = 10 + lm_encode_jmp(out + 10, at + 10, (uintptr_t)lm_thunk, false);
+	memset(out + n, 0xcc, STUB_HEAD_SLOT - n);
+	memcpy(out + STUB_HEAD_SLOT, &head, 8);
+	return STUB_HEAD_SLOT + 8;
 }
+_Static_assert(STUB_HEAD_SLOT + 8 <= LM_STUB_MAX, "the stub fits its slot");
 
 static int prepare_detour(struct lm_hook *h, const struct lm_hook_req *req, char *why,
                           size_t whylen)

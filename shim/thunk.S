@@ -1,10 +1,19 @@
 /* lm_thunk: the common entry of every hooked function (see frame.h).
  *
- * Entered by a per-hook stub with r11 = struct lm_hook_head *, the caller's
- * return address at (%rsp) and its stack arguments above it. Saves the
- * argument registers into a struct lm_frame, asks head->enter what to do,
- * and returns a cached result, calls the original (a real call, so shadow
- * stacks and unwinders stay happy) or tail-jumps to it. errno is never
+ * Entered from a per-hook stub that pushed the struct lm_hook_head *: at
+ * entry (%rsp) is the hook, 8(%rsp) the caller's return address and the
+ * caller's stack arguments start at 16(%rsp). Saves the argument registers
+ * into a struct lm_frame, asks head->enter what to do, and returns a cached
+ * result or calls the original (a real call, so shadow stacks and unwinders
+ * stay happy).
+ *
+ * Every register except the result's comes back as the caller left it: a
+ * caller compiled with gcc's -fipa-ra (the default at -O2) keeps values
+ * across a call in the registers it knows the callee does not touch, and
+ * the shim's own code touches others than the original does. So all
+ * caller-saved general registers and xmm0-xmm15 are saved at entry and
+ * restored at exit, and on a hit rax, rdx, xmm0 and xmm1 keep their entry
+ * values unless the dispatcher wrote a result there. errno is never
  * touched here. */
 
 #define FRAME_SIZE	512
@@ -16,6 +25,10 @@
 #define F_RET_XMM0	208
 #define F_RET_XMM1	224
 #define F_STACK_ARGS	240
+/* Beyond struct lm_frame: what the C side never needs. */
+#define F_R11		512
+#define F_XMM8		528
+#define TOTAL_SIZE	(FRAME_SIZE + 16 + 8 * 16)
 
 #define H_ORIGINAL	0
 #define H_STACK_BYTES	8
@@ -42,6 +55,36 @@
 	movq	F_R10(%r12), %r10
 .endm
 
+/* Back to the caller's view of every register but the results: those
+ * are in ret_* (which enter pre-filled with the entry values). */
+.macro restore_all_but_results
+	movaps	F_XMM+2*16(%r12), %xmm2
+	movaps	F_XMM+3*16(%r12), %xmm3
+	movaps	F_XMM+4*16(%r12), %xmm4
+	movaps	F_XMM+5*16(%r12), %xmm5
+	movaps	F_XMM+6*16(%r12), %xmm6
+	movaps	F_XMM+7*16(%r12), %xmm7
+	movaps	F_XMM8+0*16(%r12), %xmm8
+	movaps	F_XMM8+1*16(%r12), %xmm9
+	movaps	F_XMM8+2*16(%r12), %xmm10
+	movaps	F_XMM8+3*16(%r12), %xmm11
+	movaps	F_XMM8+4*16(%r12), %xmm12
+	movaps	F_XMM8+5*16(%r12), %xmm13
+	movaps	F_XMM8+6*16(%r12), %xmm14
+	movaps	F_XMM8+7*16(%r12), %xmm15
+	movq	0(%r12), %rdi
+	movq	8(%r12), %rsi
+	movq	24(%r12), %rcx
+	movq	32(%r12), %r8
+	movq	40(%r12), %r9
+	movq	F_R10(%r12), %r10
+	movq	F_R11(%r12), %r11
+	movq	F_RET_RAX(%r12), %rax
+	movq	F_RET_RDX(%r12), %rdx
+	movaps	F_RET_XMM0(%r12), %xmm0
+	movaps	F_RET_XMM1(%r12), %xmm1
+.endm
+
 	.text
 	.globl	lm_thunk
 	.hidden	lm_thunk
@@ -49,20 +92,25 @@
 	.p2align 4
 lm_thunk:
 	.cfi_startproc
+	/* The CFA is above the return address, which is above the hook. */
+	.cfi_def_cfa_offset 16
 	endbr64
 	pushq	%rbp
-	.cfi_def_cfa_offset 16
-	.cfi_offset %rbp, -16
+	.cfi_def_cfa_offset 24
+	.cfi_offset %rbp, -24
 	movq	%rsp, %rbp
-	.cfi_def_cfa_register %rbp
+	.cfi_def_cfa %rbp, 24
 	pushq	%rbx
-	.cfi_offset %rbx, -24
+	.cfi_offset %rbx, -32
 	pushq	%r12
-	.cfi_offset %r12, -32
-	/* entry rsp = 8 mod 16; after three pushes it is 16-byte aligned */
-	subq	$FRAME_SIZE, %rsp
+	.cfi_offset %r12, -40
+	pushq	%r13
+	.cfi_offset %r13, -48
+	/* entry rsp = 0 mod 16 (call + the stub's push), and so after four
+	 * pushes; TOTAL_SIZE is a multiple of 16 */
+	subq	$TOTAL_SIZE, %rsp
 	movq	%rsp, %r12		/* frame */
-	movq	%r11, %rbx		/* head */
+	movq	8(%rbp), %rbx		/* head, pushed by the stub */
 
 	movq	%rdi, 0(%r12)
 	movq	%rsi, 8(%r12)
@@ -72,6 +120,7 @@ lm_thunk:
 	movq	%r9, 40(%r12)
 	movq	%rax, F_RAX(%r12)
 	movq	%r10, F_R10(%r12)
+	movq	%r11, F_R11(%r12)
 	movaps	%xmm0, F_XMM+0*16(%r12)
 	movaps	%xmm1, F_XMM+1*16(%r12)
 	movaps	%xmm2, F_XMM+2*16(%r12)
@@ -80,35 +129,51 @@ lm_thunk:
 	movaps	%xmm5, F_XMM+5*16(%r12)
 	movaps	%xmm6, F_XMM+6*16(%r12)
 	movaps	%xmm7, F_XMM+7*16(%r12)
-	leaq	16(%rbp), %rax
+	movaps	%xmm8, F_XMM8+0*16(%r12)
+	movaps	%xmm9, F_XMM8+1*16(%r12)
+	movaps	%xmm10, F_XMM8+2*16(%r12)
+	movaps	%xmm11, F_XMM8+3*16(%r12)
+	movaps	%xmm12, F_XMM8+4*16(%r12)
+	movaps	%xmm13, F_XMM8+5*16(%r12)
+	movaps	%xmm14, F_XMM8+6*16(%r12)
+	movaps	%xmm15, F_XMM8+7*16(%r12)
+	/* A hit that writes no result (void, or an integer result leaving
+	 * xmm0 alone) returns the entry values of these. */
+	movq	%rax, F_RET_RAX(%r12)
+	movq	%rdx, F_RET_RDX(%r12)
+	movaps	%xmm0, F_RET_XMM0(%r12)
+	movaps	%xmm1, F_RET_XMM1(%r12)
+	leaq	24(%rbp), %rax
 	movq	%rax, F_STACK_ARGS(%r12)
 
 	movq	%rbx, %rdi
 	movq	%r12, %rsi
 	call	*H_ENTER(%rbx)
-	cmpl	$1, %eax		/* LM_ENTER_CALL */
-	je	.Lcall
-	testl	%eax, %eax		/* LM_ENTER_RETURN; anything else jumps */
-	jne	.Ljump
+	testl	%eax, %eax		/* LM_ENTER_RETURN */
+	jne	.Lcall
 
 .Lreturn:
-	movq	F_RET_RAX(%r12), %rax
-	movq	F_RET_RDX(%r12), %rdx
-	movaps	F_RET_XMM0(%r12), %xmm0
-	movaps	F_RET_XMM1(%r12), %xmm1
-	leaq	-16(%rbp), %rsp
+	restore_all_but_results
+	leaq	-24(%rbp), %rsp
+	popq	%r13
 	popq	%r12
 	popq	%rbx
 	popq	%rbp
 	.cfi_remember_state
-	.cfi_def_cfa %rsp, 8
+	.cfi_def_cfa %rsp, 16
 	.cfi_restore %rbp
 	.cfi_restore %rbx
 	.cfi_restore %r12
+	.cfi_restore %r13
+	leaq	8(%rsp), %rsp		/* drop the hook: lea keeps the flags */
+	.cfi_def_cfa_offset 8
 	ret
 	.cfi_restore_state
 
+	/* LM_ENTER_CALL and LM_ENTER_PASS: call the original with the
+	 * caller's arguments; only CALL asks leave() about the result. */
 .Lcall:
+	movl	%eax, %r13d
 	/* copy the caller's stack arguments below the frame, 16-byte rounded */
 	movq	H_STACK_BYTES(%rbx), %rcx
 	addq	$15, %rcx
@@ -124,23 +189,12 @@ lm_thunk:
 	movaps	%xmm0, F_RET_XMM0(%r12)
 	movaps	%xmm1, F_RET_XMM1(%r12)
 	movq	%r12, %rsp
+	cmpl	$1, %r13d		/* LM_ENTER_CALL */
+	jne	.Lreturn
 	movq	%rbx, %rdi
 	movq	%r12, %rsi
 	call	*H_LEAVE(%rbx)
 	jmp	.Lreturn
-
-.Ljump:
-	restore_args
-	movq	%rbx, %r11
-	leaq	-16(%rbp), %rsp
-	popq	%r12
-	popq	%rbx
-	popq	%rbp
-	.cfi_def_cfa %rsp, 8
-	.cfi_restore %rbp
-	.cfi_restore %rbx
-	.cfi_restore %r12
-	jmp	*H_ORIGINAL(%r11)
 	.cfi_endproc
 	.size	lm_thunk, .-lm_thunk
 

@@ -116,7 +116,7 @@ Test(detour, enter_return_skips_the_original)
 
 Test(detour, enter_jump_runs_the_original_without_leave)
 {
-	struct probe p = {.action = LM_ENTER_JUMP};
+	struct probe p = {.action = LM_ENTER_PASS};
 
 	must_hook("fx_call", fx_call, 0, &p);
 	cr_assert_eq(fx_call(1), 101);

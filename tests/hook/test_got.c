@@ -91,5 +91,5 @@ Test(got, describe_reports_the_slots)
 	h = hook_add(fix, &p);
 	cr_assert_gt(lm_hook_describe(h, text, sizeof(text)), 0);
 	cr_assert(strstr(text, "got: 1 slots"), "%s", text);
-	cr_assert(strstr(text, "%r11"), "%s", text);
+	cr_assert(strstr(text, "push"), "%s", text);
 }

@@ -40,12 +40,12 @@ Test(thunk, enter_return_gives_a_double)
 	cr_assert_eq(p.leaves, 0);
 }
 
-Test(thunk, enter_jump_keeps_stack_arguments)
+Test(thunk, enter_pass_keeps_stack_arguments)
 {
-	struct probe p = {.action = LM_ENTER_JUMP};
+	struct probe p = {.action = LM_ENTER_PASS};
 	double want = cfix_many(MANY_ARGS);
 
-	must_hook("cfix_many", cfix_many, &p, 0);
+	must_hook("cfix_many", cfix_many, &p, MANY_STACK);
 	cr_assert_eq(cfix_many(MANY_ARGS), want);
 	cr_assert_eq(p.enters, 1);
 }
@@ -62,9 +62,9 @@ Test(thunk, varargs_keep_al_on_call)
 	cr_assert_eq(p.last_rax, 13);
 }
 
-Test(thunk, varargs_keep_al_on_jump)
+Test(thunk, varargs_keep_al_on_pass)
 {
-	struct probe p = {.action = LM_ENTER_JUMP};
+	struct probe p = {.action = LM_ENTER_PASS};
 	char buf[64];
 
 	must_hook("cfix_format", cfix_format, &p, 0);

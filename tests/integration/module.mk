@@ -40,3 +40,13 @@ $(ITD)/prog-runpath: $(ITS)/prog.c $(ITS)/libfix.h $(ITD)/libfix.so
 		-Wl,-rpath,'$$ORIGIN:$$ORIGIN/plugins' -ldl -lpthread
 
 FIXTURES += $(ITD)/plugins/libplug.so $(ITD)/prog-runpath
+
+$(ITD)/race: $(ITS)/race.c
+	$(CC) -O2 -g -o $@ $< -lpthread
+
+FIXTURES += $(ITD)/race
+
+$(ITD)/ipara: $(ITS)/ipara.c
+	$(CC) -O2 -fipa-ra -g -o $@ $<
+
+FIXTURES += $(ITD)/ipara
