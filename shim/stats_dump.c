@@ -8,13 +8,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "../config/defaults.h"
 #include "counters.h"
 #include "log.h"
+#include "persist.h"
 #include "runtime.h"
 #include "stats_format.h"
+#include "stats_snapshot.h"
 
 static char *dest; /* "stderr", "fd:N" or a path template; NULL: no dump */
 static enum lm_stats_format format;
@@ -86,9 +89,31 @@ static void child_after_fork(void)
 	lm_counters_reset();
 }
 
+/* The snapshot's records live in pages mapped for this dump alone: mmap is
+ * a plain system call (unlike malloc, safe in a signal handler), and dumps
+ * running at once in several threads or nested in a handler share
+ * nothing. */
 int lm_stats_write(int fd, enum lm_stats_format fmt)
 {
-	return lm_stats_format(lm_rt, fd, fmt);
+	const struct lm_runtime *rt = lm_rt;
+	if (!rt)
+		return -1;
+	int saved = errno;
+	size_t n = rt->nmethods ? rt->nmethods : 1;
+	size_t len = n * (sizeof(struct lm_snap_method) + sizeof(struct lm_snap_writer));
+	void *mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mem == MAP_FAILED) {
+		errno = saved;
+		return -1;
+	}
+	struct lm_snap_method *methods = mem;
+	struct lm_snap_writer *writers = (struct lm_snap_writer *)(methods + n);
+	struct lm_snapshot s;
+	lm_snapshot_collect(rt, &s, methods, writers);
+	int rc = lm_stats_render(&s, fd, fmt, fmt == LM_FMT_TEXT && isatty(fd));
+	munmap(mem, len);
+	errno = saved;
+	return rc;
 }
 
 void lm_stats_setup(struct lm_runtime *rt)
@@ -110,12 +135,21 @@ void lm_stats_setup(struct lm_runtime *rt)
 		if (sigaction(dump_signal, &sa, NULL) != 0)
 			lm_warn("cannot catch signal %d for statistics", dump_signal);
 	}
+	lm_snapshot_setup();
 	pthread_atfork(NULL, NULL, child_after_fork);
 }
 
 /* At normal exit, after the program's own destructors: the shim's
- * constructor ran before theirs. */
+ * constructor ran before theirs. The cache is persisted first, so that a
+ * dump that fails cannot cost it. */
 __attribute__((destructor)) static void lm_stats_at_exit(void)
 {
+	if (lm_rt) {
+		int saved = errno;
+		lm_in_shim++;
+		lm_persist_save(lm_rt);
+		lm_in_shim--;
+		errno = saved;
+	}
 	dump();
 }

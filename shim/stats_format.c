@@ -4,9 +4,17 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../config/defaults.h"
-#include "counters.h"
-#include "runtime.h"
+const char *const lm_snap_field_name[LM_SF_COUNT] = {
+#define LM_X(name, kind) #name,
+    LM_SNAP_FIELDS(LM_X)
+#undef LM_X
+};
+
+const bool lm_snap_field_gauge[LM_SF_COUNT] = {
+#define LM_X(name, kind) [LM_SF_##name] = #kind[0] == 'G',
+    LM_SNAP_FIELDS(LM_X)
+#undef LM_X
+};
 
 /* ---- An output buffer ---------------------------------------------------- */
 
@@ -90,17 +98,16 @@ static void put_fixed(struct out *o, uint64_t v, uint64_t scale, int dec)
 	put_n(o, b, n);
 }
 
-/* JSON and Prometheus label strings: escape quotes, backslashes and
- * control characters. */
-static void put_escaped(struct out *o, const char *s)
+/* A JSON string body: quotes, backslashes and control characters escaped. */
+static void put_json_str(struct out *o, const char *s)
 {
+	static const char hex[] = "0123456789abcdef";
 	for (; s && *s; s++) {
 		unsigned char c = (unsigned char)*s;
 		if (c == '"' || c == '\\') {
 			char e[2] = {'\\', (char)c};
 			put_n(o, e, 2);
 		} else if (c < 0x20) {
-			static const char hex[] = "0123456789abcdef";
 			char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
 			put_n(o, e, 6);
 		} else {
@@ -109,62 +116,34 @@ static void put_escaped(struct out *o, const char *s)
 	}
 }
 
-static void put_pad(struct out *o, const char *s, size_t width, int right)
+/* A Prometheus label value: only backslash, quote and newline are escaped,
+ * as the exposition format defines them. */
+static void put_label(struct out *o, const char *s)
 {
-	size_t len = strlen(s);
-	if (right)
-		for (size_t i = len; i < width; i++)
-			put(o, " ");
-	put(o, s);
-	if (!right)
-		for (size_t i = len; i < width; i++)
-			put(o, " ");
-}
-
-/* ---- Numbers of one method ------------------------------------------------ */
-
-struct mstats {
-	uint64_t c[LM_C_COUNT];
-	struct lm_store_mstats s;
-	uint64_t saved_ns;
-};
-
-static void collect(const struct lm_runtime *rt, uint32_t id, struct mstats *ms)
-{
-	for (int i = 0; i < LM_C_COUNT; i++)
-		ms->c[i] = lm_counters_sum(id, (enum lm_counter)i);
-	lm_store_method_stats(rt->store, id, &ms->s);
-	uint64_t misses = ms->c[LM_C_misses];
-	ms->saved_ns =
-	    misses ? (uint64_t)((unsigned __int128)ms->c[LM_C_hits] * ms->c[LM_C_miss_ns] / misses)
-	           : 0;
-}
-
-static const char *hook_name(enum lm_hook_state s)
-{
-	static const char *const names[] = {"unresolved", "failed", "detour", "got"};
-	return names[s];
-}
-
-static const char *program_path(void)
-{
-	static char path[4096];
-	if (!path[0]) {
-		ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
-		path[n > 0 ? n : 0] = '\0';
+	for (; s && *s; s++) {
+		if (*s == '"' || *s == '\\') {
+			char e[2] = {'\\', *s};
+			put_n(o, e, 2);
+		} else if (*s == '\n') {
+			put(o, "\\n");
+		} else {
+			put_n(o, s, 1);
+		}
 	}
-	return path;
-}
-
-static const char *backend_name(const struct lm_runtime *rt)
-{
-	static const char *const names[] = {"local", "redis", "memcached"};
-	return names[rt->cfg.global.backend.kind];
 }
 
 /* ---- json ---------------------------------------------------------------- */
 
-static void put_field(struct out *o, const char *name, uint64_t v)
+static void json_str(struct out *o, const char *name, const char *v)
+{
+	put(o, "\"");
+	put(o, name);
+	put(o, "\":\"");
+	put_json_str(o, v);
+	put(o, "\"");
+}
+
+static void json_u64(struct out *o, const char *name, uint64_t v)
 {
 	put(o, ",\"");
 	put(o, name);
@@ -172,75 +151,45 @@ static void put_field(struct out *o, const char *name, uint64_t v)
 	put_u64(o, v);
 }
 
-static void write_json(const struct lm_runtime *rt, struct out *o)
+static void write_json(const struct lm_snapshot *s, struct out *o)
 {
-	uint64_t entries, bytes;
-	lm_store_totals(rt->store, &entries, &bytes);
-	put(o, "{\"version\":\"" LDMEMO_VERSION "\",\"pid\":");
-	put_u64(o, (uint64_t)getpid());
-	put(o, ",\"program\":\"");
-	put_escaped(o, program_path());
-	put(o, "\",\"uptime_s\":");
-	put_fixed(o, (uint64_t)(lm_now_ns() - rt->start_ns), 1000000000, 3);
-	put(o, ",\"backend\":\"");
-	put(o, backend_name(rt));
-	put(o, "\"");
-	put_field(o, "entries", entries);
-	put_field(o, "bytes", bytes);
-	const char *sep = "";
+	put(o, "{");
+	json_str(o, "version", s->version);
+	json_u64(o, "pid", s->pid);
+	put(o, ",");
+	json_str(o, "program", s->program);
+	put(o, ",\"uptime_s\":");
+	put_fixed(o, s->uptime_ms, 1000, 3);
+	put(o, ",");
+	json_str(o, "backend", s->backend);
+	json_u64(o, "entries", s->entries);
+	json_u64(o, "bytes", s->bytes);
 	put(o, ",\"methods\":[");
-	for (uint32_t i = 0; i < rt->nmethods; i++) {
-		const struct lm_rt_method *m = &rt->methods[i];
-		if (m->cfg->invalidator)
-			continue;
-		struct mstats ms;
-		collect(rt, i, &ms);
-		put(o, sep);
-		sep = ",";
-		put(o, "{\"name\":\"");
-		put_escaped(o, m->cfg->name);
-		put(o, "\",\"object\":\"");
-		put_escaped(o, m->object ? m->object : "");
-		put(o, "\",\"hook\":\"");
-		put(o, hook_name(m->state));
-		put(o, "\",\"mode\":\"");
-		put(o, m->verify ? "verify" : "cache");
-		put(o, "\"");
-		put_field(o, "calls", ms.c[LM_C_calls]);
-		put_field(o, "hits", ms.c[LM_C_hits]);
-		put_field(o, "misses", ms.c[LM_C_misses]);
-		put_field(o, "bypassed", ms.c[LM_C_bypassed]);
-		put_field(o, "stored", ms.c[LM_C_stored]);
-		put_field(o, "stale", ms.c[LM_C_stale]);
-		put_field(o, "mismatches", ms.c[LM_C_mismatches]);
-		put_field(o, "uncacheable", ms.c[LM_C_uncacheable]);
-		put_field(o, "coalesced", ms.c[LM_C_coalesced]);
-		put_field(o, "expired", ms.s.expired);
-		put_field(o, "evicted", ms.s.evicted);
-		put_field(o, "invalidated", ms.s.invalidated);
-		put_field(o, "entries", ms.s.entries);
-		put_field(o, "bytes", ms.s.bytes);
-		put_field(o, "miss_ns", ms.c[LM_C_miss_ns]);
-		put_field(o, "saved_ns", ms.saved_ns);
+	for (size_t i = 0; i < s->nmethods; i++) {
+		const struct lm_snap_method *m = &s->methods[i];
+		put(o, i ? ",{" : "{");
+		json_str(o, "name", m->name);
+		put(o, ",");
+		json_str(o, "object", m->object);
+		put(o, ",");
+		json_str(o, "hook", m->hook);
+		put(o, ",");
+		json_str(o, "mode", m->mode);
+		for (int f = 0; f < LM_SF_COUNT; f++)
+			json_u64(o, lm_snap_field_name[f], m->v[f]);
 		put(o, "}");
 	}
 	put(o, "],\"invalidators\":[");
-	sep = "";
-	for (uint32_t i = 0; i < rt->nmethods; i++) {
-		const struct lm_rt_method *m = &rt->methods[i];
-		if (!m->cfg->invalidator)
-			continue;
-		put(o, sep);
-		sep = ",";
-		put(o, "{\"name\":\"");
-		put_escaped(o, m->cfg->name);
-		put(o, "\",\"object\":\"");
-		put_escaped(o, m->object ? m->object : "");
-		put(o, "\",\"hook\":\"");
-		put(o, hook_name(m->state));
-		put(o, "\"");
-		put_field(o, "calls", lm_counters_sum(i, LM_C_calls));
-		put_field(o, "dropped", lm_counters_sum(i, LM_C_dropped));
+	for (size_t i = 0; i < s->nwriters; i++) {
+		const struct lm_snap_writer *w = &s->writers[i];
+		put(o, i ? ",{" : "{");
+		json_str(o, "name", w->name);
+		put(o, ",");
+		json_str(o, "object", w->object);
+		put(o, ",");
+		json_str(o, "hook", w->hook);
+		json_u64(o, "calls", w->calls);
+		json_u64(o, "dropped", w->dropped);
 		put(o, "}");
 	}
 	put(o, "]}\n");
@@ -248,201 +197,289 @@ static void write_json(const struct lm_runtime *rt, struct out *o)
 
 /* ---- prom ---------------------------------------------------------------- */
 
-static void prom_metric(const struct lm_runtime *rt, struct out *o, const char *name,
-                        const char *type, int field, bool writers)
+static const char *const field_help[LM_SF_COUNT] = {
+    [LM_SF_calls] = "Calls that reached the hook.",
+    [LM_SF_hits] = "Calls answered from the cache.",
+    [LM_SF_misses] = "Calls that ran the original function.",
+    [LM_SF_bypassed] = "Calls that ran uncached on purpose.",
+    [LM_SF_stored] = "Results stored.",
+    [LM_SF_stale] = "Stale results returned under stale_if_error.",
+    [LM_SF_mismatches] = "Verify mode: real results that differed from the cached one.",
+    [LM_SF_uncacheable] = "Results not stored because when failed.",
+    [LM_SF_coalesced] = "Hits that waited for a concurrent miss.",
+    [LM_SF_expired] = "Entries found past their TTL.",
+    [LM_SF_evicted] = "Entries evicted for room.",
+    [LM_SF_invalidated] = "Entries dropped by write functions or by hand.",
+    [LM_SF_entries] = "Entries held now.",
+    [LM_SF_bytes] = "Bytes held now.",
+    [LM_SF_miss_ns] = "Nanoseconds spent in the original function on misses.",
+    [LM_SF_saved_ns] = "Estimated nanoseconds saved: hits times the mean miss time.",
+};
+
+static void prom_family(struct out *o, const char *name, const char *suffix, const char *type,
+                        const char *help)
 {
-	put(o, "# TYPE ldmemo_");
+	put(o, "# HELP ldmemo_");
 	put(o, name);
+	put(o, suffix);
+	put(o, " ");
+	put(o, help);
+	put(o, "\n# TYPE ldmemo_");
+	put(o, name);
+	put(o, suffix);
 	put(o, " ");
 	put(o, type);
 	put(o, "\n");
-	for (uint32_t i = 0; i < rt->nmethods; i++) {
-		const struct lm_rt_method *m = &rt->methods[i];
-		if (m->cfg->invalidator != writers)
-			continue;
-		struct mstats ms;
-		collect(rt, i, &ms);
-		uint64_t v = field >= 0 ? ms.c[field] : 0;
-		if (field == -1)
-			v = ms.s.entries;
-		else if (field == -2)
-			v = ms.s.bytes;
-		else if (field == -3)
-			v = ms.s.expired;
-		else if (field == -4)
-			v = ms.s.evicted;
-		else if (field == -5)
-			v = ms.s.invalidated;
-		else if (field == -6)
-			v = ms.saved_ns;
-		put(o, "ldmemo_");
-		put(o, name);
-		put(o, "{method=\"");
-		put_escaped(o, m->cfg->name);
-		put(o, "\",program=\"");
-		put_escaped(o, program_path());
-		put(o, "\"} ");
-		put_u64(o, v);
-		put(o, "\n");
-	}
 }
 
-static void write_prom(const struct lm_runtime *rt, struct out *o)
+static void prom_sample(struct out *o, const char *name, const char *suffix, const char *method,
+                        const char *program, uint64_t v)
 {
-	static const struct {
-		const char *name;
-		int field;
-	} counters[] = {
-	    {"calls_total", LM_C_calls},
-	    {"hits_total", LM_C_hits},
-	    {"misses_total", LM_C_misses},
-	    {"bypassed_total", LM_C_bypassed},
-	    {"stored_total", LM_C_stored},
-	    {"stale_total", LM_C_stale},
-	    {"mismatches_total", LM_C_mismatches},
-	    {"uncacheable_total", LM_C_uncacheable},
-	    {"coalesced_total", LM_C_coalesced},
-	    {"expired_total", -3},
-	    {"evicted_total", -4},
-	    {"invalidated_total", -5},
-	    {"miss_ns_total", LM_C_miss_ns},
-	    {"saved_ns_total", -6},
-	};
-	for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++)
-		prom_metric(rt, o, counters[i].name, "counter", counters[i].field, false);
-	prom_metric(rt, o, "entries", "gauge", -1, false);
-	prom_metric(rt, o, "bytes", "gauge", -2, false);
-	prom_metric(rt, o, "writer_calls_total", "counter", LM_C_calls, true);
-	prom_metric(rt, o, "writer_dropped_total", "counter", LM_C_dropped, true);
+	put(o, "ldmemo_");
+	put(o, name);
+	put(o, suffix);
+	put(o, "{method=\"");
+	put_label(o, method);
+	put(o, "\",program=\"");
+	put_label(o, program);
+	put(o, "\"} ");
+	put_u64(o, v);
+	put(o, "\n");
+}
+
+static void write_prom(const struct lm_snapshot *s, struct out *o)
+{
+	for (int f = 0; f < LM_SF_COUNT; f++) {
+		bool gauge = lm_snap_field_gauge[f];
+		const char *suffix = gauge ? "" : "_total";
+		prom_family(o, lm_snap_field_name[f], suffix, gauge ? "gauge" : "counter",
+		            field_help[f]);
+		for (size_t i = 0; i < s->nmethods; i++)
+			prom_sample(o, lm_snap_field_name[f], suffix, s->methods[i].name,
+			            s->program, s->methods[i].v[f]);
+	}
+	prom_family(o, "writer_calls", "_total", "counter", "Calls of a write function.");
+	for (size_t i = 0; i < s->nwriters; i++)
+		prom_sample(o, "writer_calls", "_total", s->writers[i].name, s->program,
+		            s->writers[i].calls);
+	prom_family(o, "writer_dropped", "_total", "counter",
+	            "Entries dropped by a write function.");
+	for (size_t i = 0; i < s->nwriters; i++)
+		prom_sample(o, "writer_dropped", "_total", s->writers[i].name, s->program,
+		            s->writers[i].dropped);
 }
 
 /* ---- text ---------------------------------------------------------------- */
 
-/* A duration in the unit that reads best. */
-static void fmt_duration(char *b, size_t len, uint64_t ns)
+/* A small string builder for one table cell. */
+struct cell {
+	size_t n;
+	char b[32];
+};
+
+static void cell_put(struct cell *c, const char *s)
 {
-	struct out o = {.fd = -1};
-	if (ns < 1000) {
-		put_u64(&o, ns);
-		put(&o, " ns");
-	} else if (ns < 1000000) {
-		put_fixed(&o, ns, 1000, 1);
-		put(&o, " us");
-	} else if (ns < 1000000000) {
-		put_fixed(&o, ns, 1000000, 1);
-		put(&o, " ms");
-	} else {
-		put_fixed(&o, ns, 1000000000, 2);
-		put(&o, " s");
-	}
-	size_t n = o.n < len - 1 ? o.n : len - 1;
-	memcpy(b, o.buf, n);
-	b[n] = '\0';
+	for (; *s && c->n + 1 < sizeof c->b; s++)
+		c->b[c->n++] = *s;
+	c->b[c->n] = '\0';
 }
 
-static void fmt_num(char *b, uint64_t v)
+static void cell_u64(struct cell *c, uint64_t v)
 {
+	char b[24];
 	fmt_u64(b, v);
+	cell_put(c, b);
 }
 
-static void fmt_ratio(char *b, size_t len, uint64_t hits, uint64_t calls)
+/* V / SCALE with DEC decimals into a cell, through a scratch buffer. */
+static void cell_fixed(struct cell *c, uint64_t v, uint64_t scale, int dec)
 {
 	struct out o = {.fd = -1};
-	if (calls == 0)
-		put(&o, "-");
-	else {
-		put_fixed(&o, hits * 100, calls, 1);
-		put(&o, "%");
+	put_fixed(&o, v, scale, dec);
+	o.buf[o.n] = '\0';
+	cell_put(c, o.buf);
+}
+
+/* A duration in the unit that reads best. */
+static void cell_duration(struct cell *c, uint64_t ns)
+{
+	static const struct {
+		uint64_t scale;
+		int dec;
+		const char *unit;
+	} u[] = {{1, 0, " ns"}, {1000, 1, " us"}, {1000000, 1, " ms"}, {1000000000, 2, " s"}};
+	int k = ns < 1000 ? 0 : ns < 1000000 ? 1 : ns < 1000000000 ? 2 : 3;
+	cell_fixed(c, ns, u[k].scale, u[k].dec);
+	cell_put(c, u[k].unit);
+}
+
+static void cell_bytes(struct cell *c, uint64_t b)
+{
+	static const char *const unit[] = {" B", " KiB", " MiB", " GiB", " TiB"};
+	int k = 0;
+	uint64_t scale = 1;
+	while (k < 4 && b >= scale * 1024) {
+		scale *= 1024;
+		k++;
 	}
-	size_t n = o.n < len - 1 ? o.n : len - 1;
-	memcpy(b, o.buf, n);
-	b[n] = '\0';
+	cell_fixed(c, b, scale, k ? 1 : 0);
+	cell_put(c, unit[k]);
 }
 
-static void copy_cell(char *b, size_t len, const char *s)
+static void cell_ratio(struct cell *c, uint64_t hits, uint64_t calls)
 {
-	size_t n = strlen(s);
-	if (n > len - 1)
-		n = len - 1;
-	memcpy(b, s, n);
-	b[n] = '\0';
+	if (calls == 0) {
+		cell_put(c, "-");
+		return;
+	}
+	cell_fixed(c, (uint64_t)(((unsigned __int128)hits * 1000 + calls / 2) / calls), 10, 1);
+	cell_put(c, "%");
 }
 
-static void write_text(const struct lm_runtime *rt, struct out *o)
+enum {
+	COL_NAME,
+	COL_HOOK,
+	COL_CALLS,
+	COL_HITS,
+	COL_RATIO,
+	COL_MISSES,
+	COL_STORED,
+	COL_ENTRIES,
+	COL_BYTES,
+	COL_SAVED,
+	COL_MISSTIME,
+	NCOL
+};
+
+static const char *const head[NCOL] = {"method", "hook",    "calls",  "hits",  "hit%",     "misses",
+                                       "stored", "entries", "memory", "saved", "miss time"};
+
+/* The numeric cells of one row; name and hook are the snapshot's own. */
+static void row_cells(const struct lm_snap_method *m, struct cell c[NCOL])
 {
-	static const char *const head[] = {"method", "hook",   "calls",   "hits",  "hit%",
-	                                   "misses", "stored", "entries", "saved", "miss time"};
-	enum { NCOL = 10 };
+	memset(c, 0, NCOL * sizeof *c);
+	const uint64_t *v = m->v;
+	cell_u64(&c[COL_CALLS], v[LM_SF_calls]);
+	cell_u64(&c[COL_HITS], v[LM_SF_hits]);
+	cell_ratio(&c[COL_RATIO], v[LM_SF_hits], v[LM_SF_calls]);
+	cell_u64(&c[COL_MISSES], v[LM_SF_misses]);
+	cell_u64(&c[COL_STORED], v[LM_SF_stored]);
+	cell_u64(&c[COL_ENTRIES], v[LM_SF_entries]);
+	cell_bytes(&c[COL_BYTES], v[LM_SF_bytes]);
+	cell_duration(&c[COL_SAVED], v[LM_SF_saved_ns]);
+	cell_duration(&c[COL_MISSTIME], v[LM_SF_miss_ns]);
+}
+
+static const char *row_text(const struct lm_snap_method *m, const struct cell c[NCOL], int col)
+{
+	if (col == COL_NAME)
+		return m->name;
+	if (col == COL_HOOK)
+		return m->hook;
+	return c[col].b;
+}
+
+/* Left-aligned text columns, right-aligned numbers, two spaces between. */
+static void put_row(struct out *o, const char *const text[NCOL], const size_t w[NCOL])
+{
+	for (int i = 0; i < NCOL; i++) {
+		size_t len = strlen(text[i]);
+		if (i >= COL_CALLS)
+			for (size_t k = len; k < w[i]; k++)
+				put(o, " ");
+		put(o, text[i]);
+		if (i + 1 == NCOL)
+			break;
+		if (i < COL_CALLS)
+			for (size_t k = len; k < w[i]; k++)
+				put(o, " ");
+		put(o, "  ");
+	}
+	put(o, "\n");
+}
+
+static void write_title(const struct lm_snapshot *s, struct out *o, bool colour)
+{
+	struct cell up = {0}, mem = {0};
+	cell_duration(&up, s->uptime_ms * 1000000);
+	cell_bytes(&mem, s->bytes);
+	put(o, colour ? "\033[1mldmemo[" : "ldmemo[");
+	put_u64(o, s->pid);
+	put(o, "]: statistics for ");
+	put(o, s->program);
+	put(o, colour ? "\033[0m" : "");
+	put(o, ": up ");
+	put(o, up.b);
+	put(o, ", backend ");
+	put(o, s->backend);
+	put(o, ", ");
+	put_u64(o, s->entries);
+	put(o, s->entries == 1 ? " entry, " : " entries, ");
+	put(o, mem.b);
+	put(o, "\n");
+}
+
+static void write_text(const struct lm_snapshot *s, struct out *o, bool colour)
+{
 	size_t w[NCOL];
+	struct cell c[NCOL];
 	for (int i = 0; i < NCOL; i++)
 		w[i] = strlen(head[i]);
-	char cell[NCOL][32];
-	/* Two passes: widths, then rows. */
-	for (int pass = 0; pass < 2; pass++) {
-		if (pass == 1) {
-			put(o, "ldmemo[");
-			put_u64(o, (uint64_t)getpid());
-			put(o, "]: statistics for ");
-			put(o, program_path());
-			put(o, "\n");
-			for (int i = 0; i < NCOL; i++) {
-				put_pad(o, head[i], w[i], i >= 2);
-				put(o, i + 1 < NCOL ? "  " : "\n");
-			}
-		}
-		for (uint32_t id = 0; id < rt->nmethods; id++) {
-			const struct lm_rt_method *m = &rt->methods[id];
-			if (m->cfg->invalidator)
-				continue;
-			struct mstats ms;
-			collect(rt, id, &ms);
-			const char *name = m->cfg->name;
-			copy_cell(cell[0], sizeof cell[0], name);
-			copy_cell(cell[1], sizeof cell[1], hook_name(m->state));
-			fmt_num(cell[2], ms.c[LM_C_calls]);
-			fmt_num(cell[3], ms.c[LM_C_hits]);
-			fmt_ratio(cell[4], sizeof cell[4], ms.c[LM_C_hits], ms.c[LM_C_calls]);
-			fmt_num(cell[5], ms.c[LM_C_misses]);
-			fmt_num(cell[6], ms.c[LM_C_stored]);
-			fmt_num(cell[7], ms.s.entries);
-			fmt_duration(cell[8], sizeof cell[8], ms.saved_ns);
-			fmt_duration(cell[9], sizeof cell[9], ms.c[LM_C_miss_ns]);
-			for (int i = 0; i < NCOL; i++) {
-				size_t l = strlen(cell[i]);
-				if (pass == 0 && l > w[i])
-					w[i] = l;
-				if (pass == 1) {
-					put_pad(o, cell[i], w[i], i >= 2);
-					put(o, i + 1 < NCOL ? "  " : "\n");
-				}
-			}
+	for (size_t r = 0; r < s->nmethods; r++) {
+		row_cells(&s->methods[r], c);
+		for (int i = 0; i < NCOL; i++) {
+			size_t len = strlen(row_text(&s->methods[r], c, i));
+			if (len > w[i])
+				w[i] = len;
 		}
 	}
-	for (uint32_t id = 0; id < rt->nmethods; id++) {
-		const struct lm_rt_method *m = &rt->methods[id];
-		if (!m->cfg->invalidator)
+	write_title(s, o, colour);
+	put(o, colour ? "\033[1m" : "");
+	put_row(o, head, w);
+	put(o, colour ? "\033[0m" : "");
+	for (size_t r = 0; r < s->nmethods; r++) {
+		const struct lm_snap_method *m = &s->methods[r];
+		const char *text[NCOL];
+		row_cells(m, c);
+		for (int i = 0; i < NCOL; i++)
+			text[i] = row_text(m, c, i);
+		put_row(o, text, w);
+	}
+	for (size_t r = 0; r < s->nmethods; r++) {
+		const struct lm_snap_method *m = &s->methods[r];
+		if (strcmp(m->mode, "verify") != 0)
 			continue;
+		put(o, "verify ");
+		put(o, m->name);
+		put(o, ": ");
+		put_u64(o, m->v[LM_SF_mismatches]);
+		put(o, " mismatches in ");
+		put_u64(o, m->v[LM_SF_hits]);
+		put(o, " would-be hits\n");
+	}
+	for (size_t r = 0; r < s->nwriters; r++) {
+		const struct lm_snap_writer *wr = &s->writers[r];
 		put(o, "write function ");
-		put(o, m->cfg->name);
+		put(o, wr->name);
 		put(o, " (");
-		put(o, hook_name(m->state));
+		put(o, wr->hook);
 		put(o, "): ");
-		put_u64(o, lm_counters_sum(id, LM_C_calls));
+		put_u64(o, wr->calls);
 		put(o, " calls, ");
-		put_u64(o, lm_counters_sum(id, LM_C_dropped));
+		put_u64(o, wr->dropped);
 		put(o, " entries dropped\n");
 	}
 }
 
-int lm_stats_format(const struct lm_runtime *rt, int fd, enum lm_stats_format fmt)
+int lm_stats_render(const struct lm_snapshot *s, int fd, enum lm_stats_format fmt, bool colour)
 {
 	struct out o = {.fd = fd};
 	if (fmt == LM_FMT_JSON)
-		write_json(rt, &o);
+		write_json(s, &o);
 	else if (fmt == LM_FMT_PROM)
-		write_prom(rt, &o);
+		write_prom(s, &o);
 	else
-		write_text(rt, &o);
+		write_text(s, &o, colour);
 	flush(&o);
 	return o.failed ? -1 : 0;
 }

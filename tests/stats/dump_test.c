@@ -1,0 +1,134 @@
+/* Reading dumps back into snapshots: the json renderer's output reads back
+ * to the same snapshot, and damaged dumps are refused, never crash. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/dump.h"
+#include "helpers.h"
+
+Test(dump, json_round_trip_is_exact)
+{
+	struct sample x;
+	sample_init(&x);
+	char *text = render(&x.s, LM_FMT_JSON, false);
+	size_t pos = 0;
+	struct lm_dump d;
+	struct lm_json_err err = {0};
+	cr_assert_eq(lm_dump_next(text, strlen(text), &pos, &d, &err), 1, "%s at %zu", err.msg,
+	             err.offset);
+	cr_expect_eq(d.snap.pid, 4242);
+	cr_expect_eq(d.snap.uptime_ms, 1230);
+	cr_expect_str_eq(d.snap.program, "/usr/bin/perl");
+	cr_assert_eq(d.snap.nmethods, 2);
+	cr_expect_str_eq(d.snap.methods[1].object, x.m[1].object);
+	cr_expect_str_eq(d.snap.methods[1].mode, "verify");
+	cr_expect_eq(memcmp(d.snap.methods[0].v, x.m[0].v, sizeof x.m[0].v), 0);
+	cr_expect_eq(memcmp(d.snap.methods[1].v, x.m[1].v, sizeof x.m[1].v), 0);
+	cr_assert_eq(d.snap.nwriters, 1);
+	cr_expect_eq(d.snap.writers[0].dropped, 5);
+	for (int fmt = LM_FMT_TEXT; fmt <= LM_FMT_PROM; fmt++) {
+		char *a = render(&x.s, (enum lm_stats_format)fmt, false);
+		char *b = render(&d.snap, (enum lm_stats_format)fmt, false);
+		cr_expect_str_eq(a, b);
+		free(a);
+		free(b);
+	}
+	lm_dump_free(&d);
+	cr_expect_eq(lm_dump_next(text, strlen(text), &pos, &d, &err), 0, "then the end");
+	free(text);
+}
+
+Test(dump, several_dumps_one_per_line)
+{
+	struct sample x;
+	sample_init(&x);
+	char *a = render(&x.s, LM_FMT_JSON, false);
+	x.s.pid = 7;
+	char *b = render(&x.s, LM_FMT_JSON, false);
+	char *text = malloc(strlen(a) + strlen(b) + 1);
+	strcpy(text, a);
+	strcat(text, b);
+	size_t pos = 0;
+	struct lm_dump d;
+	struct lm_json_err err;
+	cr_assert_eq(lm_dump_next(text, strlen(text), &pos, &d, &err), 1);
+	cr_expect_eq(d.snap.pid, 4242);
+	lm_dump_free(&d);
+	cr_assert_eq(lm_dump_next(text, strlen(text), &pos, &d, &err), 1);
+	cr_expect_eq(d.snap.pid, 7);
+	lm_dump_free(&d);
+	cr_expect_eq(lm_dump_next(text, strlen(text), &pos, &d, &err), 0);
+	free(a);
+	free(b);
+	free(text);
+}
+
+static int read_one(const char *text, struct lm_json_err *err)
+{
+	size_t pos = 0;
+	struct lm_dump d;
+	int rc = lm_dump_next(text, strlen(text), &pos, &d, err);
+	if (rc == 1)
+		lm_dump_free(&d);
+	return rc;
+}
+
+Test(dump, missing_or_mistyped_fields_are_named)
+{
+	struct sample x;
+	sample_init(&x);
+	char *text = render(&x.s, LM_FMT_JSON, false);
+	struct lm_json_err err = {0};
+
+	char *p = strstr(text, "\"hits\":999");
+	memcpy(p, "\"hitz\"", 6);
+	cr_expect_eq(read_one(text, &err), -1);
+	cr_expect(strstr(err.msg, "\"hits\"") != NULL, "%s", err.msg);
+	memcpy(p, "\"hits\"", 6);
+
+	p = strstr(text, "\"pid\":4242");
+	memcpy(p + 6, "\"42\"", 4);
+	cr_expect_eq(read_one(text, &err), -1);
+	cr_expect(strstr(err.msg, "\"pid\"") != NULL, "%s", err.msg);
+	cr_expect_eq(err.offset, (size_t)(p + 6 - text));
+	free(text);
+
+	cr_expect_eq(read_one("[1,2]", &err), -1);
+	cr_expect_eq(read_one("  \n ", &err), 0);
+}
+
+Test(dump, truncation_at_every_offset_is_refused)
+{
+	struct sample x;
+	sample_init(&x);
+	char *text = render(&x.s, LM_FMT_JSON, false);
+	size_t len = strlen(text) - 1; /* without the newline */
+	for (size_t cut = 1; cut < len; cut++) {
+		char *part = strndup(text, cut);
+		struct lm_json_err err = {0};
+		cr_expect_eq(read_one(part, &err), -1, "cut at %zu", cut);
+		cr_expect_leq(err.offset, cut);
+		free(part);
+	}
+	free(text);
+}
+
+Test(dump, flipped_bytes_never_crash)
+{
+	struct sample x;
+	sample_init(&x);
+	char *text = render(&x.s, LM_FMT_JSON, false);
+	size_t len = strlen(text);
+	unsigned seed = 99;
+	for (int round = 0; round < 3000; round++) {
+		char *t = strdup(text);
+		for (int k = 0; k < 3; k++)
+			t[(size_t)rand_r(&seed) % len] = (char)(rand_r(&seed) % 255 + 1);
+		struct lm_json_err err;
+		int rc = read_one(t, &err);
+		cr_expect(rc == 1 || rc == -1 || rc == 0);
+		free(t);
+	}
+	free(text);
+}
