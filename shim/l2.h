@@ -19,7 +19,7 @@ struct lm_l2;
 struct lm_l2_method {
 	const char *name;
 	uint64_t fingerprint; /* lm_plan_fingerprint: a value of another signature is a miss */
-	bool shared;	      /* false: ptr methods stay local (never sent) */
+	bool shared;          /* false: ptr methods stay local (never sent) */
 };
 
 /* Another process changed what we may hold in L1: drop it. KEY NULL: every
@@ -29,12 +29,16 @@ struct lm_l2_method {
 typedef void (*lm_l2_invalidate_fn)(void *arg, uint32_t method, const void *key, uint32_t klen);
 
 struct lm_l2_params {
-	const struct lm_global *global; /* backend, l1_ttl, redis_timeout */
-	const char *namespace_;		/* resolved: [global] namespace or the program's name */
-	const struct lm_l2_method *methods;
+	const struct lm_global *global;     /* backend, l1_ttl, redis_timeout */
+	const char *namespace_;             /* resolved: [global] namespace or the program's name */
+	const struct lm_l2_method *methods; /* kept: must outlive the lm_l2 */
 	uint32_t nmethods;
 	lm_l2_invalidate_fn invalidate;
 	void *arg;
+	/* Optional: run first on the backend's own thread (the shim sets its
+	 * re-entrancy guard there, so that libc calls the backend makes never
+	 * reach a hook). */
+	void (*thread_init)(void);
 };
 
 enum lm_l2_result { LM_L2_HIT, LM_L2_MISS, LM_L2_DOWN };
@@ -46,9 +50,16 @@ struct lm_l2 *lm_l2_open(const struct lm_l2_params *p, char *why, size_t whylen)
 /* On LM_L2_HIT the value blob (checked: format, fingerprint, full key) is
  * appended to OUT. Safe from any thread. */
 enum lm_l2_result lm_l2_get(struct lm_l2 *l, uint32_t method, const void *key, uint32_t klen,
-			    struct lm_buf *out);
+                            struct lm_buf *out);
+/* As lm_l2_get; on LM_L2_HIT also sets *L1_TTL_MS to how long the L1 copy
+ * may live: the global l1_ttl, or less when the shared entry expires sooner
+ * (guarantee 3 counts from the original store, not from this read). */
+enum lm_l2_result lm_l2_get_ttl(struct lm_l2 *l, uint32_t method, const void *key, uint32_t klen,
+                                struct lm_buf *out, int64_t *l1_ttl_ms);
+/* LM_L2_HIT: stored; LM_L2_MISS: not sent (local-only method, TTL <= 0)
+ * or refused; LM_L2_DOWN: the backend is down or slow. */
 enum lm_l2_result lm_l2_set(struct lm_l2 *l, uint32_t method, const void *key, uint32_t klen,
-			    const void *val, size_t vlen, int64_t ttl_ms);
+                            const void *val, size_t vlen, int64_t ttl_ms);
 void lm_l2_drop_key(struct lm_l2 *l, uint32_t method, const void *key, uint32_t klen);
 void lm_l2_drop_method(struct lm_l2 *l, uint32_t method);
 void lm_l2_drop_all(struct lm_l2 *l);

@@ -1,0 +1,73 @@
+/* A private redis-server per test, and lm_l2 instances wired to it with an
+ * invalidation recorder. */
+#ifndef LM_TEST_REDIS_HELPERS_H
+#define LM_TEST_REDIS_HELPERS_H
+
+#include <hiredis/hiredis.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "shim/l2.h"
+
+struct lm_test_redis {
+	pid_t pid;
+	int port;
+	char dir[64];
+	char sock[128];
+};
+
+/* Start on a free loopback port and a unix socket in a fresh temp dir. */
+bool lm_test_redis_start(struct lm_test_redis *t);
+/* Start again on the same port and socket after a kill. */
+bool lm_test_redis_restart(struct lm_test_redis *t);
+void lm_test_redis_kill(struct lm_test_redis *t);
+void lm_test_redis_stop(struct lm_test_redis *t);
+/* A plain client, as another program would be. */
+redisContext *lm_test_redis_raw(const struct lm_test_redis *t);
+
+#define LM_TEST_NMETHODS 3
+enum { M_USER, M_LOOKUP, M_LOCAL };
+
+/* What the invalidation callback was told. */
+struct lm_test_inval {
+	int all;
+	int method[LM_TEST_NMETHODS];
+	int key[LM_TEST_NMETHODS];
+	char last_key[64];
+};
+
+struct lm_test_l2 {
+	struct lm_global g;
+	struct lm_hostport hp;
+	struct lm_l2_method methods[LM_TEST_NMETHODS];
+	struct lm_l2_params p;
+	struct lm_test_inval seen; /* under a lock: read with lm_test_seen */
+	struct lm_l2 *l2;
+};
+
+/* Open an lm_l2 on T over TCP or the unix socket; FP is M_USER's
+ * fingerprint (others fixed). NULL on failure. */
+struct lm_l2 *lm_test_l2_open(struct lm_test_l2 *x, const struct lm_test_redis *t, bool tcp,
+                              uint64_t fp);
+void lm_test_l2_close(struct lm_test_l2 *x);
+struct lm_test_inval lm_test_seen(struct lm_test_l2 *x);
+
+/* Poll COND (an expression) for up to MS milliseconds. */
+#define LM_WAIT_FOR(cond, ms)                                            \
+	({                                                               \
+		bool ok_ = false;                                        \
+		for (int i_ = 0; i_ < (ms) / 5 && !(ok_ = (cond)); i_++) \
+			usleep(5000);                                    \
+		ok_ || (cond);                                           \
+	})
+
+/* Get KEY of METHOD into a string; the result code. */
+enum lm_l2_result lm_test_get(struct lm_l2 *l, uint32_t method, const char *key, char *buf,
+                              size_t len);
+enum lm_l2_result lm_test_set(struct lm_l2 *l, uint32_t method, const char *key, const char *val,
+                              int64_t ttl_ms);
+/* The Redis key name KEY of METHOD has at generations 0.0. */
+void lm_test_name(const char *method, const char *key, char *buf, size_t len);
+int64_t lm_test_ms(void);
+
+#endif
