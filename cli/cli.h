@@ -11,6 +11,8 @@
 /* ARGV[0] is the subcommand's name; each returns the exit status. */
 int lm_cmd_symbols(int argc, char **argv);
 int lm_cmd_check(int argc, char **argv);
+int lm_cmd_stats(int argc, char **argv);
+int lm_cmd_ctl(int argc, char **argv);
 /* ARGV is the command's own argv: options, then PROGRAM [ARG...]. Returns
  * only on failure. */
 int lm_cmd_run(int argc, char **argv);

@@ -11,7 +11,10 @@ void lm_cli_usage(FILE *f)
 	fputs("Usage: ldmemo [-c CONFIG] [-s DEST] [-f FORMAT] [-v] [--strict] [--verify] [--]\n"
 	      "              PROGRAM [ARG...]\n"
 	      "       ldmemo check [-c CONFIG] PROGRAM\n"
-	      "       ldmemo symbols PROGRAM [GLOB]\n"
+	      "       ldmemo symbols [--config] PROGRAM [GLOB]\n"
+	      "       ldmemo stats [-f FORMAT] [-a] FILE\n"
+	      "       ldmemo ctl PID (stats [-f FORMAT] | invalidate METHOD [VALUE...] |\n"
+	      "                       invalidate --all)\n"
 	      "       ldmemo --help | --version\n"
 	      "\n"
 	      "Run PROGRAM with libldmemo.so preloaded, so that the functions named in CONFIG\n"
@@ -32,7 +35,14 @@ void lm_cli_usage(FILE *f)
 	      "         PROGRAM, resolves each method in it and the libraries it would load:\n"
 	      "         object, address, binding, size, and how it would be hooked.\n"
 	      "symbols  lists the function symbols of PROGRAM and its libraries whose names\n"
-	      "         match the shell pattern GLOB (default: all).\n"
+	      "         match the shell pattern GLOB (default: all); with --config, config\n"
+	      "         sections for them, read from their debug information (DWARF).\n"
+	      "stats    re-renders statistics dumped in json format (FILE, - for stdin)\n"
+	      "         as text, json or prom; the last dump, or every one with -a.\n"
+	      "ctl      talks to a running process whose control socket is on\n"
+	      "         (LDMEMO_CONTROL=1 or control = on): prints its statistics now, or\n"
+	      "         drops the entries of METHOD whose key parameters equal the VALUEs\n"
+	      "         (numbers, \"strings\" or * for any; none: the whole method).\n"
 	      "\n"
 	      "PROGRAM without a slash is looked up in PATH.\n"
 	      "\n"
@@ -40,8 +50,12 @@ void lm_cli_usage(FILE *f)
 	      "  run      PROGRAM's; 125 when ldmemo itself fails (shim not found, bad\n"
 	      "           environment); 126 PROGRAM cannot be executed; 127 PROGRAM not found\n"
 	      "  check    0 every method hookable; 1 some are not, or PROGRAM is missing or\n"
-	      "           not an x86-64 ELF file; 2 config error or no config\n"
+	      "           not an x86-64 ELF file; 2 config error, no config, or the config\n"
+	      "           disagrees with the debug information (DWARF)\n"
 	      "  symbols  0; 1 PROGRAM is missing or not an x86-64 ELF file\n"
+	      "  stats    0; 1 FILE cannot be read or is not a json dump\n"
+	      "  ctl      0 done; 1 the process answered an error; 2 it cannot be reached\n"
+	      "           (no such process, control off, permission)\n"
 	      "  2 for a usage error everywhere\n"
 	      "\n"
 	      "Environment:\n"
@@ -83,5 +97,9 @@ int main(int argc, char **argv)
 		return lm_cmd_symbols(argc - 1, argv + 1);
 	if (strcmp(argv[1], "check") == 0)
 		return lm_cmd_check(argc - 1, argv + 1);
+	if (strcmp(argv[1], "stats") == 0)
+		return lm_cmd_stats(argc - 1, argv + 1);
+	if (strcmp(argv[1], "ctl") == 0)
+		return lm_cmd_ctl(argc - 1, argv + 1);
 	return lm_cmd_run(argc, argv);
 }

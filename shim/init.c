@@ -12,10 +12,13 @@
 #include <unistd.h>
 
 #include "../config/defaults.h"
+#include "control.h"
 #include "counters.h"
 #include "log.h"
+#include "persist.h"
 #include "runtime.h"
 #include "stats_dump.h"
+#include "trust.h"
 
 struct lm_runtime *lm_rt;
 
@@ -160,6 +163,14 @@ static void start(void)
 	if (mode && strcmp(mode, "verify") != 0)
 		lm_warn("%s=%s: the only mode is 'verify'", LM_ENV_MODE, mode);
 
+	char why[PATH_MAX + 128];
+	if (lm_trust_check(path, why, sizeof why) != 0) {
+		lm_error("%s", why);
+		if (strict)
+			strict_exit("the config is not trusted");
+		return;
+	}
+
 	struct lm_runtime *rt = calloc(1, sizeof *rt);
 	if (!rt)
 		return;
@@ -193,10 +204,12 @@ static void start(void)
 		return;
 	}
 	lm_stats_setup(rt);
+	lm_persist_load(rt);
 	lm_rt = rt;
 	problems += lm_resolve_all(true);
 	if (strict && (problems > 0 || errors > 0))
 		strict_exit("some methods cannot be hooked");
+	lm_control_setup(rt);
 }
 
 __attribute__((constructor)) static void lm_init(void)

@@ -67,7 +67,10 @@ void lm_dispatch_leave_write(struct lm_hook *h, struct lm_frame *f);
  * of start-up problems (for LDMEMO_STRICT). */
 int lm_resolve_all(bool at_startup);
 
-/* invalidate.c: drops shared by write functions and the public API. */
+/* invalidate.c: drops shared by write functions, the control socket and
+ * the public API; each returns the number of entries dropped. */
+size_t lm_invalidate_key(uint32_t id, const void *key, uint32_t klen);
+size_t lm_invalidate_match(uint32_t id, lm_key_pred pred, void *arg);
 size_t lm_invalidate_method(uint32_t id);
 size_t lm_invalidate_all(void);
 
