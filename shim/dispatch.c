@@ -35,6 +35,7 @@ struct lm_call {
 	size_t base; /* arena offset of this call's bytes */
 	uint32_t klen;
 	uint8_t mode;
+	bool l2_down; /* the shared tier could not be asked: counted as bypassed */
 };
 _Static_assert(sizeof(struct lm_call) <= LM_CALL_STATE_SIZE, "call state fits the frame");
 
@@ -73,6 +74,36 @@ static inline int answered(struct lm_rt_method *m, struct lm_call *c, bool coale
 	lm_in_shim = 0;
 	errno = err;
 	return LM_ENTER_RETURN;
+}
+
+/* An L1 miss of a shared method: the shared tier may have the result.
+ * Asked after the L1 lookup, so that an invalidation arriving meanwhile
+ * refuses the L1 fill (the store's generations). True when F now holds
+ * the result (errno set to the stored one). */
+static bool ask_l2(struct lm_rt_method *m, struct lm_call *c, struct lm_frame *f)
+{
+	size_t vbase = t_arena.len;
+	int64_t l1_ttl = 0;
+	enum lm_l2_result r =
+	    lm_l2_get_ttl(lm_rt->l2, m->id, t_arena.p + c->base, c->klen, &t_arena, &l1_ttl);
+	c->req.key = t_arena.p + c->base; /* the arena may have moved */
+	c->l2_down = r == LM_L2_DOWN;
+	int err;
+	if (r != LM_L2_HIT ||
+	    lm_plan_replay(m->plan, t_arena.p + vbase, t_arena.len - vbase, f, &err) != 0) {
+		t_arena.len = vbase;
+		return false;
+	}
+	const unsigned char *val = t_arena.p + vbase;
+	size_t vlen = t_arena.len - vbase;
+	int64_t expires = lm_clock_ms() + l1_ttl;
+	if (lm_store_fill(lm_rt->store, &c->req, val, vlen, l1_ttl) == 1)
+		lm_front_put(lm_rt->store, m->id, c->req.hash, c->req.key, c->klen, val, vlen,
+		             expires, c->req.gen);
+	if (c->stale)
+		lm_entry_release(lm_rt->store, c->stale);
+	errno = err;
+	return true;
 }
 
 /* Everything but a front-cache hit: the store, coalescing, verify mode. */
@@ -114,6 +145,9 @@ static __attribute__((noinline)) int enter_slow(struct lm_rt_method *m, struct l
 		break;
 	case LM_LOOKUP_MISS:
 		c->mode = CALL_FILL;
+		c->l2_down = false;
+		if (m->shared && ask_l2(m, c, f))
+			return answered(m, c, false, errno);
 		break;
 	case LM_LOOKUP_RECURSE:
 		c->mode = CALL_NOFILL;
@@ -210,7 +244,7 @@ static void leave_fill(struct lm_rt_method *m, struct lm_call *c, struct lm_fram
 		lm_store_abandon(lm_rt->store, &c->req);
 		return;
 	}
-	lm_count(m->id, LM_C_misses, 1);
+	lm_count(m->id, c->l2_down ? LM_C_bypassed : LM_C_misses, 1);
 	if (ttl <= 0) {
 		lm_store_abandon(lm_rt->store, &c->req);
 		if (!ok)
@@ -224,12 +258,17 @@ static void leave_fill(struct lm_rt_method *m, struct lm_call *c, struct lm_fram
 	}
 	c->req.key = t_arena.p + c->base; /* the arena may have moved */
 	size_t vlen = t_arena.len - vbase;
-	int64_t expires = ttl == LM_DUR_NEVER ? LM_DUR_NEVER : lm_clock_ms() + ttl;
-	if (lm_store_fill(lm_rt->store, &c->req, t_arena.p + vbase, vlen, ttl) == 1) {
+	/* A shared method's local copy lives at most l1_ttl without asking L2. */
+	int64_t l1_ttl =
+	    m->shared && ttl > lm_rt->cfg.global.l1_ttl_ms ? lm_rt->cfg.global.l1_ttl_ms : ttl;
+	int64_t expires = l1_ttl == LM_DUR_NEVER ? LM_DUR_NEVER : lm_clock_ms() + l1_ttl;
+	if (lm_store_fill(lm_rt->store, &c->req, t_arena.p + vbase, vlen, l1_ttl) == 1) {
 		lm_count(m->id, LM_C_stored, 1);
 		lm_front_put(lm_rt->store, m->id, c->req.hash, c->req.key, c->klen,
 		             t_arena.p + vbase, vlen, expires, c->req.gen);
 	}
+	if (m->shared && !c->l2_down)
+		lm_l2_set(lm_rt->l2, m->id, c->req.key, c->klen, t_arena.p + vbase, vlen, ttl);
 }
 
 void lm_dispatch_leave(struct lm_hook *h, struct lm_frame *f)
@@ -378,10 +417,10 @@ static size_t apply_drops(struct lm_rt_method *m, const struct write_call *w)
 		if (d->kind != LM_DROP_KEY) {
 			dropped += drop_whole(d);
 		} else if (r.exact) {
-			dropped += lm_store_drop_key(lm_rt->store, d->target, r.hash, bytes, r.len);
+			dropped += lm_invalidate_key_hashed(d->target, r.hash, bytes, r.len);
 		} else {
 			struct match_ctx mc = {d->dp, bytes, r.len};
-			dropped += lm_store_drop_match(lm_rt->store, d->target, match_pattern, &mc);
+			dropped += lm_invalidate_match(d->target, match_pattern, &mc);
 		}
 		off += sizeof r + r.len;
 	}

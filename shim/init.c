@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include "../config/defaults.h"
 #include "control.h"
@@ -134,6 +135,63 @@ static struct lm_store *make_store(const struct lm_runtime *rt)
 	return s;
 }
 
+/* ---- The shared tier ------------------------------------------------------ */
+
+/* Another process changed an entry: only the local copy goes (the change
+ * came from the shared tier, so it must not be sent back there). */
+static void drop_local(void *arg, uint32_t method, const void *key, uint32_t klen)
+{
+	struct lm_runtime *rt = arg;
+	if (method == LM_L2_ALL)
+		lm_store_drop_all(rt->store);
+	else if (!key)
+		lm_store_drop_method(rt->store, method);
+	else
+		lm_store_drop_key(rt->store, method, XXH3_64bits(key, klen), key, klen);
+}
+
+/* The backend's own thread never runs a hooked function cached. */
+static void backend_thread_init(void)
+{
+	lm_in_shim = 1;
+}
+
+static void open_shared_tier(struct lm_runtime *rt)
+{
+	if (rt->cfg.global.backend.kind == LM_BACKEND_LOCAL)
+		return;
+	rt->l2_methods = calloc(rt->nmethods ? rt->nmethods : 1, sizeof *rt->l2_methods);
+	if (!rt->l2_methods)
+		return;
+	for (uint32_t i = 0; i < rt->nmethods; i++) {
+		struct lm_rt_method *m = &rt->methods[i];
+		bool shared = m->plan && !m->cfg->invalidator && !lm_plan_local_only(m->plan);
+		rt->l2_methods[i] = (struct lm_l2_method){
+		    .name = m->cfg->name,
+		    .fingerprint = m->plan ? lm_plan_fingerprint(m->plan) : 0,
+		    .shared = shared,
+		};
+	}
+	struct lm_l2_params p = {
+	    .global = &rt->cfg.global,
+	    .namespace_ =
+	        rt->cfg.global.namespace_ ? rt->cfg.global.namespace_ : program_base_name(),
+	    .methods = rt->l2_methods,
+	    .nmethods = rt->nmethods,
+	    .invalidate = drop_local,
+	    .arg = rt,
+	    .thread_init = backend_thread_init,
+	};
+	char why[256] = "";
+	rt->l2 = lm_l2_open(&p, why, sizeof why);
+	if (!rt->l2) {
+		lm_warn("%s: the shared tier is not used: %s", rt->cfg.global.backend.url, why);
+		return;
+	}
+	for (uint32_t i = 0; i < rt->nmethods; i++)
+		rt->methods[i].shared = rt->l2_methods[i].shared;
+}
+
 static void strict_exit(const char *why)
 {
 	lm_error("LDMEMO_STRICT=1: %s; exiting with status %d", why, LM_EXIT_STRICT);
@@ -205,6 +263,7 @@ static void start(void)
 	}
 	lm_stats_setup(rt);
 	lm_persist_load(rt);
+	open_shared_tier(rt);
 	lm_rt = rt;
 	problems += lm_resolve_all(true);
 	if (strict && (problems > 0 || errors > 0))

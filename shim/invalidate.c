@@ -10,25 +10,49 @@
 #include "runtime.h"
 #include "stats_dump.h"
 
+static bool shared(uint32_t id)
+{
+	return lm_rt->l2 && id < lm_rt->nmethods && lm_rt->methods[id].shared;
+}
+
+size_t lm_invalidate_key_hashed(uint32_t id, uint64_t hash, const void *key, uint32_t klen)
+{
+	size_t n = lm_store_drop_key(lm_rt->store, id, hash, key, klen);
+	if (shared(id))
+		lm_l2_drop_key(lm_rt->l2, id, key, klen);
+	return n;
+}
+
 size_t lm_invalidate_key(uint32_t id, const void *key, uint32_t klen)
 {
 	/* The dispatcher hashes keys the same way on lookup. */
-	return lm_store_drop_key(lm_rt->store, id, XXH3_64bits(key, klen), key, klen);
+	return lm_invalidate_key_hashed(id, XXH3_64bits(key, klen), key, klen);
 }
 
+/* L2 cannot match a pattern without walking its keys: there the whole
+ * method goes, which is never less than asked. */
 size_t lm_invalidate_match(uint32_t id, lm_key_pred pred, void *arg)
 {
-	return lm_store_drop_match(lm_rt->store, id, pred, arg);
+	size_t n = lm_store_drop_match(lm_rt->store, id, pred, arg);
+	if (shared(id))
+		lm_l2_drop_method(lm_rt->l2, id);
+	return n;
 }
 
 size_t lm_invalidate_method(uint32_t id)
 {
-	return lm_store_drop_method(lm_rt->store, id);
+	size_t n = lm_store_drop_method(lm_rt->store, id);
+	if (shared(id))
+		lm_l2_drop_method(lm_rt->l2, id);
+	return n;
 }
 
 size_t lm_invalidate_all(void)
 {
-	return lm_store_drop_all(lm_rt->store);
+	size_t n = lm_store_drop_all(lm_rt->store);
+	if (lm_rt->l2)
+		lm_l2_drop_all(lm_rt->l2);
+	return n;
 }
 
 LDMEMO_API int ldmemo_invalidate_method(const char *method)

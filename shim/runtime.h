@@ -9,6 +9,7 @@
 
 #include "../config/config.h"
 #include "hook.h"
+#include "l2.h"
 #include "plan.h"
 #include "store.h"
 
@@ -32,6 +33,7 @@ struct lm_rt_method {
 	/* effective settings, [global] and the environment applied */
 	int64_t ttl_ms, negative_ttl_ms, stale_ms;
 	bool coalesce, verify;
+	bool shared;              /* also in the shared tier (L2) */
 	struct lm_rt_drop *drops; /* write functions */
 	uint32_t ndrops;
 	uint32_t mismatch_logged;
@@ -42,6 +44,8 @@ struct lm_runtime {
 	struct lm_rt_method *methods; /* indexed by id = index in cfg.methods */
 	uint32_t nmethods;
 	struct lm_store *store;
+	struct lm_l2 *l2;                /* NULL: local backend (or it could not be set up) */
+	struct lm_l2_method *l2_methods; /* what l2 was opened with; lives as long */
 	bool strict;
 	int64_t start_ns;
 };
@@ -69,7 +73,9 @@ int lm_resolve_all(bool at_startup);
 
 /* invalidate.c: drops shared by write functions, the control socket and
  * the public API; each returns the number of entries dropped. */
+/* Each drops from the local store and, for a shared method, from L2. */
 size_t lm_invalidate_key(uint32_t id, const void *key, uint32_t klen);
+size_t lm_invalidate_key_hashed(uint32_t id, uint64_t hash, const void *key, uint32_t klen);
 size_t lm_invalidate_match(uint32_t id, lm_key_pred pred, void *arg);
 size_t lm_invalidate_method(uint32_t id);
 size_t lm_invalidate_all(void);

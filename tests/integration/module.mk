@@ -50,3 +50,8 @@ $(ITD)/ipara: $(ITS)/ipara.c
 	$(CC) -O2 -fipa-ra -g -o $@ $<
 
 FIXTURES += $(ITD)/ipara
+
+$(ITD)/filedb: $(ITS)/filedb.c
+	$(CC) -O2 -g -o $@ $<
+
+FIXTURES += $(ITD)/filedb
