@@ -7,6 +7,7 @@ pkgs=(
 	build-essential binutils pkg-config
 	libelf-dev libdw-dev libzydis-dev uthash-dev libxxhash-dev libhiredis-dev
 	libcriterion-dev
+	clang libclang-rt-14-dev valgrind
 	clang-format clang-tidy cppcheck
 	redis-server
 	libsqlite3-dev sqlite3 gawk python3 python3-prometheus-client

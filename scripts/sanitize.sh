@@ -36,7 +36,7 @@ timed() {
 # Reports written under build/san-logs by the step's processes.
 no_reports() {
 	local found
-	found=$(find "$logs" -type f -name "$1*" -size +0 | sort)
+	found=$(find "$logs" -type f -name "$1.*" -size +0 | sort)
 	[ -z "$found" ] && return 0
 	for f in $found; do
 		echo "== $f"
@@ -125,18 +125,18 @@ valgrind_run() {
 		# control only with --trace-children, so set them on the launcher
 		# and restrict the config to the fixture.
 		LD_PRELOAD=$repo/build/libldmemo.so LDMEMO_CONFIG=$repo/tests/hardening/valgrind.conf \
-			LDMEMO_STATS="$logs/valgrind-stats-$s" \
+			LDMEMO_STATS="$logs/stats-valgrind-$s" \
 			valgrind -q --error-exitcode=99 --smc-check=all --leak-check=no \
-			--log-file="$logs/valgrind-$s.%p" "$prog" "$s" >/dev/null 2>"$logs/valgrind-$s.err"
+			--log-file="$logs/valgrind.$s.%p" "$prog" "$s" >/dev/null 2>"$logs/valgrind-$s.err"
 		local r=$?
 		if [ $r -ne 0 ]; then
 			echo "valgrind: $s: exit $r"
 			rc=1
 		fi
-		grep -q 'detour' "$logs/valgrind-stats-$s" ||
+		grep -q detour "$logs/stats-valgrind-$s" ||
 			{ echo "valgrind: $s: the shim did not hook"; rc=1; }
 	done
-	no_reports valgrind- && [ $rc -eq 0 ]
+	no_reports valgrind && [ $rc -eq 0 ]
 }
 
 for s in "${steps[@]}"; do
