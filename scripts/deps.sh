@@ -10,6 +10,7 @@ pkgs=(
 	clang libclang-rt-14-dev valgrind
 	clang-format clang-tidy cppcheck
 	redis-server
+	libmemcached-dev memcached
 	libsqlite3-dev sqlite3 gawk python3 python3-prometheus-client
 )
 
