@@ -144,10 +144,16 @@ install: all $(B)/ldmemo.pc
 	install -m 755 $(SHIM_SO) $(DESTDIR)$(SHIMDIR)/libldmemo.so
 	install -m 644 include/ldmemo.h $(DESTDIR)$(INCDIR)/ldmemo.h
 	install -m 644 $(B)/ldmemo.pc $(DESTDIR)$(PCDIR)/ldmemo.pc
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7
+	install -m 644 man/ldmemo.1 $(DESTDIR)$(MANDIR)/man1/ldmemo.1
+	install -m 644 man/ldmemo.conf.5 $(DESTDIR)$(MANDIR)/man5/ldmemo.conf.5
+	install -m 644 man/libldmemo.7 $(DESTDIR)$(MANDIR)/man7/libldmemo.7
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/ldmemo $(DESTDIR)$(SHIMDIR)/libldmemo.so \
-		$(DESTDIR)$(INCDIR)/ldmemo.h $(DESTDIR)$(PCDIR)/ldmemo.pc
+		$(DESTDIR)$(INCDIR)/ldmemo.h $(DESTDIR)$(PCDIR)/ldmemo.pc \
+		$(DESTDIR)$(MANDIR)/man1/ldmemo.1 $(DESTDIR)$(MANDIR)/man5/ldmemo.conf.5 \
+		$(DESTDIR)$(MANDIR)/man7/libldmemo.7
 
 clean:
 	rm -rf $(B)

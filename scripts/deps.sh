@@ -11,7 +11,7 @@ pkgs=(
 	clang-format clang-tidy cppcheck
 	redis-server
 	libmemcached-dev memcached
-	libsqlite3-dev sqlite3 gawk python3 python3-prometheus-client
+	libsqlite3-dev sqlite3 gawk groff-base python3 python3-prometheus-client
 )
 
 missing=()
