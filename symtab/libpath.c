@@ -235,7 +235,7 @@ void lm_libpath_origin(const char *path, char *out, size_t outlen)
 }
 
 int lm_libpath_search_paths(const char *name, const struct lm_searcher *req,
-			    const struct lm_searcher *exe, lm_libpath_try try, void *arg)
+                            const struct lm_searcher *exe, lm_libpath_try try, void *arg)
 {
 	if (!req->runpath) {
 		if (req->rpath && try_list(req->rpath, req->origin, name, try, arg) == 0)

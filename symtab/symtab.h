@@ -119,13 +119,13 @@ const char *lm_find_status_name(enum lm_find_status st);
 typedef int (*lm_libpath_try)(const char *path, void *arg);
 struct lm_searcher {
 	const char *rpath, *runpath; /* NULL when absent */
-	const char *origin;	     /* the directory of the object */
+	const char *origin;          /* the directory of the object */
 };
 /* Offer each candidate path to TRY until it returns 0 (then 0); -1 when
  * none was taken (the cache and the default directories come next). EXE
  * may be NULL when the requester is the program. */
 int lm_libpath_search_paths(const char *name, const struct lm_searcher *req,
-			    const struct lm_searcher *exe, lm_libpath_try try, void *arg);
+                            const struct lm_searcher *exe, lm_libpath_try try, void *arg);
 /* The directory of PATH, symlinks resolved. */
 void lm_libpath_origin(const char *path, char *out, size_t outlen);
 
