@@ -11,9 +11,9 @@ TEST_LDLIBS_dwarf := -ldw
 
 # -O0: every function is large enough to be hookable, so `check` exit
 # codes speak only of DWARF.
-$(DWARF_FIX)/libdwfix.so: tests/dwarf/fixtures/dwlib.c
+$(DWARF_FIX)/libdwfix.so: tests/dwarf/fixtures/dwlib.c tests/dwarf/fixtures/dwasm.S
 	@mkdir -p $(@D)
-	$(CC) -O0 -g -fPIC -shared -Wl,--build-id -o $@ $<
+	$(CC) -O0 -g -fPIC -shared -Wl,--build-id -o $@ $^
 
 $(DWARF_FIX)/libdwnone.so: tests/dwarf/fixtures/dwlib.c
 	@mkdir -p $(@D)

@@ -256,3 +256,14 @@ Test(cli, check_without_debug_information_says_so)
 	cr_assert(strstr(run.out, "the signature is not compared"), "%s", run.out);
 	cr_assert(strstr(run.out, "the layout is not compared"), "%s", run.out);
 }
+
+/* Regression: the assembler describes a function written in assembly with
+ * no prototype and an unnamed return type; check took that for a
+ * mismatch (glibc's readlink) and exited 2. */
+Test(cli, check_ignores_entries_without_a_prototype)
+{
+	cr_assert_eq(check("[cache dw_asm_twice]\nsignature = i64 dw_asm_twice(i64 x)\n",
+	                   "libdwfix.so"),
+	             0, "%s", run.out);
+	cr_assert(strstr(run.out, "note: no prototype of dw_asm_twice"), "%s", run.out);
+}
