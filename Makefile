@@ -16,7 +16,7 @@ WARN    := -Wall -Wextra -Werror
 CFLAGS  ?= -O2 -g
 CFLAGS  += $(WARN) -std=gnu11 -fPIC -D_GNU_SOURCE -MMD -MP
 SHIM_CFLAGS := -fvisibility=hidden -ftls-model=initial-exec
-LIBS_SHIM := -lelf -lZydis -lZycore -lxxhash -lhiredis -ldl -lpthread
+LIBS_SHIM := -lelf -lZydis -lZycore -lxxhash -lhiredis -lmemcached -ldl -lpthread
 LIBS_CLI  := -lelf -ldw -lZydis -lZycore -ldl -lpthread
 
 CONFIG_SRC := $(wildcard config/*.c)

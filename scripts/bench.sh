@@ -305,5 +305,31 @@ real_row "gawk strftime(), 300,000 lines" "$root/bench/gawk-localtime.conf" loca
 real_row "gawk strftime(), 300,000 lines" "$root/bench/gawk-strftime.conf" strftime gawk "$gawk_prog" "$T/access.log"
 say ""
 
+# ---- 8. Shared tier: memcached (bench/l2_memcached.c) --------------------
+say "## 8. Shared tier: an L2 hit against memcached"
+say ""
+if command -v memcached >/dev/null &&
+	$CC $CF -I"$root" -o "$B/l2_memcached" "$root/bench/l2_memcached.c" "$root/build/libshim.a" \
+		"$root/build/libsymtab.a" "$root/build/libconfig.a" \
+		-lelf -lZydis -lZycore -lxxhash -lhiredis -lmemcached -ldl -lpthread; then
+	mcport=$((20000 + RANDOM % 20000)) mcn=20000
+	[ "${BENCH_QUICK:-0}" = 1 ] && mcn=2000
+	memcached -p "$mcport" -l 127.0.0.1 -U 0 -u "$(id -un)" & mcpid=$!
+	for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$mcport") 2>/dev/null && break; sleep 0.05; done
+	l2=() plain=() ratio=()
+	for ((r = 0; r < RUNS; r++)); do
+		out=$("$B/l2_memcached" "$mcport" "$mcn") || continue
+		l2+=("$(field l2_ns "$out")") plain+=("$(field plain_ns "$out")")
+		ratio+=("$(div "$(field l2_ns "$out")" "$(field plain_ns "$out")")")
+	done
+	kill "$mcpid" 2>/dev/null; wait "$mcpid" 2>/dev/null
+	say "| loopback, 64-byte value | lm_l2_get hit, ns | plain memcached_get, ns | ratio |"
+	say "|---|---|---|---|"
+	say "| $mcn calls | $(med "${l2[@]}") | $(med "${plain[@]}") | $(med "${ratio[@]}")x |"
+else
+	say "memcached or libmemcached-dev is not installed: skipped."
+fi
+say ""
+
 cp "$report" "$root/bench/RESULTS.md"
 echo "bench: written to bench/RESULTS.md" >&2

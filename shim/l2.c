@@ -22,6 +22,9 @@ struct lm_l2 *lm_l2_open(const struct lm_l2_params *p, char *why, size_t whylen)
 		case LM_BACKEND_REDIS:
 			l = lm_l2_redis_open(p, why, whylen);
 			break;
+		case LM_BACKEND_MEMCACHED:
+			l = lm_l2_memcached_open(p, why, whylen);
+			break;
 		case LM_BACKEND_LOCAL:
 			snprintf(why, whylen, "the backend is local");
 			break;

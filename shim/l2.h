@@ -1,9 +1,10 @@
 /* The shared tier behind the local store (spec sections 6 and 9): Redis
- * today, memcached next, each a file behind this interface. The local
- * store stays L1; the dispatcher asks L2 on an L1 miss and writes a miss's
- * result to both. Every call has a deadline; a backend that is down or
- * slow answers LM_L2_DOWN at once (the call then runs against L1 and the
- * function, counted as bypassed for L2) and is retried with backoff. */
+ * and memcached, each a file behind this interface (l2_redis.c,
+ * l2_memcached.c). The local store stays L1; the dispatcher asks L2 on an
+ * L1 miss and writes a miss's result to both. Every call has a deadline; a
+ * backend that is down or slow answers LM_L2_DOWN at once (the call then
+ * runs against L1 and the function, counted as bypassed) and is retried
+ * with backoff. */
 #ifndef LM_L2_H
 #define LM_L2_H
 

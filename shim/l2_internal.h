@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "l2.h"
 
@@ -28,6 +29,14 @@ struct lm_l2 {
 };
 
 struct lm_l2 *lm_l2_redis_open(const struct lm_l2_params *p, char *why, size_t whylen);
+struct lm_l2 *lm_l2_memcached_open(const struct lm_l2_params *p, char *why, size_t whylen);
+
+/* memcached (l2_memcached.c): the key for a key NAME (NAME itself, or a
+ * hash of it when longer than 250 bytes or not printable), and the
+ * expiration to send for TTL_MS at unix time NOW (0: never; up to 30 days
+ * relative seconds, beyond that an absolute time, as memcached reads it). */
+int lm_l2_mc_key(struct lm_buf *out, const char *name, size_t len);
+time_t lm_l2_mc_exptime(int64_t ttl_ms, time_t now);
 
 /* ---- Value header ------------------------------------------------------- */
 
