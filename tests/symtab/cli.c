@@ -360,3 +360,20 @@ Test(cli, run_finds_the_shim_next_to_ldmemo)
 	snprintf(want, sizeof(want), "LD_PRELOAD=%s\n", real(lm_built("libldmemo.so")));
 	cr_assert(strstr(out, want), "want %s in: %s", want, out);
 }
+
+/* The done-when of the foundation: the specification's example config
+ * against a program that defines those functions. */
+Test(cli, check_the_specifications_example)
+{
+	cr_assert_eq(ldmemo(clean, "check", "-c", "tests/config/fixtures/spec_example.conf",
+	                    lm_fixture("userdb/app"), NULL),
+	             0, "%s", out);
+	cr_assert(line_with("get_user", "libuserdb.so", "detour"), "%s", out);
+	cr_assert(line_with("user_name", "libuserdb.so", "detour"), "%s", out);
+	cr_assert(line_with("update_user", "libuserdb.so", "detour"), "%s", out);
+	cr_assert(line_with("list_dept", "libuserdb.so", "detour"), "%s", out);
+	cr_assert(line_with("crypt", "libcrypt", NULL), "%s", out);
+	cr_assert(line_with("getpwuid", "libc.so", NULL), "%s", out);
+	cr_assert(line_with("type passwd", "sizeof 48", NULL), "%s", out);
+	cr_assert(line_with("type tm", "sizeof 56", NULL), "%s", out);
+}

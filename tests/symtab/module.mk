@@ -26,3 +26,14 @@ $(SYMTAB_FIX)/fix_stripped: $(SYMTAB_FIX)/fix_pie
 	strip --strip-all -o $@ $<
 
 $(B)/tests/test_symtab: | $(SYMTAB_FIXTURES)
+
+# The specification's example config, checked against a program that has
+# every function it names.
+$(SYMTAB_FIX)/userdb/libuserdb.so: tests/symtab/fixtures/userdb.c
+	@mkdir -p $(@D)
+	$(CC) -O1 -g -fPIC -shared -Wl,-soname,libuserdb.so -o $@ $<
+$(SYMTAB_FIX)/userdb/app: tests/symtab/fixtures/app.c $(SYMTAB_FIX)/userdb/libuserdb.so
+	$(CC) -O1 -g -o $@ $< -L$(SYMTAB_FIX)/userdb -luserdb -lcrypt -Wl,-rpath,'$$ORIGIN'
+
+SYMTAB_FIXTURES += $(SYMTAB_FIX)/userdb/libuserdb.so $(SYMTAB_FIX)/userdb/app
+FIXTURES += $(SYMTAB_FIX)/userdb/libuserdb.so $(SYMTAB_FIX)/userdb/app
