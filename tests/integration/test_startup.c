@@ -153,3 +153,20 @@ Test(startup, verify_mode_runs_every_call_and_counts)
 	          "%s", r.err);
 	it_free(&r);
 }
+
+/* A child that inherits the preload but lacks the methods is normal: told
+ * at info, not warn (spec guarantee 8). The program itself still is. */
+Test(startup, child_without_the_methods_is_reported_at_info)
+{
+	const char conf[] = "[cache fix_square]\nsignature = long fix_square(long x)\n";
+	const char *argv[] = {it_path("prog-pie-O2"), "spawn", NULL};
+	struct it_run r = it_run(conf, argv, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_expect_str_empty(r.err);
+	cr_expect_eq(it_field(r.out, "runs"), 10);
+	it_free(&r);
+	const char *env[] = {"LDMEMO_LOG=info", NULL};
+	r = it_run(conf, argv, env);
+	cr_expect(strstr(r.err, "fix_square: not hooked:") != NULL, "%s", r.err);
+	it_free(&r);
+}
