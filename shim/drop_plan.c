@@ -50,16 +50,16 @@ static bool compatible(enum lm_kind tk, const struct lm_dropval *v, enum lm_kind
 	case LM_DV_ANY:
 		return true;
 	case LM_DV_INT:
-		return lm_pk_int(tk) || lm_pk_float(tk) || tk == LM_K_PTR;
+		return lm_kind_is_int(tk) || lm_kind_is_float(tk) || tk == LM_K_PTR;
 	case LM_DV_FLOAT:
-		return lm_pk_float(tk);
+		return lm_kind_is_float(tk);
 	case LM_DV_STR:
 		return tk == LM_K_STR;
 	case LM_DV_PARAM:
-		if (lm_pk_int(tk))
-			return lm_pk_int(wk);
-		if (lm_pk_float(tk))
-			return lm_pk_float(wk);
+		if (lm_kind_is_int(tk))
+			return lm_kind_is_int(wk);
+		if (lm_kind_is_float(tk))
+			return lm_kind_is_float(wk);
 		return tk == wk && (tk == LM_K_PTR || tk == LM_K_STR || tk == LM_K_BUF);
 	}
 	return false;
@@ -189,7 +189,7 @@ static int encode(const struct lm_drop_plan *dp, const struct lm_kstep *ks,
 			return 1;
 		return lm_buf_put_blob(out, lm_word_ptr(word), (size_t)n);
 	}
-	if (lm_pk_float(tk)) {
+	if (lm_kind_is_float(tk)) {
 		/* The same width keeps the bit pattern (NaN payloads). */
 		if (q && q->width == ks->width)
 			return lm_buf_append(out, &word, ks->width);
@@ -203,7 +203,7 @@ static int encode(const struct lm_drop_plan *dp, const struct lm_kstep *ks,
 		}
 		return put_float(out, ks->width, d);
 	}
-	if (q && lm_pk_int(q->kind))
+	if (q && lm_kind_is_int(q->kind))
 		word = lm_int_extend(word, q->width, q->is_signed);
 	else if (!q)
 		word = (uint64_t)v->ival;

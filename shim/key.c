@@ -177,7 +177,7 @@ static bool describe_step(struct lm_out *o, const struct lm_plan *p, const struc
 			put(o, "NULL", 4);
 	} else if (k == LM_K_BOOL) {
 		put(o, v ? "true" : "false", v ? 4 : 5);
-	} else if (lm_pk_signed(k)) {
+	} else if (lm_kind_is_signed(k)) {
 		putf(o, "%" PRId64, (int64_t)lm_int_extend(v, s->width, true));
 	} else {
 		putf(o, "%" PRIu64, v);

@@ -39,7 +39,7 @@ static int size_compile(const struct lm_config *cfg, const struct lm_sig *sig,
 		return 0;
 	case LM_SZ_PARAM:
 		if (s->param < 0 || (size_t)s->param >= sig->nparams ||
-		    !lm_pk_int(sig->params[s->param].kind)) {
+		    !lm_kind_is_int(sig->params[s->param].kind)) {
 			why_set(why, wl, "size parameter %d is not an integer parameter", s->param);
 			return -1;
 		}
@@ -55,7 +55,7 @@ static int size_compile(const struct lm_config *cfg, const struct lm_sig *sig,
 		ps->lit = cfg->types[s->type].size;
 		return 0;
 	case LM_SZ_RET:
-		if (is_out && sig->ret.how == LM_RET_VALUE && lm_pk_int(sig->ret.kind))
+		if (is_out && sig->ret.how == LM_RET_VALUE && lm_kind_is_int(sig->ret.kind))
 			return 0;
 		why_set(why, wl, "out(ret) needs an integer return");
 		return -1;
@@ -92,16 +92,16 @@ static int params_compile(struct lm_plan *p, const struct lm_config *cfg, const 
 		const struct lm_param *sp = &sig->params[i];
 		struct lm_pparam *pp = &p->params[i];
 		struct lm_kstep *ks;
-		bool is_float = lm_pk_float(sp->kind);
+		bool is_float = lm_kind_is_float(sp->kind);
 
-		if (!lm_pk_int(sp->kind) && !is_float && !param_is_pointer(sp->kind)) {
+		if (!lm_kind_is_int(sp->kind) && !is_float && !param_is_pointer(sp->kind)) {
 			why_set(why, wl, "parameter %zu: kind %d cannot be a parameter", i + 1,
 			        (int)sp->kind);
 			return -1;
 		}
 		pp->kind = sp->kind;
 		pp->width = lm_pk_width(sp->kind);
-		pp->is_signed = lm_pk_signed(sp->kind);
+		pp->is_signed = lm_kind_is_signed(sp->kind);
 		if (is_float && nxmm < 8) {
 			pp->loc.off = (uint32_t)offsetof(struct lm_frame, xmm) + 16 * nxmm++;
 		} else if (!is_float && ngpr < 6) {
@@ -176,7 +176,7 @@ static int type_check(struct lm_plan *p, size_t t, unsigned char *state, char *w
 			ty->has_ptr |= p->types[fl->type].has_ptr;
 		} else if (fl->kind == LM_K_BYTES) {
 			w = fl->nbytes;
-		} else if (lm_pk_int(fl->kind) || lm_pk_float(fl->kind)) {
+		} else if (lm_kind_is_int(fl->kind) || lm_kind_is_float(fl->kind)) {
 			w = fl->width;
 		} else if (fl->kind == LM_K_PTR || fl->kind == LM_K_STR || fl->kind == LM_K_STRV ||
 		           fl->kind == LM_K_STRUCT_PTR) {
@@ -301,14 +301,14 @@ static int ret_compile(struct lm_plan *p, const struct lm_config *cfg, const str
 	p->ret = *r;
 	switch (r->how) {
 	case LM_RET_VALUE:
-		if (r->kind != LM_K_VOID && r->kind != LM_K_PTR && !lm_pk_int(r->kind) &&
-		    !lm_pk_float(r->kind)) {
+		if (r->kind != LM_K_VOID && r->kind != LM_K_PTR && !lm_kind_is_int(r->kind) &&
+		    !lm_kind_is_float(r->kind)) {
 			why_set(why, wl, "kind %d cannot be returned", (int)r->kind);
 			return -1;
 		}
 		p->ret_width = lm_pk_width(r->kind);
-		p->ret_float = lm_pk_float(r->kind);
-		p->ret_signed = lm_pk_signed(r->kind);
+		p->ret_float = lm_kind_is_float(r->kind);
+		p->ret_signed = lm_kind_is_signed(r->kind);
 		return 0;
 	case LM_RET_STR:
 	case LM_RET_STATIC_STR:

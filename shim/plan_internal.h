@@ -115,39 +115,12 @@ struct lm_plan {
 	uint64_t fingerprint;
 };
 
-/* Kind facts, local so the shim does not depend on the parser's object. */
+/* The register bytes a kind occupies: its width, and a full register for
+ * pointers and strings. */
 static inline uint8_t lm_pk_width(enum lm_kind k)
 {
-	switch (k) {
-	case LM_K_I8:
-	case LM_K_U8:
-	case LM_K_BOOL:
-		return 1;
-	case LM_K_I16:
-	case LM_K_U16:
-		return 2;
-	case LM_K_I32:
-	case LM_K_U32:
-	case LM_K_F32:
-		return 4;
-	default:
-		return 8;
-	}
-}
-
-static inline bool lm_pk_int(enum lm_kind k)
-{
-	return k >= LM_K_I8 && k <= LM_K_BOOL;
-}
-
-static inline bool lm_pk_signed(enum lm_kind k)
-{
-	return k >= LM_K_I8 && k <= LM_K_I64;
-}
-
-static inline bool lm_pk_float(enum lm_kind k)
-{
-	return k == LM_K_F32 || k == LM_K_F64;
+	size_t w = lm_kind_width(k);
+	return w ? (uint8_t)w : 8;
 }
 
 /* The argument word V of an integer of width W as a 64-bit value,

@@ -4,42 +4,37 @@
  * pointer results as unsigned addresses (NULL is 0). */
 #include "plan_internal.h"
 
-static bool cmp_int(__int128 a, __int128 b, enum lm_cmp op)
+/* ORDER is <0, 0 or >0 as the two sides compare. */
+static bool holds(int order, enum lm_cmp op)
 {
 	switch (op) {
 	case LM_CMP_EQ:
-		return a == b;
+		return order == 0;
 	case LM_CMP_NE:
-		return a != b;
+		return order != 0;
 	case LM_CMP_LT:
-		return a < b;
+		return order < 0;
 	case LM_CMP_LE:
-		return a <= b;
+		return order <= 0;
 	case LM_CMP_GT:
-		return a > b;
+		return order > 0;
 	case LM_CMP_GE:
-		return a >= b;
+		return order >= 0;
 	}
 	return false;
 }
 
+static bool cmp_int(__int128 a, __int128 b, enum lm_cmp op)
+{
+	return holds((a > b) - (a < b), op);
+}
+
+/* A NaN is unordered: only != holds. */
 static bool cmp_float(double a, double b, enum lm_cmp op)
 {
-	switch (op) {
-	case LM_CMP_EQ:
-		return a == b;
-	case LM_CMP_NE:
-		return a != b;
-	case LM_CMP_LT:
-		return a < b;
-	case LM_CMP_LE:
-		return a <= b;
-	case LM_CMP_GT:
-		return a > b;
-	case LM_CMP_GE:
-		return a >= b;
-	}
-	return false;
+	if (a != a || b != b)
+		return op == LM_CMP_NE;
+	return holds((a > b) - (a < b), op);
 }
 
 static double ret_double(const struct lm_plan *p, const struct lm_frame *f)
@@ -71,7 +66,7 @@ static bool cmp_eval(const struct lm_plan *p, const struct lm_expr *e, const str
 
 		return cmp_float(ret_double(p, f), l, e->cmp);
 	}
-	if (p->ret.how == LM_RET_VALUE && lm_pk_int(p->ret.kind)) {
+	if (p->ret.how == LM_RET_VALUE && lm_kind_is_int(p->ret.kind)) {
 		uint64_t w = lm_int_extend(f->ret_rax, p->ret_width, p->ret_signed);
 
 		v = p->ret_signed ? (__int128)(int64_t)w : (__int128)w;
