@@ -42,6 +42,12 @@
  * uncoalesced miss, never a hang), then look again. A marker whose
  * generations or fork generation moved is ignored and replaced.
  *
+ * A miss nobody waited for must cost no more than two shard locks: the
+ * owner wakes the futex only when waiters hold the marker (see
+ * pending_finish_locked for why no wake-up is lost), and markers for keys
+ * up to LM_PENDING_KEY bytes come from a small per-shard spare list instead
+ * of malloc.
+ *
  * fork. pthread_atfork handlers lock every shard of every store before
  * fork and release them after, so the child's copy is consistent; the
  * child bumps the fork generation so markers of threads that no longer
@@ -60,6 +66,9 @@
 #define LM_DEFAULT_WAIT_MS 5000
 #define LM_SWEEP_INSERT    4
 #define LM_SWEEP_EVICT     16
+/* Key room of a recyclable marker, and spare markers kept per shard. */
+#define LM_PENDING_KEY 64
+#define LM_SPARE_MAX   4
 
 struct lm_pending {
 	struct lm_pending *next; /* shard's pending list */
@@ -69,6 +78,7 @@ struct lm_pending {
 	uint32_t method;
 	uint32_t klen;
 	bool linked;
+	bool spare_sized; /* room for LM_PENDING_KEY key bytes: recyclable */
 	const void *owner;
 	uint64_t hash;
 	uint64_t gen[3];
@@ -81,6 +91,8 @@ struct lm_shard {
 	struct lm_table table;
 	struct lm_policy pol;
 	struct lm_pending *pending;
+	struct lm_pending *spare; /* finished markers for reuse, via next */
+	uint32_t nspare;
 	uint32_t *mcount; /* entries per method in this shard */
 } __attribute__((aligned(64)));
 
@@ -413,18 +425,54 @@ static uint32_t pending_unlink(struct lm_shard *sh, struct lm_pending *p)
 	return 1;
 }
 
+/* Keep a finished marker nobody else can reach for the next miss of the
+ * shard (lock held). */
+static void pending_recycle(struct lm_shard *sh, struct lm_pending *p)
+{
+	if (!p->spare_sized || sh->nspare >= LM_SPARE_MAX) {
+		free(p);
+		return;
+	}
+	p->next = sh->spare;
+	sh->spare = p;
+	sh->nspare++;
+}
+
 /* The owner is done with P (lock held): mark it finished. Returns the
- * references to drop after unlocking (the owner's and maybe the list's). */
+ * references to drop after unlocking with pending_wake (the owner's and
+ * maybe the list's), or 0 when no waiter holds P: then P is already
+ * recycled and there is nobody to wake.
+ *
+ * Waiters are counted in P->refs, which a waiter raises under this lock
+ * before it unlocks and sleeps on P->done. No wake-up can be lost:
+ * - the waiter's critical section came first: refs shows it here, and the
+ *   owner wakes after unlocking. The waiter is either asleep already
+ *   (woken), or not yet in FUTEX_WAIT, which then finds done != 0 and
+ *   returns at once, or it reads done == 1 and never sleeps;
+ * - the owner's came first: P is off the list, no lookup can find it, and
+ *   the waiter-to-be sees the entry or no marker.
+ * A waiter leaves (timeout or done) by dropping its reference outside the
+ * lock; its release pairs with the acquire below, so when refs shows only
+ * the owner's and the list's no waiter touches P any more and P can be
+ * reused. A waiter still counted while leaving costs a spare wake, no
+ * more. */
 static uint32_t pending_finish_locked(struct lm_shard *sh, struct lm_pending *p)
 {
 	uint32_t n = pending_unlink(sh, p) + 1;
 	atomic_store_explicit(&p->done, 1, memory_order_release);
+	if (atomic_load_explicit(&p->refs, memory_order_acquire) == n) {
+		pending_recycle(sh, p);
+		return 0;
+	}
 	return n;
 }
 
-/* After unlocking: wake P's waiters and drop N references. */
+/* After unlocking: wake P's waiters and drop N references (none: P was
+ * recycled). */
 static void pending_wake(struct lm_pending *p, uint32_t n)
 {
+	if (!n)
+		return;
 	lm_futex_wake_all(&p->done);
 	pending_release(p, n);
 }
@@ -565,6 +613,11 @@ void lm_store_free(struct lm_store *s)
 			sh->pending = p->next;
 			free(p);
 		}
+		while (sh->spare) {
+			struct lm_pending *p = sh->spare;
+			sh->spare = p->next;
+			free(p);
+		}
 	}
 	free(s->shards);
 	free(s->mcounts);
@@ -585,14 +638,23 @@ static struct lm_pending *pending_find(struct lm_shard *sh, const struct lm_stor
 
 static struct lm_pending *pending_new(struct lm_shard *sh, const struct lm_store_req *r)
 {
-	struct lm_pending *p = malloc(sizeof(*p) + r->klen);
-	if (!p)
-		return NULL;
+	bool small = r->klen <= LM_PENDING_KEY;
+	struct lm_pending *p;
+	if (small && sh->spare) {
+		p = sh->spare;
+		sh->spare = p->next;
+		sh->nspare--;
+	} else {
+		p = malloc(sizeof(*p) + (small ? LM_PENDING_KEY : r->klen));
+		if (!p)
+			return NULL;
+	}
 	*p =
 	    (struct lm_pending){.forkgen = atomic_load_explicit(&lm_fork_gen, memory_order_relaxed),
 	                        .method = r->method,
 	                        .klen = r->klen,
 	                        .linked = true,
+	                        .spare_sized = small,
 	                        .owner = &lm_self,
 	                        .hash = r->hash};
 	atomic_init(&p->done, 0);

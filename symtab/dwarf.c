@@ -275,8 +275,12 @@ static void build_index(struct lm_dwarf *d)
 			index_die(d, &child);
 		while (dwarf_siblingof(&child, &child) == 0);
 	}
-	qsort(d->funcs.v, d->funcs.n, sizeof(struct entry), entry_cmp);
-	qsort(d->structs.v, d->structs.n, sizeof(struct entry), entry_cmp);
+	/* An object may describe no functions or no structs: qsort wants a
+	 * base even for zero elements. */
+	if (d->funcs.n)
+		qsort(d->funcs.v, d->funcs.n, sizeof(struct entry), entry_cmp);
+	if (d->structs.n)
+		qsort(d->structs.v, d->structs.n, sizeof(struct entry), entry_cmp);
 }
 
 /* The best entry named NAME. */

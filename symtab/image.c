@@ -222,14 +222,26 @@ static int read_image(struct lm_image *img, Elf *elf, char *err, size_t errlen)
 	return lm_image_read_symbols(img, elf, err, errlen);
 }
 
-int lm_image_open(const char *path, struct lm_image **out, char *err, size_t errlen)
+struct lm_image *lm_image_lazy(const char *path)
 {
-	struct lm_image *img;
+	struct lm_image *img = calloc(1, sizeof(*img));
+
+	if (!img || !(img->path = strdup(path)) || lm_image_str(img, "", 0) == LM_STR_FAIL) {
+		lm_image_free(img);
+		return NULL;
+	}
+	img->lazy = true;
+	return img;
+}
+
+/* Read IMG's file (IMG has its path and the empty name). */
+static int load(struct lm_image *img, char *err, size_t errlen)
+{
+	const char *path = img->path;
 	struct stat st;
 	Elf *elf;
 	int fd, rc;
 
-	*out = NULL;
 	/* elf_version is idempotent; calling it on every open keeps symtab free
 	 * of global state of its own. */
 	if (elf_version(EV_CURRENT) == EV_NONE) {
@@ -246,13 +258,6 @@ int lm_image_open(const char *path, struct lm_image **out, char *err, size_t err
 		close(fd);
 		return -1;
 	}
-	img = calloc(1, sizeof(*img));
-	if (!img || !(img->path = strdup(path)) || lm_image_str(img, "", 0) == LM_STR_FAIL) {
-		lm_image_free(img);
-		close(fd);
-		seterr(err, errlen, "out of memory");
-		return -1;
-	}
 	img->dev = st.st_dev;
 	img->ino = st.st_ino;
 	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
@@ -264,12 +269,52 @@ int lm_image_open(const char *path, struct lm_image **out, char *err, size_t err
 		elf_end(elf);
 	}
 	close(fd);
-	if (rc != 0) {
+	return rc;
+}
+
+int lm_image_open(const char *path, struct lm_image **out, char *err, size_t errlen)
+{
+	struct lm_image *img = lm_image_lazy(path);
+
+	*out = NULL;
+	if (!img) {
+		seterr(err, errlen, "out of memory");
+		return -1;
+	}
+	img->lazy = false;
+	if (load(img, err, errlen) != 0) {
 		lm_image_free(img);
 		return -1;
 	}
 	*out = img;
 	return 0;
+}
+
+struct lm_image *lm_object_image(const struct lm_object *co)
+{
+	/* Reading on first use fills in the object: a set is used by one
+	 * thread at a time. */
+	struct lm_object *o = (struct lm_object *)co;
+	struct lm_image *img = o ? o->priv : NULL;
+	char err[256];
+	int saved;
+
+	if (!img || img->failed)
+		return NULL;
+	if (!img->lazy)
+		return img;
+	img->lazy = false;
+	/* Lookups run inside the host program: its errno is not ours. */
+	saved = errno;
+	if (load(img, err, sizeof(err)) != 0 ||
+	    (img->soname && !o->soname && !(o->soname = strdup(img->soname))))
+		img->failed = true;
+	errno = saved;
+	if (img->failed)
+		return NULL;
+	o->pie = img->e_type == ET_DYN;
+	o->has_symtab = img->has_symtab;
+	return img;
 }
 
 void lm_image_free(struct lm_image *img)
@@ -289,7 +334,11 @@ void lm_image_free(struct lm_image *img)
 	free(img->loads);
 	free(img->strs);
 	free(img->syms);
-	free(img->byaddr);
+	free(img->byname);
+	free(img->byvalue);
+	free(img->bounds);
+	free(img->sec_end);
+	free(img->sorted);
 	free(img->imports);
 	free(img);
 }

@@ -6,39 +6,6 @@
 #include "image.h"
 #include "symtab.h"
 
-size_t lm_image_lower(const struct lm_image *img, const char *name)
-{
-	size_t lo = 0, hi = img->nsyms;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (strcmp(img->strs + img->syms[mid].name, name) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-bool lm_image_imports(const struct lm_image *img, const char *name)
-{
-	size_t lo = 0, hi = img->nimports;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(img->strs + img->imports[mid], name);
-
-		if (c == 0)
-			return true;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return false;
-}
-
 const char *lm_bind_name(enum lm_sym_bind b)
 {
 	switch (b) {
@@ -65,6 +32,8 @@ bool lm_object_matches(const struct lm_object *o, const char *object)
 		return true;
 	if (o->path && strcmp(base_name(o->path), object) == 0)
 		return true;
+	/* The soname of a live object is known once its file is read. */
+	lm_object_image(o);
 	return o->soname && strncmp(o->soname, object, strlen(object)) == 0;
 }
 
@@ -103,51 +72,49 @@ static int push_name(char ***v, size_t *n, const char *name)
 	return 0;
 }
 
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Aliases and clones are listed in name order. */
+static void sort_names(char **v, size_t n)
+{
+	if (n > 1)
+		qsort(v, n, sizeof(*v), cmp_name);
+}
+
 static int fill_aliases(const struct lm_image *img, const struct lm_fsym *f, struct lm_symbol *out)
 {
-	size_t lo = 0, hi = img->nsyms, i;
+	size_t slot = 0;
+	long i;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (img->syms[img->byaddr[mid]].value < f->value)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	for (i = lo; i < img->nsyms && img->syms[img->byaddr[i]].value == f->value; i++) {
-		const char *n = img->strs + img->syms[img->byaddr[i]].name;
+	while ((i = lm_index_next_value(img, f->value, &slot)) >= 0) {
+		const char *n = img->strs + img->syms[i].name;
 
 		if (strcmp(n, out->name) != 0 && push_name(&out->aliases, &out->naliases, n) != 0)
 			return -1;
 	}
+	sort_names(out->aliases, out->naliases);
 	return 0;
 }
 
 static int fill_clones(const struct lm_image *img, const struct lm_fsym *f, struct lm_symbol *out)
 {
-	size_t len = strlen(out->name), i;
-	char *prefix = malloc(len + 2);
-	int rc = 0;
+	size_t len = strlen(out->name), slot = 0;
+	long i;
 
-	if (!prefix)
-		return -1;
-	memcpy(prefix, out->name, len);
-	memcpy(prefix + len, ".", 2);
-	for (i = lm_image_lower(img, prefix); i < img->nsyms; i++) {
+	/* NAME.suffix has NAME's base hash. */
+	while ((i = lm_index_next_name(img, f->bhash, &slot)) >= 0) {
 		const struct lm_fsym *c = &img->syms[i];
 		const char *n = img->strs + c->name;
 
-		if (strncmp(n, prefix, len + 1) != 0)
-			break;
-		if (c->value != f->value && is_clone_suffix(n + len + 1) &&
-		    push_name(&out->clones, &out->nclones, n) != 0) {
-			rc = -1;
-			break;
-		}
+		if (strncmp(n, out->name, len) == 0 && n[len] == '.' && c->value != f->value &&
+		    is_clone_suffix(n + len + 1) && push_name(&out->clones, &out->nclones, n) != 0)
+			return -1;
 	}
-	free(prefix);
-	return rc;
+	sort_names(out->clones, out->nclones);
+	return 0;
 }
 
 static int fill(const struct lm_object *o, const struct lm_image *img, const struct lm_fsym *f,
@@ -164,7 +131,7 @@ static int fill(const struct lm_object *o, const struct lm_image *img, const str
 	out->value = f->value;
 	out->addr = (uintptr_t)(f->value + o->bias);
 	out->size = f->size;
-	out->next_addr = f->next_addr;
+	out->next_addr = lm_image_next_addr(img, f);
 	out->bind = f->bind;
 	out->type = f->type;
 	out->from_symtab = f->from_symtab;
@@ -179,26 +146,30 @@ static int fill(const struct lm_object *o, const struct lm_image *img, const str
 enum seen { SEEN_NONE, SEEN_OTHER_VERSION, SEEN_MATCH };
 
 /* The definition of NAME in IMG that a binding asking for VERSION (NULL:
- * the default) gets, among those of the wanted binding class. */
+ * the default) gets, among those of the wanted binding class: the first in
+ * name order (lowest address first). */
 static const struct lm_fsym *pick(const struct lm_image *img, const char *name, const char *version,
                                   bool local, enum seen *seen)
 {
-	size_t i;
+	const struct lm_fsym *best = NULL;
+	size_t slot = 0;
+	long i;
 
-	for (i = lm_image_lower(img, name); i < img->nsyms; i++) {
+	while ((i = lm_index_next_name(img, lm_base_hash(name), &slot)) >= 0) {
 		const struct lm_fsym *f = &img->syms[i];
 
-		if (strcmp(img->strs + f->name, name) != 0)
-			break;
-		if ((f->bind == LM_BIND_LOCAL) != local)
+		if (strcmp(img->strs + f->name, name) != 0 || (f->bind == LM_BIND_LOCAL) != local)
 			continue;
 		if (version ? strcmp(img->strs + f->version, version) == 0 : !f->hidden) {
-			*seen = SEEN_MATCH;
-			return f;
+			if (!best || lm_fsym_cmp(img, f, best) < 0)
+				best = f;
+		} else if (*seen == SEEN_NONE) {
+			*seen = SEEN_OTHER_VERSION;
 		}
-		*seen = SEEN_OTHER_VERSION;
 	}
-	return NULL;
+	if (best)
+		*seen = SEEN_MATCH;
+	return best;
 }
 
 enum lm_find_status lm_symtab_find(const struct lm_objset *set, const char *name,
@@ -216,11 +187,11 @@ enum lm_find_status lm_symtab_find(const struct lm_objset *set, const char *name
 	for (pass = 0; pass < 2; pass++) {
 		for (i = 0; i < set->n; i++) {
 			const struct lm_object *o = &set->v[i];
-			const struct lm_image *img = o->priv;
+			const struct lm_image *img;
 			const struct lm_fsym *f;
 			enum seen seen = SEEN_NONE;
 
-			if (!img || !lm_object_matches(o, object))
+			if (!lm_object_matches(o, object) || !(img = lm_object_image(o)))
 				continue;
 			f = pick(img, name, version, pass == 1, &seen);
 			if (f) {
@@ -247,36 +218,37 @@ enum lm_find_status lm_symtab_find(const struct lm_objset *set, const char *name
 
 int lm_symtab_at(const struct lm_object *obj, uintptr_t addr, struct lm_symbol *out)
 {
-	const struct lm_image *img = obj ? obj->priv : NULL;
+	const struct lm_image *img = lm_object_image(obj);
+	const struct lm_fsym *best = NULL;
+	size_t slot = 0;
+	long i;
+
 	memset(out, 0, sizeof(*out));
 	if (!img || addr < obj->bias)
 		return -1;
-	uint64_t value = addr - obj->bias;
-	size_t lo = 0, hi = img->nsyms;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (img->syms[img->byaddr[mid]].value < value)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo == img->nsyms || img->syms[img->byaddr[lo]].value != value)
+	/* The first in name order of those at the address. */
+	while ((i = lm_index_next_value(img, addr - obj->bias, &slot)) >= 0)
+		if (!best || lm_fsym_cmp(img, &img->syms[i], best) < 0)
+			best = &img->syms[i];
+	if (!best)
 		return -1;
-	return fill(obj, img, &img->syms[img->byaddr[lo]], out, false) == 0 ? 0 : -1;
+	return fill(obj, img, best, out, false) == 0 ? 0 : -1;
 }
 
 int lm_symtab_each(const struct lm_object *obj, lm_sym_cb cb, void *arg)
 {
-	const struct lm_image *img = obj ? obj->priv : NULL;
+	struct lm_image *img = lm_object_image(obj);
 	size_t i;
 
 	if (!img)
 		return 0;
+	if (lm_image_sort(img) != 0)
+		return -1;
 	for (i = 0; i < img->nsyms; i++) {
 		struct lm_symbol s;
 		int rc;
 
-		if (fill(obj, img, &img->syms[i], &s, false) != 0) {
+		if (fill(obj, img, &img->syms[img->sorted[i]], &s, false) != 0) {
 			lm_symbol_free(&s);
 			return -1;
 		}
@@ -293,10 +265,13 @@ bool lm_symtab_is_imported(const struct lm_objset *set, const char *name,
 {
 	size_t i;
 
-	for (i = 0; set && i < set->n; i++)
-		if (&set->v[i] != except && set->v[i].priv &&
-		    lm_image_imports(set->v[i].priv, name))
+	for (i = 0; set && i < set->n; i++) {
+		const struct lm_image *img;
+
+		if (&set->v[i] != except && (img = lm_object_image(&set->v[i])) &&
+		    lm_image_imports(img, name))
 			return true;
+	}
 	return false;
 }
 

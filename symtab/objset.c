@@ -1,6 +1,8 @@
 /* Object sets: the objects of this process (dl_iterate_phdr), or those a
  * program would load (its DT_NEEDED closure, breadth-first, like ldd). Each
- * file is parsed once; its index lives in lm_object.priv. */
+ * file is parsed once; its index lives in lm_object.priv. The live set
+ * reads a file only when a lookup first needs it: start-up pays for the
+ * objects that are searched, not for every object loaded. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -103,8 +105,7 @@ int lm_objset_live(struct lm_objset *set)
 	for (i = 0; i < l.n && !l.oom; i++) {
 		char exe[PATH_MAX];
 		const char *path = l.v[i].name;
-		struct lm_image *img = NULL;
-		char err[256];
+		struct lm_image *img;
 
 		if (i == 0) {
 			ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
@@ -114,10 +115,10 @@ int lm_objset_live(struct lm_objset *set)
 			exe[n] = '\0';
 			path = exe;
 		}
-		/* Unreadable files stay in the set, without symbols. */
-		if (lm_image_open(path, &img, err, sizeof(err)) != 0)
-			img = NULL;
-		if (push_object(set, img, path, l.v[i].bias, i == 0) != 0) {
+		/* Read on first use; unreadable files stay in the set, without
+		 * symbols. */
+		img = lm_image_lazy(path);
+		if (!img || push_object(set, img, path, l.v[i].bias, i == 0) != 0) {
 			lm_image_free(img);
 			rc = -1;
 			break;
@@ -145,7 +146,7 @@ int lm_objset_add(struct lm_objset *set, const char *path, uintptr_t bias, char 
 	/* A file already in the set is not parsed again. */
 	if (stat(path, &st) == 0)
 		for (i = 0; i < set->n; i++) {
-			const struct lm_image *o = set->v[i].priv;
+			const struct lm_image *o = lm_object_image(&set->v[i]);
 
 			if (o && o->dev == st.st_dev && o->ino == st.st_ino)
 				return 0;
@@ -301,7 +302,7 @@ void lm_objset_free(struct lm_objset *set)
 
 long lm_object_read(const struct lm_object *o, uint64_t value, void *buf, size_t len)
 {
-	const struct lm_image *img = o ? o->priv : NULL;
+	const struct lm_image *img = lm_object_image(o);
 	size_t i;
 
 	for (i = 0; img && i < img->nloads; i++) {

@@ -1,6 +1,6 @@
-/* Reading .dynsym and .symtab (with GNU symbol versions) into an image's
- * index: function definitions sorted by name, the same by address, and the
- * names the object imports. */
+/* Reading .dynsym and .symtab (with GNU symbol versions) into an image: the
+ * function definitions, where functions and objects start (for padding
+ * reach), and the names the object imports; symindex.c indexes them. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,11 +10,6 @@
 
 #define LM_MAX_VERNDX 0x8000
 
-struct bound {
-	uint64_t value;
-	uint16_t shndx;
-};
-
 struct builder {
 	struct lm_image *img;
 	Elf *elf;
@@ -23,7 +18,7 @@ struct builder {
 	uint32_t *vnames;  /* version index -> name offset (0: none) */
 	struct lm_fsym *syms;
 	size_t nsyms, capsyms;
-	struct bound *bounds;
+	struct lm_bound *bounds;
 	size_t nbounds, capbounds;
 	uint32_t *imports;
 	size_t nimports, capimports;
@@ -209,140 +204,23 @@ oom:
 	return -1;
 }
 
-/* Sorting needs the string area: qsort_r passes it. */
-static int cmp_sym(const void *pa, const void *pb, void *arg)
-{
-	const struct lm_fsym *a = pa, *b = pb;
-	const char *strs = arg;
-	int c = strcmp(strs + a->name, strs + b->name);
-
-	if (c)
-		return c;
-	if (a->value != b->value)
-		return a->value < b->value ? -1 : 1;
-	if (a->from_symtab != b->from_symtab)
-		return a->from_symtab ? 1 : -1;
-	if (a->hidden != b->hidden)
-		return a->hidden ? 1 : -1;
-	return strcmp(strs + a->version, strs + b->version);
-}
-
-static int cmp_bound(const void *pa, const void *pb)
-{
-	const struct bound *a = pa, *b = pb;
-
-	if (a->shndx != b->shndx)
-		return a->shndx < b->shndx ? -1 : 1;
-	if (a->value != b->value)
-		return a->value < b->value ? -1 : 1;
-	return 0;
-}
-
-static int cmp_byaddr(const void *pa, const void *pb, void *arg)
-{
-	const struct lm_fsym *syms = arg;
-	uint64_t a = syms[*(const uint32_t *)pa].value, b = syms[*(const uint32_t *)pb].value;
-
-	return a < b ? -1 : a > b;
-}
-
-static int cmp_str(const void *pa, const void *pb, void *arg)
-{
-	const char *strs = arg;
-
-	return strcmp(strs + *(const uint32_t *)pa, strs + *(const uint32_t *)pb);
-}
-
-/* A .symtab entry that repeats a .dynsym one (same name and address) is the
- * same symbol; keep the .dynsym entry, which carries the version. */
-static void drop_duplicates(struct builder *b)
-{
-	const char *strs = b->img->strs;
-	size_t i, out = 0, group = 0;
-
-	for (i = 0; i < b->nsyms; i++) {
-		struct lm_fsym *f = &b->syms[i];
-		struct lm_fsym *g;
-
-		if (out == 0 || strcmp(strs + f->name, strs + b->syms[group].name) != 0 ||
-		    f->value != b->syms[group].value)
-			group = out;
-		g = &b->syms[group];
-		if (f->from_symtab && out > group && !g->from_symtab && f->bind != LM_BIND_LOCAL)
-			continue;
-		if (out > group && f->from_symtab == b->syms[out - 1].from_symtab &&
-		    f->hidden == b->syms[out - 1].hidden &&
-		    strcmp(strs + f->version, strs + b->syms[out - 1].version) == 0)
-			continue;
-		b->syms[out++] = *f;
-	}
-	b->nsyms = out;
-}
-
-static uint64_t next_addr(const struct builder *b, const struct lm_fsym *f)
-{
-	size_t lo = 0, hi = b->nbounds;
-	uint64_t next;
-
-	/* First bound after (shndx, value). */
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		const struct bound *m = &b->bounds[mid];
-
-		if (m->shndx < f->shndx || (m->shndx == f->shndx && m->value <= f->value))
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo < b->nbounds && b->bounds[lo].shndx == f->shndx)
-		next = b->bounds[lo].value;
-	else if (f->shndx < b->shnum && b->sec_end[f->shndx] > f->value)
-		next = b->sec_end[f->shndx];
-	else
-		next = f->value + f->size;
-	/* Without .symtab the static functions between two exported ones are
-	 * invisible: trust only the alignment padding after this one. */
-	if (!b->img->has_symtab && f->size) {
-		uint64_t pad = (f->value + f->size + 15) & ~(uint64_t)15;
-
-		if (pad < next)
-			next = pad;
-	}
-	return next;
-}
-
 static int finish(struct builder *b)
 {
 	struct lm_image *img = b->img;
-	size_t i, out;
 
-	if (b->nsyms)
-		qsort_r(b->syms, b->nsyms, sizeof(*b->syms), cmp_sym, img->strs);
-	drop_duplicates(b);
-	if (b->nbounds)
-		qsort(b->bounds, b->nbounds, sizeof(*b->bounds), cmp_bound);
-	for (i = 0; i < b->nsyms; i++)
-		b->syms[i].next_addr = next_addr(b, &b->syms[i]);
-	img->byaddr = malloc((b->nsyms ? b->nsyms : 1) * sizeof(*img->byaddr));
-	if (!img->byaddr)
-		return -1;
-	for (i = 0; i < b->nsyms; i++)
-		img->byaddr[i] = (uint32_t)i;
-	if (b->nsyms)
-		qsort_r(img->byaddr, b->nsyms, sizeof(*img->byaddr), cmp_byaddr, b->syms);
-	if (b->nimports)
-		qsort_r(b->imports, b->nimports, sizeof(*b->imports), cmp_str, img->strs);
-	for (i = 0, out = 0; i < b->nimports; i++)
-		if (out == 0 ||
-		    strcmp(img->strs + b->imports[i], img->strs + b->imports[out - 1]) != 0)
-			b->imports[out++] = b->imports[i];
 	img->syms = b->syms;
 	img->nsyms = b->nsyms;
+	img->bounds = b->bounds;
+	img->nbounds = b->nbounds;
 	img->imports = b->imports;
-	img->nimports = out;
+	img->nimports = b->nimports;
+	img->sec_end = b->sec_end;
+	img->shnum = b->shnum;
 	b->syms = NULL;
+	b->bounds = NULL;
 	b->imports = NULL;
-	return 0;
+	b->sec_end = NULL;
+	return lm_index_build(img);
 }
 
 struct tables {

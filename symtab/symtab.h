@@ -67,7 +67,9 @@ enum lm_find_status {
 
 /* Build the set for this process, in the dynamic linker's search order
  * (dl_iterate_phdr). Objects whose file cannot be read are kept with no
- * symbols. Returns 0, or -1 on out-of-memory. */
+ * symbols. Returns 0, or -1 on out-of-memory. Each file is read when a
+ * lookup first needs it (its soname, pie and has_symtab are filled in
+ * then): lookups on one set must come from one thread at a time. */
 int lm_objset_live(struct lm_objset *set);
 
 /* Build the set for PROGRAM without running it: the program, then its
