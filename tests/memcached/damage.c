@@ -67,7 +67,8 @@ Test(mc_damage, the_test_writes_what_the_backend_reads)
 
 Test(mc_damage, garbage_is_a_miss)
 {
-	expect_miss_for("\xde\xad\xbe\xef garbage \x00\x01", 18, "garbage");
+	static const char garbage[] = "\xde\xad\xbe\xef garbage \x00\x01";
+	expect_miss_for(garbage, sizeof garbage - 1, "garbage");
 	expect_miss_for("", 0, "an empty value");
 	expect_miss_for("abc", 3, "a value shorter than the expiry");
 }
