@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "../symtab/symtab.h"
+#include "addr.h"
 #include "runtime.h"
 
 typedef void *(*dlopen_fn)(const char *, int);
@@ -60,7 +61,7 @@ static void search_of(const struct link_map *map, struct lm_searcher *s, char *o
 	int has_rpath = 0, has_runpath = 0;
 	for (const ElfW(Dyn) *d = map->l_ld; d && d->d_tag != DT_NULL; d++) {
 		if (d->d_tag == DT_STRTAB)
-			strtab = (const char *)d->d_un.d_ptr;
+			strtab = lm_ptr(d->d_un.d_ptr);
 		else if (d->d_tag == DT_RPATH)
 			rpath = d->d_un.d_val, has_rpath = 1;
 		else if (d->d_tag == DT_RUNPATH)

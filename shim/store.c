@@ -467,12 +467,10 @@ static uint32_t pending_finish_locked(struct lm_shard *sh, struct lm_pending *p)
 	return n;
 }
 
-/* After unlocking: wake P's waiters and drop N references (none: P was
- * recycled). */
+/* After unlocking: wake P's waiters and drop N references. Never called
+ * with N = 0: then P was recycled and may already be another miss's. */
 static void pending_wake(struct lm_pending *p, uint32_t n)
 {
-	if (!n)
-		return;
 	lm_futex_wake_all(&p->done);
 	pending_release(p, n);
 }
@@ -511,7 +509,7 @@ static int store_entry(struct lm_store *s, struct lm_shard *sh, struct lm_entry 
 	}
 	uint32_t prefs = p ? pending_finish_locked(sh, p) : 0;
 	lm_unlock(&sh->lock);
-	if (p)
+	if (prefs)
 		pending_wake(p, prefs);
 	if (r != INS_OK) {
 		free(e);
@@ -784,7 +782,8 @@ int lm_store_fill(struct lm_store *s, struct lm_store_req *r, const void *val, s
 		lm_lock(&sh->lock);
 		uint32_t prefs = pending_finish_locked(sh, p);
 		lm_unlock(&sh->lock);
-		pending_wake(p, prefs);
+		if (prefs)
+			pending_wake(p, prefs);
 	}
 	errno = saved;
 	return stored;
@@ -800,7 +799,8 @@ void lm_store_abandon(struct lm_store *s, struct lm_store_req *r)
 	lm_lock(&sh->lock);
 	uint32_t prefs = pending_finish_locked(sh, p);
 	lm_unlock(&sh->lock);
-	pending_wake(p, prefs);
+	if (prefs)
+		pending_wake(p, prefs);
 }
 
 int lm_store_put(struct lm_store *s, uint32_t method, uint64_t hash, const void *key, uint32_t klen,
