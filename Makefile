@@ -16,12 +16,15 @@ WARN    := -Wall -Wextra -Werror
 CFLAGS  ?= -O2 -g
 CFLAGS  += $(WARN) -std=gnu11 -fPIC -D_GNU_SOURCE -MMD -MP
 SHIM_CFLAGS := -fvisibility=hidden -ftls-model=initial-exec
-LIBS_SHIM := -lelf -lZydis -lZycore -lxxhash -lhiredis -lmemcached -ldl -lpthread
+LIBS_SHIM := -lelf -lZydis -lZycore -lxxhash -ldl -lpthread
 LIBS_CLI  := -lelf -ldw -lZydis -lZycore -ldl -lpthread
 
 CONFIG_SRC := $(wildcard config/*.c)
 SYMTAB_SRC := $(wildcard symtab/*.c)
-SHIM_SRC   := $(wildcard shim/*.c) $(wildcard shim/*.S)
+# The shared-tier backends are plugins, loaded only when configured (see
+# shim/l2.c); what they share goes into each of them, not into the shim.
+PLUGIN_SRC := shim/l2_redis.c shim/l2_keymap.c shim/l2_memcached.c shim/l2_common.c
+SHIM_SRC   := $(filter-out $(PLUGIN_SRC),$(wildcard shim/*.c)) $(wildcard shim/*.S)
 CLI_SRC    := $(wildcard cli/*.c)
 
 obj = $(patsubst %,$(B)/%.o,$(basename $(1)))
@@ -29,13 +32,15 @@ obj = $(patsubst %,$(B)/%.o,$(basename $(1)))
 CONFIG_OBJ := $(call obj,$(CONFIG_SRC))
 SYMTAB_OBJ := $(call obj,$(SYMTAB_SRC))
 SHIM_OBJ   := $(call obj,$(SHIM_SRC))
+PLUGIN_OBJ := $(call obj,$(PLUGIN_SRC))
 CLI_OBJ    := $(call obj,$(CLI_SRC))
 
 SHIM_SO := $(B)/libldmemo.so
+PLUGINS := $(B)/libldmemo-redis.so $(B)/libldmemo-memcached.so
 CLI_BIN := $(B)/ldmemo
 
 .PHONY: all deps test unit lint format demo bench install uninstall clean fixtures
-all: $(SHIM_SO) $(CLI_BIN)
+all: $(SHIM_SO) $(PLUGINS) $(CLI_BIN)
 
 $(B)/config/%.o: config/%.c
 	@mkdir -p $(@D)
@@ -59,7 +64,7 @@ $(B)/libconfig.a: $(CONFIG_OBJ)
 $(B)/libsymtab.a: $(SYMTAB_OBJ)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
-$(B)/libshim.a: $(SHIM_OBJ)
+$(B)/libshim.a: $(SHIM_OBJ) $(PLUGIN_OBJ)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
@@ -71,6 +76,15 @@ $(SHIM_SO): $(SHIM_OBJ) $(B)/libconfig.a $(B)/libsymtab.a shim/ldmemo.map
 
 # The command links the shim's archive only for what `check` shares with it
 # (the detour analysis); the linker takes just those objects.
+PLUGIN_LDFLAGS := -shared -Wl,--version-script=shim/l2_plugin.map -Wl,-z,defs -Wl,-z,now \
+	-Wl,-z,relro
+$(B)/libldmemo-redis.so: $(B)/shim/l2_redis.o $(B)/shim/l2_keymap.o $(B)/libshim.a shim/l2_plugin.map
+	$(CC) $(PLUGIN_LDFLAGS) -o $@ $(B)/shim/l2_redis.o $(B)/shim/l2_keymap.o $(B)/libshim.a \
+		-lhiredis -lxxhash -lpthread
+$(B)/libldmemo-memcached.so: $(B)/shim/l2_memcached.o $(B)/libshim.a shim/l2_plugin.map
+	$(CC) $(PLUGIN_LDFLAGS) -o $@ $(B)/shim/l2_memcached.o $(B)/libshim.a \
+		-lmemcached -lxxhash -lpthread
+
 $(CLI_BIN): $(CLI_OBJ) $(B)/libshim.a $(B)/libconfig.a $(B)/libsymtab.a
 	$(CC) -o $@ $(CLI_OBJ) $(B)/libshim.a $(B)/libconfig.a $(B)/libsymtab.a $(LIBS_CLI)
 
@@ -141,7 +155,7 @@ $(B)/ldmemo.pc: ldmemo.pc.in config/defaults.h
 install: all $(B)/ldmemo.pc
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHIMDIR) $(DESTDIR)$(INCDIR) $(DESTDIR)$(PCDIR)
 	install -m 755 $(CLI_BIN) $(DESTDIR)$(BINDIR)/ldmemo
-	install -m 755 $(SHIM_SO) $(DESTDIR)$(SHIMDIR)/libldmemo.so
+	install -m 755 $(SHIM_SO) $(PLUGINS) $(DESTDIR)$(SHIMDIR)/
 	install -m 644 include/ldmemo.h $(DESTDIR)$(INCDIR)/ldmemo.h
 	install -m 644 $(B)/ldmemo.pc $(DESTDIR)$(PCDIR)/ldmemo.pc
 	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7
@@ -150,7 +164,7 @@ install: all $(B)/ldmemo.pc
 	install -m 644 man/libldmemo.7 $(DESTDIR)$(MANDIR)/man7/libldmemo.7
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/ldmemo $(DESTDIR)$(SHIMDIR)/libldmemo.so \
+	rm -f $(DESTDIR)$(BINDIR)/ldmemo $(DESTDIR)$(SHIMDIR)/libldmemo*.so \
 		$(DESTDIR)$(INCDIR)/ldmemo.h $(DESTDIR)$(PCDIR)/ldmemo.pc \
 		$(DESTDIR)$(MANDIR)/man1/ldmemo.1 $(DESTDIR)$(MANDIR)/man5/ldmemo.conf.5 \
 		$(DESTDIR)$(MANDIR)/man7/libldmemo.7

@@ -28,8 +28,11 @@ struct lm_l2 {
 	struct lm_l2_params p; /* methods and namespace_ point at the caller's */
 };
 
-struct lm_l2 *lm_l2_redis_open(const struct lm_l2_params *p, char *why, size_t whylen);
-struct lm_l2 *lm_l2_memcached_open(const struct lm_l2_params *p, char *why, size_t whylen);
+/* Each backend plugin exports its open function, and only that. */
+#define LM_L2_EXPORT __attribute__((visibility("default")))
+LM_L2_EXPORT struct lm_l2 *lm_l2_redis_open(const struct lm_l2_params *p, char *why, size_t whylen);
+LM_L2_EXPORT struct lm_l2 *lm_l2_memcached_open(const struct lm_l2_params *p, char *why,
+                                                size_t whylen);
 
 /* memcached (l2_memcached.c): the key for a key NAME (NAME itself, or a
  * hash of it when longer than 250 bytes or not printable), and the

@@ -127,13 +127,6 @@ static struct lm_lock lm_reg_lock;
 static struct lm_store *lm_reg_head;
 static pthread_once_t lm_reg_once = PTHREAD_ONCE_INIT;
 
-int64_t lm_clock_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ---- fork ---------------------------------------------------------------- */
 
 static void fork_prepare(void)

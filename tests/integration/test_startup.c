@@ -170,3 +170,18 @@ Test(startup, child_without_the_methods_is_reported_at_info)
 	cr_expect(strstr(r.err, "fix_square: not hooked:") != NULL, "%s", r.err);
 	it_free(&r);
 }
+
+/* The backends' client libraries (libmemcached brings libstdc++ and
+ * libcrypto) are loaded only when the config names their backend: a
+ * program on the local cache must not get a second OpenSSL. */
+Test(startup, local_backend_loads_no_client_library)
+{
+	const char *argv[] = {"/bin/cat", "/proc/self/maps", NULL};
+	struct it_run r = it_run("[cache strlen]\nsignature = size_t strlen(str s)\n", argv, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_expect(strstr(r.out, "libldmemo.so") != NULL, "the shim is loaded");
+	cr_expect(strstr(r.out, "libhiredis") == NULL, "%s", r.out);
+	cr_expect(strstr(r.out, "libmemcached") == NULL, "%s", r.out);
+	cr_expect(strstr(r.out, "libcrypto") == NULL, "%s", r.out);
+	it_free(&r);
+}
