@@ -309,9 +309,10 @@ say ""
 say "## 8. Shared tier: an L2 hit against memcached"
 say ""
 if command -v memcached >/dev/null &&
-	$CC $CF -I"$root" -o "$B/l2_memcached" "$root/bench/l2_memcached.c" "$root/build/libshim.a" \
+	$CC $CF -I"$root" -rdynamic -o "$B/l2_memcached" "$root/bench/l2_memcached.c" \
+		"$root/build/shim/l2_memcached.o" "$root/build/libshim.a" \
 		"$root/build/libsymtab.a" "$root/build/libconfig.a" \
-		-lelf -lZydis -lZycore -lxxhash -lhiredis -lmemcached -ldl -lpthread; then
+		-lelf -lZydis -lZycore -lxxhash -lmemcached -ldl -lpthread; then
 	mcport=$((20000 + RANDOM % 20000)) mcn=20000
 	[ "${BENCH_QUICK:-0}" = 1 ] && mcn=2000
 	memcached -p "$mcport" -l 127.0.0.1 -U 0 -u "$(id -un)" & mcpid=$!
