@@ -185,3 +185,22 @@ Test(startup, local_backend_loads_no_client_library)
 	cr_expect(strstr(r.out, "libcrypto") == NULL, "%s", r.out);
 	it_free(&r);
 }
+
+/* Verify mode is how a user learns a function is not pure: the program
+ * sees the real results, and the would-be stale answers are counted and
+ * logged with their key. */
+Test(startup, verify_mode_counts_and_logs_mismatches)
+{
+	const char conf[] = "[cache fix_runs]\nsignature = long fix_runs()\nmode = verify\n";
+	const char *argv[] = {it_path("prog-pie-O2"), "impure", NULL};
+	const char *env[] = {"LDMEMO_STATS=stderr", "LDMEMO_STATS_FORMAT=json", NULL};
+	struct it_run r = it_run(conf, argv, env);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_expect_str_eq(r.out, "1 2 3 \n");
+	cr_expect(strstr(r.err, "\"hits\":2,\"misses\":1") != NULL, "%s", r.err);
+	cr_expect(strstr(r.err, "\"mismatches\":2") != NULL, "%s", r.err);
+	cr_expect(strstr(r.err, "fix_runs: verify: the cached result would differ from the real "
+	                        "one for fix_runs()") != NULL,
+	          "%s", r.err);
+	it_free(&r);
+}
