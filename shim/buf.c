@@ -6,14 +6,12 @@
 
 #include "plan_internal.h"
 
-int lm_buf_reserve(struct lm_buf *b, size_t extra)
+int lm_buf_grow(struct lm_buf *b, size_t extra)
 {
 	size_t want, cap;
 	unsigned char *np;
 	int saved;
 
-	if (lm_likely(b->cap - b->len >= extra))
-		return 0;
 	if (extra > SIZE_MAX / 2 - b->len)
 		return -1;
 	want = b->len + extra;

@@ -8,7 +8,8 @@
 #include <stdint.h>
 
 /* The counters the dispatcher keeps; the store keeps entries, bytes,
- * expired, evicted and invalidated itself. One list drives the enum and
+ * expired, evicted and invalidated itself. calls is counted for write
+ * functions only: for a cached method it is hits + misses + bypassed. One list drives the enum and
  * every writer of statistics. */
 #define LM_COUNTER_FIELDS(X) \
 	X(calls)             \

@@ -169,7 +169,6 @@ int lm_dispatch_enter(struct lm_hook *h, struct lm_frame *f)
 	if (__builtin_expect(lm_in_shim, 0))
 		return bypass(m, errno);
 	lm_in_shim = 1;
-	lm_count(m->id, LM_C_calls, 1);
 
 	struct lm_call *c = (struct lm_call *)f->call;
 	c->base = t_arena.len;
@@ -186,7 +185,9 @@ int lm_dispatch_enter(struct lm_hook *h, struct lm_frame *f)
 		int err;
 		const void *val =
 		    lm_front_get(lm_rt->store, m->id, c->req.hash, key, c->klen, &vlen);
-		if (val && lm_plan_replay(m->plan, val, vlen, f, &err) == 0)
+		if (val &&
+		    (m->scalar != LM_SCALAR_NO ? lm_scalar_replay(m->scalar, val, vlen, f, &err)
+		                               : lm_plan_replay(m->plan, val, vlen, f, &err)) == 0)
 			return answered(m, c, false, err);
 	}
 	return enter_slow(m, c, f, errno);

@@ -60,7 +60,8 @@ static inline const void *lm_front_get(const struct lm_store *s, uint32_t method
 	if (f->hash != hash)
 		f++;
 	if (f->hash != hash || f->method != method || f->klen != klen ||
-	    !lm_front_same(f->data, key, klen) || f->expires_ms <= lm_clock_ms())
+	    !lm_front_same(f->data, key, klen) ||
+	    (f->expires_ms != INT64_MAX && f->expires_ms <= lm_clock_ms()))
 		return NULL;
 	(void)s;
 	for (int i = 0; i < 3; i++)

@@ -73,6 +73,7 @@ static int build_methods(struct lm_runtime *rt, bool verify_all)
 			continue;
 		char why[256];
 		m->plan = lm_plan_compile(&rt->cfg, cm, i, why, sizeof why);
+		m->scalar = m->plan ? lm_plan_scalar(m->plan) : LM_SCALAR_NO;
 		if (!m->plan) {
 			lm_warn("%s: not hooked: %s", cm->name, why);
 			m->state = LM_HS_FAILED;

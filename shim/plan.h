@@ -19,7 +19,13 @@ struct lm_buf {
 	unsigned char *p;
 	size_t len, cap;
 };
-int lm_buf_reserve(struct lm_buf *b, size_t extra); /* 0, or -1 on OOM */
+int lm_buf_grow(struct lm_buf *b, size_t extra); /* the slow path of lm_buf_reserve */
+/* Room for EXTRA more bytes: 0, or -1 on OOM. Inline: the call path asks
+ * on every key, and almost always there is room. */
+static inline int lm_buf_reserve(struct lm_buf *b, size_t extra)
+{
+	return __builtin_expect(b->cap - b->len >= extra, 1) ? 0 : lm_buf_grow(b, extra);
+}
 int lm_buf_append(struct lm_buf *b, const void *p, size_t n);
 void lm_buf_free(struct lm_buf *b);
 
@@ -61,6 +67,30 @@ int lm_plan_capture(const struct lm_plan *p, const struct lm_frame *f, int err, 
  * function instead). */
 int lm_plan_replay(const struct lm_plan *p, const void *val, size_t len, struct lm_frame *f,
                    int *err);
+
+/* The common case, a scalar result and no out params, has a fixed blob:
+ * errno (4 bytes), then the return register (8 bytes; none for void).
+ * lm_plan_scalar says which register: */
+enum lm_scalar { LM_SCALAR_NO, LM_SCALAR_INT, LM_SCALAR_FLOAT, LM_SCALAR_VOID };
+enum lm_scalar lm_plan_scalar(const struct lm_plan *p);
+
+/* lm_plan_replay for such a method, inline for the hit path. */
+static inline int lm_scalar_replay(enum lm_scalar k, const void *val, size_t len,
+                                   struct lm_frame *f, int *err)
+{
+	if (!val || len != (k == LM_SCALAR_VOID ? 4u : 12u))
+		return -1;
+	int32_t e;
+	__builtin_memcpy(&e, val, 4);
+	if (k == LM_SCALAR_INT) {
+		__builtin_memcpy(&f->ret_rax, (const unsigned char *)val + 4, 8);
+	} else if (k == LM_SCALAR_FLOAT) {
+		__builtin_memcpy(&f->ret_xmm0[0], (const unsigned char *)val + 4, 8);
+		f->ret_xmm0[1] = 0;
+	}
+	*err = e;
+	return 0;
+}
 
 /* Verify mode: do two value blobs describe the same result? */
 bool lm_plan_same_value(const struct lm_plan *p, const void *a, size_t alen, const void *b,

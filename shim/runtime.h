@@ -34,6 +34,7 @@ struct lm_rt_method {
 	int64_t ttl_ms, negative_ttl_ms, stale_ms;
 	bool coalesce, verify;
 	bool shared;              /* also in the shared tier (L2) */
+	enum lm_scalar scalar;    /* lm_plan_scalar: the hit path's inline replay */
 	struct lm_rt_drop *drops; /* write functions */
 	uint32_t ndrops;
 	uint32_t mismatch_logged;

@@ -325,26 +325,24 @@ static int replay_ret(const struct lm_plan *p, const struct lm_vview *v, const s
 	return 0;
 }
 
+enum lm_scalar lm_plan_scalar(const struct lm_plan *p)
+{
+	if (p->ret.how != LM_RET_VALUE || p->nouts)
+		return LM_SCALAR_NO;
+	if (p->ret.kind == LM_K_VOID)
+		return LM_SCALAR_VOID;
+	return p->ret_float ? LM_SCALAR_FLOAT : LM_SCALAR_INT;
+}
+
 int lm_plan_replay(const struct lm_plan *p, const void *val, size_t len, struct lm_frame *f,
                    int *err)
 {
 	struct lm_vview v;
 	uint64_t rax;
-	int32_t e;
 
-	/* The common case, a scalar and no outs: errno and the register. */
-	if (p->ret.how == LM_RET_VALUE && !p->nouts) {
-		if (!val || len != (p->ret.kind == LM_K_VOID ? 4u : 12u))
-			return -1;
-		memcpy(&e, val, 4);
-		if (len == 12)
-			memcpy(p->ret_float ? &f->ret_xmm0[0] : &f->ret_rax,
-			       (const unsigned char *)val + 4, 8);
-		if (p->ret_float)
-			f->ret_xmm0[1] = 0;
-		*err = e;
-		return 0;
-	}
+	enum lm_scalar k = lm_plan_scalar(p);
+	if (k != LM_SCALAR_NO)
+		return lm_scalar_replay(k, val, len, f, err);
 	if (!parse(p, val, len, &v) || !outs_fit(p, &v, f) || replay_ret(p, &v, f, &rax) < 0)
 		return -1;
 	outs_write(p, &v, f);
