@@ -16,12 +16,12 @@
  *
  * Pattern: per key step of T, 0 (any) or 1, u32 length, the item's bytes. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "plan_internal.h"
+#include "why.h"
 
 struct lm_drop_plan {
 	const struct lm_plan *w, *t;
@@ -29,20 +29,6 @@ struct lm_drop_plan {
 	struct lm_dropval *vals; /* one per key step of T; ANY for out steps */
 	size_t nvals;
 };
-
-static void why_set(char *why, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void why_set(char *why, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!why || !len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, len, fmt, ap);
-	va_end(ap);
-}
 
 static bool compatible(enum lm_kind tk, const struct lm_dropval *v, enum lm_kind wk)
 {
@@ -85,14 +71,14 @@ static int vals_compile(struct lm_drop_plan *dp, const struct lm_drop *d, char *
 	size_t j, i = 0;
 
 	if (t->nksteps - t->nouts != d->nvals || (d->nvals && !d->vals)) {
-		why_set(why, wl, "drop of %s gives %zu values for %zu key parameters", t->name,
-		        d->nvals, t->nksteps - t->nouts);
+		lm_why(why, wl, "drop of %s gives %zu values for %zu key parameters", t->name,
+		       d->nvals, t->nksteps - t->nouts);
 		return -1;
 	}
 	dp->nvals = t->nksteps;
 	dp->vals = calloc(t->nksteps ? t->nksteps : 1, sizeof(*dp->vals));
 	if (!dp->vals) {
-		why_set(why, wl, "out of memory");
+		lm_why(why, wl, "out of memory");
 		return -1;
 	}
 	for (j = 0; j < t->nksteps; j++) {
@@ -105,22 +91,22 @@ static int vals_compile(struct lm_drop_plan *dp, const struct lm_drop *d, char *
 		v = &d->vals[i++];
 		if (v->kind == LM_DV_PARAM) {
 			if (!w || v->param < 0 || (size_t)v->param >= w->nparams) {
-				why_set(why, wl, "drop value %zu names no parameter of the writer",
-				        i);
+				lm_why(why, wl, "drop value %zu names no parameter of the writer",
+				       i);
 				return -1;
 			}
 			wk = w->params[v->param].kind;
 		}
 		if (!compatible(t->params[ks->param].kind, v, wk)) {
-			why_set(why, wl,
-			        "drop value %zu cannot be compared with key parameter %u of %s", i,
-			        ks->param + 1, t->name);
+			lm_why(why, wl,
+			       "drop value %zu cannot be compared with key parameter %u of %s", i,
+			       ks->param + 1, t->name);
 			return -1;
 		}
 		dp->vals[j] = *v;
 		dp->vals[j].sval = NULL;
 		if (v->kind == LM_DV_STR && !(dp->vals[j].sval = strdup(v->sval ? v->sval : ""))) {
-			why_set(why, wl, "out of memory");
+			lm_why(why, wl, "out of memory");
 			return -1;
 		}
 	}
@@ -134,12 +120,12 @@ struct lm_drop_plan *lm_drop_plan_compile(const struct lm_plan *w, const struct 
 	int saved = errno;
 
 	if (!d || (d->kind == LM_DROP_KEY && !t) || (d->kind == LM_DROP_METHOD && !t)) {
-		why_set(why, whylen, "a drop needs its target method");
+		lm_why(why, whylen, "a drop needs its target method");
 		return NULL;
 	}
 	dp = calloc(1, sizeof(*dp));
 	if (!dp) {
-		why_set(why, whylen, "out of memory");
+		lm_why(why, whylen, "out of memory");
 		errno = saved;
 		return NULL;
 	}

@@ -3,7 +3,6 @@
 #include "hook_record.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,21 +11,10 @@
 #include "nearmem.h"
 #include "patch.h"
 #include "procmaps.h"
+#include "why.h"
 
 /* How many bytes after the symbol's end may hold padding worth looking at. */
 #define PADDING_LOOK 32
-
-static int refuse(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why && whylen) {
-		va_start(ap, fmt);
-		vsnprintf(why, whylen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 /* endbr64; pushq head(%rip); jmp lm_thunk; head: .quad h
  *
@@ -73,11 +61,11 @@ static int prepare_detour(struct lm_hook *h, const struct lm_hook_req *req, char
 
 		if (lm_reloc_plan(code, len, req->addr, req->size, req->limit, LM_JMP_ABS_LEN,
 		                  &h->plan, sub, sizeof(sub)))
-			return refuse(why, whylen,
+			return lm_why(why, whylen,
 			              "no memory within 2 GB for a 5-byte jump, and %s", sub);
 		mem = lm_nearmem_alloc(0, total);
 		if (!mem)
-			return refuse(why, whylen, "cannot map memory for the trampoline");
+			return lm_why(why, whylen, "cannot map memory for the trampoline");
 		far = true;
 	}
 	site = req->addr + h->plan.skip;
@@ -111,11 +99,11 @@ static int prepare_detour(struct lm_hook *h, const struct lm_hook_req *req, char
 busy:
 	lm_nearmem_trim(mem, total, 0);
 	if (h->plan.inner_call)
-		return refuse(why, whylen,
+		return lm_why(why, whylen,
 		              "a call in the first %u bytes would return into the "
 		              "patch while other threads run",
 		              h->plan.patch);
-	return refuse(why, whylen,
+	return lm_why(why, whylen,
 	              "other threads run and the %u-byte patch at +0x%x cannot be "
 	              "written atomically",
 	              h->plan.patch, h->plan.skip);
@@ -126,13 +114,13 @@ static int prepare_got(struct lm_hook *h, const struct lm_hook_req *req, char *w
 	unsigned char *mem;
 
 	if (!req->name || !*req->name)
-		return refuse(why, whylen, "GOT hooking needs the symbol name");
+		return lm_why(why, whylen, "GOT hooking needs the symbol name");
 	h->name = strdup(req->name);
 	mem = lm_nearmem_alloc(req->addr, LM_STUB_MAX);
 	if (!mem)
 		mem = lm_nearmem_alloc(0, LM_STUB_MAX);
 	if (!h->name || !mem)
-		return refuse(why, whylen, "out of memory");
+		return lm_why(why, whylen, "out of memory");
 	h->stub = mem;
 	h->stub_len = make_stub(mem, (uintptr_t)mem, h);
 	h->head.original = lm_ptr(req->addr);
@@ -150,12 +138,12 @@ struct lm_hook *lm_hook_prepare(const struct lm_hook_req *req, char *why, size_t
 	if (why && whylen)
 		*why = 0;
 	if (!req || !req->addr || !req->enter || !req->leave) {
-		refuse(why, whylen, "invalid hook request");
+		lm_why(why, whylen, "invalid hook request");
 		return NULL;
 	}
 	h = calloc(1, sizeof(*h));
 	if (!h) {
-		refuse(why, whylen, "out of memory");
+		lm_why(why, whylen, "out of memory");
 		errno = saved;
 		return NULL;
 	}
@@ -187,11 +175,11 @@ int lm_hook_install(struct lm_hook *h, char *why, size_t whylen)
 	uintptr_t site;
 
 	if (!h)
-		return refuse(why, whylen, "no hook");
+		return lm_why(why, whylen, "no hook");
 	if (h->installed)
 		return 0;
 	if (lm_nearmem_seal(h->stub))
-		return refuse(why, whylen, "cannot make the stub executable");
+		return lm_why(why, whylen, "cannot make the stub executable");
 	if (h->info.mode == LM_HM_GOT) {
 		lm_got_install(h);
 		h->installed = true;
@@ -199,7 +187,7 @@ int lm_hook_install(struct lm_hook *h, char *why, size_t whylen)
 	}
 	site = h->def + h->plan.skip;
 	if (memcmp(lm_ptr(site), h->info.old_bytes, h->info.patch_len) != 0)
-		return refuse(why, whylen, "the code at 0x%lx changed since the hook was prepared",
+		return lm_why(why, whylen, "the code at 0x%lx changed since the hook was prepared",
 		              (unsigned long)site);
 	if (lm_patch_code(site, h->info.new_bytes, h->info.patch_len, why, whylen))
 		return -1;

@@ -2,24 +2,13 @@
  * key steps, the types a deep copy needs, the `when` tree, and the facts
  * the dispatcher asks for (stack bytes, local-only, fingerprint). */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
 
 #include "plan_internal.h"
-
-static void why_set(char *why, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!why || !len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, len, fmt, ap);
-	va_end(ap);
-}
+#include "why.h"
 
 static bool param_is_pointer(enum lm_kind k)
 {
@@ -40,15 +29,15 @@ static int size_compile(const struct lm_config *cfg, const struct lm_sig *sig,
 	case LM_SZ_PARAM:
 		if (s->param < 0 || (size_t)s->param >= sig->nparams ||
 		    !lm_kind_is_int(sig->params[s->param].kind)) {
-			why_set(why, wl, "size parameter %d is not an integer parameter", s->param);
+			lm_why(why, wl, "size parameter %d is not an integer parameter", s->param);
 			return -1;
 		}
 		return 0;
 	case LM_SZ_TYPE:
 		if (!cfg || s->type < 0 || (size_t)s->type >= cfg->ntypes ||
 		    cfg->types[s->type].has_pointers) {
-			why_set(why, wl, "size type %d is not a type without pointer fields",
-			        s->type);
+			lm_why(why, wl, "size type %d is not a type without pointer fields",
+			       s->type);
 			return -1;
 		}
 		ps->kind = LM_SZ_LIT;
@@ -57,7 +46,7 @@ static int size_compile(const struct lm_config *cfg, const struct lm_sig *sig,
 	case LM_SZ_RET:
 		if (is_out && sig->ret.how == LM_RET_VALUE && lm_kind_is_int(sig->ret.kind))
 			return 0;
-		why_set(why, wl, "out(ret) needs an integer return");
+		lm_why(why, wl, "out(ret) needs an integer return");
 		return -1;
 	case LM_SZ_STR:
 		if (is_out)
@@ -66,7 +55,7 @@ static int size_compile(const struct lm_config *cfg, const struct lm_sig *sig,
 	case LM_SZ_NONE:
 		break;
 	}
-	why_set(why, wl, "a buf/out size is missing or not allowed here");
+	lm_why(why, wl, "a buf/out size is missing or not allowed here");
 	return -1;
 }
 
@@ -81,11 +70,11 @@ static int params_compile(struct lm_plan *p, const struct lm_config *cfg, const 
 	p->ksteps = calloc(sig->nparams ? sig->nparams : 1, sizeof(*p->ksteps));
 	p->outs = calloc(sig->nparams ? sig->nparams : 1, sizeof(*p->outs));
 	if (!p->params || !p->ksteps || !p->outs) {
-		why_set(why, wl, "out of memory");
+		lm_why(why, wl, "out of memory");
 		return -1;
 	}
 	if (sig->nparams > UINT16_MAX) {
-		why_set(why, wl, "too many parameters");
+		lm_why(why, wl, "too many parameters");
 		return -1;
 	}
 	for (i = 0; i < sig->nparams; i++) {
@@ -95,8 +84,8 @@ static int params_compile(struct lm_plan *p, const struct lm_config *cfg, const 
 		bool is_float = lm_kind_is_float(sp->kind);
 
 		if (!lm_kind_is_int(sp->kind) && !is_float && !param_is_pointer(sp->kind)) {
-			why_set(why, wl, "parameter %zu: kind %d cannot be a parameter", i + 1,
-			        (int)sp->kind);
+			lm_why(why, wl, "parameter %zu: kind %d cannot be a parameter", i + 1,
+			       (int)sp->kind);
 			return -1;
 		}
 		pp->kind = sp->kind;
@@ -155,7 +144,7 @@ static int type_check(struct lm_plan *p, size_t t, unsigned char *state, char *w
 	if (state[t] == 2)
 		return 0;
 	if (state[t] == 1) {
-		why_set(why, wl, "type %zu contains itself", t);
+		lm_why(why, wl, "type %zu contains itself", t);
 		return -1;
 	}
 	state[t] = 1;
@@ -165,7 +154,7 @@ static int type_check(struct lm_plan *p, size_t t, unsigned char *state, char *w
 
 		if (fl->kind == LM_K_STRUCT || fl->kind == LM_K_STRUCT_PTR) {
 			if (fl->type < 0 || (size_t)fl->type >= p->ntypes) {
-				why_set(why, wl, "field type %d is unknown", fl->type);
+				lm_why(why, wl, "field type %d is unknown", fl->type);
 				return -1;
 			}
 		}
@@ -183,11 +172,11 @@ static int type_check(struct lm_plan *p, size_t t, unsigned char *state, char *w
 			w = 8;
 			ty->has_ptr |= fl->kind == LM_K_PTR;
 		} else {
-			why_set(why, wl, "field kind %d cannot be a field", (int)fl->kind);
+			lm_why(why, wl, "field kind %d cannot be a field", (int)fl->kind);
 			return -1;
 		}
 		if (fl->offset > ty->size || w > ty->size - fl->offset) {
-			why_set(why, wl, "a field lies outside its type");
+			lm_why(why, wl, "a field lies outside its type");
 			return -1;
 		}
 	}
@@ -230,7 +219,7 @@ static int types_copy(struct lm_plan *p, const struct lm_config *cfg, char *why,
 		return 0;
 	p->types = calloc(cfg->ntypes, sizeof(*p->types));
 	if (!p->types) {
-		why_set(why, wl, "out of memory");
+		lm_why(why, wl, "out of memory");
 		return -1;
 	}
 	p->ntypes = cfg->ntypes;
@@ -241,7 +230,7 @@ static int types_copy(struct lm_plan *p, const struct lm_config *cfg, char *why,
 		pt->size = ct->size;
 		pt->fields = calloc(ct->nfields ? ct->nfields : 1, sizeof(*pt->fields));
 		if (!pt->fields) {
-			why_set(why, wl, "out of memory");
+			lm_why(why, wl, "out of memory");
 			return -1;
 		}
 		pt->nfields = ct->nfields;
@@ -283,7 +272,7 @@ static int types_check_from(struct lm_plan *p, int root, char *why, size_t wl)
 	int rc;
 
 	if (!seen) {
-		why_set(why, wl, "out of memory");
+		lm_why(why, wl, "out of memory");
 		return -1;
 	}
 	rc = types_reach(p, (size_t)root, seen, seen + p->ntypes, why, wl);
@@ -303,7 +292,7 @@ static int ret_compile(struct lm_plan *p, const struct lm_config *cfg, const str
 	case LM_RET_VALUE:
 		if (r->kind != LM_K_VOID && r->kind != LM_K_PTR && !lm_kind_is_int(r->kind) &&
 		    !lm_kind_is_float(r->kind)) {
-			why_set(why, wl, "kind %d cannot be returned", (int)r->kind);
+			lm_why(why, wl, "kind %d cannot be returned", (int)r->kind);
 			return -1;
 		}
 		p->ret_width = lm_pk_width(r->kind);
@@ -319,19 +308,19 @@ static int ret_compile(struct lm_plan *p, const struct lm_config *cfg, const str
 	case LM_RET_PARAM:
 		if (r->param < 0 || (size_t)r->param >= sig->nparams ||
 		    !param_is_pointer(sig->params[r->param].kind)) {
-			why_set(why, wl, "ptr(NAME) must name a pointer parameter");
+			lm_why(why, wl, "ptr(NAME) must name a pointer parameter");
 			return -1;
 		}
 		p->ret_param_loc = p->params[r->param].loc;
 		return 0;
 	case LM_RET_STATIC_TYPE:
 		if (r->type < 0 || (size_t)r->type >= p->ntypes) {
-			why_set(why, wl, "return type %d is unknown", r->type);
+			lm_why(why, wl, "return type %d is unknown", r->type);
 			return -1;
 		}
 		return types_check_from(p, r->type, why, wl);
 	}
-	why_set(why, wl, "unknown return form");
+	lm_why(why, wl, "unknown return form");
 	return -1;
 }
 
@@ -450,30 +439,30 @@ struct lm_plan *lm_plan_compile(const struct lm_config *cfg, const struct lm_met
 	int saved = errno;
 
 	if (!m || !m->sig.name || (m->sig.nparams && !m->sig.params)) {
-		why_set(why, whylen, "no signature");
+		lm_why(why, whylen, "no signature");
 		return NULL;
 	}
 	p = calloc(1, sizeof(*p));
 	if (!p) {
-		why_set(why, whylen, "out of memory");
+		lm_why(why, whylen, "out of memory");
 		goto fail;
 	}
 	p->id = id;
 	p->name = strdup(m->sig.name);
 	if (!p->name) {
-		why_set(why, whylen, "out of memory");
+		lm_why(why, whylen, "out of memory");
 		goto fail;
 	}
 	if (params_compile(p, cfg, &m->sig, why, whylen) < 0 ||
 	    types_copy(p, cfg, why, whylen) < 0 || ret_compile(p, cfg, &m->sig, why, whylen) < 0)
 		goto fail;
 	if (m->when && !(p->when = expr_copy(m->when))) {
-		why_set(why, whylen, "out of memory");
+		lm_why(why, whylen, "out of memory");
 		goto fail;
 	}
 	local_only(p);
 	if (fingerprint(p) < 0) {
-		why_set(why, whylen, "out of memory");
+		lm_why(why, whylen, "out of memory");
 		goto fail;
 	}
 	errno = saved;

@@ -1,8 +1,8 @@
 /* Detour analysis and prologue relocation with Zydis 4. */
 #include "reloc.h"
 #include "hook.h"
+#include "why.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -19,18 +19,6 @@ struct insn {
 	ZydisDecodedInstruction d;
 	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
 };
-
-static int fail(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why && whylen) {
-		va_start(ap, fmt);
-		vsnprintf(why, whylen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 static bool decode(const unsigned char *p, size_t avail, struct insn *in)
 {
@@ -85,8 +73,8 @@ static int classify(const struct insn *in, unsigned off, char *why, size_t whyle
 	bool rel = in->d.raw.imm[0].is_relative;
 
 	if (short_only(m))
-		return fail(why, whylen, "%s at +0x%x has no 32-bit form to relocate",
-		            ZydisMnemonicGetString(m), off);
+		return lm_why(why, whylen, "%s at +0x%x has no 32-bit form to relocate",
+		              ZydisMnemonicGetString(m), off);
 	if (rel && m == ZYDIS_MNEMONIC_JMP)
 		return K_JMP;
 	if (rel && m == ZYDIS_MNEMONIC_CALL)
@@ -94,12 +82,12 @@ static int classify(const struct insn *in, unsigned off, char *why, size_t whyle
 	if (rel && in->d.meta.category == ZYDIS_CATEGORY_COND_BR)
 		return K_JCC;
 	if (rel)
-		return fail(why, whylen, "cannot relocate %s at +0x%x", ZydisMnemonicGetString(m),
-		            off);
+		return lm_why(why, whylen, "cannot relocate %s at +0x%x", ZydisMnemonicGetString(m),
+		              off);
 	if (has_rip_operand(in)) {
 		if (in->d.raw.disp.size != 32 || in->d.address_width != 64)
-			return fail(why, whylen, "cannot relocate the RIP-relative %s at +0x%x",
-			            ZydisMnemonicGetString(m), off);
+			return lm_why(why, whylen, "cannot relocate the RIP-relative %s at +0x%x",
+			              ZydisMnemonicGetString(m), off);
 		return K_RIPMEM;
 	}
 	return K_PLAIN;
@@ -123,10 +111,10 @@ static int check_padding(const unsigned char *code, size_t len, unsigned from, u
 			continue;
 		}
 		if (!decode(code + p, len - p, &in) || in.d.mnemonic != ZYDIS_MNEMONIC_NOP)
-			return fail(why, whylen,
-			            "the function is %u bytes and the byte at +0x%x after it is "
-			            "not padding",
-			            from, p);
+			return lm_why(why, whylen,
+			              "the function is %u bytes and the byte at +0x%x after it is "
+			              "not padding",
+			              from, p);
 		p += in.d.length;
 	}
 	return 0;
@@ -142,13 +130,13 @@ static int scan_back_branches(const unsigned char *code, uintptr_t addr, uint64_
 
 	while (off < size) {
 		if (!decode(code + off, size - off, &in))
-			return fail(why, whylen, "cannot decode the instruction at +0x%llx",
-			            (unsigned long long)off);
+			return lm_why(why, whylen, "cannot decode the instruction at +0x%llx",
+			              (unsigned long long)off);
 		if (in.d.raw.imm[0].is_relative) {
 			uintptr_t t = addr + off + in.d.length + (uintptr_t)in.d.raw.imm[0].value.s;
 
 			if (t > addr + start && t < addr + start + need)
-				return fail(
+				return lm_why(
 				    why, whylen,
 				    "a branch at +0x%llx jumps back into the first %u bytes",
 				    (unsigned long long)off, start + need);
@@ -168,17 +156,17 @@ int lm_reloc_plan(const unsigned char *code, size_t len, uintptr_t addr, uint64_
 
 	memset(plan, 0, sizeof(*plan));
 	if (size == 0)
-		return fail(why, whylen, "the symbol size is unknown");
+		return lm_why(why, whylen, "the symbol size is unknown");
 	if (len < size || size > UINT32_MAX)
-		return fail(why, whylen, "only %zu of the function's %llu bytes are readable", len,
-		            (unsigned long long)size);
+		return lm_why(why, whylen, "only %zu of the function's %llu bytes are readable",
+		              len, (unsigned long long)size);
 	skip = size >= sizeof(endbr64) && !memcmp(code, endbr64, sizeof(endbr64)) ? 4 : 0;
 	pos = skip;
 	while (pos < skip + need && pos < size) {
 		int kind;
 
 		if (!decode(code + pos, size - pos, &in))
-			return fail(why, whylen, "cannot decode the instruction at +0x%x", pos);
+			return lm_why(why, whylen, "cannot decode the instruction at +0x%x", pos);
 		kind = classify(&in, pos, why, whylen);
 		if (kind < 0)
 			return -1;
@@ -188,16 +176,16 @@ int lm_reloc_plan(const unsigned char *code, size_t len, uintptr_t addr, uint64_
 		pos += in.d.length;
 	}
 	if (addr + skip + need > end_ok)
-		return fail(why, whylen, "the %u-byte jump would reach past the function's end",
-		            need);
+		return lm_why(why, whylen, "the %u-byte jump would reach past the function's end",
+		              need);
 	if (pos < skip + need) {
 		if (!plan->terminal)
-			return fail(why, whylen,
-			            "the function is %u bytes, too short for a %u-byte "
-			            "jump",
-			            pos, need);
+			return lm_why(why, whylen,
+			              "the function is %u bytes, too short for a %u-byte "
+			              "jump",
+			              pos, need);
 		if (skip + need > len)
-			return fail(why, whylen, "the bytes after the function are not readable");
+			return lm_why(why, whylen, "the bytes after the function are not readable");
 		if (check_padding(code, len, pos, skip + need, why, whylen))
 			return -1;
 	}
@@ -217,7 +205,7 @@ int lm_reloc_emit(const unsigned char *code, uintptr_t addr, const struct lm_rel
 	struct insn in;
 
 	if (outlen < sizeof(endbr64) + LM_JMP_ABS_LEN)
-		return fail(why, whylen, "no room for the trampoline");
+		return lm_why(why, whylen, "no room for the trampoline");
 	memcpy(out, endbr64, sizeof(endbr64));
 	o = sizeof(endbr64);
 	while (pos < end) {
@@ -225,12 +213,12 @@ int lm_reloc_emit(const unsigned char *code, uintptr_t addr, const struct lm_rel
 		int kind;
 
 		if (!decode(code + pos, end - pos, &in))
-			return fail(why, whylen, "cannot decode the instruction at +0x%x", pos);
+			return lm_why(why, whylen, "cannot decode the instruction at +0x%x", pos);
 		kind = classify(&in, pos, why, whylen);
 		if (kind < 0)
 			return -1;
 		if (o + in.d.length + 16 > outlen)
-			return fail(why, whylen, "the trampoline is too long");
+			return lm_why(why, whylen, "the trampoline is too long");
 		target = src + in.d.length + (uintptr_t)in.d.raw.imm[0].value.s;
 		switch (kind) {
 		case K_JMP:
@@ -273,10 +261,11 @@ int lm_reloc_emit(const unsigned char *code, uintptr_t addr, const struct lm_rel
 			int32_t d;
 
 			if (!lm_rel32_reaches(here + in.d.length, mem))
-				return fail(why, whylen,
-				            "the RIP-relative operand at +0x%x cannot reach 0x%lx "
-				            "from the trampoline",
-				            pos, (unsigned long)mem);
+				return lm_why(
+				    why, whylen,
+				    "the RIP-relative operand at +0x%x cannot reach 0x%lx "
+				    "from the trampoline",
+				    pos, (unsigned long)mem);
 			d = (int32_t)(mem - (here + in.d.length));
 			memcpy(out + o, code + pos, in.d.length);
 			memcpy(out + o + in.d.raw.disp.offset, &d, 4);
@@ -291,7 +280,7 @@ int lm_reloc_emit(const unsigned char *code, uintptr_t addr, const struct lm_rel
 	}
 	if (!plan->terminal) {
 		if (o + LM_JMP_ABS_LEN > outlen)
-			return fail(why, whylen, "the trampoline is too long");
+			return lm_why(why, whylen, "the trampoline is too long");
 		o += lm_encode_jmp(out + o, dst + o, addr + end, false);
 	}
 	return (int)o;
