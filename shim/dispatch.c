@@ -179,17 +179,16 @@ int lm_dispatch_enter(struct lm_hook *h, struct lm_frame *f)
 	}
 	c->klen = (uint32_t)(t_arena.len - c->base);
 	const unsigned char *key = t_arena.p + c->base;
-	c->req.hash = XXH3_64bits(key, c->klen);
 	if (!m->verify) {
 		size_t vlen;
 		int err;
-		const void *val =
-		    lm_front_get(lm_rt->store, m->id, c->req.hash, key, c->klen, &vlen);
+		const void *val = lm_front_get(m->id, key, c->klen, &vlen);
 		if (val &&
 		    (m->scalar != LM_SCALAR_NO ? lm_scalar_replay(m->scalar, val, vlen, f, &err)
 		                               : lm_plan_replay(m->plan, val, vlen, f, &err)) == 0)
 			return answered(m, c, false, err);
 	}
+	c->req.hash = XXH3_64bits(key, c->klen);
 	return enter_slow(m, c, f, errno);
 }
 

@@ -29,7 +29,7 @@ static struct lm_front_slot *front_alloc(void)
 	return f;
 }
 
-void lm_front_put(const struct lm_store *s, uint32_t method, uint64_t hash, const void *key,
+void lm_front_put(const struct lm_store *s, uint32_t method, uint64_t store_hash, const void *key,
                   uint32_t klen, const void *val, size_t vlen, int64_t expires_ms,
                   const uint64_t gen[3])
 {
@@ -38,6 +38,7 @@ void lm_front_put(const struct lm_store *s, uint32_t method, uint64_t hash, cons
 	struct lm_front_slot *f = lm_front ? lm_front : front_alloc();
 	if (!f)
 		return;
+	uint64_t hash = lm_front_hash(method, key, klen);
 	/* The pair's slot that holds this key, else an empty one, else the
 	 * one a hash bit picks. */
 	f += hash & (LM_FRONT_SLOTS - 2);
@@ -47,7 +48,7 @@ void lm_front_put(const struct lm_store *s, uint32_t method, uint64_t hash, cons
 	f->hash = hash;
 	f->method = method;
 	memcpy(f->gen, gen, sizeof f->gen);
-	lm_store_gen_ptrs(s, method, hash, f->genp);
+	lm_store_gen_ptrs(s, method, store_hash, f->genp);
 	f->expires_ms = expires_ms;
 	f->klen = (uint16_t)klen;
 	f->vlen = (uint16_t)vlen;
