@@ -41,9 +41,10 @@ void lm_front_put(const struct lm_store *s, uint32_t method, uint64_t store_hash
 	uint64_t hash = lm_front_hash(method, key, klen);
 	/* The pair's slot that holds this key, else an empty one, else the
 	 * one a hash bit picks. */
-	f += hash & (LM_FRONT_SLOTS - 2);
-	if (f->hash != hash && (f[1].hash == hash || f[1].method == UINT32_MAX ||
-	                        (f->method != UINT32_MAX && (hash >> 63))))
+	f += lm_front_pair(hash);
+	if (f->hash != hash &&
+	    (f[1].hash == hash || f[1].method == UINT32_MAX ||
+	     (f->method != UINT32_MAX && ((hash >> (63 - LM_FRONT_PAIR_BITS)) & 1))))
 		f++;
 	f->hash = hash;
 	f->method = method;

@@ -13,8 +13,9 @@
 
 #include "store.h"
 
-#define LM_FRONT_SLOTS 256
-#define LM_FRONT_BYTES 80 /* key + value bytes a slot holds */
+#define LM_FRONT_PAIR_BITS 7
+#define LM_FRONT_SLOTS     (2 << LM_FRONT_PAIR_BITS)
+#define LM_FRONT_BYTES     80 /* key + value bytes a slot holds */
 
 struct lm_front_slot {
 	uint64_t hash;
@@ -49,7 +50,9 @@ static inline bool lm_front_same(const unsigned char *a, const unsigned char *b,
 }
 
 /* The slot hash: a multiply per key word, not XXH3, whose latency is most
- * of a hit's. Slots compare the full key, so it only has to spread. */
+ * of a hit's. Slots compare the full key, so it only has to spread: the
+ * pair is chosen by the product's top bits, which every key bit reaches
+ * (the low bits would ignore a double's exponent, for one). */
 static inline uint64_t lm_front_hash(uint32_t method, const unsigned char *k, uint32_t n)
 {
 	const uint64_t m = 0xbf58476d1ce4e5b9ull;
@@ -66,7 +69,13 @@ static inline uint64_t lm_front_hash(uint32_t method, const unsigned char *k, ui
 			w |= (uint64_t)k[i + j] << (8 * j);
 		h = (h ^ w) * m;
 	}
-	return h ^ (h >> 31);
+	return h;
+}
+
+/* The first slot of HASH's pair. */
+static inline uint32_t lm_front_pair(uint64_t hash)
+{
+	return (uint32_t)(hash >> (64 - LM_FRONT_PAIR_BITS)) * 2;
 }
 
 /* The value of KEY if this thread holds a valid copy, else NULL. Two-way:
@@ -78,7 +87,7 @@ static inline const void *lm_front_get(uint32_t method, const void *key, uint32_
 	if (!f)
 		return NULL;
 	uint64_t hash = lm_front_hash(method, key, klen);
-	f += hash & (LM_FRONT_SLOTS - 2);
+	f += lm_front_pair(hash);
 	if (f->hash != hash)
 		f++;
 	if (f->hash != hash || f->method != method || f->klen != klen ||
