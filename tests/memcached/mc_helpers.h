@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "shim/l2.h"
+#include "tests/integration/tier.h"
 
 #define LM_TEST_MC_MAX 2
 
@@ -51,27 +52,11 @@ struct lm_l2 *lm_test_l2_open(struct lm_test_l2 *x, const struct lm_test_mc *t, 
                               const char *ns, int64_t l1_ttl_ms);
 void lm_test_l2_close(struct lm_test_l2 *x);
 
-enum lm_l2_result lm_test_get(struct lm_l2 *l, uint32_t method, const char *key, char *buf,
-                              size_t len);
-enum lm_l2_result lm_test_set(struct lm_l2 *l, uint32_t method, const char *key, const char *val,
-                              int64_t ttl_ms);
-
 /* The memcached key KEY of METHOD has now in namespace NS, read from the
  * generations the servers of T hold; false when they are not set. */
 bool lm_test_data_key(const struct lm_test_mc *t, int n, const char *ns, const char *method,
                       const char *key, char *buf, size_t len);
 /* Which of the N servers of T holds KEY, or -1. */
 int lm_test_where(const struct lm_test_mc *t, int n, const char *key);
-
-int64_t lm_test_ms(void);
-
-/* Poll COND (an expression) for up to MS milliseconds. */
-#define LM_WAIT_FOR(cond, ms)                                            \
-	({                                                               \
-		bool ok_ = false;                                        \
-		for (int i_ = 0; i_ < (ms) / 5 && !(ok_ = (cond)); i_++) \
-			usleep(5000);                                    \
-		ok_ || (cond);                                           \
-	})
 
 #endif

@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "shim/l2.h"
+#include "tests/integration/tier.h"
 
 struct lm_test_redis {
 	pid_t pid;
@@ -52,22 +53,7 @@ struct lm_l2 *lm_test_l2_open(struct lm_test_l2 *x, const struct lm_test_redis *
 void lm_test_l2_close(struct lm_test_l2 *x);
 struct lm_test_inval lm_test_seen(struct lm_test_l2 *x);
 
-/* Poll COND (an expression) for up to MS milliseconds. */
-#define LM_WAIT_FOR(cond, ms)                                            \
-	({                                                               \
-		bool ok_ = false;                                        \
-		for (int i_ = 0; i_ < (ms) / 5 && !(ok_ = (cond)); i_++) \
-			usleep(5000);                                    \
-		ok_ || (cond);                                           \
-	})
-
-/* Get KEY of METHOD into a string; the result code. */
-enum lm_l2_result lm_test_get(struct lm_l2 *l, uint32_t method, const char *key, char *buf,
-                              size_t len);
-enum lm_l2_result lm_test_set(struct lm_l2 *l, uint32_t method, const char *key, const char *val,
-                              int64_t ttl_ms);
 /* The Redis key name KEY of METHOD has at generations 0.0. */
 void lm_test_name(const char *method, const char *key, char *buf, size_t len);
-int64_t lm_test_ms(void);
 
 #endif
