@@ -7,11 +7,6 @@
 #include <string.h>
 #include <time.h>
 
-/* XXH3 inlined: for the few bytes of a typical key the call would cost
- * more than the hash. */
-#define XXH_INLINE_ALL
-#include <xxhash.h>
-
 #include "../config/defaults.h"
 #include "counters.h"
 #include "front.h"
@@ -188,7 +183,7 @@ int lm_dispatch_enter(struct lm_hook *h, struct lm_frame *f)
 		                               : lm_plan_replay(m->plan, val, vlen, f, &err)) == 0)
 			return answered(m, c, false, err);
 	}
-	c->req.hash = XXH3_64bits(key, c->klen);
+	c->req.hash = lm_key_hash(key, c->klen);
 	return enter_slow(m, c, f, errno);
 }
 
@@ -322,7 +317,7 @@ struct rec_ctx {
 static int push_rec(uint32_t drop, uint32_t exact, const void *bytes, size_t len)
 {
 	struct drop_rec r = {.drop = drop, .exact = exact, .len = (uint32_t)len};
-	r.hash = exact ? XXH3_64bits(bytes, len) : 0;
+	r.hash = exact ? lm_key_hash(bytes, (uint32_t)len) : 0;
 	if (lm_buf_reserve(&t_arena, sizeof r + len) != 0)
 		return -1;
 	lm_buf_append(&t_arena, &r, sizeof r);

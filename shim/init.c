@@ -10,7 +10,6 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <unistd.h>
-#include <xxhash.h>
 
 #include "../config/defaults.h"
 #include "control.h"
@@ -148,7 +147,7 @@ static void drop_local(void *arg, uint32_t method, const void *key, uint32_t kle
 	else if (!key)
 		lm_store_drop_method(rt->store, method);
 	else
-		lm_store_drop_key(rt->store, method, XXH3_64bits(key, klen), key, klen);
+		lm_store_drop_key(rt->store, method, lm_key_hash(key, klen), key, klen);
 }
 
 /* The backend's own thread never runs a hooked function cached. */

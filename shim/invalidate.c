@@ -3,7 +3,6 @@
  * the local store. */
 #include <errno.h>
 #include <string.h>
-#include <xxhash.h>
 
 #include "../include/ldmemo.h"
 #include "counters.h"
@@ -25,8 +24,7 @@ size_t lm_invalidate_key_hashed(uint32_t id, uint64_t hash, const void *key, uin
 
 size_t lm_invalidate_key(uint32_t id, const void *key, uint32_t klen)
 {
-	/* The dispatcher hashes keys the same way on lookup. */
-	return lm_invalidate_key_hashed(id, XXH3_64bits(key, klen), key, klen);
+	return lm_invalidate_key_hashed(id, lm_key_hash(key, klen), key, klen);
 }
 
 /* L2 cannot match a pattern without walking its keys: there the whole

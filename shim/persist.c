@@ -10,7 +10,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <xxhash.h>
 
 #include "log.h"
 #include "persist_format.h"
@@ -134,7 +133,7 @@ static size_t load_records(const struct lm_runtime *rt, const struct lm_persist_
 			left = cap;
 		/* Saturating: a far expiry from the file must not wrap around. */
 		int64_t exp = left >= LM_DUR_NEVER - now ? LM_DUR_NEVER : now + left;
-		loaded += (size_t)lm_store_put(rt->store, id, XXH3_64bits(r.key, r.klen), r.key,
+		loaded += (size_t)lm_store_put(rt->store, id, lm_key_hash(r.key, r.klen), r.key,
 		                               r.klen, r.val, r.vlen, exp);
 	}
 	return loaded;

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <xxhash.h>
 
 struct lm_store;
 struct lm_entry;
@@ -26,6 +27,14 @@ struct lm_store_cfg {
 	int64_t coalesce_wait_ms;           /* longest wait for a concurrent miss before
 	                                       running uncoalesced; 0: 5 s */
 };
+
+/* The hash every caller files a key under: lookups, fills, drops, drops
+ * pushed by another process, persisted entries. One definition, so that
+ * they can never disagree. */
+static inline uint64_t lm_key_hash(const void *key, uint32_t klen)
+{
+	return XXH3_64bits(key, klen);
+}
 
 struct lm_store *lm_store_new(const struct lm_store_cfg *cfg);
 /* Only at exit or in tests: no thread may be inside the store. */
