@@ -204,3 +204,24 @@ Test(startup, verify_mode_counts_and_logs_mismatches)
 	          "%s", r.err);
 	it_free(&r);
 }
+
+/* stale_if_error (spec 3.4): when a miss's result fails `when` and the
+ * key's entry expired less than the window ago, the old result answers,
+ * counted as stale and as a hit. Without the window, the failure shows. */
+Test(startup, stale_if_error_answers_a_failure_with_the_expired_result)
+{
+	const char *argv[] = {it_path("prog-pie-O2"), "stale", NULL};
+	const char *env[] = {"LDMEMO_STATS=stderr", "LDMEMO_STATS_FORMAT=json", NULL};
+	struct it_run r = it_run("[cache fix_get_user]\n"
+	                         "signature = int fix_get_user(i64 id, out(64) user)\n"
+	                         "when = ret == 0\nttl = 100ms\nstale_if_error = 10s\n",
+	                         argv, env);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_expect_str_eq(r.out, "0 user 1: bob / 0 0 user 1: bob\n");
+	cr_expect(strstr(r.err, "\"hits\":1,\"misses\":1") != NULL, "%s", r.err);
+	cr_expect(strstr(r.err, "\"stale\":1") != NULL, "%s", r.err);
+	it_free(&r);
+	struct it_run bare = it_run(NULL, argv, NULL);
+	cr_expect_str_eq(bare.out, "0 user 1: bob / -1 2 -\n");
+	it_free(&bare);
+}
