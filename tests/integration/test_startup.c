@@ -2,6 +2,7 @@
  * unless asked, fail open, strict when asked, and what each log level
  * shows. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "harness.h"
@@ -217,11 +218,16 @@ Test(startup, stale_if_error_answers_a_failure_with_the_expired_result)
 	                         "when = ret == 0\nttl = 100ms\nstale_if_error = 10s\n",
 	                         argv, env);
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	cr_expect_str_eq(r.out, "0 user 1: bob / 0 0 user 1: bob\n");
+	/* The stale answer brings back the errno the function left then
+	 * (whatever a sanitizer's runtime made it), not the failure's. */
+	int a, ea, b, eb;
+	cr_assert_eq(sscanf(r.out, "%d %d user 1: bob / %d %d user 1: bob", &a, &ea, &b, &eb), 4,
+	             "%s", r.out);
+	cr_expect(a == 0 && b == 0 && eb == ea, "%s", r.out);
 	cr_expect(strstr(r.err, "\"hits\":1,\"misses\":1") != NULL, "%s", r.err);
 	cr_expect(strstr(r.err, "\"stale\":1") != NULL, "%s", r.err);
 	it_free(&r);
 	struct it_run bare = it_run(NULL, argv, NULL);
-	cr_expect_str_eq(bare.out, "0 user 1: bob / -1 2 -\n");
+	cr_expect(strstr(bare.out, "user 1: bob / -1 2 -\n") != NULL, "%s", bare.out);
 	it_free(&bare);
 }
