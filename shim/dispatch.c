@@ -9,6 +9,7 @@
 
 #include "../config/defaults.h"
 #include "counters.h"
+#include "fast.h"
 #include "front.h"
 #include "log.h"
 #include "runtime.h"
@@ -27,7 +28,8 @@ struct lm_call {
 	struct lm_entry *verify_entry; /* verify: the entry a hit would return */
 	struct lm_entry *stale;        /* stale_if_error candidate */
 	int64_t start_ns;
-	size_t base; /* arena offset of this call's bytes */
+	uint64_t epoch; /* the method's copy epoch, read before the lookup */
+	size_t base;    /* arena offset of this call's bytes */
 	uint32_t klen;
 	uint8_t mode;
 	bool l2_down; /* the shared tier could not be asked: counted as bypassed */
@@ -71,11 +73,25 @@ static inline int answered(struct lm_rt_method *m, struct lm_call *c, bool coale
 	return LM_ENTER_RETURN;
 }
 
+/* Keep a copy of the result for this thread's next hit: in the fast table
+ * when the method has a fast thunk (F holds the result), else in the front
+ * cache (VAL holds it). */
+static void keep_copy(struct lm_hook *h, struct lm_rt_method *m, struct lm_call *c,
+                      const struct lm_frame *f, const void *val, size_t vlen, int err,
+                      int64_t expires)
+{
+	if (m->fast)
+		lm_fast_put((const struct lm_hook_head *)h, f, err, expires, c->epoch);
+	else
+		lm_front_put(lm_rt->store, m->id, t_arena.p + c->base, c->klen, val, vlen, expires,
+		             c->epoch);
+}
+
 /* An L1 miss of a shared method: the shared tier may have the result.
  * Asked after the L1 lookup, so that an invalidation arriving meanwhile
  * refuses the L1 fill (the store's generations). True when F now holds
  * the result (errno set to the stored one). */
-static bool ask_l2(struct lm_rt_method *m, struct lm_call *c, struct lm_frame *f)
+static bool ask_l2(struct lm_hook *h, struct lm_rt_method *m, struct lm_call *c, struct lm_frame *f)
 {
 	size_t vbase = t_arena.len;
 	int64_t l1_ttl = 0;
@@ -93,8 +109,7 @@ static bool ask_l2(struct lm_rt_method *m, struct lm_call *c, struct lm_frame *f
 	size_t vlen = t_arena.len - vbase;
 	int64_t expires = lm_clock_ms() + l1_ttl;
 	if (lm_store_fill(lm_rt->store, &c->req, val, vlen, l1_ttl) == 1)
-		lm_front_put(lm_rt->store, m->id, c->req.hash, c->req.key, c->klen, val, vlen,
-		             expires, c->req.gen);
+		keep_copy(h, m, c, f, val, vlen, err, expires);
 	if (c->stale)
 		lm_entry_release(lm_rt->store, c->stale);
 	errno = err;
@@ -102,10 +117,12 @@ static bool ask_l2(struct lm_rt_method *m, struct lm_call *c, struct lm_frame *f
 }
 
 /* Everything but a front-cache hit: the store, coalescing, verify mode. */
-static __attribute__((noinline)) int enter_slow(struct lm_rt_method *m, struct lm_call *c,
-                                                struct lm_frame *f, int saved_errno)
+static __attribute__((noinline)) int enter_slow(struct lm_hook *h, struct lm_rt_method *m,
+                                                struct lm_call *c, struct lm_frame *f,
+                                                int saved_errno)
 {
 	const unsigned char *key = t_arena.p + c->base;
+	c->epoch = lm_store_copy_epoch_now(lm_rt->store, m->id);
 	c->req = (struct lm_store_req){
 	    .method = m->id,
 	    .hash = c->req.hash,
@@ -131,8 +148,7 @@ static __attribute__((noinline)) int enter_slow(struct lm_rt_method *m, struct l
 		int err;
 		int rc = lm_plan_replay(m->plan, val, vlen, f, &err);
 		if (rc == 0)
-			lm_front_put(lm_rt->store, m->id, c->req.hash, key, c->klen, val, vlen,
-			             lm_entry_expires_ms(e), c->req.gen);
+			keep_copy(h, m, c, f, val, vlen, err, lm_entry_expires_ms(e));
 		lm_entry_release(lm_rt->store, e);
 		if (rc == 0)
 			return answered(m, c, coalesced, err);
@@ -141,7 +157,7 @@ static __attribute__((noinline)) int enter_slow(struct lm_rt_method *m, struct l
 	case LM_LOOKUP_MISS:
 		c->mode = CALL_FILL;
 		c->l2_down = false;
-		if (m->shared && ask_l2(m, c, f))
+		if (m->shared && ask_l2(h, m, c, f))
 			return answered(m, c, false, errno);
 		break;
 	case LM_LOOKUP_RECURSE:
@@ -174,7 +190,7 @@ int lm_dispatch_enter(struct lm_hook *h, struct lm_frame *f)
 	}
 	c->klen = (uint32_t)(t_arena.len - c->base);
 	const unsigned char *key = t_arena.p + c->base;
-	if (!m->verify) {
+	if (!m->verify && !m->fast) {
 		size_t vlen;
 		int err;
 		const void *val = lm_front_get(m->id, key, c->klen, &vlen);
@@ -184,7 +200,7 @@ int lm_dispatch_enter(struct lm_hook *h, struct lm_frame *f)
 			return answered(m, c, false, err);
 	}
 	c->req.hash = lm_key_hash(key, c->klen);
-	return enter_slow(m, c, f, errno);
+	return enter_slow(h, m, c, f, errno);
 }
 
 static void log_mismatch(struct lm_rt_method *m, const void *key, uint32_t klen)
@@ -231,7 +247,8 @@ static bool answer_stale(struct lm_rt_method *m, struct lm_call *c, struct lm_fr
 	return true;
 }
 
-static void leave_fill(struct lm_rt_method *m, struct lm_call *c, struct lm_frame *f, int *err)
+static void leave_fill(struct lm_hook *h, struct lm_rt_method *m, struct lm_call *c,
+                       struct lm_frame *f, int *err)
 {
 	bool ok = lm_plan_when(m->plan, f, *err);
 	int64_t ttl = ok ? m->ttl_ms : (transient(*err) ? 0 : m->negative_ttl_ms);
@@ -259,8 +276,7 @@ static void leave_fill(struct lm_rt_method *m, struct lm_call *c, struct lm_fram
 	int64_t expires = l1_ttl == LM_DUR_NEVER ? LM_DUR_NEVER : lm_clock_ms() + l1_ttl;
 	if (lm_store_fill(lm_rt->store, &c->req, t_arena.p + vbase, vlen, l1_ttl) == 1) {
 		lm_count(m->id, LM_C_stored, 1);
-		lm_front_put(lm_rt->store, m->id, c->req.hash, c->req.key, c->klen,
-		             t_arena.p + vbase, vlen, expires, c->req.gen);
+		keep_copy(h, m, c, f, t_arena.p + vbase, vlen, *err, expires);
 	}
 	if (m->shared && !c->l2_down)
 		lm_l2_set(lm_rt->l2, m->id, c->req.key, c->klen, t_arena.p + vbase, vlen, ttl);
@@ -276,7 +292,7 @@ void lm_dispatch_leave(struct lm_hook *h, struct lm_frame *f)
 
 	switch ((enum call_mode)c->mode) {
 	case CALL_FILL:
-		leave_fill(m, c, f, &err);
+		leave_fill(h, m, c, f, &err);
 		break;
 	case CALL_VERIFY:
 		leave_verify(m, c, f, err);

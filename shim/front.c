@@ -29,9 +29,8 @@ static struct lm_front_slot *front_alloc(void)
 	return f;
 }
 
-void lm_front_put(const struct lm_store *s, uint32_t method, uint64_t store_hash, const void *key,
-                  uint32_t klen, const void *val, size_t vlen, int64_t expires_ms,
-                  const uint64_t gen[3])
+void lm_front_put(const struct lm_store *s, uint32_t method, const void *key, uint32_t klen,
+                  const void *val, size_t vlen, int64_t expires_ms, uint64_t epoch)
 {
 	if (klen + vlen > LM_FRONT_BYTES)
 		return;
@@ -48,8 +47,8 @@ void lm_front_put(const struct lm_store *s, uint32_t method, uint64_t store_hash
 		f++;
 	f->hash = hash;
 	f->method = method;
-	memcpy(f->gen, gen, sizeof f->gen);
-	lm_store_gen_ptrs(s, method, store_hash, f->genp);
+	f->epoch = epoch;
+	f->epochp = lm_store_copy_epoch(s, method);
 	f->expires_ms = expires_ms;
 	f->klen = (uint16_t)klen;
 	f->vlen = (uint16_t)vlen;

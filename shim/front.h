@@ -19,8 +19,8 @@
 
 struct lm_front_slot {
 	uint64_t hash;
-	uint64_t gen[3];
-	const uint64_t *genp[3]; /* the store's counters gen[] was read from */
+	uint64_t epoch;
+	const uint64_t *epochp; /* the store's counter epoch was read from */
 	int64_t expires_ms;
 	uint32_t method; /* UINT32_MAX: empty */
 	uint16_t klen, vlen;
@@ -94,19 +94,16 @@ static inline const void *lm_front_get(uint32_t method, const void *key, uint32_
 	    !lm_front_same(f->data, key, klen) ||
 	    (f->expires_ms != INT64_MAX && f->expires_ms <= lm_clock_ms()))
 		return NULL;
-	for (int i = 0; i < 3; i++)
-		if (__atomic_load_n(f->genp[i], __ATOMIC_ACQUIRE) != f->gen[i])
-			return NULL;
+	if (__atomic_load_n(f->epochp, __ATOMIC_ACQUIRE) != f->epoch)
+		return NULL;
 	*vlen = f->vlen;
 	return f->data + klen;
 }
 
-/* Keep a copy of an entry taken with generations GEN (from the lookup or
- * fill that saw it; STORE_HASH is the key's hash in the store, which says
- * which shard's generation counts). Too large a key or value is simply
- * not kept. */
-void lm_front_put(const struct lm_store *s, uint32_t method, uint64_t store_hash, const void *key,
-                  uint32_t klen, const void *val, size_t vlen, int64_t expires_ms,
-                  const uint64_t gen[3]);
+/* Keep a copy of an entry seen by a lookup or fill that began after
+ * METHOD's copy epoch read EPOCH. Too large a key or value is simply not
+ * kept. */
+void lm_front_put(const struct lm_store *s, uint32_t method, const void *key, uint32_t klen,
+                  const void *val, size_t vlen, int64_t expires_ms, uint64_t epoch);
 
 #endif

@@ -16,7 +16,9 @@
 /* How many bytes after the symbol's end may hold padding worth looking at. */
 #define PADDING_LOOK 32
 
-/* endbr64; pushq head(%rip); jmp lm_thunk; head: .quad h
+/* endbr64; pushq head(%rip); jmp entry; head: .quad h
+ *
+ * entry is lm_thunk or a fast thunk (thunk_fast.S) in front of it.
  *
  * The stub hands the hook record to the thunk on the stack, not in a
  * register: a caller compiled with gcc's -fipa-ra may keep values in any
@@ -32,7 +34,7 @@ static unsigned make_stub(unsigned char *out, uintptr_t at, const struct lm_hook
 	memcpy(out, endbr_push, sizeof(endbr_push));
 	memcpy(out + 6, &disp, 4);
 	/* rel32 (5 bytes) or absolute (14): either ends by STUB_HEAD_SLOT. */
-	unsigned n = 10 + lm_encode_jmp(out + 10, at + 10, (uintptr_t)lm_thunk, false);
+	unsigned n = 10 + lm_encode_jmp(out + 10, at + 10, (uintptr_t)h->entry, false);
 	memset(out + n, 0xcc, STUB_HEAD_SLOT - n);
 	memcpy(out + STUB_HEAD_SLOT, &head, 8);
 	return STUB_HEAD_SLOT + 8;
@@ -151,6 +153,8 @@ struct lm_hook *lm_hook_prepare(const struct lm_hook_req *req, char *why, size_t
 	h->head.enter = req->enter;
 	h->head.leave = req->leave;
 	h->head.ctx = req->ctx;
+	h->head.fast = req->fast;
+	h->entry = req->entry ? req->entry : lm_thunk;
 	h->ctx = req->ctx;
 	h->def = req->addr;
 	if (req->mode != LM_HM_GOT) {

@@ -28,6 +28,9 @@ struct lm_hook_req {
 	lm_enter_fn enter;
 	lm_leave_fn leave;
 	void *ctx; /* the dispatcher's method, returned by lm_hook_ctx */
+	/* The thunk the stub enters (NULL: lm_thunk) and what it reads. */
+	void (*entry)(void);
+	struct lm_fast_desc fast;
 };
 
 struct lm_hook; /* begins with struct lm_hook_head */

@@ -13,8 +13,9 @@
 struct lm_hook {
 	struct lm_hook_head head; /* first: the stub hands the thunk this address */
 	void *ctx;
-	char *name;    /* GOT slot matching */
-	uintptr_t def; /* the definition's entry */
+	void (*entry)(void); /* the thunk the stub jumps to */
+	char *name;          /* GOT slot matching */
+	uintptr_t def;       /* the definition's entry */
 	unsigned char *stub;
 	unsigned stub_len;
 	unsigned char *tramp; /* detour only */

@@ -14,6 +14,7 @@
 #include "../config/defaults.h"
 #include "control.h"
 #include "counters.h"
+#include "fast.h"
 #include "log.h"
 #include "persist.h"
 #include "runtime.h"
@@ -254,6 +255,7 @@ static void start(void)
 	int problems = build_methods(rt, mode && strcmp(mode, "verify") == 0);
 	problems += build_drops(rt);
 	lm_counters_init(rt->nmethods);
+	lm_fast_init();
 	rt->store = make_store(rt);
 	if (!rt->store) {
 		lm_error("cannot allocate the cache: inactive");

@@ -57,6 +57,20 @@ int lm_plan_key(const struct lm_plan *p, const struct lm_frame *f, struct lm_buf
 	return 0;
 }
 
+int lm_plan_register_key(const struct lm_plan *p, uint32_t off[2], uint8_t width[2])
+{
+	if (p->nksteps > 2)
+		return -1;
+	for (size_t i = 0; i < p->nksteps; i++) {
+		const struct lm_kstep *s = &p->ksteps[i];
+		if (s->op != LM_KS_RAW || s->loc.stack)
+			return -1;
+		off[i] = s->loc.off;
+		width[i] = s->width;
+	}
+	return (int)p->nksteps;
+}
+
 bool lm_key_step_skip(const struct lm_kstep *s, struct lm_rd *r)
 {
 	const unsigned char *b;

@@ -55,6 +55,12 @@ uint64_t lm_plan_fingerprint(const struct lm_plan *p);
  * equal key arguments. Reads caller memory (str, buf). 0, or -1 on OOM. */
 int lm_plan_key(const struct lm_plan *p, const struct lm_frame *f, struct lm_buf *out);
 
+/* When the key is at most two argument registers taken raw (integers,
+ * floats, pointers), set their offsets in struct lm_frame and their widths
+ * and return how many (0 to 2); else -1. Such keys the fast thunk builds
+ * itself. */
+int lm_plan_register_key(const struct lm_plan *p, uint32_t off[2], uint8_t width[2]);
+
 /* After the original returned (ret_* in F filled, ERR its errno): append
  * the value blob (return value and what it points to, out bytes, errno) to
  * OUT. 0, or -1 on OOM. */

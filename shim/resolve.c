@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "../symtab/symtab.h"
+#include "fast.h"
 #include "log.h"
 #include "runtime.h"
 
@@ -175,9 +176,13 @@ static int prepare_one(struct lm_rt_method *m, const struct lm_objset *set, bool
 		    .leave = cm->invalidator ? lm_dispatch_leave_write : lm_dispatch_leave,
 		    .ctx = m,
 		};
+		if (!cm->invalidator && !m->verify)
+			req.entry = lm_fast_prepare(
+			    m->plan, m->id, lm_store_copy_epoch(lm_rt->store, m->id), &req.fast);
 		out->hook = lm_hook_prepare(&req, why, sizeof why);
 		if (out->hook) {
 			m->addr = addr;
+			m->fast = req.entry != NULL;
 			out->m = m;
 			rc = 1;
 		}
@@ -194,12 +199,13 @@ static void log_installed(const struct lm_rt_method *m)
 {
 	const struct lm_hook_info *hi = lm_hook_get_info(m->hook);
 	const char *mode = hi->mode == LM_HM_GOT ? "got" : "detour";
+	const char *fast = m->fast ? " (fast hits)" : "";
 	if (hi->fallback[0])
-		lm_info("%s: %s at %#lx in %s (detour refused: %s)", m->cfg->name, mode,
-		        (unsigned long)m->addr, m->object, hi->fallback);
+		lm_info("%s: %s at %#lx in %s%s (detour refused: %s)", m->cfg->name, mode,
+		        (unsigned long)m->addr, m->object, fast, hi->fallback);
 	else
-		lm_info("%s: %s at %#lx in %s", m->cfg->name, mode, (unsigned long)m->addr,
-		        m->object);
+		lm_info("%s: %s at %#lx in %s%s", m->cfg->name, mode, (unsigned long)m->addr,
+		        m->object, fast);
 	if (lm_log_level >= LM_LOG_DEBUG) {
 		char buf[4096];
 		lm_hook_describe(m->hook, buf, sizeof buf);

@@ -35,6 +35,7 @@ struct lm_rt_method {
 	bool coalesce, verify;
 	bool shared;              /* also in the shared tier (L2) */
 	enum lm_scalar scalar;    /* lm_plan_scalar: the hit path's inline replay */
+	bool fast;                /* entered through a fast thunk (fast.h) */
 	struct lm_rt_drop *drops; /* write functions */
 	uint32_t ndrops;
 	uint32_t mismatch_logged;

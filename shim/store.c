@@ -99,7 +99,8 @@ struct lm_shard {
 struct lm_mstate {
 	uint64_t max_entries; /* 0: none */
 	_Atomic uint64_t gen;
-	_Atomic int64_t stale_ms; /* last stale_if_error window seen: sweeps spare it */
+	_Atomic uint64_t copy_epoch; /* lm_store_copy_epoch */
+	_Atomic int64_t stale_ms;    /* last stale_if_error window seen: sweeps spare it */
 	_Atomic uint64_t entries, bytes, expired, evicted, invalidated;
 };
 
@@ -381,17 +382,18 @@ static void snapshot(const struct lm_store *s, const struct lm_shard *sh, uint32
 	gen[2] = atomic_load_explicit(&sh->gen, memory_order_acquire);
 }
 
-void lm_store_gen_now(const struct lm_store *s, uint32_t method, uint64_t hash, uint64_t gen[3])
+const uint64_t *lm_store_copy_epoch(const struct lm_store *s, uint32_t method)
 {
-	snapshot(s, shard_of(s, hash), method, gen);
+	return (const uint64_t *)&s->m[method].copy_epoch;
 }
 
-void lm_store_gen_ptrs(const struct lm_store *s, uint32_t method, uint64_t hash,
-                       const uint64_t *ptrs[3])
+/* After a drop removed its entries: copies outside the store of what it
+ * dropped stop answering (method < 0: every method). */
+static void copies_stale(struct lm_store *s, long method)
 {
-	ptrs[0] = (const uint64_t *)&s->gen;
-	ptrs[1] = (const uint64_t *)&s->m[method].gen;
-	ptrs[2] = (const uint64_t *)&shard_of(s, hash)->gen;
+	for (uint32_t i = method < 0 ? 0 : (uint32_t)method;
+	     i < (method < 0 ? s->nmethods : (uint32_t)method + 1); i++)
+		atomic_fetch_add_explicit(&s->m[i].copy_epoch, 1, memory_order_release);
 }
 
 static bool gens_moved(const struct lm_store *s, const struct lm_shard *sh, uint32_t method,
@@ -860,6 +862,7 @@ size_t lm_store_drop_key(struct lm_store *s, uint32_t method, uint64_t hash, con
 		n = 1;
 	}
 	lm_unlock(&sh->lock);
+	copies_stale(s, method);
 	return n;
 }
 
@@ -892,6 +895,7 @@ static size_t drop_where(struct lm_store *s, long method, lm_key_pred pred, void
 		}
 		lm_unlock(&sh->lock);
 	}
+	copies_stale(s, method);
 	return n;
 }
 

@@ -73,15 +73,16 @@ enum lm_lookup {
 enum lm_lookup lm_store_lookup(struct lm_store *s, struct lm_store_req *r, struct lm_entry **entry,
                                bool *coalesced, struct lm_entry **stale);
 
-/* The generations a copy of an entry of (METHOD, HASH) depends on, now.
- * A copy made outside the store (the dispatcher's per-thread front cache)
- * with the r->gen of the lookup or fill that produced it is still valid
- * while these equal that r->gen: every drop moves one of them first. */
-void lm_store_gen_now(const struct lm_store *s, uint32_t method, uint64_t hash, uint64_t gen[3]);
-/* Where those three counters live, for a copy that re-reads them on every
- * use without a call. They live as long as the store. */
-void lm_store_gen_ptrs(const struct lm_store *s, uint32_t method, uint64_t hash,
-                       const uint64_t *ptrs[3]);
+/* The counter that copies of METHOD's entries kept outside the store (the
+ * dispatcher's per-thread caches) are checked against. Every drop that can
+ * remove an entry of METHOD moves it after the entries are gone, so a copy
+ * from a lookup or fill that began after reading the counter is valid while
+ * the counter still holds the value read. Lives as long as the store. */
+const uint64_t *lm_store_copy_epoch(const struct lm_store *s, uint32_t method);
+static inline uint64_t lm_store_copy_epoch_now(const struct lm_store *s, uint32_t method)
+{
+	return __atomic_load_n(lm_store_copy_epoch(s, method), __ATOMIC_ACQUIRE);
+}
 
 /* Store the result of a miss for TTL_MS (LM_DUR_NEVER: no expiry; <= 0:
  * not stored) and wake the waiters. Not stored when an invalidation ran

@@ -129,3 +129,38 @@ Test(store_gen, waiter_never_joins_pre_drop_marker)
 	cr_expect_eq(lm_test_get(s, 0, "k", buf, sizeof(buf)), LM_LOOKUP_HIT);
 	cr_expect_str_eq(buf, "new");
 }
+
+static bool always(const void *key, uint32_t klen, void *arg)
+{
+	(void)key, (void)klen, (void)arg;
+	return true;
+}
+
+/* Copies kept outside the store (the front cache, the fast table) check
+ * one counter per method: every kind of drop must move it, and only for
+ * the methods it can remove entries of. */
+Test(store_gen, every_drop_moves_the_copy_epoch_of_its_methods)
+{
+	uint64_t e0 = lm_store_copy_epoch_now(s, 0), e1 = lm_store_copy_epoch_now(s, 1);
+	cr_assert_eq(lm_test_set(s, 0, "k", "v", 1000), 1);
+	cr_expect_eq(lm_store_copy_epoch_now(s, 0), e0, "a fill is not a drop");
+
+	lm_store_drop_key(s, 0, lm_test_hash("x", 1), "x", 1);
+	cr_expect_gt(lm_store_copy_epoch_now(s, 0), e0, "drop_key, even of an absent key");
+	cr_expect_eq(lm_store_copy_epoch_now(s, 1), e1, "another method's copies stay");
+	e0 = lm_store_copy_epoch_now(s, 0);
+
+	lm_store_drop_match(s, 1, always, NULL);
+	cr_expect_gt(lm_store_copy_epoch_now(s, 1), e1, "drop_match");
+	cr_expect_eq(lm_store_copy_epoch_now(s, 0), e0);
+	e1 = lm_store_copy_epoch_now(s, 1);
+
+	lm_store_drop_method(s, 0);
+	cr_expect_gt(lm_store_copy_epoch_now(s, 0), e0, "drop_method");
+	cr_expect_eq(lm_store_copy_epoch_now(s, 1), e1);
+	e0 = lm_store_copy_epoch_now(s, 0);
+
+	lm_store_drop_all(s);
+	cr_expect_gt(lm_store_copy_epoch_now(s, 0), e0, "drop_all, method 0");
+	cr_expect_gt(lm_store_copy_epoch_now(s, 1), e1, "drop_all, method 1");
+}

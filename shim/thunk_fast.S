@@ -1,0 +1,289 @@
+/* The fast thunks (fast.h): one per key shape and result kind, each a few
+ * loads and compares in front of lm_thunk.
+ *
+ * Entered from a stub like lm_thunk: (%rsp) is the hook head, 8(%rsp) the
+ * caller's return address. A thunk saves the registers it works in (rcx,
+ * rdx, r8; r11 for a second key word; rax unless it is the result), reads
+ * the key registers into rax and r11, and goes on to the lookup for its
+ * key count and result kind: find the copy in this thread's fast table,
+ * check it (method and key, copy epoch, expiry), count the hit, set errno
+ * and the result, return. Any doubt (no table yet, lm_in_shim set, no
+ * copy, a stale one) restores what it saved and jumps to lm_thunk, which
+ * sees the call as the stub left it.
+ *
+ * Every register but the result's comes back as the caller left it, for
+ * the same reason as in lm_thunk (-fipa-ra callers). rax is not kept for
+ * a function that returns an integer: no caller can hold a value in its
+ * result register across the call, and rax carries nothing into a
+ * function that is not variadic (a signature never is). */
+#include "fast_abi.h"
+
+#define D_MASK0	40
+#define D_MASK1	48
+#define D_SEED	56
+#define D_EPOCH	64
+#define D_HITS	72
+
+#define CLOCK_MONOTONIC_COARSE 6
+
+/* The key word of a shape's register, into REG. */
+.macro load_none reg
+	xorl	%eax, %eax
+.endm
+.macro load_rdi reg
+	movq	%rdi, \reg
+.endm
+.macro load_rsi reg
+	movq	%rsi, \reg
+.endm
+.macro load_rdx reg
+	movq	%rdx, \reg
+.endm
+.macro load_xmm0 reg
+	movq	%xmm0, \reg
+.endm
+.macro load_xmm1 reg
+	movq	%xmm1, \reg
+.endm
+
+.macro SAVE reg
+	pushq	\reg
+	.cfi_adjust_cfa_offset 8
+.endm
+.macro RESTORE reg
+	popq	\reg
+	.cfi_adjust_cfa_offset -8
+.endm
+
+/* How many registers a thunk saves. */
+#define SAVED(two, ret) (3 + (two) + ((ret) - LM_FAST_RET_INT) * ((ret) - LM_FAST_RET_INT))
+
+.macro SAVE_ENTRY two, ret
+	.if \ret - LM_FAST_RET_INT
+	SAVE	%rax
+	.endif
+	SAVE	%rcx
+	SAVE	%rdx
+	SAVE	%r8
+	.if \two
+	SAVE	%r11
+	.endif
+.endm
+
+.macro RESTORE_ENTRY two, ret
+	.if \two
+	RESTORE	%r11
+	.endif
+	RESTORE	%r8
+	RESTORE	%rdx
+	RESTORE	%rcx
+	.if \ret - LM_FAST_RET_INT
+	RESTORE	%rax
+	.endif
+.endm
+
+/* rdx = the slot hash's product of the key words rax (and r11) for head
+ * rcx; fast.h has it in C. */
+.macro HASH two
+	movq	%rax, %rdx
+	xorq	D_SEED(%rcx), %rdx
+	imulq	.Lmul(%rip), %rdx
+	.if \two
+	xorq	%r11, %rdx
+	imulq	.Lmul(%rip), %rdx
+	.endif
+.endm
+
+.macro FAST_THUNK name, lookup, ret, src0, src1
+	.globl	\name
+	.hidden	\name
+	.type	\name, @function
+	.p2align 4
+\name:
+	.cfi_startproc
+	.cfi_def_cfa_offset 16
+	endbr64
+	.ifb	\src1
+	SAVE_ENTRY 0, \ret
+	load_\src0 %rax
+	movq	8 * SAVED(0, \ret)(%rsp), %rcx	/* head */
+	andq	D_MASK0(%rcx), %rax
+	.else
+	SAVE_ENTRY 1, \ret
+	load_\src0 %rax
+	load_\src1 %r11
+	movq	8 * SAVED(1, \ret)(%rsp), %rcx	/* head */
+	andq	D_MASK0(%rcx), %rax
+	andq	D_MASK1(%rcx), %r11
+	.endif
+	jmp	\lookup
+	.cfi_endproc
+	.size	\name, .-\name
+.endm
+
+/* The three thunks of a key shape. */
+.macro SHAPE name, n, src0, src1
+	FAST_THUNK \name\()_void, lm_fast_lookup\n\()_void, LM_FAST_RET_VOID, \src0, \src1
+	FAST_THUNK \name\()_int, lm_fast_lookup\n\()_int, LM_FAST_RET_INT, \src0, \src1
+	FAST_THUNK \name\()_float, lm_fast_lookup\n\()_float, LM_FAST_RET_FLOAT, \src0, \src1
+.endm
+
+/* One set at rdx: go to FOUND with rdx at the slot holding the key. A
+ * one-word key's second word is 0 in every copy of its method. */
+.macro PROBE two, found
+	cmpq	%rcx, LM_FS_HEAD(%rdx)
+	jne	1f
+	cmpq	%rax, LM_FS_K0(%rdx)
+	.if \two
+	jne	1f
+	cmpq	%r11, LM_FS_K1(%rdx)
+	.endif
+	je	\found
+1:	addq	$LM_FS_SIZE, %rdx
+	cmpq	%rcx, LM_FS_HEAD(%rdx)
+	jne	2f
+	cmpq	%rax, LM_FS_K0(%rdx)
+	.if \two
+	jne	2f
+	cmpq	%r11, LM_FS_K1(%rdx)
+	.endif
+	je	\found
+2:
+.endm
+
+/* The lookup for TWO key words and result kind RET: rax (and r11) the
+ * masked key, rcx the head, SAVED(TWO, RET) registers on the stack. The
+ * hash's top bits choose the key's first set, the bits below them its
+ * second: two choices keep a hot key set from crowding a few sets. */
+.macro LOOKUP name, two, ret
+	.type	\name, @function
+	.p2align 4
+\name:
+	.cfi_startproc
+	.cfi_def_cfa_offset (16 + 8 * SAVED(\two, \ret))
+	movq	lm_in_shim@gottpoff(%rip), %r8
+	cmpl	$0, %fs:(%r8)
+	jne	.Lmiss\@
+	movq	lm_fast_table@gottpoff(%rip), %r8
+	movq	%fs:(%r8), %r8
+	testq	%r8, %r8
+	jz	.Lmiss\@
+	HASH	\two
+	shrq	$(64 - LM_FAST_SET_BITS), %rdx
+	shlq	$7, %rdx		/* two 64-byte slots per set */
+	leaq	LM_FT_SLOTS(%r8,%rdx), %rdx
+	PROBE	\two, .Lfound\@
+	HASH	\two
+	shrq	$(64 - 2 * LM_FAST_SET_BITS - 7), %rdx
+	andq	$(((1 << LM_FAST_SET_BITS) - 1) << 7), %rdx
+	leaq	LM_FT_SLOTS(%r8,%rdx), %rdx
+	PROBE	\two, .Lfound\@
+	jmp	.Lmiss\@
+.Lfound\@:
+	/* rdx: the slot, r8: the table; the key is no longer needed */
+	movq	D_EPOCH(%rcx), %rax
+	movq	(%rax), %rax
+	cmpq	%rax, LM_FS_EPOCH(%rdx)
+	jne	.Lmiss\@
+	cmpq	$-1, LM_FS_EXPIRES(%rdx)
+	jne	.Lclock\@
+.Lvalid\@:
+	movq	LM_FT_COUNTERS(%r8), %rax
+	addq	D_HITS(%rcx), %rax
+	incq	(%rax)
+	movl	LM_FS_ERR(%rdx), %eax
+	movq	lm_fast_errno_tpoff(%rip), %r8
+	movl	%eax, %fs:(%r8)
+	.ifeq	\ret - LM_FAST_RET_INT
+	movq	LM_FS_VALUE(%rdx), %rax
+	.endif
+	.ifeq	\ret - LM_FAST_RET_FLOAT
+	movq	LM_FS_VALUE(%rdx), %xmm0
+	.endif
+	.cfi_remember_state
+	RESTORE_ENTRY \two, \ret
+	leaq	8(%rsp), %rsp		/* drop the head */
+	.cfi_adjust_cfa_offset -8
+	ret
+	.cfi_restore_state
+
+.Lmiss\@:
+	RESTORE_ENTRY \two, \ret
+	jmp	lm_thunk
+	.cfi_adjust_cfa_offset (8 * SAVED(\two, \ret))
+
+	/* A copy with an expiry: now from the vDSO (see fast.c), with every
+	 * general register it may change and we still need saved, and the
+	 * call 16-byte aligned as the entry's rsp is (a timespec, padded).
+	 * lea and pop keep the flags of the return code's test. */
+.Lclock\@:
+	movq	lm_fast_clock(%rip), %rax
+	testq	%rax, %rax
+	jz	.Lmiss\@
+	SAVE	%rdi
+	SAVE	%rsi
+	SAVE	%r8
+	SAVE	%r9
+	SAVE	%r10
+	.if !\two
+	SAVE	%r11
+	.endif
+	SAVE	%rcx
+	SAVE	%rdx
+	.set	.Lpushed\@, SAVED(\two, \ret) + 8 - \two
+	.set	.Lpad\@, 16 + 8 * (.Lpushed\@ % 2)
+	subq	$.Lpad\@, %rsp
+	.cfi_adjust_cfa_offset .Lpad\@
+	movl	$CLOCK_MONOTONIC_COARSE, %edi
+	movq	%rsp, %rsi
+	call	*%rax
+	movl	%eax, %r10d
+	imulq	$1000, (%rsp), %rax
+	movq	8(%rsp), %r9
+	imulq	$1125899907, %r9, %r9	/* ns / 10^6 is (ns * 1125899907) >> 50 below 10^9 */
+	shrq	$50, %r9
+	addq	%r9, %rax		/* now, in ms */
+	testl	%r10d, %r10d
+	leaq	.Lpad\@(%rsp), %rsp
+	.cfi_adjust_cfa_offset -.Lpad\@
+	RESTORE	%rdx
+	RESTORE	%rcx
+	.if !\two
+	RESTORE	%r11
+	.endif
+	RESTORE	%r10
+	RESTORE	%r9
+	RESTORE	%r8
+	RESTORE	%rsi
+	RESTORE	%rdi
+	jnz	.Lmiss\@
+	cmpq	%rax, LM_FS_EXPIRES(%rdx)
+	jg	.Lvalid\@
+	jmp	.Lmiss\@
+	.cfi_endproc
+	.size	\name, .-\name
+.endm
+
+	.text
+	SHAPE	lm_fast_thunk_none, 1, none
+	SHAPE	lm_fast_thunk_rdi, 1, rdi
+	SHAPE	lm_fast_thunk_rsi, 1, rsi
+	SHAPE	lm_fast_thunk_xmm0, 1, xmm0
+	SHAPE	lm_fast_thunk_rdi_rsi, 2, rdi, rsi
+	SHAPE	lm_fast_thunk_rdi_rdx, 2, rdi, rdx
+	SHAPE	lm_fast_thunk_rsi_rdx, 2, rsi, rdx
+	SHAPE	lm_fast_thunk_xmm0_xmm1, 2, xmm0, xmm1
+	SHAPE	lm_fast_thunk_rdi_xmm0, 2, rdi, xmm0
+	SHAPE	lm_fast_thunk_xmm0_rdi, 2, xmm0, rdi
+	LOOKUP	lm_fast_lookup1_void, 0, LM_FAST_RET_VOID
+	LOOKUP	lm_fast_lookup1_int, 0, LM_FAST_RET_INT
+	LOOKUP	lm_fast_lookup1_float, 0, LM_FAST_RET_FLOAT
+	LOOKUP	lm_fast_lookup2_void, 1, LM_FAST_RET_VOID
+	LOOKUP	lm_fast_lookup2_int, 1, LM_FAST_RET_INT
+	LOOKUP	lm_fast_lookup2_float, 1, LM_FAST_RET_FLOAT
+
+	.section .rodata
+	.p2align 3
+.Lmul:	.quad	LM_FAST_MUL
+
+	.section .note.GNU-stack, "", @progbits

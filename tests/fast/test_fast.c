@@ -1,0 +1,319 @@
+/* The fast thunks: every key shape and result kind answers a hit without
+ * running the function, with errno and every register but the result's
+ * as the caller left them; a dropped, expired or re-entered copy falls
+ * through to lm_thunk. The hooks use a minimal dispatcher (enter: call;
+ * leave: keep a copy) so only the thunk and the table are under test. */
+#include <criterion/criterion.h>
+#include <dlfcn.h>
+#include <elf.h>
+#include <errno.h>
+#include <link.h>
+#include <string.h>
+
+#include "config/config.h"
+#include "shim/counters.h"
+#include "shim/fast.h"
+#include "shim/hook.h"
+#include "shim/runtime.h"
+#include "shim/store.h"
+#include "tests/fast/fixtures.h"
+
+extern int (*lm_fast_clock)(clockid_t, struct timespec *);
+
+static const char conf[] = "[cache fx_rdi]\nsignature = long fx_rdi(long x)\n"
+                           "[cache fx_xmm0]\nsignature = double fx_xmm0(double x)\n"
+                           "[cache fx_void]\nsignature = void fx_void(long x)\n"
+                           "[cache fx_rsi]\nsignature = long fx_rsi(ignore p, long x)\n"
+                           "[cache fx_rdi_rsi]\nsignature = int fx_rdi_rsi(int a, int b)\n"
+                           "[cache fx_xmm0_xmm1]\nsignature = double fx_xmm0_xmm1(double a, "
+                           "double b)\n"
+                           "[cache fx_xmm0_rdi]\nsignature = double fx_xmm0_rdi(double a, int n)\n"
+                           "[cache fx_rdi_xmm0]\nsignature = long fx_rdi_xmm0(long a, double b)\n"
+                           "[cache fx_rsi_rdx]\nsignature = long fx_rsi_rdx(ignore p, long a, "
+                           "long b)\n"
+                           "[cache fx_rdi_rdx]\nsignature = long fx_rdi_rdx(long a, ignore p, "
+                           "long b)\n"
+                           "[cache fx_none]\nsignature = long fx_none()\n"
+                           "[cache fx_float]\nsignature = float fx_float(float x)\n";
+
+static struct lm_config cfg;
+static uint64_t epoch;                 /* the copy epoch every hook checks */
+static int64_t expires = LM_DUR_NEVER; /* of the copies the leave keeps */
+static struct lm_hook *hooks[16];
+
+struct call {
+	uint64_t epoch;
+};
+
+static int t_enter(struct lm_hook *h, struct lm_frame *f)
+{
+	(void)h;
+	((struct call *)f->call)->epoch = epoch;
+	return LM_ENTER_CALL;
+}
+
+static void t_leave(struct lm_hook *h, struct lm_frame *f)
+{
+	int err = errno;
+	lm_fast_put((const struct lm_hook_head *)h, f, err, expires,
+	            ((struct call *)f->call)->epoch);
+	errno = err;
+}
+
+static struct lm_hook *hook(const char *name, void *fn)
+{
+	int id = lm_config_find_method(&cfg, name);
+	cr_assert_geq(id, 0, "%s", name);
+	char why[200] = "";
+	struct lm_plan *p = lm_plan_compile(&cfg, &cfg.methods[id], (uint32_t)id, why, sizeof why);
+	cr_assert_not_null(p, "%s: %s", name, why);
+	const ElfW(Sym) *sym = NULL;
+	Dl_info info;
+	cr_assert(dladdr1(fn, &info, (void **)&sym, RTLD_DL_SYMENT) && sym, "%s", name);
+	struct lm_hook_req req = {
+	    .name = name,
+	    .addr = (uintptr_t)fn,
+	    .size = sym->st_size,
+	    .limit = ((uintptr_t)fn + sym->st_size + 15) & ~(uintptr_t)15,
+	    .object = info.dli_fname,
+	    .mode = LM_HM_DETOUR,
+	    .enter = t_enter,
+	    .leave = t_leave,
+	};
+	req.entry = lm_fast_prepare(p, (uint32_t)id, &epoch, &req.fast);
+	cr_assert_not_null(req.entry, "%s has a fast thunk", name);
+	struct lm_hook *h = lm_hook_prepare(&req, why, sizeof why);
+	cr_assert_not_null(h, "%s: %s", name, why);
+	cr_assert_eq(lm_hook_install(h, why, sizeof why), 0, "%s: %s", name, why);
+	hooks[id] = h;
+	return h;
+}
+
+#define HOOK(fn) hook(#fn, (void *)fn)
+
+static void setup(void)
+{
+	struct lm_diags d = {0};
+	cr_assert_eq(lm_config_parse(conf, sizeof conf - 1, "fast.conf", &cfg, &d), 0);
+	lm_diags_free(&d);
+	lm_counters_init((uint32_t)cfg.nmethods);
+	lm_fast_init();
+	HOOK(fx_rdi);
+	HOOK(fx_xmm0);
+	HOOK(fx_void);
+	HOOK(fx_rsi);
+	HOOK(fx_rdi_rsi);
+	HOOK(fx_xmm0_xmm1);
+	HOOK(fx_xmm0_rdi);
+	HOOK(fx_rdi_xmm0);
+	HOOK(fx_rsi_rdx);
+	HOOK(fx_rdi_rdx);
+	HOOK(fx_none);
+	HOOK(fx_float);
+}
+
+TestSuite(fast, .init = setup);
+
+/* EXPR runs the function once (a miss) and then not (a hit), with the
+ * same result both times. */
+#define MISS_THEN_HIT(expr)                                                                      \
+	do {                                                                                     \
+		long runs = fx_runs;                                                             \
+		__typeof__(expr) first = (expr);                                                 \
+		cr_expect_eq(fx_runs, runs + 1, "%s: the first call runs", #expr);               \
+		__typeof__(expr) second = (expr);                                                \
+		cr_expect_eq(fx_runs, runs + 1, "%s: the second is a hit", #expr);               \
+		cr_expect(memcmp(&first, &second, sizeof first) == 0, "%s: same result", #expr); \
+	} while (0)
+
+Test(fast, every_shape_and_result_kind_hits)
+{
+	MISS_THEN_HIT(fx_rdi(41));
+	MISS_THEN_HIT(fx_xmm0(2.5));
+	MISS_THEN_HIT(fx_rsi(NULL, 50));
+	MISS_THEN_HIT(fx_rdi_rsi(3, 4));
+	MISS_THEN_HIT(fx_xmm0_xmm1(1.5, -2.0));
+	MISS_THEN_HIT(fx_xmm0_rdi(0.75, 8));
+	MISS_THEN_HIT(fx_rdi_xmm0(5, 0.5));
+	MISS_THEN_HIT(fx_rsi_rdx(NULL, 6, 7));
+	MISS_THEN_HIT(fx_rdi_rdx(9, NULL, 2));
+	MISS_THEN_HIT(fx_none());
+	MISS_THEN_HIT(fx_float(1.25f));
+	long runs = fx_runs;
+	fx_void(3);
+	fx_void(3);
+	cr_expect_eq(fx_runs, runs + 1, "void: the second call is a hit");
+	cr_expect_eq(fx_rdi_xmm0(5, 0.5), 10);
+	cr_expect_eq(fx_xmm0_xmm1(1.5, -2.0), -2.75);
+}
+
+Test(fast, every_key_word_counts_and_ignored_ones_do_not)
+{
+	MISS_THEN_HIT(fx_rdi_rsi(3, 4));
+	MISS_THEN_HIT(fx_rdi_rsi(3, 5));
+	MISS_THEN_HIT(fx_rdi_rsi(4, 4));
+	MISS_THEN_HIT(fx_xmm0_rdi(0.75, 9));
+	MISS_THEN_HIT(fx_rdi_xmm0(5, 0.25));
+	long runs = fx_runs;
+	cr_expect_eq(fx_rsi(&runs, 50), fx_rsi(NULL, 50));
+	cr_expect_eq(fx_runs, runs + 1, "an ignored argument is not in the key");
+	runs = fx_runs;
+	cr_expect_eq(fx_rdi_rdx(9, &runs, 2), fx_rdi_rdx(9, NULL, 2));
+	cr_expect_eq(fx_runs, runs + 1);
+	MISS_THEN_HIT(fx_xmm0(-0.0));
+	MISS_THEN_HIT(fx_xmm0(0.0)); /* floats by bit pattern */
+}
+
+static struct fx_regs canaries(void)
+{
+	struct fx_regs r;
+	for (int i = 0; i < R_NGPR; i++)
+		r.gpr[i] = 0x5a5a000000000000ull + (uint64_t)i * 0x1111;
+	for (int i = 0; i < 16; i++) {
+		r.xmm[i][0] = 0xc0de000000000000ull + (uint64_t)i;
+		r.xmm[i][1] = 0xfeed000000000000ull + (uint64_t)i;
+	}
+	return r;
+}
+
+/* Every register but the result's (RESULT_GPR or RESULT_XMM, -1: none)
+ * came back as IN had it. */
+static void expect_kept(const struct fx_regs *in, const struct fx_regs *out, int result_gpr,
+                        int result_xmm, const char *what)
+{
+	for (int i = 0; i < R_NGPR; i++)
+		if (i != result_gpr)
+			cr_expect_eq(out->gpr[i], in->gpr[i], "%s: gpr %d changed", what, i);
+	for (int i = 0; i < 16; i++)
+		if (i != result_xmm)
+			cr_expect(out->xmm[i][0] == in->xmm[i][0] &&
+			              out->xmm[i][1] == in->xmm[i][1],
+			          "%s: xmm%d changed", what, i);
+}
+
+/* For one method of each result kind: a miss (the original runs and
+ * leaves its registers as it does without the shim), then a hit, which
+ * must keep every register but the result's. */
+static void registers_around(int64_t exp, const char *what)
+{
+	expires = exp;
+	struct fx_regs in = canaries(), out;
+
+	in.gpr[R_RDI] = 1234;
+	fx_call((void *)fx_rdi, &in, &out);
+	long runs = fx_runs;
+	fx_call((void *)fx_rdi, &in, &out);
+	cr_expect_eq(out.gpr[R_RAX], 1234 * 3 + 1, "%s: result", what);
+	expect_kept(&in, &out, R_RAX, -1, what);
+	cr_expect_eq(fx_runs, runs, "%s: a hit", what);
+
+	double x = 4.0, y;
+	memcpy(&in.xmm[0][0], &x, 8);
+	fx_call((void *)fx_xmm0, &in, &out);
+	runs = fx_runs;
+	fx_call((void *)fx_xmm0, &in, &out);
+	memcpy(&y, &out.xmm[0][0], 8);
+	cr_expect_eq(y, 1.0, "%s: result", what);
+	expect_kept(&in, &out, -1, 0, what);
+	cr_expect_eq(fx_runs, runs, "%s: a hit", what);
+
+	in.gpr[R_RDI] = 77;
+	fx_call((void *)fx_void, &in, &out);
+	runs = fx_runs;
+	fx_call((void *)fx_void, &in, &out);
+	expect_kept(&in, &out, -1, -1, what);
+	cr_expect_eq(fx_runs, runs, "%s: a hit", what);
+}
+
+Test(fast, registers_survive_a_hit)
+{
+	registers_around(LM_DUR_NEVER, "no expiry");
+}
+
+Test(fast, registers_survive_a_hit_that_reads_the_clock)
+{
+	if (!lm_fast_clock)
+		cr_skip_test("no vDSO clock here (valgrind?)");
+	registers_around(lm_clock_ms() + 60000, "with expiry");
+}
+
+Test(fast, a_narrow_int_ignores_the_upper_register_bits)
+{
+	MISS_THEN_HIT(fx_rdi_rsi(5, 7));
+	struct fx_regs in = canaries(), out;
+	in.gpr[R_RDI] = 0xdeadbeef00000005ull;
+	in.gpr[R_RSI] = 0x1234567800000007ull;
+	long runs = fx_runs;
+	fx_call((void *)fx_rdi_rsi, &in, &out);
+	cr_expect_eq(fx_runs, runs, "garbage above 32 bits still hits");
+	cr_expect_eq((int)out.gpr[R_RAX], 5007);
+}
+
+Test(fast, errno_is_the_one_the_function_left)
+{
+	fx_rdi(45);
+	errno = 0;
+	long runs = fx_runs;
+	fx_rdi(45);
+	cr_expect_eq(fx_runs, runs);
+	cr_expect_eq(errno, 45, "a hit sets errno as the function did");
+}
+
+Test(fast, hits_are_counted_for_their_method)
+{
+	uint32_t id = (uint32_t)lm_config_find_method(&cfg, "fx_xmm0");
+	fx_xmm0(9.0);
+	uint64_t before = lm_counters_sum(id, LM_C_hits);
+	fx_xmm0(9.0);
+	fx_xmm0(9.0);
+	cr_expect_eq(lm_counters_sum(id, LM_C_hits), before + 2);
+}
+
+Test(fast, a_moved_epoch_refuses_the_copy)
+{
+	MISS_THEN_HIT(fx_rdi(8));
+	epoch++;
+	MISS_THEN_HIT(fx_rdi(8));
+}
+
+Test(fast, an_expired_copy_runs_the_function)
+{
+	expires = lm_clock_ms() - 1;
+	fx_rdi(12);
+	long runs = fx_runs;
+	fx_rdi(12);
+	cr_expect_eq(fx_runs, runs + 1);
+}
+
+Test(fast, inside_the_shim_the_function_runs)
+{
+	fx_rdi(13);
+	long runs = fx_runs;
+	lm_in_shim = 1;
+	fx_rdi(13);
+	lm_in_shim = 0;
+	cr_expect_eq(fx_runs, runs + 1, "guarantee 6: no answer from the cache");
+}
+
+/* Keys whose first set is the same spill into their second sets: three of
+ * them (one more than a set holds) all stay. */
+Test(fast, a_crowded_set_spills_into_second_choices)
+{
+	const struct lm_fast_desc *d = &((const struct lm_hook_head *)hooks[0])->fast;
+	long keys[3];
+	int n = 0;
+	uint32_t want = UINT32_MAX, set[2];
+	for (long k = 1; n < 3; k++) {
+		lm_fast_sets(d, (uint64_t)k, 0, set);
+		if (want == UINT32_MAX)
+			want = set[0];
+		if (set[0] == want)
+			keys[n++] = k;
+	}
+	for (int i = 0; i < 3; i++)
+		fx_rdi(keys[i]);
+	long runs = fx_runs;
+	for (int i = 0; i < 3; i++)
+		fx_rdi(keys[i]);
+	cr_expect_eq(fx_runs, runs, "all three hit");
+}
