@@ -37,6 +37,14 @@ Test(race, also_with_coalescing_off_and_a_method_wide_drop)
 	     "drop = db_read\n");
 }
 
+/* With an expiry the fast thunk's hits also read the clock. */
+Test(race, also_with_an_expiry)
+{
+	race("[cache db_read]\nsignature = long db_read(long key)\nttl = 1h\n"
+	     "[invalidate db_write]\nsignature = int db_write(long key)\n"
+	     "drop = db_read(key)\n");
+}
+
 /* Regression: the hook clobbered rdi (and r11, xmm8+), which a caller
  * compiled with -fipa-ra kept live across a call to a leaf function; the
  * read after the write then asked for the wrong key. */
