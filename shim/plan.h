@@ -75,8 +75,8 @@ int lm_plan_replay(const struct lm_plan *p, const void *val, size_t len, struct 
                    int *err);
 
 /* The common case, a scalar result and no out params, has a fixed blob:
- * errno (4 bytes), then the return register (8 bytes; none for void).
- * lm_plan_scalar says which register: */
+ * errno (4 bytes, only when not 0), then the return register (8 bytes;
+ * none for void). lm_plan_scalar says which register: */
 enum lm_scalar { LM_SCALAR_NO, LM_SCALAR_INT, LM_SCALAR_FLOAT, LM_SCALAR_VOID };
 enum lm_scalar lm_plan_scalar(const struct lm_plan *p);
 
@@ -84,14 +84,17 @@ enum lm_scalar lm_plan_scalar(const struct lm_plan *p);
 static inline int lm_scalar_replay(enum lm_scalar k, const void *val, size_t len,
                                    struct lm_frame *f, int *err)
 {
-	if (!val || len != (k == LM_SCALAR_VOID ? 4u : 12u))
+	size_t word = k == LM_SCALAR_VOID ? 0 : 8;
+	if ((len != word && len != word + 4) || (len && !val))
 		return -1;
-	int32_t e;
-	__builtin_memcpy(&e, val, 4);
+	int32_t e = 0;
+	if (len > word)
+		__builtin_memcpy(&e, val, 4);
+	const unsigned char *reg = (const unsigned char *)val + (len - word);
 	if (k == LM_SCALAR_INT) {
-		__builtin_memcpy(&f->ret_rax, (const unsigned char *)val + 4, 8);
+		__builtin_memcpy(&f->ret_rax, reg, 8);
 	} else if (k == LM_SCALAR_FLOAT) {
-		__builtin_memcpy(&f->ret_xmm0[0], (const unsigned char *)val + 4, 8);
+		__builtin_memcpy(&f->ret_xmm0[0], reg, 8);
 		f->ret_xmm0[1] = 0;
 	}
 	*err = e;

@@ -115,9 +115,9 @@ static void ghost_add(struct lm_ghost *g, uint64_t hash)
 	g->pos = (g->pos + 1) & (g->n - 1);
 }
 
-void lm_policy_init(struct lm_policy *p, uint32_t ghost_entries)
+void lm_policy_init(struct lm_policy *p, uint32_t ghost_entries, lm_hash_fn hash)
 {
-	*p = (struct lm_policy){0};
+	*p = (struct lm_policy){.hash = hash};
 	p->ghost.want = ghost_entries;
 }
 
@@ -128,10 +128,10 @@ void lm_policy_free(struct lm_policy *p)
 	*p = (struct lm_policy){0};
 }
 
-void lm_policy_admit(struct lm_policy *p, struct lm_entry *e)
+void lm_policy_admit(struct lm_policy *p, struct lm_entry *e, uint64_t hash)
 {
 	e->freq = 0;
-	if (ghost_has(&p->ghost, e->hash)) {
+	if (ghost_has(&p->ghost, hash)) {
 		e->queue = LM_Q_MAIN;
 		q_push(&p->main, e);
 	} else {
@@ -169,7 +169,7 @@ struct lm_entry *lm_policy_victim(struct lm_policy *p, int64_t now)
 				q_push(&p->main, e);
 				continue;
 			}
-			ghost_add(&p->ghost, e->hash);
+			ghost_add(&p->ghost, p->hash(e->data, e->klen));
 			return e;
 		}
 		e = p->main.head;

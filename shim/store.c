@@ -61,8 +61,9 @@
 #include "../config/config.h"
 #include "store_internal.h"
 
-/* Each entry's share of table slots: 8 bytes at a load of at least 3/8. */
-#define LM_SLOT_CHARGE     24
+/* Each entry's share of table slots: an 8-byte slot at a load of at least
+ * 3/8 (store_table.c) is at most 21.3 bytes. */
+#define LM_SLOT_CHARGE     22
 #define LM_DEFAULT_WAIT_MS 5000
 #define LM_SWEEP_INSERT    4
 #define LM_SWEEP_EVICT     16
@@ -111,6 +112,7 @@ struct lm_store {
 	uint32_t nmethods;
 	uint64_t max_entries, max_memory;
 	int64_t (*now)(void);
+	lm_hash_fn hash;
 	int64_t wait_ms;
 	_Atomic uint64_t entries, bytes;
 	_Atomic uint64_t gen;
@@ -177,8 +179,8 @@ static inline uint64_t entry_charge(const struct lm_entry *e)
 	return charge_of(e->klen, e->vlen);
 }
 
-static struct lm_entry *entry_new(uint32_t method, uint64_t hash, const void *key, uint32_t klen,
-                                  const void *val, size_t vlen)
+static struct lm_entry *entry_new(uint32_t method, const void *key, uint32_t klen, const void *val,
+                                  size_t vlen)
 {
 	if (vlen > UINT32_MAX)
 		return NULL;
@@ -190,8 +192,7 @@ static struct lm_entry *entry_new(uint32_t method, uint64_t hash, const void *ke
 		free(e);
 		return NULL;
 	}
-	*e =
-	    (struct lm_entry){.hash = hash, .method = method, .klen = klen, .vlen = (uint32_t)vlen};
+	*e = (struct lm_entry){.method = method, .klen = klen, .vlen = (uint32_t)vlen};
 	atomic_init(&e->refs, 1);
 	if (klen)
 		memcpy(e->data, key, klen);
@@ -332,15 +333,16 @@ static bool evict_one(struct lm_store *s, struct lm_shard *sh, int64_t now, long
 	return true;
 }
 
-/* Insert E into SH (lock held). Replaces an entry with the same key. */
+/* Insert E, whose key hashes to HASH, into SH (lock held). Replaces an
+ * entry with the same key. */
 static enum ins insert_locked(struct lm_store *s, struct lm_shard *sh, struct lm_entry *e,
-                              int64_t now)
+                              uint64_t hash, int64_t now)
 {
 	uint64_t charge = entry_charge(e);
 	if (charge > s->max_memory || !s->max_entries)
 		return INS_FAIL;
 	sweep(s, sh, now, LM_SWEEP_INSERT);
-	long old = lm_table_find(&sh->table, e->method, e->hash, e->data, e->klen);
+	long old = lm_table_find(&sh->table, e->method, hash, e->data, e->klen);
 	if (old >= 0)
 		remove_at(s, sh, (size_t)old, lm_slot_entry(sh->table.slots[old]), C_REPLACED);
 	if (!lm_table_reserve(&sh->table))
@@ -353,8 +355,8 @@ static enum ins insert_locked(struct lm_store *s, struct lm_shard *sh, struct lm
 		if (!evict_one(s, sh, now, r == INS_FULL_METHOD ? (long)e->method : -1))
 			return r;
 	}
-	lm_table_insert(&sh->table, e);
-	lm_policy_admit(&sh->pol, e);
+	lm_table_insert(&sh->table, e, hash);
+	lm_policy_admit(&sh->pol, e, hash);
 	sh->mcount[e->method]++;
 	return INS_OK;
 }
@@ -470,30 +472,26 @@ static void pending_wake(struct lm_pending *p, uint32_t n)
 	pending_release(p, n);
 }
 
-/* Insert E with the expiry given by TTL_MS (relative) or, when ABS, by
- * E->expires_ms; refuse if GEN (may be NULL) moved. Finishes P if any. */
-static int store_entry(struct lm_store *s, struct lm_shard *sh, struct lm_entry *e,
-                       const uint64_t *gen, int64_t ttl_ms, bool abs, struct lm_pending *p)
+/* Insert E (its key hashes to HASH) with the expiry given by TTL_MS
+ * (relative) or, when ABS, by E->expires_ms; refuse if GEN (may be NULL)
+ * moved. Finishes P if any. */
+static int store_entry(struct lm_store *s, struct lm_entry *e, uint64_t hash, const uint64_t *gen,
+                       int64_t ttl_ms, bool abs, struct lm_pending *p)
 {
+	struct lm_shard *sh = shard_of(s, hash);
 	enum ins r = INS_FAIL;
 	lm_lock(&sh->lock);
 	for (int attempt = 0;; attempt++) {
 		int64_t now = s->now();
 		if (gen && gens_moved(s, sh, e->method, gen))
 			break;
-		/* The generations the value was computed under, not newer ones
-		 * a drop running now may have bumped since the check. */
-		uint64_t cur[3];
-		if (!gen)
-			snapshot(s, sh, e->method, cur);
-		e->gsum = gen ? (uint32_t)(gen[0] + gen[1]) : (uint32_t)(cur[0] + cur[1]);
 		if (!abs)
 			e->expires_ms = ttl_ms == LM_DUR_NEVER || now > INT64_MAX - ttl_ms
 			                    ? LM_DUR_NEVER
 			                    : now + ttl_ms;
 		else if (is_expired(e, now))
 			break;
-		r = insert_locked(s, sh, e, now);
+		r = insert_locked(s, sh, e, hash, now);
 		if ((r != INS_FULL && r != INS_FULL_METHOD) || attempt == 1)
 			break;
 		lm_unlock(&sh->lock);
@@ -545,6 +543,7 @@ struct lm_store *lm_store_new(const struct lm_store_cfg *cfg)
 	s->max_entries = cfg->max_entries;
 	s->max_memory = cfg->max_memory;
 	s->now = cfg->now_ms ? cfg->now_ms : lm_clock_ms;
+	s->hash = cfg->hash ? cfg->hash : lm_key_hash;
 	s->wait_ms = cfg->coalesce_wait_ms > 0 ? cfg->coalesce_wait_ms : LM_DEFAULT_WAIT_MS;
 	size_t nm = cfg->nmethods ? cfg->nmethods : 1;
 	s->m = calloc(nm, sizeof(*s->m));
@@ -570,7 +569,8 @@ struct lm_store *lm_store_new(const struct lm_store_cfg *cfg)
 		ghost *= 2;
 	memset(s->shards, 0, sizeof(*s->shards) * s->nshards);
 	for (unsigned i = 0; i < s->nshards; i++) {
-		lm_policy_init(&s->shards[i].pol, ghost);
+		lm_policy_init(&s->shards[i].pol, ghost, s->hash);
+		s->shards[i].table.hash = s->hash;
 		s->shards[i].mcount = s->mcounts + (size_t)i * nm;
 	}
 	lm_lock(&lm_reg_lock);
@@ -697,16 +697,7 @@ enum lm_lookup lm_store_lookup(struct lm_store *s, struct lm_store_req *r, struc
 		int64_t now = s->now();
 		struct lm_entry *e = NULL;
 		long i = lm_table_find(&sh->table, r->method, r->hash, r->key, r->klen);
-		/* Taken under the lock on a hit too: a copy of the entry made
-		 * outside the store stays valid while these do not move. */
 		snapshot(s, sh, r->method, r->gen);
-		if (i >= 0 &&
-		    lm_slot_entry(sh->table.slots[i])->gsum != (uint32_t)(r->gen[0] + r->gen[1])) {
-			/* Dropped by a whole-method or global drop still on its way. */
-			remove_at(s, sh, (size_t)i, lm_slot_entry(sh->table.slots[i]),
-			          C_INVALIDATED);
-			i = -1;
-		}
 		if (i >= 0) {
 			e = lm_slot_entry(sh->table.slots[i]);
 			if (!is_expired(e, now)) {
@@ -769,10 +760,10 @@ int lm_store_fill(struct lm_store *s, struct lm_store_req *r, const void *val, s
 	struct lm_shard *sh = shard_of(s, r->hash);
 	struct lm_entry *e = NULL;
 	if (r->method < s->nmethods && ttl_ms > 0)
-		e = entry_new(r->method, r->hash, r->key, r->klen, val, vlen);
+		e = entry_new(r->method, r->key, r->klen, val, vlen);
 	int stored = 0;
 	if (e) {
-		stored = store_entry(s, sh, e, r->gen, ttl_ms, false, p);
+		stored = store_entry(s, e, r->hash, r->gen, ttl_ms, false, p);
 	} else if (p) {
 		lm_lock(&sh->lock);
 		uint32_t prefs = pending_finish_locked(sh, p);
@@ -805,10 +796,10 @@ int lm_store_put(struct lm_store *s, uint32_t method, uint64_t hash, const void 
 		return 0;
 	int saved = errno;
 	int stored = 0;
-	struct lm_entry *e = entry_new(method, hash, key, klen, val, vlen);
+	struct lm_entry *e = entry_new(method, key, klen, val, vlen);
 	if (e) {
 		e->expires_ms = expires_ms;
-		stored = store_entry(s, shard_of(s, hash), e, NULL, 0, true, NULL);
+		stored = store_entry(s, e, hash, NULL, 0, true, NULL);
 	}
 	errno = saved;
 	return stored;
@@ -955,14 +946,10 @@ void lm_store_each(struct lm_store *s, lm_entry_cb cb, void *arg)
 		struct lm_shard *sh = &s->shards[k];
 		lm_lock(&sh->lock);
 		int64_t now = s->now();
-		uint64_t g = atomic_load_explicit(&s->gen, memory_order_acquire);
 		for (int q = 0; q < 2; q++)
 			for (const struct lm_entry *e = q ? sh->pol.main.head : sh->pol.small.head;
 			     e; e = e->next)
-				if (!is_expired(e, now) &&
-				    e->gsum ==
-				        (uint32_t)(g + atomic_load_explicit(&s->m[e->method].gen,
-				                                            memory_order_acquire)))
+				if (!is_expired(e, now))
 					cb(e, arg);
 		lm_unlock(&sh->lock);
 	}

@@ -24,8 +24,12 @@ struct lm_store_cfg {
 	const uint64_t *method_max_entries; /* per method, 0 = no own bound; may be NULL */
 	unsigned nshards;                   /* power of two; 0 picks one from max_entries */
 	int64_t (*now_ms)(void);            /* NULL: lm_clock_ms; tests inject their own */
-	int64_t coalesce_wait_ms;           /* longest wait for a concurrent miss before
-	                                       running uncoalesced; 0: 5 s */
+	/* The hash every key is filed under: each hash a caller passes (a
+	 * request's, a drop's, a put's) must be this of the key. NULL:
+	 * lm_key_hash; tests inject their own to make collisions. */
+	uint64_t (*hash)(const void *key, uint32_t klen);
+	int64_t coalesce_wait_ms; /* longest wait for a concurrent miss before
+	                             running uncoalesced; 0: 5 s */
 };
 
 /* The hash every caller files a key under: lookups, fills, drops, drops

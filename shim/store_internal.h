@@ -14,27 +14,26 @@
 
 enum { LM_Q_NONE, LM_Q_SMALL, LM_Q_MAIN };
 
-/* 56 bytes, then the key (padded to 8 so the value is aligned), then the
+/* How the store hashes a key (lm_store_cfg.hash): entries do not keep
+ * their hash; the table and the policy recompute it when they need it
+ * (growing, deleting, evicting), which is rarer than memory is dear. */
+typedef uint64_t (*lm_hash_fn)(const void *key, uint32_t klen);
+
+/* 40 bytes, then the key (padded to 8 so the value is aligned), then the
  * value. Immutable once published, except freq/queue/links (shard lock) and
  * refs (atomic). */
 struct lm_entry {
 	struct lm_entry *prev, *next; /* FIFO queue links */
-	uint64_t hash;
-	int64_t expires_ms;    /* LM_DUR_NEVER: none */
-	_Atomic uint32_t refs; /* the table's reference + one per holder */
+	int64_t expires_ms;           /* LM_DUR_NEVER: none */
+	_Atomic uint32_t refs;        /* the table's reference + one per holder */
 	uint32_t method : 24;
 	uint32_t freq : 2;  /* S3-FIFO: 0..3, bumped on hit */
 	uint32_t queue : 2; /* LM_Q_* */
 	uint32_t klen;
 	uint32_t vlen;
-	/* Global plus method generation when stored. A whole-method or
-	 * global drop bumps its generation before it can reach every shard:
-	 * in between, a lookup must already see the entry as gone, or a copy
-	 * taken then (the dispatcher's front cache) would carry the new
-	 * generations with the old value. */
-	uint32_t gsum;
 	unsigned char data[];
 };
+_Static_assert(sizeof(struct lm_entry) == 40, "the entry header the README counts");
 
 #define LM_MAX_METHODS (1u << 24)
 
@@ -55,6 +54,7 @@ static inline struct lm_entry *lm_slot_entry(uint64_t slot)
 }
 
 struct lm_table {
+	lm_hash_fn hash;
 	uint64_t *slots; /* NULL until the first insert */
 	size_t mask;
 	size_t used;
@@ -67,7 +67,8 @@ long lm_table_find(const struct lm_table *t, uint32_t method, uint64_t hash, con
 long lm_table_find_entry(const struct lm_table *t, const struct lm_entry *e);
 /* Make room for one more entry (grow if needed); false on OOM. */
 bool lm_table_reserve(struct lm_table *t);
-void lm_table_insert(struct lm_table *t, struct lm_entry *e);
+/* HASH: the entry's key hash, as t->hash gives it. */
+void lm_table_insert(struct lm_table *t, struct lm_entry *e, uint64_t hash);
 void lm_table_delete(struct lm_table *t, size_t idx);
 void lm_table_free(struct lm_table *t);
 
@@ -92,11 +93,12 @@ struct lm_ghost {
 struct lm_policy {
 	struct lm_queue small, main;
 	struct lm_ghost ghost;
+	lm_hash_fn hash; /* the ghost remembers evicted keys by hash */
 };
 
-void lm_policy_init(struct lm_policy *p, uint32_t ghost_entries);
+void lm_policy_init(struct lm_policy *p, uint32_t ghost_entries, lm_hash_fn hash);
 void lm_policy_free(struct lm_policy *p);
-void lm_policy_admit(struct lm_policy *p, struct lm_entry *e);
+void lm_policy_admit(struct lm_policy *p, struct lm_entry *e, uint64_t hash);
 void lm_policy_unlink(struct lm_policy *p, struct lm_entry *e);
 /* The next entry to evict (still linked: the caller removes it), or NULL
  * when the shard is empty. Expired entries found on the way come first.

@@ -2,8 +2,8 @@
  * backward-shift deletion (no tombstones) and 8-byte slots holding the
  * entry pointer tagged with 16 hash bits. At a load factor kept between
  * 3/8 and 3/4 that is 11-21 bytes per entry, against uthash's 56-byte
- * handle; see store.c. Keys are compared in full: method, hash, length and
- * bytes. */
+ * handle; see store.c. Keys are compared in full: tag, method, length and
+ * bytes. An entry's home slot comes from t->hash of its key. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,8 +28,7 @@ long lm_table_find(const struct lm_table *t, uint32_t method, uint64_t hash, con
 		if (!slot_matches(slot, hash))
 			continue;
 		const struct lm_entry *e = lm_slot_entry(slot);
-		if (e->hash == hash && e->method == method && e->klen == klen &&
-		    memcmp(e->data, key, klen) == 0)
+		if (e->method == method && e->klen == klen && memcmp(e->data, key, klen) == 0)
 			return (long)i;
 	}
 }
@@ -38,7 +37,7 @@ long lm_table_find_entry(const struct lm_table *t, const struct lm_entry *e)
 {
 	if (!t->slots)
 		return -1;
-	for (size_t i = e->hash & t->mask;; i = (i + 1) & t->mask) {
+	for (size_t i = t->hash(e->data, e->klen) & t->mask;; i = (i + 1) & t->mask) {
 		uint64_t slot = t->slots[i];
 		if (!slot)
 			return -1;
@@ -47,12 +46,12 @@ long lm_table_find_entry(const struct lm_table *t, const struct lm_entry *e)
 	}
 }
 
-static void place(uint64_t *slots, size_t mask, struct lm_entry *e)
+static void place(uint64_t *slots, size_t mask, struct lm_entry *e, uint64_t hash)
 {
-	size_t i = e->hash & mask;
+	size_t i = hash & mask;
 	while (slots[i])
 		i = (i + 1) & mask;
-	slots[i] = (e->hash & ~LM_SLOT_PTR) | (uint64_t)(uintptr_t)e;
+	slots[i] = (hash & ~LM_SLOT_PTR) | (uint64_t)(uintptr_t)e;
 }
 
 bool lm_table_reserve(struct lm_table *t)
@@ -67,8 +66,10 @@ bool lm_table_reserve(struct lm_table *t)
 	if (!ns)
 		return false;
 	for (size_t i = 0; i < cap; i++)
-		if (t->slots[i])
-			place(ns, ncap - 1, lm_slot_entry(t->slots[i]));
+		if (t->slots[i]) {
+			struct lm_entry *e = lm_slot_entry(t->slots[i]);
+			place(ns, ncap - 1, e, t->hash(e->data, e->klen));
+		}
 	free(t->slots);
 	t->slots = ns;
 	t->mask = ncap - 1;
@@ -76,9 +77,9 @@ bool lm_table_reserve(struct lm_table *t)
 	return true;
 }
 
-void lm_table_insert(struct lm_table *t, struct lm_entry *e)
+void lm_table_insert(struct lm_table *t, struct lm_entry *e, uint64_t hash)
 {
-	place(t->slots, t->mask, e);
+	place(t->slots, t->mask, e, hash);
 	t->used++;
 }
 
@@ -90,7 +91,8 @@ void lm_table_delete(struct lm_table *t, size_t idx)
 		uint64_t slot = t->slots[j];
 		if (!slot)
 			break;
-		size_t home = lm_slot_entry(slot)->hash & t->mask;
+		const struct lm_entry *e = lm_slot_entry(slot);
+		size_t home = t->hash(e->data, e->klen) & t->mask;
 		/* The entry at j may fill the hole at i only if its home is
 		 * not cyclically within (i, j]. */
 		bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
@@ -106,5 +108,5 @@ void lm_table_delete(struct lm_table *t, size_t idx)
 void lm_table_free(struct lm_table *t)
 {
 	free(t->slots);
-	memset(t, 0, sizeof(*t));
+	*t = (struct lm_table){.hash = t->hash};
 }

@@ -1,6 +1,8 @@
 /* Value blobs: a result captured after a miss, replayed on a hit.
  *
- * Layout: i32 errno; then by return form
+ * Layout: i32 errno (for a scalar result without out params, lm_plan_scalar,
+ * only when it is not 0: most functions leave it so, and most cached
+ * results are such); then by return form
  *   value (not void)       u64 register (rax, or xmm0's low 8 bytes)
  *   str/buf (static or not) tag 0 (NULL) | tag 1, u32 length, bytes
  *   ptr(NAME)              tag 0 (NULL) | tag 1 (NAME's pointer)
@@ -89,12 +91,19 @@ static int capture_out(const struct lm_plan *p, const struct lm_pparam *q, const
 	return lm_buf_put_blob(out, d, (size_t)n);
 }
 
+/* Does a blob of LEN bytes for P start with errno? */
+static bool has_errno(const struct lm_plan *p, size_t len)
+{
+	return lm_plan_scalar(p) == LM_SCALAR_NO || len == 4 + (ret_has_word(p) ? 8u : 0u);
+}
+
 int lm_plan_capture(const struct lm_plan *p, const struct lm_frame *f, int err, struct lm_buf *out)
 {
 	size_t i, start = out->len;
 	int32_t e = err;
 
-	if (lm_buf_append(out, &e, 4) < 0 || capture_ret(p, f, out) < 0)
+	if (((e != 0 || lm_plan_scalar(p) == LM_SCALAR_NO) && lm_buf_append(out, &e, 4) < 0) ||
+	    capture_ret(p, f, out) < 0)
 		goto fail;
 	for (i = 0; i < p->nouts; i++)
 		if (capture_out(p, &p->params[p->outs[i]], f, out) < 0)
@@ -194,7 +203,7 @@ static bool parse(const struct lm_plan *p, const void *val, size_t len, struct l
 	struct lm_rd r = {val, len};
 
 	memset(v, 0, sizeof(*v));
-	if (!val || !lm_rd_u32(&r, (uint32_t *)&v->err))
+	if (!val || (has_errno(p, len) && !lm_rd_u32(&r, (uint32_t *)&v->err)))
 		return false;
 	if (ret_has_word(p) && !lm_rd_u64(&r, &v->word))
 		return false;

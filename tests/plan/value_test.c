@@ -578,3 +578,45 @@ Test(value, scalar_blob_of_the_wrong_length_is_rejected)
 	lm_buf_free(&v);
 	lm_plan_free(p);
 }
+
+/* A scalar result's blob carries errno only when it is not 0: 8 bytes for
+ * the common `long f(long)` instead of 12 (memory per entry). A blob with
+ * a 0 written out (as older versions stored) still replays. */
+Test(value, scalar_blob_leaves_out_a_zero_errno)
+{
+	struct lm_plan *p = PLAN("f", rv(LM_K_I64), lp(LM_K_I64));
+	struct lm_frame miss = {0}, hit = {0};
+	int err = 99;
+
+	miss.ret_rax = 1234;
+	struct lm_buf v = capture(p, &miss, 0);
+	cr_assert_eq(v.len, 8);
+	cr_assert_eq(lm_plan_replay(p, v.p, v.len, &hit, &err), 0);
+	cr_assert_eq(err, 0);
+	cr_assert_eq(hit.ret_rax, 1234);
+
+	struct lm_buf w = capture(p, &miss, ENOENT);
+	cr_assert_eq(w.len, 12);
+	cr_assert_eq(lm_plan_replay(p, w.p, w.len, &hit, &err), 0);
+	cr_assert_eq(err, ENOENT);
+	cr_expect(!lm_plan_same_value(p, v.p, v.len, w.p, w.len), "errno is part of the result");
+
+	unsigned char old[12] = {0};
+	memcpy(old + 4, &miss.ret_rax, 8);
+	err = 99;
+	cr_assert_eq(lm_plan_replay(p, old, sizeof old, &hit, &err), 0);
+	cr_assert_eq(err, 0);
+	cr_expect(lm_plan_same_value(p, v.p, v.len, old, sizeof old));
+
+	struct lm_plan *vp = PLAN("g", rv(LM_K_VOID), lp(LM_K_I32));
+	struct lm_buf e = capture(vp, &miss, 0);
+	cr_assert_eq(e.len, 0, "void with errno 0: an empty blob");
+	err = 99;
+	cr_assert_eq(lm_plan_replay(vp, e.p, e.len, &hit, &err), 0);
+	cr_assert_eq(err, 0);
+	lm_buf_free(&v);
+	lm_buf_free(&w);
+	lm_buf_free(&e);
+	lm_plan_free(p);
+	lm_plan_free(vp);
+}

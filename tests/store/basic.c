@@ -57,10 +57,20 @@ static const char *get_with_hash(struct lm_store *s, const char *key, uint64_t h
 	return lm_entry_value(*e, &n);
 }
 
+#define COLLIDING 0x123456789abcdef0ULL
+
+static uint64_t every_key_collides(const void *key, uint32_t klen)
+{
+	(void)key, (void)klen;
+	return COLLIDING;
+}
+
 Test(store_basic, hash_collision_never_returns_another_key)
 {
-	struct lm_store *s = lm_test_store(100, 1 << 20, 1, NULL);
-	const uint64_t h = 0x123456789abcdef0ULL;
+	struct lm_store_cfg cfg = {
+	    .max_entries = 100, .max_memory = 1 << 20, .nmethods = 1, .hash = every_key_collides};
+	struct lm_store *s = lm_store_new(&cfg);
+	const uint64_t h = COLLIDING;
 	cr_assert_eq(fill_with_hash(s, "alpha", h, "A"), 1);
 	struct lm_entry *e;
 	cr_expect_null(get_with_hash(s, "bravo", h, &e), "different key with the same hash hit");

@@ -128,7 +128,8 @@ static void *timed_waiter(void *arg)
 
 Test(store_coalesce, lost_owner_times_out_instead_of_hanging, .timeout = 10)
 {
-	struct lm_store_cfg cfg = {.max_entries = 100,
+	struct lm_store_cfg cfg = {.hash = lm_test_key_hash,
+	                           .max_entries = 100,
 	                           .max_memory = 1 << 20,
 	                           .nmethods = 1,
 	                           .now_ms = lm_test_clock,

@@ -84,7 +84,8 @@ static void *long_key_worker(void *arg)
 Test(store_pending, long_key_misses_coalesce, .timeout = 30)
 {
 	memset(long_key, 'k', sizeof(long_key) - 1);
-	struct lm_store_cfg cfg = {.max_entries = 100,
+	struct lm_store_cfg cfg = {.hash = lm_test_key_hash,
+	                           .max_entries = 100,
 	                           .max_memory = 1 << 20,
 	                           .nmethods = 1,
 	                           .now_ms = lm_test_clock,
@@ -141,7 +142,8 @@ static void *hammer_worker(void *arg)
 
 Test(store_pending, rapid_owner_waiter_turnover_loses_no_wakeup, .timeout = 30)
 {
-	struct lm_store_cfg cfg = {.max_entries = 100,
+	struct lm_store_cfg cfg = {.hash = lm_test_key_hash,
+	                           .max_entries = 100,
 	                           .max_memory = 1 << 20,
 	                           .nmethods = 1,
 	                           .now_ms = lm_test_clock,

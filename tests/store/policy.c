@@ -160,7 +160,7 @@ static double store_ratio(const uint32_t *t, uint32_t cap)
 	for (int i = 0; i < NREQ; i++) {
 		uint64_t id = t[i];
 		struct lm_store_req r = {
-		    .method = 0, .hash = lm_test_mix(id), .key = &id, .klen = 8};
+		    .method = 0, .hash = lm_test_hash(&id, 8), .key = &id, .klen = 8};
 		struct lm_entry *e, *st;
 		bool co;
 		if (lm_store_lookup(s, &r, &e, &co, &st) == LM_LOOKUP_HIT) {

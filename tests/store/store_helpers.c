@@ -7,6 +7,11 @@ int64_t lm_test_clock(void)
 	return atomic_load(&lm_test_now);
 }
 
+uint64_t lm_test_key_hash(const void *key, uint32_t klen)
+{
+	return lm_test_hash(key, klen);
+}
+
 struct lm_store *lm_test_store(uint64_t max_entries, uint64_t max_memory, uint32_t nmethods,
                                const uint64_t *method_max)
 {
@@ -16,6 +21,7 @@ struct lm_store *lm_test_store(uint64_t max_entries, uint64_t max_memory, uint32
 	    .nmethods = nmethods,
 	    .method_max_entries = method_max,
 	    .now_ms = lm_test_clock,
+	    .hash = lm_test_key_hash,
 	};
 	return lm_store_new(&cfg);
 }

@@ -33,6 +33,9 @@ static inline uint64_t lm_test_hash(const void *key, size_t len)
 	return lm_test_mix(h);
 }
 
+/* lm_test_hash as the store's cfg.hash, for stores the tests make. */
+uint64_t lm_test_key_hash(const void *key, uint32_t klen);
+
 struct lm_store *lm_test_store(uint64_t max_entries, uint64_t max_memory, uint32_t nmethods,
                                const uint64_t *method_max);
 

@@ -20,6 +20,14 @@ static uint64_t hash_of(uint32_t k)
 	return k * 0x9E3779B97F4A7C15ull;
 }
 
+/* The store's cfg.hash: keys are uint32_t. */
+static uint64_t key_hash(const void *key, uint32_t klen)
+{
+	uint32_t k = 0;
+	memcpy(&k, key, klen < sizeof k ? klen : sizeof k);
+	return hash_of(k);
+}
+
 static void *worker(void *arg)
 {
 	unsigned seed = (unsigned)(long)arg;
@@ -60,7 +68,8 @@ static void *worker(void *arg)
 
 int main(void)
 {
-	struct lm_store_cfg cfg = {.max_entries = KEYS / 2, .max_memory = 1 << 20, .nmethods = 1};
+	struct lm_store_cfg cfg = {
+	    .max_entries = KEYS / 2, .max_memory = 1 << 20, .nmethods = 1, .hash = key_hash};
 	store = lm_store_new(&cfg);
 	if (!store)
 		return 1;
