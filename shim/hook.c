@@ -16,30 +16,46 @@
 /* How many bytes after the symbol's end may hold padding worth looking at. */
 #define PADDING_LOOK 32
 
-/* endbr64; pushq head(%rip); jmp entry; head: .quad h
- *
- * entry is lm_thunk or a fast thunk (thunk_fast.S) in front of it.
+/* endbr64; pushq head(%rip); jmp lm_thunk; head: .quad h
  *
  * The stub hands the hook record to the thunk on the stack, not in a
  * register: a caller compiled with gcc's -fipa-ra may keep values in any
- * register the original function does not touch, r11 included. */
+ * register the original function does not touch, r11 included.
+ *
+ * A fast thunk (thunk_fast.S) is entered by
+ * endbr64; pushq %rcx; movabs $h, %rcx; jmp entry
+ * instead: the head in a register it needs anyway, the caller's rcx kept
+ * where the head would be, which the thunk swaps back before it goes on
+ * to lm_thunk. */
 #define STUB_HEAD_SLOT 24
 
 static unsigned make_stub(unsigned char *out, uintptr_t at, const struct lm_hook *h)
 {
 	uintptr_t head = (uintptr_t)h;
+	unsigned n;
+
+	if (h->entry != lm_thunk) {
+		static const unsigned char endbr_push_movabs[7] = {0xf3, 0x0f, 0x1e, 0xfa,
+		                                                   0x51, 0x48, 0xb9};
+		memcpy(out, endbr_push_movabs, sizeof(endbr_push_movabs));
+		memcpy(out + 7, &head, 8);
+		n = 15 + lm_encode_jmp(out + 15, at + 15, (uintptr_t)h->entry, false);
+		memset(out + n, 0xcc, LM_STUB_MAX - n);
+		return n;
+	}
 	static const unsigned char endbr_push[6] = {0xf3, 0x0f, 0x1e, 0xfa, 0xff, 0x35};
 	int32_t disp = STUB_HEAD_SLOT - 10; /* from the end of the push */
 
 	memcpy(out, endbr_push, sizeof(endbr_push));
 	memcpy(out + 6, &disp, 4);
 	/* rel32 (5 bytes) or absolute (14): either ends by STUB_HEAD_SLOT. */
-	unsigned n = 10 + lm_encode_jmp(out + 10, at + 10, (uintptr_t)h->entry, false);
+	n = 10 + lm_encode_jmp(out + 10, at + 10, (uintptr_t)lm_thunk, false);
 	memset(out + n, 0xcc, STUB_HEAD_SLOT - n);
 	memcpy(out + STUB_HEAD_SLOT, &head, 8);
 	return STUB_HEAD_SLOT + 8;
 }
-_Static_assert(STUB_HEAD_SLOT + 8 <= LM_STUB_MAX, "the stub fits its slot");
+_Static_assert(STUB_HEAD_SLOT + 8 <= LM_STUB_MAX && 15 + 14 <= LM_STUB_MAX,
+               "the stubs fit their slot");
 
 static int prepare_detour(struct lm_hook *h, const struct lm_hook_req *req, char *why,
                           size_t whylen)

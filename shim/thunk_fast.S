@@ -1,15 +1,17 @@
 /* The fast thunks (fast.h): one per key shape and result kind, each a few
  * loads and compares in front of lm_thunk.
  *
- * Entered from a stub like lm_thunk: (%rsp) is the hook head, 8(%rsp) the
- * caller's return address. A thunk saves the registers it works in (rcx,
- * rdx, r8; r11 for a second key word; rax unless it is the result), reads
+ * Entered from a stub (hook.c) with the hook head in rcx, the caller's rcx
+ * at (%rsp) and its return address at 8(%rsp). A thunk saves the other
+ * registers it works in (rdx, r8; r11 for a second key word; rax unless
+ * it is the result), reads
  * the key registers into rax and r11, and goes on to the lookup for its
  * key count and result kind: find the copy in this thread's fast table,
  * check it (method and key, copy epoch, expiry), count the hit, set errno
  * and the result, return. Any doubt (no table yet, lm_in_shim set, no
- * copy, a stale one) restores what it saved and jumps to lm_thunk, which
- * sees the call as the stub left it.
+ * copy, a stale one) restores what it saved, swaps the caller's rcx with
+ * the head and jumps to lm_thunk, which then sees the call as its own
+ * stubs leave it.
  *
  * Every register but the result's comes back as the caller left it, for
  * the same reason as in lm_thunk (-fipa-ra callers). rax is not kept for
@@ -55,14 +57,13 @@
 	.cfi_adjust_cfa_offset -8
 .endm
 
-/* How many registers a thunk saves. */
-#define SAVED(two, ret) (3 + (two) + ((ret) - LM_FAST_RET_INT) * ((ret) - LM_FAST_RET_INT))
+/* How many registers a thunk saves (the stub saved rcx). */
+#define SAVED(two, ret) (2 + (two) + ((ret) - LM_FAST_RET_INT) * ((ret) - LM_FAST_RET_INT))
 
 .macro SAVE_ENTRY two, ret
 	.if \ret - LM_FAST_RET_INT
 	SAVE	%rax
 	.endif
-	SAVE	%rcx
 	SAVE	%rdx
 	SAVE	%r8
 	.if \two
@@ -76,7 +77,6 @@
 	.endif
 	RESTORE	%r8
 	RESTORE	%rdx
-	RESTORE	%rcx
 	.if \ret - LM_FAST_RET_INT
 	RESTORE	%rax
 	.endif
@@ -106,13 +106,11 @@
 	.ifb	\src1
 	SAVE_ENTRY 0, \ret
 	load_\src0 %rax
-	movq	8 * SAVED(0, \ret)(%rsp), %rcx	/* head */
 	andq	D_MASK0(%rcx), %rax
 	.else
 	SAVE_ENTRY 1, \ret
 	load_\src0 %rax
 	load_\src1 %r11
-	movq	8 * SAVED(1, \ret)(%rsp), %rcx	/* head */
 	andq	D_MASK0(%rcx), %rax
 	andq	D_MASK1(%rcx), %r11
 	.endif
@@ -202,13 +200,13 @@
 	.endif
 	.cfi_remember_state
 	RESTORE_ENTRY \two, \ret
-	leaq	8(%rsp), %rsp		/* drop the head */
-	.cfi_adjust_cfa_offset -8
+	RESTORE	%rcx
 	ret
 	.cfi_restore_state
 
 .Lmiss\@:
 	RESTORE_ENTRY \two, \ret
+	xchgq	%rcx, (%rsp)		/* the head where lm_thunk wants it */
 	jmp	lm_thunk
 	.cfi_adjust_cfa_offset (8 * SAVED(\two, \ret))
 
