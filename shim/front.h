@@ -15,7 +15,7 @@
 
 #define LM_FRONT_PAIR_BITS 7
 #define LM_FRONT_SLOTS     (2 << LM_FRONT_PAIR_BITS)
-#define LM_FRONT_BYTES     80 /* key + value bytes a slot holds */
+#define LM_FRONT_BYTES     112 /* key + value bytes a slot holds: room for a 64-byte out */
 
 struct lm_front_slot {
 	uint64_t hash;
@@ -26,6 +26,8 @@ struct lm_front_slot {
 	uint16_t klen, vlen;
 	unsigned char data[LM_FRONT_BYTES];
 };
+
+_Static_assert(sizeof(struct lm_front_slot) == 152, "README: 38 KiB per thread");
 
 /* Bytes each thread that hits the cache holds for its front cache. */
 #define LM_FRONT_THREAD_BYTES (LM_FRONT_SLOTS * sizeof(struct lm_front_slot))
