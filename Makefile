@@ -15,7 +15,12 @@ B       := build
 WARN    := -Wall -Wextra -Werror
 CFLAGS  ?= -O2 -g
 CFLAGS  += $(WARN) -std=gnu11 -fPIC -D_GNU_SOURCE -MMD -MP
-SHIM_CFLAGS := -fvisibility=hidden -ftls-model=initial-exec
+# No jump of the call path may cross or end on a 32-byte boundary: Intel
+# cores with the JCC erratum fix run such code from the legacy decoders.
+JCC_gcc   := -Wa,-mbranches-within-32B-boundaries
+JCC_clang := -mbranches-within-32B-boundaries
+SHIM_ASFLAGS := $(if $(findstring clang,$(CC)),$(JCC_clang),$(JCC_gcc))
+SHIM_CFLAGS := -fvisibility=hidden -ftls-model=initial-exec $(SHIM_ASFLAGS)
 LIBS_SHIM := -lelf -lZydis -lZycore -lxxhash -ldl -lpthread
 LIBS_CLI  := -lelf -ldw -lZydis -lZycore -ldl -lpthread
 
@@ -53,7 +58,7 @@ $(B)/shim/%.o: shim/%.c
 	$(CC) $(CFLAGS) $(SHIM_CFLAGS) -c $< -o $@
 $(B)/shim/%.o: shim/%.S
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS) $(SHIM_ASFLAGS) -c $< -o $@
 $(B)/cli/%.o: cli/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@

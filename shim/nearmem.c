@@ -13,6 +13,10 @@
 #include "procmaps.h"
 
 #define MAX_PAGES 1024
+/* Every block starts on a 32-byte boundary: a stub (at most 32 bytes) then
+ * never has its jump cross one, which Intel cores since Skylake (the JCC
+ * erratum fix) would run from the legacy decoders, a few ns per call. */
+#define ALIGN 32
 /* keep a margin so that a whole page, and data the relocated code refers
  * to next to the target, stay within +-2 GB */
 #define REACH   ((uintptr_t)INT32_MAX - (16u << 20))
@@ -130,7 +134,7 @@ void *lm_nearmem_alloc(uintptr_t near, size_t size)
 	void *r = NULL;
 	uintptr_t base;
 
-	size = (size + 15) & ~(size_t)15;
+	size = (size + ALIGN - 1) & ~(size_t)(ALIGN - 1);
 	if (size > page_size())
 		return NULL;
 	pthread_mutex_lock(&lock);
@@ -155,8 +159,8 @@ void lm_nearmem_trim(void *p, size_t size, size_t used)
 {
 	uintptr_t a = (uintptr_t)p;
 
-	size = (size + 15) & ~(size_t)15;
-	used = (used + 15) & ~(size_t)15;
+	size = (size + ALIGN - 1) & ~(size_t)(ALIGN - 1);
+	used = (used + ALIGN - 1) & ~(size_t)(ALIGN - 1);
 	pthread_mutex_lock(&lock);
 	for (unsigned i = 0; i < npages; i++) {
 		struct page *pg = &pages[i];

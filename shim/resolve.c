@@ -176,7 +176,8 @@ static int prepare_one(struct lm_rt_method *m, const struct lm_objset *set, bool
 		    .leave = cm->invalidator ? lm_dispatch_leave_write : lm_dispatch_leave,
 		    .ctx = m,
 		};
-		if (!cm->invalidator && !m->verify)
+		/* ttl = 0 without negative caching stores nothing to copy. */
+		if (!cm->invalidator && !m->verify && (m->ttl_ms != 0 || m->negative_ttl_ms > 0))
 			req.entry = lm_fast_prepare(
 			    m->plan, m->id, lm_store_copy_epoch(lm_rt->store, m->id), &req.fast);
 		out->hook = lm_hook_prepare(&req, why, sizeof why);

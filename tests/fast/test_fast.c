@@ -84,7 +84,6 @@ static struct lm_hook *hook(const char *name, void *fn)
 	cr_assert_not_null(req.entry, "%s has a fast thunk", name);
 	struct lm_hook *h = lm_hook_prepare(&req, why, sizeof why);
 	cr_assert_not_null(h, "%s: %s", name, why);
-	cr_assert_eq(lm_hook_install(h, why, sizeof why), 0, "%s: %s", name, why);
 	hooks[id] = h;
 	return h;
 }
@@ -110,6 +109,13 @@ static void setup(void)
 	HOOK(fx_rdi_rdx);
 	HOOK(fx_none);
 	HOOK(fx_float);
+	/* Installed after all are prepared, as the shim does: their stubs
+	 * share pages. */
+	for (size_t i = 0; i < sizeof hooks / sizeof hooks[0]; i++) {
+		char why[200] = "";
+		if (hooks[i])
+			cr_assert_eq(lm_hook_install(hooks[i], why, sizeof why), 0, "%s", why);
+	}
 }
 
 TestSuite(fast, .init = setup);
@@ -293,6 +299,16 @@ Test(fast, inside_the_shim_the_function_runs)
 	fx_rdi(13);
 	lm_in_shim = 0;
 	cr_expect_eq(fx_runs, runs + 1, "guarantee 6: no answer from the cache");
+}
+
+/* Regression: stubs started on any 16-byte boundary, so the jump of one in
+ * two crossed a 32-byte boundary, which Intel cores with the JCC erratum
+ * fix run from the legacy decoders (f's hit took 6.8 ns instead of 4.7). */
+Test(fast, stubs_start_on_32_byte_boundaries)
+{
+	for (size_t i = 0; i < sizeof hooks / sizeof hooks[0]; i++)
+		if (hooks[i])
+			cr_expect_eq(lm_hook_get_info(hooks[i])->stub % 32, 0, "hook %zu", i);
 }
 
 /* Keys whose first set is the same spill into their second sets: three of

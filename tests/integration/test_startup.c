@@ -88,6 +88,30 @@ Test(startup, info_names_hook_address_and_object)
 	it_free(&r);
 }
 
+/* Which hit path a method got: the fast thunk for a register key and
+ * result, the dispatcher's otherwise, and never for ttl = 0 (nothing is
+ * ever stored to copy). */
+Test(startup, info_says_which_methods_get_fast_hits)
+{
+	const char *env[] = {"LDMEMO_LOG=info", NULL};
+	struct it_run r =
+	    run_basic("[cache fix_square]\nsignature = long fix_square(long x)\n"
+	              "[cache fix_narrow]\nsignature = int fix_narrow(int x)\nttl = 0\n"
+	              "[cache fix_user_name]\nsignature = str fix_user_name(long id)\n",
+	              env);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	const char *sq = strstr(r.err, "fix_square: "), *nar = strstr(r.err, "fix_narrow: "),
+	           *un = strstr(r.err, "fix_user_name: ");
+	cr_assert(sq && nar && un, "%s", r.err);
+	cr_expect(strstr(sq, "(fast hits)") && strstr(sq, "(fast hits)") < strchr(sq, '\n'), "%s",
+	          r.err);
+	cr_expect(!strstr(nar, "(fast hits)") || strstr(nar, "(fast hits)") > strchr(nar, '\n'),
+	          "%s", r.err);
+	cr_expect(!strstr(un, "(fast hits)") || strstr(un, "(fast hits)") > strchr(un, '\n'), "%s",
+	          r.err);
+	it_free(&r);
+}
+
 Test(startup, debug_shows_patched_bytes_and_trampoline)
 {
 	const char *env[] = {"LDMEMO_LOG=debug", NULL};
