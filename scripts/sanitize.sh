@@ -118,7 +118,7 @@ tsan_run() {
 		tail -1 "$logs/tsan-tests.out"
 	fi
 	gcc -fsanitize=thread -O1 -g -D_GNU_SOURCE -I. -o build/tsan/store_race \
-		tests/hardening/tsan/store_race.c build/tsan/libshim.a -lpthread >>"$logs/tsan-build.out" 2>&1 ||
+		tests/hardening/tsan/store_race.c build/tsan/libshim.a -lxxhash -lpthread >>"$logs/tsan-build.out" 2>&1 ||
 		{ tail -20 "$logs/tsan-build.out"; return 1; }
 	TSAN_OPTIONS="log_path=$logs/tsan:second_deadlock_stack=1" build/tsan/store_race || rc=1
 	no_reports tsan && [ $rc -eq 0 ]

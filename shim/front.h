@@ -34,6 +34,36 @@ _Static_assert(sizeof(struct lm_front_slot) == 152, "README: 38 KiB per thread")
 
 extern __thread struct lm_front_slot *lm_front;
 
+/* The bytes of K[0..N) for 0 < N < 8 as one word, by two overlapping
+ * loads instead of a loop. For a given N equal words mean equal bytes. */
+static inline uint64_t lm_front_short(const unsigned char *k, uint32_t n)
+{
+	if (n >= 4) {
+		uint32_t a, b;
+		__builtin_memcpy(&a, k, 4);
+		__builtin_memcpy(&b, k + n - 4, 4);
+		return a | (uint64_t)b << 32;
+	}
+	if (n >= 2) {
+		uint16_t a, b;
+		__builtin_memcpy(&a, k, 2);
+		__builtin_memcpy(&b, k + n - 2, 2);
+		return a | (uint64_t)b << 16;
+	}
+	return k[0];
+}
+
+/* The last word of an N-byte key past its whole words (N % 8 != 0): the
+ * last 8 bytes, overlapping the word before, or the short form. */
+static inline uint64_t lm_front_tail(const unsigned char *k, uint32_t n)
+{
+	uint64_t w;
+	if (n < 8)
+		return lm_front_short(k, n);
+	__builtin_memcpy(&w, k + n - 8, 8);
+	return w;
+}
+
 /* Short keys compare faster word by word than through a memcmp call. */
 static inline bool lm_front_same(const unsigned char *a, const unsigned char *b, uint32_t n)
 {
@@ -45,10 +75,7 @@ static inline bool lm_front_same(const unsigned char *a, const unsigned char *b,
 		if (x != y)
 			return false;
 	}
-	for (; i < n; i++)
-		if (a[i] != b[i])
-			return false;
-	return true;
+	return i == n || lm_front_tail(a, n) == lm_front_tail(b, n);
 }
 
 /* The slot hash: a multiply per key word, not XXH3, whose latency is most
@@ -65,12 +92,8 @@ static inline uint64_t lm_front_hash(uint32_t method, const unsigned char *k, ui
 		__builtin_memcpy(&w, k + i, 8);
 		h = (h ^ w) * m;
 	}
-	if (i < n) {
-		uint64_t w = 0;
-		for (uint32_t j = 0; i + j < n; j++)
-			w |= (uint64_t)k[i + j] << (8 * j);
-		h = (h ^ w) * m;
-	}
+	if (i < n)
+		h = (h ^ lm_front_tail(k, n)) * m;
 	return h;
 }
 

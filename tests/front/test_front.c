@@ -90,3 +90,21 @@ Test(front, copy_taken_across_a_drop_is_never_used)
 	lm_front_put(store, 0, &key, sizeof key, &val, sizeof val, INT64_MAX, before);
 	cr_expect_eq(get(0, 5), -1);
 }
+
+/* Keys are compared a word at a time with overlapping loads for the tail:
+ * a difference in any byte of any length must still show. */
+Test(front, a_difference_in_any_byte_of_any_length_shows)
+{
+	unsigned char a[40], b[40];
+	for (uint32_t n = 1; n <= sizeof a; n++) {
+		for (uint32_t i = 0; i < n; i++)
+			a[i] = b[i] = (unsigned char)(i * 7 + n);
+		cr_assert(lm_front_same(a, b, n), "length %u: equal", n);
+		cr_assert_eq(lm_front_hash(1, a, n), lm_front_hash(1, b, n));
+		for (uint32_t i = 0; i < n; i++) {
+			b[i] ^= 0x40;
+			cr_assert(!lm_front_same(a, b, n), "length %u, byte %u", n, i);
+			b[i] ^= 0x40;
+		}
+	}
+}
