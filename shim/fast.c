@@ -16,7 +16,8 @@ __thread struct lm_fast_table *lm_fast_table;
 intptr_t lm_fast_errno_tpoff;
 /* The vDSO's clock_gettime, called directly for copies with an expiry:
  * the kernel compiles it without SSE, so the thunk saves only general
- * registers around it. NULL: such copies are checked by the dispatcher. */
+ * registers around it. NULL (no vDSO, as under valgrind): methods whose
+ * copies expire get no fast thunk and use the front cache. */
 int (*lm_fast_clock)(clockid_t, struct timespec *);
 
 /* thunk_fast.S: per key shape, one thunk per result kind. */
@@ -72,8 +73,10 @@ void lm_fast_init(void)
 }
 
 lm_fast_entry_fn lm_fast_prepare(const struct lm_plan *p, uint32_t id, const uint64_t *epoch,
-                                 struct lm_fast_desc *d)
+                                 bool expires, struct lm_fast_desc *d)
 {
+	if (expires && !lm_fast_clock)
+		return NULL;
 	uint32_t off[2] = {NONE, NONE};
 	uint8_t width[2] = {0, 0};
 	int n = lm_plan_register_key(p, off, width);
@@ -121,6 +124,7 @@ static void make_key(void)
 
 static struct lm_fast_table *table_alloc(void)
 {
+	/* Hits are counted in the thread's counters block through the slots. */
 	if (!lm_tls_counters && lm_counters_attach() != 0)
 		return NULL;
 	pthread_once(&table_once, make_key);
@@ -128,7 +132,6 @@ static struct lm_fast_table *table_alloc(void)
 	if (!t)
 		return NULL;
 	memset(t, 0, sizeof *t);
-	t->counters = lm_tls_counters;
 	pthread_setspecific(table_key, t);
 	lm_fast_table = t;
 	return t;
@@ -182,6 +185,8 @@ void lm_fast_put(const struct lm_hook_head *h, const struct lm_frame *f, int err
 	    .epoch = epoch,
 	    .expires_ms = expires_ms == LM_DUR_NEVER ? -1 : expires_ms,
 	    .err = err,
+	    /* attached before the table was made (table_alloc) */
+	    .hits = (uint64_t *)((unsigned char *)lm_tls_counters + d->hits_off),
 	};
 	/* The thunk skips the table while lm_in_shim is set (a signal handler
 	 * on this thread); the slot must be whole before the caller clears it. */

@@ -11,6 +11,7 @@
 #ifndef LM_FAST_H
 #define LM_FAST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -26,7 +27,7 @@ struct lm_fast_slot {
 	uint64_t epoch;
 	int64_t expires_ms;
 	int32_t err;
-	uint32_t pad[3];
+	uint64_t *hits;
 } __attribute__((aligned(LM_FS_SIZE)));
 
 _Static_assert(offsetof(struct lm_fast_slot, head) == LM_FS_HEAD, "fast_abi.h");
@@ -36,20 +37,14 @@ _Static_assert(offsetof(struct lm_fast_slot, value) == LM_FS_VALUE, "fast_abi.h"
 _Static_assert(offsetof(struct lm_fast_slot, epoch) == LM_FS_EPOCH, "fast_abi.h");
 _Static_assert(offsetof(struct lm_fast_slot, expires_ms) == LM_FS_EXPIRES, "fast_abi.h");
 _Static_assert(offsetof(struct lm_fast_slot, err) == LM_FS_ERR, "fast_abi.h");
+_Static_assert(offsetof(struct lm_fast_slot, hits) == LM_FS_HITS, "fast_abi.h");
 _Static_assert(sizeof(struct lm_fast_slot) == LM_FS_SIZE, "fast_abi.h");
 
 #define LM_FAST_SLOTS (2u << LM_FAST_SET_BITS)
 
-struct lm_tblock;
-
-/* A thread's table. The counters block is the thread's own, attached
- * before the table is made, so the thunk counts a hit without asking. */
 struct lm_fast_table {
-	struct lm_tblock *counters;
-	struct lm_fast_slot slot[LM_FAST_SLOTS] __attribute__((aligned(LM_FS_SIZE)));
+	struct lm_fast_slot slot[LM_FAST_SLOTS];
 };
-_Static_assert(offsetof(struct lm_fast_table, counters) == LM_FT_COUNTERS, "fast_abi.h");
-_Static_assert(offsetof(struct lm_fast_table, slot) == LM_FT_SLOTS, "fast_abi.h");
 
 /* Bytes each thread that fills a fast method's copy holds. */
 #define LM_FAST_THREAD_BYTES sizeof(struct lm_fast_table)
@@ -68,11 +63,12 @@ extern __thread struct lm_fast_table *lm_fast_table;
 void lm_fast_init(void);
 
 /* The fast thunk for method ID with plan P, its descriptor filled into D;
- * NULL when the method's key or result does not fit one. EPOCH is the
- * method's lm_store_copy_epoch. */
+ * NULL when the method's key or result does not fit one, or when its
+ * copies EXPIRE and there is no vDSO clock for the thunk to read. EPOCH is
+ * the method's lm_store_copy_epoch. */
 typedef void (*lm_fast_entry_fn)(void);
 lm_fast_entry_fn lm_fast_prepare(const struct lm_plan *p, uint32_t id, const uint64_t *epoch,
-                                 struct lm_fast_desc *d);
+                                 bool expires, struct lm_fast_desc *d);
 
 /* Keep a copy of the result in F (ret_* filled, arguments as at entry)
  * with errno ERR, for the method whose hook head is H, seen by a lookup or

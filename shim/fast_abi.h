@@ -7,10 +7,6 @@
 #define LM_FAST_SET_BITS 7 /* 128 sets of two 64-byte slots per thread */
 #define LM_FAST_MUL      0xbf58476d1ce4e5b9
 
-/* struct lm_fast_table: a header line, then the slots */
-#define LM_FT_COUNTERS 0 /* the thread's counters block */
-#define LM_FT_SLOTS    64
-
 /* struct lm_fast_slot */
 #define LM_FS_HEAD    0 /* the hook whose copy this is; 0: empty */
 #define LM_FS_K0      8
@@ -19,6 +15,7 @@
 #define LM_FS_EPOCH   32
 #define LM_FS_EXPIRES 40 /* ms on lm_clock_ms; -1: never */
 #define LM_FS_ERR     48
+#define LM_FS_HITS    56 /* the thread's hits counter of the method */
 #define LM_FS_SIZE    64
 
 /* enum lm_fast_ret */

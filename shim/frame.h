@@ -42,17 +42,17 @@ typedef void (*lm_leave_fn)(struct lm_hook *h, struct lm_frame *f);
 
 /* What a fast thunk (thunk_fast.S) reads of its hook to answer a hit by
  * itself: how to make the key from the argument registers, where the
- * method's copies are checked and counted. Filled by fast.c; all zero for
- * a hook entered through lm_thunk. */
+ * method's copies are checked. Filled by fast.c; all zero for a hook
+ * entered through lm_thunk. */
 struct lm_fast_desc {
 	uint64_t mask[2];      /* 40, 48: the bits of each key register that count */
 	uint64_t seed;         /* 56: the method's slot hash seed */
 	const uint64_t *epoch; /* 64: the method's lm_store_copy_epoch */
-	uint64_t hits_off;     /* 72: byte offset of its hits counter in a counters block */
 	/* lm_fast_put's (the thunk is made for one result kind and shape) */
-	uint32_t ret;    /* enum lm_fast_ret */
-	uint32_t src[2]; /* frame offsets of the key registers */
-	uint32_t nkeys;  /* 0 to 2 */
+	uint64_t hits_off; /* byte offset of the hits counter in a counters block */
+	uint32_t ret;      /* enum lm_fast_ret */
+	uint32_t src[2];   /* frame offsets of the key registers */
+	uint32_t nkeys;    /* 0 to 2 */
 };
 
 /* The head of every hook record: the per-hook stub pushes its address and
@@ -83,6 +83,5 @@ _Static_assert(offsetof(struct lm_hook_head, leave) == 24, "thunk.S offsets");
 _Static_assert(offsetof(struct lm_hook_head, fast.mask) == 40, "thunk_fast.S offsets");
 _Static_assert(offsetof(struct lm_hook_head, fast.seed) == 56, "thunk_fast.S offsets");
 _Static_assert(offsetof(struct lm_hook_head, fast.epoch) == 64, "thunk_fast.S offsets");
-_Static_assert(offsetof(struct lm_hook_head, fast.hits_off) == 72, "thunk_fast.S offsets");
 
 #endif

@@ -176,10 +176,13 @@ static int prepare_one(struct lm_rt_method *m, const struct lm_objset *set, bool
 		    .leave = cm->invalidator ? lm_dispatch_leave_write : lm_dispatch_leave,
 		    .ctx = m,
 		};
-		/* ttl = 0 without negative caching stores nothing to copy. */
+		/* ttl = 0 without negative caching stores nothing to copy; a
+		 * shared method's copies live at most l1_ttl. */
+		bool expires = m->ttl_ms != LM_DUR_NEVER || m->negative_ttl_ms > 0 || m->shared;
 		if (!cm->invalidator && !m->verify && (m->ttl_ms != 0 || m->negative_ttl_ms > 0))
-			req.entry = lm_fast_prepare(
-			    m->plan, m->id, lm_store_copy_epoch(lm_rt->store, m->id), &req.fast);
+			req.entry = lm_fast_prepare(m->plan, m->id,
+			                            lm_store_copy_epoch(lm_rt->store, m->id),
+			                            expires, &req.fast);
 		out->hook = lm_hook_prepare(&req, why, sizeof why);
 		if (out->hook) {
 			m->addr = addr;

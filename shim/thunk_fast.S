@@ -3,15 +3,14 @@
  *
  * Entered from a stub (hook.c) with the hook head in rcx, the caller's rcx
  * at (%rsp) and its return address at 8(%rsp). A thunk saves the other
- * registers it works in (rdx, r8; r11 for a second key word; rax unless
- * it is the result), reads
- * the key registers into rax and r11, and goes on to the lookup for its
- * key count and result kind: find the copy in this thread's fast table,
- * check it (method and key, copy epoch, expiry), count the hit, set errno
- * and the result, return. Any doubt (no table yet, lm_in_shim set, no
- * copy, a stale one) restores what it saved, swaps the caller's rcx with
- * the head and jumps to lm_thunk, which then sees the call as its own
- * stubs leave it.
+ * registers it works in (rdx, r8; r11 for a second key word; rax unless it
+ * is the result), reads the key registers into rax and r11, and goes on to
+ * the lookup for its key count and result kind: with lm_in_shim set, find
+ * the copy in this thread's fast table, check it (method and key, copy
+ * epoch, expiry), count the hit, set errno and the result, return. Any
+ * doubt (lm_in_shim set already, no table yet, no copy, a stale one)
+ * restores what it saved, swaps the caller's rcx with the head and jumps
+ * to lm_thunk, which then sees the call as its own stubs leave it.
  *
  * Every register but the result's comes back as the caller left it, for
  * the same reason as in lm_thunk (-fipa-ra callers). rax is not kept for
@@ -24,7 +23,6 @@
 #define D_MASK1	48
 #define D_SEED	56
 #define D_EPOCH	64
-#define D_HITS	72
 
 #define CLOCK_MONOTONIC_COARSE 6
 
@@ -159,9 +157,14 @@
 \name:
 	.cfi_startproc
 	.cfi_def_cfa_offset (16 + 8 * SAVED(\two, \ret))
+	/* Inside the shim already (a signal handler, the shim's own calls):
+	 * run uncached. Else be inside it until the answer is out, so that a
+	 * handler that interrupts the lookup (in the clock call, say) and
+	 * fills this thread's table cannot change the slot being read. */
 	movq	lm_in_shim@gottpoff(%rip), %r8
 	cmpl	$0, %fs:(%r8)
-	jne	.Lmiss\@
+	jne	.Lbypass\@
+	movl	$1, %fs:(%r8)
 	movq	lm_fast_table@gottpoff(%rip), %r8
 	movq	%fs:(%r8), %r8
 	testq	%r8, %r8
@@ -169,16 +172,16 @@
 	HASH	\two
 	shrq	$(64 - LM_FAST_SET_BITS), %rdx
 	shlq	$7, %rdx		/* two 64-byte slots per set */
-	leaq	LM_FT_SLOTS(%r8,%rdx), %rdx
+	addq	%r8, %rdx
 	PROBE	\two, .Lfound\@
 	HASH	\two
 	shrq	$(64 - 2 * LM_FAST_SET_BITS - 7), %rdx
 	andq	$(((1 << LM_FAST_SET_BITS) - 1) << 7), %rdx
-	leaq	LM_FT_SLOTS(%r8,%rdx), %rdx
+	addq	%r8, %rdx
 	PROBE	\two, .Lfound\@
 	jmp	.Lmiss\@
 .Lfound\@:
-	/* rdx: the slot, r8: the table; the key is no longer needed */
+	/* rdx: the slot; the key is no longer needed */
 	movq	D_EPOCH(%rcx), %rax
 	movq	(%rax), %rax
 	cmpq	%rax, LM_FS_EPOCH(%rdx)
@@ -186,8 +189,7 @@
 	cmpq	$-1, LM_FS_EXPIRES(%rdx)
 	jne	.Lclock\@
 .Lvalid\@:
-	movq	LM_FT_COUNTERS(%r8), %rax
-	addq	D_HITS(%rcx), %rax
+	movq	LM_FS_HITS(%rdx), %rax
 	incq	(%rax)
 	movl	LM_FS_ERR(%rdx), %eax
 	movq	lm_fast_errno_tpoff(%rip), %r8
@@ -198,6 +200,8 @@
 	.ifeq	\ret - LM_FAST_RET_FLOAT
 	movq	LM_FS_VALUE(%rdx), %xmm0
 	.endif
+	movq	lm_in_shim@gottpoff(%rip), %r8
+	movl	$0, %fs:(%r8)
 	.cfi_remember_state
 	RESTORE_ENTRY \two, \ret
 	RESTORE	%rcx
@@ -205,12 +209,17 @@
 	.cfi_restore_state
 
 .Lmiss\@:
+	movq	lm_in_shim@gottpoff(%rip), %r8
+	movl	$0, %fs:(%r8)
+.Lbypass\@:
 	RESTORE_ENTRY \two, \ret
 	/* The head where lm_thunk wants it, the caller's rcx back; not xchg,
 	 * whose implied lock costs a miss 20 cycles. */
 	pushq	(%rsp)
+	.cfi_adjust_cfa_offset 8
 	movq	%rcx, 8(%rsp)
 	popq	%rcx
+	.cfi_adjust_cfa_offset -8
 	jmp	lm_thunk
 	.cfi_adjust_cfa_offset (8 * SAVED(\two, \ret))
 
