@@ -177,7 +177,7 @@ static __attribute__((noinline)) int enter_slow(struct lm_hook *h, struct lm_rt_
 int lm_dispatch_enter(struct lm_hook *h, struct lm_frame *f)
 {
 	struct lm_rt_method *m = method_of(h);
-	if (__builtin_expect(lm_in_shim, 0))
+	if (__builtin_expect(lm_in_shim || lm_fast_busy(), 0))
 		return bypass(m, errno);
 	lm_in_shim = 1;
 
@@ -377,7 +377,7 @@ int lm_dispatch_enter_write(struct lm_hook *h, struct lm_frame *f)
 {
 	struct lm_rt_method *m = method_of(h);
 	int saved_errno = errno;
-	if (__builtin_expect(lm_in_shim, 0))
+	if (__builtin_expect(lm_in_shim || lm_fast_busy(), 0))
 		return bypass(m, saved_errno);
 	lm_in_shim = 1;
 	lm_count(m->id, LM_C_calls, 1);

@@ -43,8 +43,11 @@ _Static_assert(sizeof(struct lm_fast_slot) == LM_FS_SIZE, "fast_abi.h");
 #define LM_FAST_SLOTS (2u << LM_FAST_SET_BITS)
 
 struct lm_fast_table {
-	struct lm_fast_slot slot[LM_FAST_SLOTS];
+	uint32_t busy; /* the thunk's, while it reads a slot */
+	struct lm_fast_slot slot[LM_FAST_SLOTS] __attribute__((aligned(LM_FS_SIZE)));
 };
+_Static_assert(offsetof(struct lm_fast_table, busy) == LM_FT_BUSY, "fast_abi.h");
+_Static_assert(offsetof(struct lm_fast_table, slot) == LM_FT_SLOTS, "fast_abi.h");
 
 /* Bytes each thread that fills a fast method's copy holds. */
 #define LM_FAST_THREAD_BYTES sizeof(struct lm_fast_table)
@@ -57,6 +60,15 @@ enum lm_fast_ret {
 
 /* This thread's table, NULL until its first fill. */
 extern __thread struct lm_fast_table *lm_fast_table;
+
+/* True while this thread is inside a fast thunk's lookup: a call that
+ * interrupts it (from a signal handler) runs uncached, as one that
+ * interrupts the shim does, and so cannot change the slot being read. */
+static inline bool lm_fast_busy(void)
+{
+	const struct lm_fast_table *t = lm_fast_table;
+	return t && __atomic_load_n(&t->busy, __ATOMIC_RELAXED);
+}
 
 /* Once, at start-up: what the fast thunks need of the process (errno's
  * place, the vDSO clock). */

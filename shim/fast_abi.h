@@ -7,6 +7,10 @@
 #define LM_FAST_SET_BITS 7 /* 128 sets of two 64-byte slots per thread */
 #define LM_FAST_MUL      0xbf58476d1ce4e5b9
 
+/* struct lm_fast_table: a header line, then the slots */
+#define LM_FT_BUSY  0 /* set while a fast thunk looks up */
+#define LM_FT_SLOTS 64
+
 /* struct lm_fast_slot */
 #define LM_FS_HEAD    0 /* the hook whose copy this is; 0: empty */
 #define LM_FS_K0      8

@@ -157,31 +157,35 @@
 \name:
 	.cfi_startproc
 	.cfi_def_cfa_offset (16 + 8 * SAVED(\two, \ret))
-	/* Inside the shim already (a signal handler, the shim's own calls):
-	 * run uncached. Else be inside it until the answer is out, so that a
-	 * handler that interrupts the lookup (in the clock call, say) and
-	 * fills this thread's table cannot change the slot being read. */
+	/* Inside the shim already (a signal handler, the shim's own calls,
+	 * or a call that interrupted this thread's own fast lookup): run
+	 * uncached. Else mark the table busy until the answer is out, so that
+	 * a handler that interrupts the lookup (in the clock call, say) does
+	 * not fill it and change the slot being read. A plain store: one
+	 * through %fs costs a hit half a nanosecond more. */
 	movq	lm_in_shim@gottpoff(%rip), %r8
 	cmpl	$0, %fs:(%r8)
 	jne	.Lbypass\@
-	movl	$1, %fs:(%r8)
 	movq	lm_fast_table@gottpoff(%rip), %r8
 	movq	%fs:(%r8), %r8
 	testq	%r8, %r8
-	jz	.Lmiss\@
+	jz	.Lbypass\@
+	cmpl	$0, LM_FT_BUSY(%r8)
+	jne	.Lbypass\@
+	movl	$1, LM_FT_BUSY(%r8)
 	HASH	\two
 	shrq	$(64 - LM_FAST_SET_BITS), %rdx
 	shlq	$7, %rdx		/* two 64-byte slots per set */
-	addq	%r8, %rdx
+	leaq	LM_FT_SLOTS(%r8,%rdx), %rdx
 	PROBE	\two, .Lfound\@
 	HASH	\two
 	shrq	$(64 - 2 * LM_FAST_SET_BITS - 7), %rdx
 	andq	$(((1 << LM_FAST_SET_BITS) - 1) << 7), %rdx
-	addq	%r8, %rdx
+	leaq	LM_FT_SLOTS(%r8,%rdx), %rdx
 	PROBE	\two, .Lfound\@
 	jmp	.Lmiss\@
 .Lfound\@:
-	/* rdx: the slot; the key is no longer needed */
+	/* rdx: the slot, r8: the table; the key is no longer needed */
 	movq	D_EPOCH(%rcx), %rax
 	movq	(%rax), %rax
 	cmpq	%rax, LM_FS_EPOCH(%rdx)
@@ -191,17 +195,16 @@
 .Lvalid\@:
 	movq	LM_FS_HITS(%rdx), %rax
 	incq	(%rax)
-	movl	LM_FS_ERR(%rdx), %eax
-	movq	lm_fast_errno_tpoff(%rip), %r8
-	movl	%eax, %fs:(%r8)
 	.ifeq	\ret - LM_FAST_RET_INT
 	movq	LM_FS_VALUE(%rdx), %rax
 	.endif
 	.ifeq	\ret - LM_FAST_RET_FLOAT
 	movq	LM_FS_VALUE(%rdx), %xmm0
 	.endif
-	movq	lm_in_shim@gottpoff(%rip), %r8
-	movl	$0, %fs:(%r8)
+	movl	LM_FS_ERR(%rdx), %edx
+	movl	$0, LM_FT_BUSY(%r8)
+	movq	lm_fast_errno_tpoff(%rip), %r8
+	movl	%edx, %fs:(%r8)
 	.cfi_remember_state
 	RESTORE_ENTRY \two, \ret
 	RESTORE	%rcx
@@ -209,8 +212,7 @@
 	.cfi_restore_state
 
 .Lmiss\@:
-	movq	lm_in_shim@gottpoff(%rip), %r8
-	movl	$0, %fs:(%r8)
+	movl	$0, LM_FT_BUSY(%r8)
 .Lbypass\@:
 	RESTORE_ENTRY \two, \ret
 	/* The head where lm_thunk wants it, the caller's rcx back; not xchg,
