@@ -15,9 +15,13 @@ static pthread_mutex_t blocks_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_key_t exit_key;
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 
+/* At thread exit. The thread forgets the block it hands back: a count
+ * from a later destructor of the same thread attaches a block again
+ * rather than adding to one a new thread may own by then. */
 static void release_block(void *p)
 {
 	struct lm_tblock *b = p;
+	lm_tls_counters = NULL;
 	__atomic_store_n(&b->owned, 0, __ATOMIC_RELEASE);
 }
 

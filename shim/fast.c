@@ -59,8 +59,28 @@ static const struct {
 };
 #undef LM_SHAPE
 
+static pthread_key_t table_key;
+static pthread_once_t table_once = PTHREAD_ONCE_INIT;
+
+/* At thread exit. A later destructor that calls a fast method finds no
+ * table rather than a freed one. */
+static void table_free(void *t)
+{
+	lm_fast_table = NULL;
+	free(t);
+}
+
+static void make_key(void)
+{
+	pthread_key_create(&table_key, table_free);
+}
+
 void lm_fast_init(void)
 {
+	/* Before the counters' key: glibc runs destructors in key order, so a
+	 * thread's table (whose slots point into its counters block) is gone
+	 * before the block is handed back. */
+	pthread_once(&table_once, make_key);
 	uintptr_t tp;
 	__asm__("movq %%fs:0, %0" : "=r"(tp));
 	lm_fast_errno_tpoff = (intptr_t)((uintptr_t)&errno - tp);
@@ -106,28 +126,12 @@ lm_fast_entry_fn lm_fast_prepare(const struct lm_plan *p, uint32_t id, const uin
 	return NULL;
 }
 
-static pthread_key_t table_key;
-static pthread_once_t table_once = PTHREAD_ONCE_INIT;
-
-/* At thread exit. A later destructor that calls a fast method finds no
- * table rather than a freed one. */
-static void table_free(void *t)
-{
-	lm_fast_table = NULL;
-	free(t);
-}
-
-static void make_key(void)
-{
-	pthread_key_create(&table_key, table_free);
-}
-
 static struct lm_fast_table *table_alloc(void)
 {
 	/* Hits are counted in the thread's counters block through the slots. */
 	if (!lm_tls_counters && lm_counters_attach() != 0)
 		return NULL;
-	pthread_once(&table_once, make_key);
+	pthread_once(&table_once, make_key); /* done by lm_fast_init already */
 	struct lm_fast_table *t = aligned_alloc(LM_FS_SIZE, sizeof *t);
 	if (!t)
 		return NULL;

@@ -7,6 +7,7 @@
 #include <dlfcn.h>
 #include <elf.h>
 #include <errno.h>
+#include <pthread.h>
 #include <link.h>
 #include <string.h>
 
@@ -404,4 +405,36 @@ Test(fast, a_crowded_set_spills_into_second_choices)
 	for (int i = 0; i < 3; i++)
 		fx_rdi(keys[i]);
 	cr_expect_eq(fx_runs, runs, "all three hit");
+}
+
+static pthread_key_t late_key;
+static int late_owned = -1;
+
+static void late_destructor(void *arg)
+{
+	(void)arg;
+	lm_count(0, LM_C_hits, 1);
+	late_owned = lm_tls_counters ? lm_tls_counters->owned : -1;
+}
+
+static void *late_thread(void *arg)
+{
+	(void)arg;
+	lm_count(0, LM_C_hits, 1); /* attaches: the counters' key exists now */
+	pthread_key_create(&late_key, late_destructor);
+	pthread_setspecific(late_key, &late_key);
+	return NULL;
+}
+
+/* Regression: a count from a destructor that runs after the counters' own
+ * (a later key's) went to the block the thread had handed back, which a
+ * new thread may own by then: two threads adding to one block. */
+Test(fast, a_count_from_a_later_destructor_lands_in_a_block_the_thread_owns)
+{
+	uint64_t before = lm_counters_sum(0, LM_C_hits);
+	pthread_t t;
+	pthread_create(&t, NULL, late_thread, NULL);
+	pthread_join(t, NULL);
+	cr_expect_eq(late_owned, 1);
+	cr_expect_eq(lm_counters_sum(0, LM_C_hits), before + 2);
 }
