@@ -170,7 +170,8 @@ static __attribute__((noinline)) int enter_slow(struct lm_hook *h, struct lm_rt_
 	return LM_ENTER_CALL;
 }
 
-/* The hit path: key, hash, this thread's front cache, replay. Nothing
+/* The dispatcher's hit path (the fast thunk's misses and the methods it
+ * does not serve): key, hash, this thread's front cache, replay. Nothing
  * here locks, allocates (the arena only grows when a key is larger than
  * any before) or makes a system call; errno is only ever set to the
  * stored value. */
