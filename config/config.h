@@ -49,6 +49,9 @@ bool lm_kind_is_int(enum lm_kind k); /* i8..u64, bool */
 bool lm_kind_is_signed(enum lm_kind k);
 bool lm_kind_is_float(enum lm_kind k); /* f32, f64 */
 const char *lm_kind_name(enum lm_kind k);
+/* The class a literal for a parameter of kind K must be of (drop values,
+ * `ldmemo ctl invalidate` arguments): "integer", "float", else its name. */
+const char *lm_kind_class(enum lm_kind k);
 
 /* SIZE in buf(SIZE), out(SIZE) and a buf return. */
 enum lm_size_kind {
@@ -291,6 +294,9 @@ enum lm_hook_kind lm_method_hook(const struct lm_config *cfg, const struct lm_me
 /* True when param I enters the key (everything but `ignore`; an `out`
  * enters only by its NULL-ness). */
 bool lm_param_in_key(const struct lm_param *p);
+/* A key parameter in the sense of drops (spec 3.5), which a drop value or
+ * an `ldmemo ctl invalidate` argument names: neither `ignore` nor `out`. */
+bool lm_param_is_drop_key(const struct lm_param *p);
 
 /* Parsers for single values, shared with the environment and the command
  * line. Return 0 on success, -1 on a malformed value. */

@@ -21,20 +21,6 @@ static void fail(struct dp *p, const struct lm_tok *t, const char *expected)
 	p->failed = true;
 }
 
-static bool key_param(const struct lm_param *pa)
-{
-	return pa->kind != LM_K_IGNORE && pa->kind != LM_K_OUT;
-}
-
-static const char *class_name(enum lm_kind k)
-{
-	if (lm_kind_is_int(k))
-		return "integer";
-	if (lm_kind_is_float(k))
-		return "float";
-	return lm_kind_name(k);
-}
-
 /* One value inside M(...). */
 static bool value(struct dp *p, struct lm_dropval *v)
 {
@@ -122,7 +108,7 @@ static const char *value_class(struct dp *p, const struct lm_dropval *v)
 	case LM_DV_STR:
 		return "string";
 	default:
-		return class_name(p->w->sig.params[v->param].kind);
+		return lm_kind_class(p->w->sig.params[v->param].kind);
 	}
 }
 
@@ -149,7 +135,7 @@ static void check(struct dp *p, struct lm_drop *d, const struct lm_tok *name)
 	if (d->kind != LM_DROP_KEY || !m->sig.name)
 		return;
 	for (size_t i = 0; i < m->sig.nparams; i++)
-		nkey += key_param(&m->sig.params[i]);
+		nkey += lm_param_is_drop_key(&m->sig.params[i]);
 	if (d->nvals != nkey) {
 		lm_error(p->c, name->pos, "%s has %zu key parameter%s, %zu value%s given", m->name,
 		         nkey, nkey == 1 ? "" : "s", d->nvals, d->nvals == 1 ? "" : "s");
@@ -159,12 +145,12 @@ static void check(struct dp *p, struct lm_drop *d, const struct lm_tok *name)
 		d->kind = LM_DROP_METHOD;
 	for (size_t i = 0; i < m->sig.nparams; i++) {
 		const struct lm_param *kp = &m->sig.params[i];
-		if (!key_param(kp))
+		if (!lm_param_is_drop_key(kp))
 			continue;
 		struct lm_dropval *v = &d->vals[k++];
 		if (!comparable(p, v, kp))
 			lm_error(p->c, v->pos, "%s value cannot match key parameter %zu of %s (%s)",
-			         value_class(p, v), k, m->name, class_name(kp->kind));
+			         value_class(p, v), k, m->name, lm_kind_class(kp->kind));
 	}
 }
 

@@ -59,3 +59,17 @@ bool lm_param_in_key(const struct lm_param *p)
 {
 	return p->kind != LM_K_IGNORE;
 }
+
+bool lm_param_is_drop_key(const struct lm_param *p)
+{
+	return p->kind != LM_K_IGNORE && p->kind != LM_K_OUT;
+}
+
+const char *lm_kind_class(enum lm_kind k)
+{
+	if (lm_kind_is_int(k))
+		return "integer";
+	if (lm_kind_is_float(k))
+		return "float";
+	return lm_kind_name(k);
+}

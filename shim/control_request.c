@@ -147,24 +147,9 @@ static int parse_value(const struct tok *t, struct lm_dropval *v)
 
 /* ---- invalidate --------------------------------------------------------- */
 
-static const char *class_name(enum lm_kind k)
-{
-	if (lm_kind_is_int(k))
-		return "integer";
-	if (lm_kind_is_float(k))
-		return "float";
-	return lm_kind_name(k);
-}
-
 static const char *value_class(enum lm_dropval_kind k)
 {
 	return k == LM_DV_INT ? "integer" : k == LM_DV_FLOAT ? "float" : "string";
-}
-
-/* The key parameters: the params other than `ignore` and `out` (spec 3.5). */
-static bool key_param(const struct lm_param *p)
-{
-	return p->kind != LM_K_IGNORE && p->kind != LM_K_OUT;
 }
 
 /* The literal kinds each key parameter kind takes (spec 3.5; an integer
@@ -219,19 +204,19 @@ static void drop_values(int out, uint32_t id, struct lm_dropval *vals, size_t nv
 	}
 	size_t nkey = 0;
 	for (size_t i = 0; i < sig->nparams; i++)
-		nkey += key_param(&sig->params[i]);
+		nkey += lm_param_is_drop_key(&sig->params[i]);
 	if (nkey != nvals) {
 		reply(out, "error %s has %zu key parameter%s, %zu value%s given", m->cfg->name,
 		      nkey, nkey == 1 ? "" : "s", nvals, nvals == 1 ? "" : "s");
 		return;
 	}
 	for (size_t i = 0, k = 0; i < sig->nparams; i++) {
-		if (!key_param(&sig->params[i]))
+		if (!lm_param_is_drop_key(&sig->params[i]))
 			continue;
 		if (!comparable(&vals[k++], sig->params[i].kind)) {
 			reply(out, "error %s value cannot match key parameter %zu of %s (%s)",
 			      value_class(vals[k - 1].kind), k, m->cfg->name,
-			      class_name(sig->params[i].kind));
+			      lm_kind_class(sig->params[i].kind));
 			return;
 		}
 	}
