@@ -522,6 +522,18 @@ static enum xres data_key(struct call *k, uint32_t method, const void *key, uint
 	return x;
 }
 
+/* Where KEY of METHOD lives: its memcached key and the server that holds
+ * it; XR_SKIPPED when that server is in backoff. */
+static enum xres locate(struct call *k, uint32_t method, const void *key, uint32_t klen, bool fresh,
+                        struct lm_buf *mkey, int64_t *age_ms, int64_t *server)
+{
+	enum xres x = data_key(k, method, key, klen, fresh, mkey, age_ms);
+	if (x != XR_OK)
+		return x;
+	*server = server_for(k, mkey);
+	return *server < 0 ? XR_SKIPPED : XR_OK;
+}
+
 static enum lm_l2_result result(enum xres x, bool yes)
 {
 	switch (x) {
@@ -546,34 +558,29 @@ static enum lm_l2_result m_get(struct lm_l2 *l, uint32_t method, const void *key
 	struct lm_buf mkey = {0};
 	int64_t age = 0;
 	bool hit = false;
+	int64_t server = -1;
 	enum xres x = replay_lost_drops(&k);
 	if (x == XR_OK)
-		x = data_key(&k, method, key, klen, false, &mkey, &age);
+		x = locate(&k, method, key, klen, false, &mkey, &age, &server);
 	if (x == XR_OK) {
-		int64_t server = server_for(&k, &mkey);
-		if (server < 0) {
-			x = XR_SKIPPED;
-		} else {
-			size_t len;
-			uint32_t flags;
-			memcached_return_t rc;
-			char *item = memcached_get(k.hd->h, cs(&mkey), mkey.len, &len, &flags, &rc);
-			x = outcome(&k, server, rc);
-			const void *val;
-			size_t vlen;
-			int64_t ttl;
-			if (x == XR_OK && rc == MEMCACHED_SUCCESS &&
-			    unwrap(item, len, c->m[method].fingerprint, key, klen, &val, &vlen,
-			           &ttl) &&
-			    lm_buf_append(out, val, vlen) == 0) {
-				hit = true;
-				/* The L1 copy ends when our knowledge of the
-				 * generations would (no push tells us of a drop). */
-				int64_t gens_left = c->l1_ttl_ms - age;
-				*left = ttl >= 0 && ttl < gens_left ? ttl : gens_left;
-			}
-			free(item);
+		size_t len;
+		uint32_t flags;
+		memcached_return_t rc;
+		char *item = memcached_get(k.hd->h, cs(&mkey), mkey.len, &len, &flags, &rc);
+		x = outcome(&k, server, rc);
+		const void *val;
+		size_t vlen;
+		int64_t ttl;
+		if (x == XR_OK && rc == MEMCACHED_SUCCESS &&
+		    unwrap(item, len, c->m[method].fingerprint, key, klen, &val, &vlen, &ttl) &&
+		    lm_buf_append(out, val, vlen) == 0) {
+			hit = true;
+			/* The L1 copy ends when our knowledge of the generations
+			 * would (no push tells us of a drop). */
+			int64_t gens_left = c->l1_ttl_ms - age;
+			*left = ttl >= 0 && ttl < gens_left ? ttl : gens_left;
 		}
+		free(item);
 	}
 	end(&k);
 	lm_buf_free(&mkey);
@@ -599,20 +606,16 @@ static enum lm_l2_result m_set(struct lm_l2 *l, uint32_t method, const void *key
 	struct lm_buf mkey = {0};
 	int64_t age;
 	bool stored = false;
+	int64_t server = -1;
 	enum xres x = replay_lost_drops(&k);
 	if (x == XR_OK)
-		x = data_key(&k, method, key, klen, false, &mkey, &age);
+		x = locate(&k, method, key, klen, false, &mkey, &age, &server);
 	if (x == XR_OK) {
-		int64_t server = server_for(&k, &mkey);
-		if (server < 0) {
-			x = XR_SKIPPED;
-		} else {
-			memcached_return_t rc =
-			    memcached_set(k.hd->h, cs(&mkey), mkey.len, cs(&item), item.len,
-			                  lm_l2_mc_exptime(ttl_ms, time(NULL)), 0);
-			x = outcome(&k, server, rc);
-			stored = rc == MEMCACHED_SUCCESS || rc == MEMCACHED_STORED;
-		}
+		memcached_return_t rc =
+		    memcached_set(k.hd->h, cs(&mkey), mkey.len, cs(&item), item.len,
+		                  lm_l2_mc_exptime(ttl_ms, time(NULL)), 0);
+		x = outcome(&k, server, rc);
+		stored = rc == MEMCACHED_SUCCESS || rc == MEMCACHED_STORED;
 	}
 	end(&k);
 	lm_buf_free(&mkey);
@@ -632,12 +635,9 @@ static void drop(struct mc_l2 *c, uint32_t method, const void *key, uint32_t kle
 			/* Fresh generations: a key name from a stale cache
 			 * would delete an entry no one reads any more. */
 			struct lm_buf mkey = {0};
-			int64_t age;
-			x = data_key(&k, method, key, klen, true, &mkey, &age);
-			int64_t server = x == XR_OK ? server_for(&k, &mkey) : -1;
-			if (x == XR_OK && server < 0)
-				x = XR_SKIPPED;
-			else if (x == XR_OK)
+			int64_t age, server = -1;
+			x = locate(&k, method, key, klen, true, &mkey, &age, &server);
+			if (x == XR_OK)
 				x = outcome(&k, server,
 				            memcached_delete(k.hd->h, cs(&mkey), mkey.len, 0));
 			lm_buf_free(&mkey);
