@@ -54,6 +54,14 @@ static bool transient(int err)
 	return err == EAGAIN || err == EINTR || err == ENOMEM || err == ETIMEDOUT || err == EIO;
 }
 
+/* A call from inside the shim, or from a signal handler that interrupted
+ * it or a fast thunk's lookup on this thread: it runs uncached (guarantee
+ * 6). */
+static inline bool reentered(void)
+{
+	return lm_in_shim || lm_fast_busy();
+}
+
 static int bypass(struct lm_rt_method *m, int saved_errno)
 {
 	lm_count(m->id, LM_C_bypassed, 1);
@@ -178,7 +186,7 @@ static __attribute__((noinline)) int enter_slow(struct lm_hook *h, struct lm_rt_
 int lm_dispatch_enter(struct lm_hook *h, struct lm_frame *f)
 {
 	struct lm_rt_method *m = method_of(h);
-	if (__builtin_expect(lm_in_shim || lm_fast_busy(), 0))
+	if (__builtin_expect(reentered(), 0))
 		return bypass(m, errno);
 	lm_in_shim = 1;
 
@@ -378,7 +386,7 @@ int lm_dispatch_enter_write(struct lm_hook *h, struct lm_frame *f)
 {
 	struct lm_rt_method *m = method_of(h);
 	int saved_errno = errno;
-	if (__builtin_expect(lm_in_shim || lm_fast_busy(), 0))
+	if (__builtin_expect(reentered(), 0))
 		return bypass(m, saved_errno);
 	lm_in_shim = 1;
 	lm_count(m->id, LM_C_calls, 1);

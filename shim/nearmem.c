@@ -33,6 +33,12 @@ static struct page pages[MAX_PAGES];
 static unsigned npages;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* N bytes rounded up to whole blocks. */
+static size_t block(size_t n)
+{
+	return (n + ALIGN - 1) & ~(size_t)(ALIGN - 1);
+}
+
 static uintptr_t page_size(void)
 {
 	static uintptr_t ps;
@@ -134,7 +140,7 @@ void *lm_nearmem_alloc(uintptr_t near, size_t size)
 	void *r = NULL;
 	uintptr_t base;
 
-	size = (size + ALIGN - 1) & ~(size_t)(ALIGN - 1);
+	size = block(size);
 	if (size > page_size())
 		return NULL;
 	pthread_mutex_lock(&lock);
@@ -159,8 +165,8 @@ void lm_nearmem_trim(void *p, size_t size, size_t used)
 {
 	uintptr_t a = (uintptr_t)p;
 
-	size = (size + ALIGN - 1) & ~(size_t)(ALIGN - 1);
-	used = (used + ALIGN - 1) & ~(size_t)(ALIGN - 1);
+	size = block(size);
+	used = block(used);
 	pthread_mutex_lock(&lock);
 	for (unsigned i = 0; i < npages; i++) {
 		struct page *pg = &pages[i];

@@ -393,8 +393,9 @@ const uint64_t *lm_store_copy_epoch(const struct lm_store *s, uint32_t method)
  * dropped stop answering (method < 0: every method). */
 static void copies_stale(struct lm_store *s, long method)
 {
-	for (uint32_t i = method < 0 ? 0 : (uint32_t)method;
-	     i < (method < 0 ? s->nmethods : (uint32_t)method + 1); i++)
+	uint32_t lo = method < 0 ? 0 : (uint32_t)method;
+	uint32_t hi = method < 0 ? s->nmethods : lo + 1;
+	for (uint32_t i = lo; i < hi; i++)
 		atomic_fetch_add_explicit(&s->m[i].copy_epoch, 1, memory_order_release);
 }
 

@@ -124,27 +124,25 @@
 	FAST_THUNK \name\()_float, lm_fast_lookup\n\()_float, LM_FAST_RET_FLOAT, \src0, \src1
 .endm
 
-/* One set at rdx: go to FOUND with rdx at the slot holding the key. A
- * one-word key's second word is 0 in every copy of its method. */
+/* The slot at rdx: go to FOUND if it holds the key. A one-word key's
+ * second word is 0 in every copy of its method. */
+.macro PROBE_SLOT two, found
+	cmpq	%rcx, LM_FS_HEAD(%rdx)
+	jne	1f
+	cmpq	%rax, LM_FS_K0(%rdx)
+	.if \two
+	jne	1f
+	cmpq	%r11, LM_FS_K1(%rdx)
+	.endif
+	je	\found
+1:
+.endm
+
+/* The set at rdx: go to FOUND with rdx at the slot holding the key. */
 .macro PROBE two, found
-	cmpq	%rcx, LM_FS_HEAD(%rdx)
-	jne	1f
-	cmpq	%rax, LM_FS_K0(%rdx)
-	.if \two
-	jne	1f
-	cmpq	%r11, LM_FS_K1(%rdx)
-	.endif
-	je	\found
-1:	addq	$LM_FS_SIZE, %rdx
-	cmpq	%rcx, LM_FS_HEAD(%rdx)
-	jne	2f
-	cmpq	%rax, LM_FS_K0(%rdx)
-	.if \two
-	jne	2f
-	cmpq	%r11, LM_FS_K1(%rdx)
-	.endif
-	je	\found
-2:
+	PROBE_SLOT \two, \found
+	addq	$LM_FS_SIZE, %rdx
+	PROBE_SLOT \two, \found
 .endm
 
 /* The lookup for TWO key words and result kind RET: rax (and r11) the
