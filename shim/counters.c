@@ -11,6 +11,9 @@ uint32_t lm_counters_nmethods;
  * next new thread, whose counts simply add to it. Sums stay right and
  * memory stays bounded by the peak number of threads. */
 static struct lm_tblock *blocks;
+/* For counts that cannot attach a block (lm_count_reentered); in the
+ * list, so sums include it, and owned forever, so no thread takes it. */
+static struct lm_tblock *shared;
 static pthread_mutex_t blocks_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_key_t exit_key;
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
@@ -33,6 +36,27 @@ static void make_key(void)
 void lm_counters_init(uint32_t nmethods)
 {
 	lm_counters_nmethods = nmethods;
+	if (nmethods == 0 || shared)
+		return;
+	shared = calloc(1, sizeof *shared + (size_t)nmethods * LM_C_COUNT * sizeof shared->v[0]);
+	if (!shared)
+		return;
+	shared->owned = 1;
+	shared->next = blocks;
+	__atomic_store_n(&blocks, shared, __ATOMIC_RELEASE);
+}
+
+void lm_count_reentered(uint32_t method, enum lm_counter c, uint64_t n)
+{
+	struct lm_tblock *b = lm_tls_counters;
+	uint64_t *p;
+	if (b) {
+		p = &b->v[(uint64_t)method * LM_C_COUNT + c];
+		__atomic_store_n(p, __atomic_load_n(p, __ATOMIC_RELAXED) + n, __ATOMIC_RELAXED);
+	} else if (shared) {
+		p = &shared->v[(uint64_t)method * LM_C_COUNT + c];
+		__atomic_fetch_add(p, n, __ATOMIC_RELAXED);
+	}
 }
 
 int lm_counters_attach(void)
@@ -76,7 +100,7 @@ void lm_counters_reset(void)
 	size_t n = (size_t)lm_counters_nmethods * LM_C_COUNT;
 	for (struct lm_tblock *b = blocks; b; b = b->next) {
 		memset(b->v, 0, n * sizeof b->v[0]);
-		b->owned = (b == lm_tls_counters); /* the other threads are gone */
+		b->owned = (b == lm_tls_counters || b == shared); /* the other threads are gone */
 	}
 	pthread_mutex_init(&blocks_lock, NULL);
 }

@@ -62,4 +62,10 @@ static inline void lm_count(uint32_t method, enum lm_counter c, uint64_t n)
 	__atomic_store_n(p, __atomic_load_n(p, __ATOMIC_RELAXED) + n, __ATOMIC_RELAXED);
 }
 
+/* The count of a call that re-entered the shim: it may come from a signal
+ * handler that interrupted this thread's own lm_counters_attach, under its
+ * lock or inside calloc, so it never attaches. A thread without a block
+ * yet counts into the process's shared one. */
+void lm_count_reentered(uint32_t method, enum lm_counter c, uint64_t n);
+
 #endif

@@ -64,7 +64,7 @@ static inline bool reentered(void)
 
 static int bypass(struct lm_rt_method *m, int saved_errno)
 {
-	lm_count(m->id, LM_C_bypassed, 1);
+	lm_count_reentered(m->id, LM_C_bypassed, 1);
 	errno = saved_errno;
 	return LM_ENTER_PASS;
 }

@@ -106,9 +106,10 @@ lm_thunk:
 	.cfi_offset %r12, -40
 	pushq	%r13
 	.cfi_offset %r13, -48
-	/* entry rsp = 0 mod 16 (call + the stub's push), and so after four
-	 * pushes; TOTAL_SIZE is a multiple of 16 */
+	/* The caller's stack alignment is not ours to assume (frame.h): the
+	 * frame is aligned here, rbp keeps the way back. */
 	subq	$TOTAL_SIZE, %rsp
+	andq	$-16, %rsp
 	movq	%rsp, %r12		/* frame */
 	movq	8(%rbp), %rbx		/* head, pushed by the stub */
 

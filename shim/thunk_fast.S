@@ -225,8 +225,9 @@
 
 	/* A copy with an expiry: now from the vDSO (see fast.c), with every
 	 * general register it may change and we still need saved, and the
-	 * call 16-byte aligned as the entry's rsp is (a timespec, padded).
-	 * lea and pop keep the flags of the return code's test. */
+	 * call 16-byte aligned whatever the caller's rsp was (frame.h): rbp
+	 * keeps the way back. mov and pop keep the flags of the return code's
+	 * test. */
 .Lclock\@:
 	movq	lm_fast_clock(%rip), %rax
 	testq	%rax, %rax
@@ -241,10 +242,13 @@
 	.endif
 	SAVE	%rcx
 	SAVE	%rdx
-	.set	.Lpushed\@, SAVED(\two, \ret) + 8 - \two
-	.set	.Lpad\@, 16 + 8 * (.Lpushed\@ % 2)
-	subq	$.Lpad\@, %rsp
-	.cfi_adjust_cfa_offset .Lpad\@
+	pushq	%rbp
+	.cfi_adjust_cfa_offset 8
+	.cfi_rel_offset %rbp, 0
+	movq	%rsp, %rbp
+	.cfi_def_cfa_register %rbp
+	andq	$-16, %rsp
+	subq	$16, %rsp		/* the timespec */
 	movl	$CLOCK_MONOTONIC_COARSE, %edi
 	movq	%rsp, %rsi
 	call	*%rax
@@ -255,8 +259,11 @@
 	shrq	$50, %r9
 	addq	%r9, %rax		/* now, in ms */
 	testl	%r10d, %r10d
-	leaq	.Lpad\@(%rsp), %rsp
-	.cfi_adjust_cfa_offset -.Lpad\@
+	movq	%rbp, %rsp
+	.cfi_def_cfa_register %rsp
+	popq	%rbp
+	.cfi_adjust_cfa_offset -8
+	.cfi_restore %rbp
 	RESTORE	%rdx
 	RESTORE	%rcx
 	.if !\two

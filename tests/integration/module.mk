@@ -55,3 +55,11 @@ $(ITD)/filedb: $(ITS)/filedb.c
 	$(CC) -O2 -g -o $@ $<
 
 FIXTURES += $(ITD)/filedb
+
+# Hooked functions entered from any stack: misaligned calls (an assembly
+# helper), signal handlers, sigaltstacks, new threads' first calls.
+$(ITD)/sigstack: $(ITS)/sigstack.c $(ITS)/sigstack_call.S
+	@mkdir -p $(@D)
+	$(CC) -O2 -g -o $@ $^ -lpthread
+
+FIXTURES += $(ITD)/sigstack
