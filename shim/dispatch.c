@@ -13,6 +13,7 @@
 #include "front.h"
 #include "log.h"
 #include "runtime.h"
+#include "stack.h"
 
 __thread int lm_in_shim;
 
@@ -164,8 +165,10 @@ static __attribute__((noinline)) int enter_slow(struct lm_hook *h, struct lm_rt_
 		break;
 	case LM_LOOKUP_MISS:
 		c->mode = CALL_FILL;
-		c->l2_down = false;
-		if (m->shared && ask_l2(h, m, c, f))
+		/* the shared tier's clients need more stack than a small signal
+		 * stack has (l2.h): that miss is served like one with it down */
+		c->l2_down = m->shared && lm_stack_short(LM_L2_STACK_NEED);
+		if (m->shared && !c->l2_down && ask_l2(h, m, c, f))
 			return answered(m, c, false, errno);
 		break;
 	case LM_LOOKUP_RECURSE:

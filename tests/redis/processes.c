@@ -88,3 +88,27 @@ Test(shared, write_in_another_process_reaches_local_copies, .init = start, .fini
 	unlink(db);
 	it_free(&r);
 }
+
+/* A miss that asks Redis needs about 19 KiB of stack below the dispatcher
+ * (l2.h): from a signal handler on a 16 KiB alternate stack it stays
+ * local, with the right results, where it overflowed the stack before. */
+Test(shared, a_miss_on_a_small_signal_stack_stays_local, .init = start, .fini = stop)
+{
+	char conf[512];
+	snprintf(conf, sizeof conf,
+	         "[global]\nbackend = redis://127.0.0.1:%d\nnamespace = it-sigstack\n"
+	         "[cache f_mix]\nsignature = long f_mix(long x)\n"
+	         "[cache g_str]\nsignature = long g_str(str s)\n"
+	         "[cache g_many]\nsignature = long g_many(long a, long b, long c, long d, "
+	         "long e, long f, long g, long h)\n",
+	         srv.port);
+	const char *argv[] = {it_path("sigstack"), "small", "16", NULL};
+	const char *env[] = {"LDMEMO_STATS=stderr", "LDMEMO_STATS_FORMAT=json", NULL};
+	struct it_run r = it_run(conf, argv, env);
+	cr_assert_eq(r.status, 0, "status %d\n%s%s", r.status, r.out, r.err);
+	cr_expect(strstr(r.out, "ok small") != NULL, "%s", r.out);
+	/* Each miss was run and kept locally, counted as bypassing Redis. */
+	cr_expect(strstr(r.err, "\"name\":\"f_mix\"") != NULL, "%s", r.err);
+	cr_expect(strstr(r.err, "\"misses\":0,\"bypassed\":3") != NULL, "%s", r.err);
+	it_free(&r);
+}
