@@ -1,6 +1,53 @@
 /* The contract between the x86-64 entry thunk (thunk.S) and the C
  * dispatcher. Offsets are fixed because the assembly uses them; the static
- * asserts below keep the two in step. */
+ * asserts below keep the two in step.
+ *
+ * What the thunks (the stubs, lm_thunk, thunk_fast.S) assume at entry,
+ * which is any instruction of a program that jumps or calls into a hooked
+ * function, a signal handler's included:
+ *
+ * - The stack: nothing of its alignment. gcc's -fipa-stack-alignment,
+ *   hand-written assembly and other runtimes call with rsp at 8 mod 16 or
+ *   worse. lm_thunk rounds its frame down to 16 (rbp keeps the way back
+ *   and the CFA); a fast thunk stores nothing aligned and aligns its one
+ *   call (the vDSO clock) the same way. The original is always called
+ *   with rsp at 0 mod 16 and its stack arguments copied there.
+ * - The red zone: the caller's ends at the return address its call
+ *   pushed, so everything below the entry rsp is the thunk's, as for any
+ *   callee; above it the thunks only read (lm_thunk copies stack_bytes of
+ *   stack arguments).
+ * - The direction flag: clear, as the ABI requires at every call (the
+ *   kernel clears it for a handler); the original's code, lm_thunk's
+ *   rep movsb and the dispatcher rely on it. Neither checked nor changed.
+ * - x87 and MXCSR: the ABI's control bits (rounding, exception masks,
+ *   precision) are the caller's: never changed, nothing assumed of them.
+ *   The shim's own floating point is `when` on a float result: a
+ *   widening and compares after a NaN check, which raise nothing but for
+ *   a signalling NaN. The x87 stack is empty at entry and at return (long
+ *   double, the one x87 result, is refused by the config).
+ * - Registers: those of the ABI's arguments, rax (a variadic call's
+ *   vector count) and r10 (a static chain) pass to the original; every
+ *   other general register and xmm0-15 but the result's comes back as the
+ *   caller left it (thunk.S and thunk_fast.S say why, and for which rax
+ *   not). The upper halves of ymm/zmm are not saved.
+ * - Signals: a handler may run at any instruction of a thunk or of the
+ *   shim. Its hooked calls while the thread is inside the shim or a fast
+ *   lookup run uncached (lm_in_shim, the fast table's busy), and neither
+ *   lock nor allocate (lm_count_reentered), so a handler that interrupts
+ *   the thread's own first-time setup (counters, fast table) is safe.
+ *   Not covered: a handler that interrupts the program's own malloc and
+ *   then misses (a miss allocates).
+ *
+ * Stack depth, measured from a handler on a pattern-filled alternate
+ * stack (tests/integration/fixtures/sigstack.c, depth mode), the kernel's
+ * signal frame (2.9 KiB on an AVX-512 machine) included: a fast or front
+ * hit 3.3 to 4.8 KiB in all (the handler's own frames), a local miss
+ * 4.7 KiB, the process's first call (table and store set-up) 6.4 KiB,
+ * the shim's share at most 3.5 KiB; so a 32 KiB alternate stack has room
+ * to spare, and so has 16 KiB. A miss that asks the shared tier needs
+ * 18.5 KiB more (Redis; memcached 10.5 KiB on its first call): on an
+ * alternate stack with less than LM_L2_STACK_NEED left it stays local
+ * (dispatch.c, lm_stack_short). */
 #ifndef LM_FRAME_H
 #define LM_FRAME_H
 

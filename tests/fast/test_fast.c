@@ -7,6 +7,7 @@
 #include <dlfcn.h>
 #include <elf.h>
 #include <errno.h>
+#include <execinfo.h>
 #include <pthread.h>
 #include <link.h>
 #include <string.h>
@@ -365,6 +366,49 @@ Test(fast, a_call_that_interrupts_a_hit_cannot_change_its_answer)
 	long runs = fx_runs;
 	fx_rdi(keys[2]);
 	cr_expect_eq(fx_runs, runs + 1, "the interrupting call ran uncached and kept nothing");
+}
+
+static int clock_aligned, clock_unwound;
+
+/* The vDSO clock as the thunk calls it: with the stack aligned as the ABI
+ * asks (rbp is the entry rsp - 8, and so 0 mod 16), and an unwinder can
+ * walk from it through the thunk to the caller. */
+static int clock_that_checks(clockid_t id, struct timespec *ts)
+{
+	clock_aligned = ((uintptr_t)__builtin_frame_address(0) & 15) == 0;
+	void *frames[32];
+	int n = backtrace(frames, 32);
+	Dl_info di;
+	for (int i = 0; i < n; i++)
+		if (dladdr(frames[i], &di) && di.dli_sname &&
+		    !strcmp(di.dli_sname, "fx_misaligned"))
+			clock_unwound = 1;
+	return real_clock(id, ts);
+}
+
+/* Regression (issue 16): the hit's clock call was padded by the entry's
+ * alignment as the ABI has it, so a caller at 8 mod 16 made it call the
+ * vDSO at 8 mod 16 too. */
+Test(fast, the_clock_is_called_aligned_from_a_caller_at_8_mod_16)
+{
+	if (!lm_fast_clock)
+		cr_skip_test("no vDSO clock here (valgrind?)");
+	expires = lm_clock_ms() + 60000;
+	for (int shape = 0; shape < 2; shape++) {
+		void *fn = shape ? (void *)fx_void : (void *)fx_rdi;
+		fx_misaligned(fn, 31);
+		real_clock = lm_fast_clock;
+		lm_fast_clock = clock_that_checks;
+		clock_aligned = clock_unwound = 0;
+		long runs = fx_runs;
+		long got = fx_misaligned(fn, 31);
+		lm_fast_clock = real_clock;
+		cr_expect_eq(fx_runs, runs, "shape %d: a hit", shape);
+		if (!shape)
+			cr_expect_eq(got, 31 * 3 + 1);
+		cr_expect(clock_aligned, "shape %d: the clock ran at 8 mod 16", shape);
+		cr_expect(clock_unwound, "shape %d: no unwinding through the thunk", shape);
+	}
 }
 
 /* Without a vDSO clock the thunk could not check an expiry: such methods

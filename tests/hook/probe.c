@@ -7,15 +7,16 @@
 #include <link.h>
 #include <string.h>
 
-/* Can the unwinder walk from here through the thunk to cfix_caller? */
+/* Can the unwinder walk from here through the thunk to the caller? */
 static void look_for_caller(struct probe *p)
 {
+	const char *caller = p->caller ? p->caller : "cfix_caller";
 	void *frames[32];
 	int n = backtrace(frames, 32);
 	Dl_info di;
 
 	for (int i = 0; i < n; i++)
-		if (dladdr(frames[i], &di) && di.dli_sname && !strcmp(di.dli_sname, "cfix_caller"))
+		if (dladdr(frames[i], &di) && di.dli_sname && !strcmp(di.dli_sname, caller))
 			atomic_fetch_add(&p->saw_caller, 1);
 }
 

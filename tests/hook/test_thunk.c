@@ -82,6 +82,24 @@ Test(thunk, unwinder_walks_through_the_thunk)
 	cr_assert_eq(p.saw_caller, 2, "seen from enter and from leave");
 }
 
+/* Regression (issue 16): the thunk assumed its caller left rsp at 0 mod
+ * 16 at the call; from a caller at 8 mod 16 its first movaps faulted.
+ * Served, answered and unwound from there too. */
+Test(thunk, a_caller_at_8_mod_16_is_served_and_unwound)
+{
+	struct probe p = {.action = LM_ENTER_CALL, .unwind = true, .caller = "fx_misaligned"};
+
+	must_hook("fx_jcc8", fx_jcc8, &p, 0);
+	cr_assert_eq(fx_misaligned(fx_jcc8, 4), 5);
+	cr_assert_eq(p.saw_caller, 2, "seen from enter and from leave");
+	p.action = LM_ENTER_RETURN;
+	p.ret_rax = 77;
+	cr_assert_eq(fx_misaligned(fx_jcc8, 4), 77);
+	p.action = LM_ENTER_PASS;
+	cr_assert_eq(fx_misaligned(fx_jcc8, 0), 42);
+	cr_assert_eq(p.enters, 3);
+}
+
 Test(thunk, errno_set_by_the_original_survives)
 {
 	struct probe p = {.action = LM_ENTER_CALL};
