@@ -145,6 +145,21 @@
 	PROBE_SLOT \two, \found
 .endm
 
+/* rax = now in ms on the coarse monotonic clock, by the vDSO function in
+ * rax, with a 16-byte timespec at rsp; the flags: its return code's test. */
+.macro CLOCK_NOW
+	movl	$CLOCK_MONOTONIC_COARSE, %edi
+	movq	%rsp, %rsi
+	call	*%rax
+	movl	%eax, %r10d
+	imulq	$1000, (%rsp), %rax
+	movq	8(%rsp), %r9
+	imulq	$1125899907, %r9, %r9	/* ns / 10^6 is (ns * 1125899907) >> 50 below 10^9 */
+	shrq	$50, %r9
+	addq	%r9, %rax		/* now, in ms */
+	testl	%r10d, %r10d
+.endm
+
 /* The lookup for TWO key words and result kind RET: rax (and r11) the
  * masked key, rcx the head, SAVED(TWO, RET) registers on the stack. The
  * hash's top bits choose the key's first set, the bits below them its
@@ -225,9 +240,10 @@
 
 	/* A copy with an expiry: now from the vDSO (see fast.c), with every
 	 * general register it may change and we still need saved, and the
-	 * call 16-byte aligned whatever the caller's rsp was (frame.h): rbp
-	 * keeps the way back. mov and pop keep the flags of the return code's
-	 * test. */
+	 * call 16-byte aligned (a timespec, padded). The padding is right for
+	 * a caller that kept the ABI's alignment; for any other (frame.h) the
+	 * call goes out of line and aligns with rbp holding the way back. lea,
+	 * mov and pop keep the flags of the return code's test. */
 .Lclock\@:
 	movq	lm_fast_clock(%rip), %rax
 	testq	%rax, %rax
@@ -242,28 +258,16 @@
 	.endif
 	SAVE	%rcx
 	SAVE	%rdx
-	pushq	%rbp
-	.cfi_adjust_cfa_offset 8
-	.cfi_rel_offset %rbp, 0
-	movq	%rsp, %rbp
-	.cfi_def_cfa_register %rbp
-	andq	$-16, %rsp
-	subq	$16, %rsp		/* the timespec */
-	movl	$CLOCK_MONOTONIC_COARSE, %edi
-	movq	%rsp, %rsi
-	call	*%rax
-	movl	%eax, %r10d
-	imulq	$1000, (%rsp), %rax
-	movq	8(%rsp), %r9
-	imulq	$1125899907, %r9, %r9	/* ns / 10^6 is (ns * 1125899907) >> 50 below 10^9 */
-	shrq	$50, %r9
-	addq	%r9, %rax		/* now, in ms */
-	testl	%r10d, %r10d
-	movq	%rbp, %rsp
-	.cfi_def_cfa_register %rsp
-	popq	%rbp
-	.cfi_adjust_cfa_offset -8
-	.cfi_restore %rbp
+	.set	.Lpushed\@, SAVED(\two, \ret) + 8 - \two
+	.set	.Lpad\@, 16 + 8 * (.Lpushed\@ % 2)
+	subq	$.Lpad\@, %rsp
+	.cfi_adjust_cfa_offset .Lpad\@
+	testq	$15, %rsp
+	jnz	.Lrealign\@
+	CLOCK_NOW
+	leaq	.Lpad\@(%rsp), %rsp
+	.cfi_adjust_cfa_offset -.Lpad\@
+.Lclocked\@:
 	RESTORE	%rdx
 	RESTORE	%rcx
 	.if !\two
@@ -278,6 +282,25 @@
 	cmpq	%rax, LM_FS_EXPIRES(%rdx)
 	jg	.Lvalid\@
 	jmp	.Lmiss\@
+
+.Lrealign\@:
+	.cfi_adjust_cfa_offset (8 * (8 - \two) + .Lpad\@)
+	leaq	.Lpad\@(%rsp), %rsp
+	.cfi_adjust_cfa_offset -.Lpad\@
+	pushq	%rbp
+	.cfi_adjust_cfa_offset 8
+	.cfi_rel_offset %rbp, 0
+	movq	%rsp, %rbp
+	.cfi_def_cfa_register %rbp
+	andq	$-16, %rsp
+	subq	$16, %rsp
+	CLOCK_NOW
+	movq	%rbp, %rsp
+	.cfi_def_cfa_register %rsp
+	popq	%rbp
+	.cfi_adjust_cfa_offset -8
+	.cfi_restore %rbp
+	jmp	.Lclocked\@
 	.cfi_endproc
 	.size	\name, .-\name
 .endm

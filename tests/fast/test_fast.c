@@ -369,10 +369,11 @@ Test(fast, a_call_that_interrupts_a_hit_cannot_change_its_answer)
 }
 
 static int clock_aligned, clock_unwound;
+static const char *clock_caller;
 
 /* The vDSO clock as the thunk calls it: with the stack aligned as the ABI
  * asks (rbp is the entry rsp - 8, and so 0 mod 16), and an unwinder can
- * walk from it through the thunk to the caller. */
+ * walk from it through the thunk to CLOCK_CALLER. */
 static int clock_that_checks(clockid_t id, struct timespec *ts)
 {
 	clock_aligned = ((uintptr_t)__builtin_frame_address(0) & 15) == 0;
@@ -380,34 +381,43 @@ static int clock_that_checks(clockid_t id, struct timespec *ts)
 	int n = backtrace(frames, 32);
 	Dl_info di;
 	for (int i = 0; i < n; i++)
-		if (dladdr(frames[i], &di) && di.dli_sname &&
-		    !strcmp(di.dli_sname, "fx_misaligned"))
+		if (dladdr(frames[i], &di) && di.dli_sname && !strcmp(di.dli_sname, clock_caller))
 			clock_unwound = 1;
 	return real_clock(id, ts);
 }
 
 /* Regression (issue 16): the hit's clock call was padded by the entry's
  * alignment as the ABI has it, so a caller at 8 mod 16 made it call the
- * vDSO at 8 mod 16 too. */
+ * vDSO at 8 mod 16 too. Both ways to the clock (padded for an aligned
+ * caller, realigned for another), for a thunk with an even and one with
+ * an odd number of saved registers. */
 Test(fast, the_clock_is_called_aligned_from_a_caller_at_8_mod_16)
 {
 	if (!lm_fast_clock)
 		cr_skip_test("no vDSO clock here (valgrind?)");
 	expires = lm_clock_ms() + 60000;
-	for (int shape = 0; shape < 2; shape++) {
-		void *fn = shape ? (void *)fx_void : (void *)fx_rdi;
-		fx_misaligned(fn, 31);
+	for (int way = 0; way < 4; way++) {
+		bool misaligned = way & 1;
+		void *fn = way & 2 ? (void *)fx_void : (void *)fx_rdi;
+		struct fx_regs in = canaries(), out;
+		in.gpr[R_RDI] = 31;
+		fx_call(fn, &in, &out);
 		real_clock = lm_fast_clock;
 		lm_fast_clock = clock_that_checks;
 		clock_aligned = clock_unwound = 0;
+		clock_caller = misaligned ? "fx_misaligned" : "fx_call";
 		long runs = fx_runs;
-		long got = fx_misaligned(fn, 31);
+		if (misaligned)
+			out.gpr[R_RAX] = (uint64_t)fx_misaligned(fn, 31);
+		else
+			fx_call(fn, &in, &out);
 		lm_fast_clock = real_clock;
-		cr_expect_eq(fx_runs, runs, "shape %d: a hit", shape);
-		if (!shape)
-			cr_expect_eq(got, 31 * 3 + 1);
-		cr_expect(clock_aligned, "shape %d: the clock ran at 8 mod 16", shape);
-		cr_expect(clock_unwound, "shape %d: no unwinding through the thunk", shape);
+		cr_expect_eq(fx_runs, runs, "way %d: a hit", way);
+		if (fn == (void *)fx_rdi)
+			cr_expect_eq(out.gpr[R_RAX], 31 * 3 + 1, "way %d", way);
+		cr_expect(clock_aligned, "way %d: the clock ran at 8 mod 16", way);
+		cr_expect(clock_unwound, "way %d: no unwinding through the thunk to %s", way,
+		          clock_caller);
 	}
 }
 
