@@ -3,14 +3,14 @@
  * asserts below keep the two in step.
  *
  * What the thunks (the stubs, lm_thunk, thunk_fast.S) assume at entry,
- * which is any instruction of a program that jumps or calls into a hooked
- * function, a signal handler's included:
+ * whoever calls (any code of the program, a signal handler included):
  *
  * - The stack: nothing of its alignment. gcc's -fipa-stack-alignment,
  *   hand-written assembly and other runtimes call with rsp at 8 mod 16 or
  *   worse. lm_thunk rounds its frame down to 16 (rbp keeps the way back
- *   and the CFA); a fast thunk stores nothing aligned and aligns its one
- *   call (the vDSO clock) the same way. The original is always called
+ *   and the CFA); a fast thunk stores nothing aligned, and its one call
+ *   (the vDSO clock) takes the padding that suits an aligned caller when
+ *   it does, else aligns through rbp. The original is always called
  *   with rsp at 0 mod 16 and its stack arguments copied there.
  * - The red zone: the caller's ends at the return address its call
  *   pushed, so everything below the entry rsp is the thunk's, as for any
