@@ -1,4 +1,6 @@
-/* fx_call(fn, in, out): see fixtures.h. */
+/* fx_call(fn, in, out): see fixtures.h. The CFI says where the callee-saved
+ * registers are, so that an unwinder walks through to a caller that uses
+ * rbp as its frame pointer. */
 	.text
 	.globl	fx_call
 	.type	fx_call, @function
@@ -6,10 +8,13 @@ fx_call:
 	.cfi_startproc
 	pushq	%rbx
 	.cfi_adjust_cfa_offset 8
+	.cfi_offset %rbx, -16
 	pushq	%rbp
 	.cfi_adjust_cfa_offset 8
+	.cfi_offset %rbp, -24
 	pushq	%r12
 	.cfi_adjust_cfa_offset 8
+	.cfi_offset %r12, -32
 	movq	%rdi, %r12
 	movq	%rsi, %rbp
 	movq	%rdx, %rbx
@@ -40,10 +45,13 @@ fx_call:
 	.endr
 	popq	%r12
 	.cfi_adjust_cfa_offset -8
+	.cfi_restore %r12
 	popq	%rbp
 	.cfi_adjust_cfa_offset -8
+	.cfi_restore %rbp
 	popq	%rbx
 	.cfi_adjust_cfa_offset -8
+	.cfi_restore %rbx
 	ret
 	.cfi_endproc
 	.size	fx_call, .-fx_call
