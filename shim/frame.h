@@ -45,9 +45,9 @@
  * 4.7 KiB, the process's first call (table and store set-up) 6.4 KiB,
  * the shim's share at most 3.5 KiB; so a 32 KiB alternate stack has room
  * to spare, and so has 16 KiB. A miss that asks the shared tier needs
- * 18.5 KiB more (Redis; memcached 10.5 KiB on its first call): on an
- * alternate stack with less than LM_L2_STACK_NEED left it stays local
- * (dispatch.c, lm_stack_short). */
+ * up to 18.5 KiB more (Redis; memcached 6 KiB, 10.5 KiB while its server
+ * refuses connections): on an alternate stack with less than
+ * LM_L2_STACK_NEED left it stays local (dispatch.c, lm_stack_short). */
 #ifndef LM_FRAME_H
 #define LM_FRAME_H
 

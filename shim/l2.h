@@ -46,7 +46,8 @@ enum lm_l2_result { LM_L2_HIT, LM_L2_MISS, LM_L2_DOWN };
 
 /* The stack a miss that asks the shared tier needs below the dispatcher:
  * measured 18.5 KiB with Redis (hiredis reads replies into a 16 KiB buffer
- * on the stack), 10.5 KiB with memcached's first call; the rest is margin.
+ * on the stack); with memcached 6 KiB, 10.5 KiB while its server refuses
+ * connections; the rest is margin.
  * A signal handler's miss on an alternate stack with less left stays local
  * (lm_stack_short). */
 #define LM_L2_STACK_NEED (24 * 1024)
