@@ -69,10 +69,11 @@ Test(hash, exported_names_need_no_file)
 	struct lm_objset set;
 	struct lm_symbol s;
 	char path[4096], cmd[8300];
+	const char *dir = lm_tmpdir();
 	void *h;
 
-	cr_assert_not_null(lm_tmpdir());
-	snprintf(path, sizeof(path), "%s/libhash_gnu.so", lm_tmpdir());
+	cr_assert_not_null(dir);
+	snprintf(path, sizeof(path), "%s/libhash_gnu.so", dir);
 	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", lm_fixture("libhash_gnu.so"), path);
 	cr_assert_eq(system(cmd), 0);
 	h = open_lib(path);
@@ -222,4 +223,25 @@ Test(hash, symtab_pass_builds_no_index)
 		lm_symbol_free(&q[k].sym);
 	lm_objset_free(&set);
 	dlclose(h);
+}
+
+/* The shim never touches DWARF: neither libdw nor symtab's DWARF reader
+ * is linked into it. */
+Test(hash, shim_links_no_dwarf_reader)
+{
+	struct lm_objset set;
+	struct lm_symbol s;
+	char err[256];
+
+	cr_assert_eq(lm_objset_offline(lm_built("libldmemo.so"), &set, err, sizeof(err)), 0, "%s",
+	             err);
+	for (size_t i = 0; i < set.n; i++)
+		cr_expect_null(strstr(set.v[i].path, "libdw"), "%s", set.v[i].path);
+	/* A function of the shim's own, to show the lookup sees its .symtab. */
+	cr_assert_eq(lm_symtab_find(&set, "lm_symtab_find_all", NULL, "libldmemo.so", &s),
+	             LM_FIND_OK);
+	lm_symbol_free(&s);
+	cr_expect_neq(lm_symtab_find(&set, "lm_dwarf_open", NULL, "libldmemo.so", &s), LM_FIND_OK);
+	lm_symbol_free(&s);
+	lm_objset_free(&set);
 }
