@@ -10,15 +10,21 @@ struct extent {
 	uintptr_t lo, hi;
 };
 
+/* The one place that turns the loader's addresses into pointers. */
+static const void *as_ptr(uintptr_t p)
+{
+	return (const void *)p; /* NOLINT(performance-no-int-to-ptr) */
+}
+
 /* glibc stores the dynamic section's pointers relocated, except where the
  * section is read-only (the vDSO): accept both, and nothing outside the
  * object's own mapping. */
 static const void *dyn_ptr(const struct extent *e, uintptr_t bias, uintptr_t p)
 {
 	if (p >= e->lo && p < e->hi)
-		return (const void *)p;
+		return as_ptr(p);
 	if (p + bias >= e->lo && p + bias < e->hi)
-		return (const void *)(p + bias);
+		return as_ptr(p + bias);
 	return NULL;
 }
 
@@ -38,7 +44,7 @@ int lm_live_init(struct lm_live *l, uintptr_t bias, const ElfW(Phdr) * phdr, siz
 			e.lo = lo < e.lo ? lo : e.lo;
 			e.hi = hi > e.hi ? hi : e.hi;
 		} else if (phdr[i].p_type == PT_DYNAMIC) {
-			dyn = (const ElfW(Dyn) *)(bias + phdr[i].p_vaddr);
+			dyn = as_ptr(bias + phdr[i].p_vaddr);
 		}
 	}
 	if (!dyn)

@@ -40,7 +40,7 @@ static int fill_dynamic(const struct lm_object *o, uint32_t i, struct lm_symbol 
 	memset(out, 0, sizeof(*out));
 	fill_common(o, &l->sym[i], out);
 	version = lm_live_version(l, i, &hidden);
-	out->name = strdup(l->str + l->sym[i].st_name);
+	out->name = strdup(lm_elfmap_name(l->str, l->strsz, &l->sym[i]));
 	out->version = version ? strdup(version) : NULL;
 	out->default_version = !hidden;
 	out->exported = true;
