@@ -237,13 +237,13 @@ say "Added wall time in ms (median with the shim minus median without, $((RUNS *
 say ""
 say "| program | symbols (.dynsym + .symtab) | plain ms | empty config | 1 method | 10 methods |"
 say "|---|---|---|---|---|---|"
-# added_ms RUNS CONFIG PROGRAM...: the added time in ms; sets PLAIN_MS.
+# added_ms RUNS CONFIG PROGRAM...: "PLAIN ADDED", in ms.
 added_ms() {
 	local n=$1 conf=$2 out
 	shift 2
-	out=$("$B/startup" "$n" "$SO" "$conf" "$@") || { echo failed; return; }
-	PLAIN_MS=$(awk -v v="$(field plain_us "$out")" 'BEGIN { printf "%.2f", v / 1000 }')
-	awk -v v="$(field added_us "$out")" 'BEGIN { printf "%.2f", v / 1000 }'
+	out=$("$B/startup" "$n" "$SO" "$conf" "$@") || { echo "failed failed"; return; }
+	awk -v p="$(field plain_us "$out")" -v a="$(field added_us "$out")" \
+		'BEGIN { printf "%.2f %.2f\n", p / 1000, a / 1000 }'
 }
 nsyms() { # the number of symbol table entries of a program
 	readelf -sW "$1" 2>/dev/null | grep -c '^ *[0-9]*:'
@@ -251,10 +251,9 @@ nsyms() { # the number of symbol table entries of a program
 size_row() { # LABEL RUNS ONE-CONFIG PROGRAM...
 	local label=$1 n=$2 one=$3 e o t p
 	shift 3
-	e=$(added_ms "$n" "$T/empty.conf" "$@")
-	p=$PLAIN_MS
-	o=$(added_ms "$n" "$one" "$@")
-	t=$(added_ms "$n" "$root/bench/startup10.conf" "$@")
+	read -r p e < <(added_ms "$n" "$T/empty.conf" "$@")
+	read -r _ o < <(added_ms "$n" "$one" "$@")
+	read -r _ t < <(added_ms "$n" "$root/bench/startup10.conf" "$@")
 	say "| $label | $(nsyms "$1") | $p | $e | $o | $t |"
 }
 size_row "/bin/true" $((RUNS * 8)) "$root/bench/startup1.conf" /bin/true
@@ -264,7 +263,8 @@ size_row "python3 -c 0" $((RUNS * 8)) "$root/bench/startup1.conf" "$py" -c 0
 if command -v node >/dev/null; then
 	node=$(command -v node)
 	size_row "node -e 0" $((RUNS * 4)) "$root/bench/startup1.conf" "$node" -e 0
-	say "| node -e 0, one method of its own (PKCS5_PBKDF2_HMAC) | | | | $(added_ms $((RUNS * 4)) "$root/bench/node-pbkdf2.conf" "$node" -e 0) | |"
+	read -r p o < <(added_ms $((RUNS * 4)) "$root/bench/node-pbkdf2.conf" "$node" -e 0)
+	say "| node -e 0, one method of its own (PKCS5_PBKDF2_HMAC) | | $p | | $o | |"
 else
 	say "| node | not installed: skipped | | | | |"
 fi

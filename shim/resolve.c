@@ -15,6 +15,7 @@
 #include "../symtab/symtab.h"
 #include "fast.h"
 #include "log.h"
+#include "procmaps.h"
 #include "reloc.h"
 #include "runtime.h"
 
@@ -255,6 +256,7 @@ int lm_resolve_all(bool at_startup)
 		return 1;
 	}
 	set.warn = warn_object;
+
 	struct pending_hook *ph = calloc(lm_rt->nmethods + 1, sizeof *ph);
 	struct lm_query *q = calloc(lm_rt->nmethods + 1, sizeof *q);
 	uint32_t nph = 0, nq = 0;
@@ -267,6 +269,10 @@ int lm_resolve_all(bool at_startup)
 	}
 	if (q)
 		lm_symtab_find_all(&set, q, nq);
+	/* Each hook asks the protection of its pages; every change is undone
+	 * before the next question, so one reading of the maps serves all. */
+	if (nq)
+		lm_maps_hold();
 	for (uint32_t i = 0, k = 0; ph && q && i < lm_rt->nmethods; i++) {
 		struct lm_rt_method *m = &lm_rt->methods[i];
 		if (!wanted(m))
@@ -296,6 +302,7 @@ int lm_resolve_all(bool at_startup)
 	}
 	free(ph);
 	lm_hook_rescan_got();
+	lm_maps_release();
 	lm_objset_free(&set);
 	pthread_mutex_unlock(&resolve_lock);
 	return problems;

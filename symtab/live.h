@@ -111,7 +111,7 @@ struct lm_cand {
 
 /* One query's progress through the search. */
 struct lm_progress {
-	bool done, other_version, stripped, imported;
+	bool done, other_version, stripped;
 	bool here; /* wanted in the object being searched */
 	struct lm_cand global, local;
 };

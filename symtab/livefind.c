@@ -87,10 +87,8 @@ void lm_live_find_exported(const struct lm_object *o, struct lm_query *q, struct
 			found = true;
 		}
 	}
-	if (!found) {
-		pr->imported |= lm_live_imports(o, q->name);
+	if (!found)
 		return;
-	}
 	pr->done = true;
 	if (fill_dynamic(o, best, &q->sym) == 0)
 		q->status = LM_FIND_OK;

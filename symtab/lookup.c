@@ -218,7 +218,22 @@ static void find_exported(const struct lm_object *o, struct lm_query *q, struct 
 	}
 	pr->other_version |= seen == SEEN_OTHER_VERSION;
 	pr->stripped |= !img->has_symtab;
-	pr->imported |= lm_image_imports(img, q->name);
+}
+
+/* Only for a name found nowhere: does an object of the search import it? */
+static bool imported(const struct lm_objset *set, const struct lm_query *q)
+{
+	for (size_t i = 0; i < set->n; i++) {
+		const struct lm_object *o = &set->v[i];
+		const struct lm_image *img;
+
+		if (!lm_object_matches(o, q->object))
+			continue;
+		if (o->live ? lm_live_imports(o, q->name)
+		            : (img = lm_object_image(o)) && lm_image_imports(img, q->name))
+			return true;
+	}
+	return false;
 }
 
 /* The .symtab definitions of an image object, as candidates. */
@@ -300,7 +315,7 @@ void lm_symtab_find_all(const struct lm_objset *set, struct lm_query *q, size_t 
 			fill_candidate(&q[k], pr[k].global.o ? &pr[k].global : &pr[k].local);
 		else if (pr[k].other_version)
 			q[k].status = LM_FIND_BAD_VERSION;
-		else if (pr[k].imported)
+		else if (imported(set, &q[k]))
 			q[k].status = LM_FIND_ONLY_IMPORTED;
 		else if (pr[k].stripped)
 			q[k].status = LM_FIND_STRIPPED;
