@@ -690,11 +690,12 @@ int lm_cmd_check(int argc, char **argv)
 		return 2;
 	}
 	lm_cli_find_program(argv[optind], program, sizeof(program));
-	if (lm_objset_offline(program, &set, err, sizeof(err)) != 0) {
+	rc = lm_objset_offline(program, &set, err, sizeof(err));
+	if (rc != 0) {
 		fprintf(stderr, "ldmemo: %s\n", err);
 		lm_diags_free(&diags);
 		lm_config_free(&cfg);
-		return 1;
+		return rc == LM_OBJSET_DAMAGED ? 2 : 1;
 	}
 	for (i = 0; i < set.nmissing; i++)
 		fprintf(stderr, "ldmemo: warning: %s: library not found\n", set.missing[i]);

@@ -832,9 +832,10 @@ int lm_cmd_symbols(int argc, char **argv)
 		return lm_cli_usage_error(SYMBOLS_USAGE);
 	glob = argc - optind == 2 ? argv[optind + 1] : "*";
 	lm_cli_find_program(argv[optind], program, sizeof(program));
-	if (lm_objset_offline(program, &set, err, sizeof(err)) != 0) {
+	rc = lm_objset_offline(program, &set, err, sizeof(err));
+	if (rc != 0) {
 		fprintf(stderr, "ldmemo: %s\n", err);
-		return 1;
+		return rc == LM_OBJSET_DAMAGED ? 2 : 1;
 	}
 	for (size_t i = 0; i < set.nmissing; i++)
 		fprintf(stderr, "ldmemo: warning: %s: library not found\n", set.missing[i]);

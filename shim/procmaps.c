@@ -2,6 +2,7 @@
 #include "procmaps.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,9 +91,64 @@ static int find_prot(uintptr_t start, uintptr_t end, int prot, void *arg)
 	return 0;
 }
 
+/* The held reading: static, as the shim reads maps without malloc. */
+#define HELD_MAX 8192
+static struct held {
+	uintptr_t start, end;
+	int prot;
+} held[HELD_MAX];
+static size_t nheld;
+static bool holding;
+
+static int keep(uintptr_t start, uintptr_t end, int prot, void *arg)
+{
+	(void)arg;
+	if (nheld == HELD_MAX)
+		return 1;
+	held[nheld++] = (struct held){start, end, prot};
+	return 0;
+}
+
+void lm_maps_hold(void)
+{
+	nheld = 0;
+	/* Too many mappings to hold: every question is read live. */
+	__atomic_store_n(&holding, lm_maps_foreach(keep, NULL) == 0, __ATOMIC_RELEASE);
+}
+
+void lm_maps_release(void)
+{
+	__atomic_store_n(&holding, false, __ATOMIC_RELEASE);
+}
+
+/* The held protection of ADDR (the reading is in address order), or -1. */
+static int held_prot(uintptr_t addr)
+{
+	size_t lo = 0, hi = nheld;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (addr < held[mid].start)
+			hi = mid;
+		else if (addr >= held[mid].end)
+			lo = mid + 1;
+		else
+			return held[mid].prot;
+	}
+	return -1;
+}
+
 int lm_maps_prot(uintptr_t addr)
 {
 	struct prot_query q = {addr, -1};
+
+	if (__atomic_load_n(&holding, __ATOMIC_ACQUIRE)) {
+		int prot = held_prot(addr);
+
+		if (prot >= 0)
+			return prot;
+	}
 
 	lm_maps_foreach(find_prot, &q);
 	return q.prot;

@@ -15,6 +15,8 @@
 #include "../symtab/symtab.h"
 #include "fast.h"
 #include "log.h"
+#include "procmaps.h"
+#include "reloc.h"
 #include "runtime.h"
 
 static pthread_mutex_t resolve_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -113,12 +115,26 @@ static bool object_loaded(const struct lm_objset *set, const char *object)
 /* Phase one for one method: find it and prepare its hook. Returns 1 when a
  * hook was prepared, 0 when the method stays unhooked for now, -1 when it
  * is a start-up problem worth reporting. */
-static int prepare_one(struct lm_rt_method *m, const struct lm_objset *set, bool at_startup,
-                       struct pending_hook *out)
+/* A patch (endbr64 and the longer jump) may reach past the end of a
+ * function shorter than this, into its padding: only then is the next
+ * symbol's address worth a scan of the object's tables. */
+#define LM_PATCH_REACH (4 + LM_JMP_ABS_LEN)
+
+static uintptr_t limit_of(struct lm_symbol *s)
+{
+	if (s->size >= LM_PATCH_REACH)
+		return 0;
+	lm_symtab_reach(s);
+	return (uintptr_t)s->next_addr + s->obj->bias;
+}
+
+static int prepare_one(struct lm_rt_method *m, struct lm_query *q, const struct lm_objset *set,
+                       bool at_startup, struct pending_hook *out)
 {
 	const struct lm_method *cm = m->cfg;
-	struct lm_symbol sym;
-	enum lm_find_status st = lm_symtab_find(set, cm->name, cm->version, cm->object, &sym);
+	struct lm_symbol sym = q->sym;
+	enum lm_find_status st = q->status;
+	memset(&q->sym, 0, sizeof q->sym);
 	if (st != LM_FIND_OK) {
 		/* A method of a library the program loads later is expected to
 		 * be missing now: it is hooked when dlopen brings it. */
@@ -139,7 +155,7 @@ static int prepare_one(struct lm_rt_method *m, const struct lm_objset *set, bool
 
 	uintptr_t addr = sym.addr;
 	uint64_t size = sym.size;
-	uintptr_t limit = (uintptr_t)sym.next_addr + sym.obj->bias;
+	uintptr_t limit = limit_of(&sym);
 	if (sym.type == LM_SYM_IFUNC) {
 		/* The implementation's extent comes from its own symbol; without
 		 * one (a stripped object) only GOT mode can hook it. */
@@ -150,7 +166,7 @@ static int prepare_one(struct lm_rt_method *m, const struct lm_objset *set, bool
 		for (size_t i = 0; addr && i < set->n; i++)
 			if (lm_symtab_at(&set->v[i], addr, &impl) == 0) {
 				size = impl.size;
-				limit = (uintptr_t)impl.next_addr + impl.obj->bias;
+				limit = limit_of(&impl);
 				lm_symbol_free(&impl);
 				break;
 			}
@@ -217,6 +233,19 @@ static void log_installed(const struct lm_rt_method *m)
 	}
 }
 
+/* An object whose file cannot be read keeps its exported functions; the
+ * user learns why its static ones are not found. */
+static void warn_object(const char *msg, void *arg)
+{
+	(void)arg;
+	lm_warn("%s", msg);
+}
+
+static bool wanted(const struct lm_rt_method *m)
+{
+	return !m->hook && m->plan && m->state != LM_HS_FAILED;
+}
+
 int lm_resolve_all(bool at_startup)
 {
 	int problems = 0;
@@ -226,18 +255,37 @@ int lm_resolve_all(bool at_startup)
 		pthread_mutex_unlock(&resolve_lock);
 		return 1;
 	}
+	set.warn = warn_object;
+
 	struct pending_hook *ph = calloc(lm_rt->nmethods + 1, sizeof *ph);
-	uint32_t nph = 0;
-	for (uint32_t i = 0; ph && i < lm_rt->nmethods; i++) {
+	struct lm_query *q = calloc(lm_rt->nmethods + 1, sizeof *q);
+	uint32_t nph = 0, nq = 0;
+	/* Every name at once: one pass over a .symtab serves them all. */
+	for (uint32_t i = 0; q && i < lm_rt->nmethods; i++) {
+		const struct lm_method *cm = lm_rt->methods[i].cfg;
+		if (wanted(&lm_rt->methods[i]))
+			q[nq++] = (struct lm_query){
+			    .name = cm->name, .version = cm->version, .object = cm->object};
+	}
+	if (q)
+		lm_symtab_find_all(&set, q, nq);
+	/* Each hook asks the protection of its pages; every change is undone
+	 * before the next question, so one reading of the maps serves all. */
+	if (nq)
+		lm_maps_hold();
+	for (uint32_t i = 0, k = 0; ph && q && i < lm_rt->nmethods; i++) {
 		struct lm_rt_method *m = &lm_rt->methods[i];
-		if (m->hook || !m->plan || m->state == LM_HS_FAILED)
+		if (!wanted(m))
 			continue;
-		int r = prepare_one(m, &set, at_startup, &ph[nph]);
+		int r = prepare_one(m, &q[k++], &set, at_startup, &ph[nph]);
 		if (r > 0)
 			nph++;
 		else if (r < 0)
 			problems++;
 	}
+	for (uint32_t k = 0; q && k < nq; k++)
+		lm_symbol_free(&q[k].sym);
+	free(q);
 	for (uint32_t i = 0; i < nph; i++) {
 		char why[256] = "";
 		struct lm_rt_method *m = ph[i].m;
@@ -254,6 +302,7 @@ int lm_resolve_all(bool at_startup)
 	}
 	free(ph);
 	lm_hook_rescan_got();
+	lm_maps_release();
 	lm_objset_free(&set);
 	pthread_mutex_unlock(&resolve_lock);
 	return problems;

@@ -58,7 +58,7 @@ static int read_loads(struct lm_image *img, Elf *elf, const char *raw, size_t ra
 	if (elf_getphdrnum(elf, &n) != 0) {
 		seterr(err, errlen, "%s: damaged ELF: bad program headers (%s)", img->path,
 		       elf_errmsg(-1));
-		return -1;
+		return LM_DAMAGED;
 	}
 	img->loads = calloc(n ? n : 1, sizeof(*img->loads));
 	if (!img->loads) {
@@ -71,7 +71,7 @@ static int read_loads(struct lm_image *img, Elf *elf, const char *raw, size_t ra
 		if (!gelf_getphdr(elf, (int)i, &ph)) {
 			seterr(err, errlen, "%s: damaged ELF: program header %zu unreadable",
 			       img->path, i);
-			return -1;
+			return LM_DAMAGED;
 		}
 		if (ph.p_type == PT_LOAD) {
 			struct lm_load *l = &img->loads[img->nloads++];
@@ -90,7 +90,7 @@ static int read_loads(struct lm_image *img, Elf *elf, const char *raw, size_t ra
 			    ph.p_filesz == 0) {
 				seterr(err, errlen, "%s: damaged ELF: PT_INTERP past the end",
 				       img->path);
-				return -1;
+				return LM_DAMAGED;
 			}
 			img->interp = strndup(raw + ph.p_offset, ph.p_filesz);
 			if (!img->interp) {
@@ -125,7 +125,7 @@ static int read_dynamic(struct lm_image *img, Elf *elf, Elf_Scn *scn, const GElf
 
 	if (!d || elf_getshdrnum(elf, &shnum) != 0 || sh->sh_link >= shnum) {
 		seterr(err, errlen, "%s: damaged ELF: unreadable dynamic section", img->path);
-		return -1;
+		return LM_DAMAGED;
 	}
 	n = d->d_size / sizeof(Elf64_Dyn);
 	for (i = 0; i < n; i++) {
@@ -142,7 +142,7 @@ static int read_dynamic(struct lm_image *img, Elf *elf, Elf_Scn *scn, const GElf
 		if (!s) {
 			seterr(err, errlen, "%s: damaged ELF: dynamic string out of range",
 			       img->path);
-			return -1;
+			return LM_DAMAGED;
 		}
 		if (dyn.d_tag == DT_NEEDED) {
 			if (add_needed(img, s) != 0) {
@@ -180,7 +180,7 @@ static int check_header(struct lm_image *img, Elf *elf, char *err, size_t errlen
 	}
 	if (!gelf_getehdr(elf, &eh)) {
 		seterr(err, errlen, "%s: damaged ELF header (%s)", img->path, elf_errmsg(-1));
-		return -1;
+		return LM_DAMAGED;
 	}
 	if (eh.e_machine != EM_X86_64) {
 		seterr(err, errlen, "%s: ELF for machine %u, not x86-64", img->path,
@@ -195,29 +195,81 @@ static int check_header(struct lm_image *img, Elf *elf, char *err, size_t errlen
 	return 0;
 }
 
+/* libelf reads a file cut short as one without sections: a file whose
+ * section headers or loaded segments lie past its end is damaged. */
+static int check_extent(struct lm_image *img, const char *raw, size_t rawlen, char *err,
+                        size_t errlen)
+{
+	Elf64_Ehdr eh;
+	size_t shnum = 0;
+
+	if (rawlen < sizeof(eh)) {
+		seterr(err, errlen, "%s: damaged ELF: %zu bytes, shorter than its header",
+		       img->path, rawlen);
+		return LM_DAMAGED;
+	}
+	memcpy(&eh, raw, sizeof(eh));
+	if (eh.e_shoff && eh.e_shoff <= rawlen && rawlen - eh.e_shoff >= sizeof(Elf64_Shdr))
+		shnum = eh.e_shnum
+		            ? eh.e_shnum
+		            : ((const Elf64_Shdr *)(const void *)(raw + eh.e_shoff))->sh_size;
+	if (eh.e_shoff && (eh.e_shoff > rawlen || rawlen - eh.e_shoff < sizeof(Elf64_Shdr) ||
+	                   shnum > (rawlen - eh.e_shoff) / sizeof(Elf64_Shdr))) {
+		seterr(err, errlen,
+		       "%s: damaged ELF: the file ends at byte %zu, before its section headers "
+		       "(truncated?)",
+		       img->path, rawlen);
+		return LM_DAMAGED;
+	}
+	if (eh.e_phoff > rawlen || (size_t)eh.e_phnum * sizeof(Elf64_Phdr) > rawlen - eh.e_phoff) {
+		seterr(err, errlen,
+		       "%s: damaged ELF: the file ends at byte %zu, before its program headers "
+		       "(truncated?)",
+		       img->path, rawlen);
+		return LM_DAMAGED;
+	}
+	for (size_t i = 0; i < eh.e_phnum; i++) {
+		Elf64_Phdr ph;
+
+		memcpy(&ph, raw + eh.e_phoff + i * sizeof(ph), sizeof(ph));
+		if (ph.p_type == PT_LOAD &&
+		    (ph.p_offset > rawlen || ph.p_filesz > rawlen - ph.p_offset)) {
+			seterr(err, errlen,
+			       "%s: damaged ELF: the file ends at byte %zu, inside loaded segment "
+			       "%zu (truncated?)",
+			       img->path, rawlen, i);
+			return LM_DAMAGED;
+		}
+	}
+	return 0;
+}
+
 static int read_image(struct lm_image *img, Elf *elf, char *err, size_t errlen)
 {
 	Elf_Scn *scn = NULL;
 	size_t rawlen = 0;
 	const char *raw;
 
-	if (check_header(img, elf, err, errlen) != 0)
-		return -1;
+	int rc;
+
+	if ((rc = check_header(img, elf, err, errlen)) != 0)
+		return rc;
 	raw = elf_rawfile(elf, &rawlen);
 	if (!raw) {
-		seterr(err, errlen, "%s: unreadable ELF (%s)", img->path, elf_errmsg(-1));
-		return -1;
+		seterr(err, errlen, "%s: damaged ELF: unreadable (%s)", img->path, elf_errmsg(-1));
+		return LM_DAMAGED;
 	}
-	if (read_loads(img, elf, raw, rawlen, err, errlen) != 0)
-		return -1;
+	if ((rc = check_extent(img, raw, rawlen, err, errlen)) != 0 ||
+	    (rc = read_loads(img, elf, raw, rawlen, err, errlen)) != 0)
+		return rc;
 	while ((scn = elf_nextscn(elf, scn)) != NULL) {
 		GElf_Shdr sh;
 
 		if (!gelf_getshdr(scn, &sh))
 			continue;
-		if (sh.sh_type == SHT_DYNAMIC)
-			if (read_dynamic(img, elf, scn, &sh, err, errlen) != 0)
-				return -1;
+		if (sh.sh_type == SHT_DYNAMIC &&
+		    (rc = read_dynamic(img, elf, scn, &sh, err, errlen)) != 0)
+			return rc;
 	}
 	return lm_image_read_symbols(img, elf, err, errlen);
 }
@@ -275,6 +327,7 @@ static int load(struct lm_image *img, char *err, size_t errlen)
 int lm_image_open(const char *path, struct lm_image **out, char *err, size_t errlen)
 {
 	struct lm_image *img = lm_image_lazy(path);
+	int rc;
 
 	*out = NULL;
 	if (!img) {
@@ -282,9 +335,10 @@ int lm_image_open(const char *path, struct lm_image **out, char *err, size_t err
 		return -1;
 	}
 	img->lazy = false;
-	if (load(img, err, errlen) != 0) {
+	rc = load(img, err, errlen);
+	if (rc != 0) {
 		lm_image_free(img);
-		return -1;
+		return rc;
 	}
 	*out = img;
 	return 0;

@@ -74,7 +74,9 @@ struct lm_image {
 	bool failed;
 };
 
-/* Opening: 0, or -1 with a message in ERR. */
+/* Opening: 0, or -1 (LM_DAMAGED for a damaged file) with a message in
+ * ERR. */
+#define LM_DAMAGED LM_OBJSET_DAMAGED
 int lm_image_open(const char *path, struct lm_image **out, char *err, size_t errlen);
 void lm_image_free(struct lm_image *img);
 

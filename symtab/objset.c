@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "image.h"
+#include "live.h"
 #include "symtab.h"
 
 #define LM_LDCACHE_FILE "/etc/ld.so.cache"
@@ -62,6 +63,8 @@ static const struct lm_object *find_file(const struct lm_objset *set, const stru
 struct live_ent {
 	char *name;
 	uintptr_t bias;
+	const ElfW(Phdr) * phdr;
+	size_t phnum;
 };
 
 struct live_list {
@@ -90,8 +93,41 @@ static int collect(struct dl_phdr_info *info, size_t size, void *arg)
 	}
 	l->v = v;
 	v[l->n].bias = info->dlpi_addr;
+	v[l->n].phdr = info->dlpi_phdr;
+	v[l->n].phnum = info->dlpi_phnum;
 	l->n++;
 	return 0;
+}
+
+/* The in-memory view of a loaded object; an object without a usable
+ * dynamic section keeps only its file. */
+static int add_live(struct lm_object *o, const struct live_ent *e)
+{
+	struct lm_live *l = malloc(sizeof(*l));
+
+	if (!l)
+		return -1;
+	if (lm_live_init(l, e->bias, e->phdr, e->phnum) != 0) {
+		free(l);
+		return 0;
+	}
+	o->live = l;
+	o->pie = !o->is_main || e->bias != 0;
+	if (l->soname && !(o->soname = strdup(l->soname)))
+		return -1;
+	return 0;
+}
+
+static void free_live(struct lm_object *o)
+{
+	struct lm_live *l = o->live;
+
+	if (!l)
+		return;
+	if (l->file > 0)
+		lm_elfmap_close(&l->map);
+	free(l);
+	o->live = NULL;
 }
 
 int lm_objset_live(struct lm_objset *set)
@@ -115,11 +151,15 @@ int lm_objset_live(struct lm_objset *set)
 			exe[n] = '\0';
 			path = exe;
 		}
-		/* Read on first use; unreadable files stay in the set, without
-		 * symbols. */
+		/* The file is read only for the listing views; unreadable
+		 * files stay in the set, without symbols. */
 		img = lm_image_lazy(path);
 		if (!img || push_object(set, img, path, l.v[i].bias, i == 0) != 0) {
 			lm_image_free(img);
+			rc = -1;
+			break;
+		}
+		if (add_live(&set->v[set->n - 1], &l.v[i]) != 0) {
 			rc = -1;
 			break;
 		}
@@ -146,9 +186,14 @@ int lm_objset_add(struct lm_objset *set, const char *path, uintptr_t bias, char 
 	/* A file already in the set is not parsed again. */
 	if (stat(path, &st) == 0)
 		for (i = 0; i < set->n; i++) {
-			const struct lm_image *o = lm_object_image(&set->v[i]);
+			const struct lm_image *o =
+			    set->v[i].live ? NULL : lm_object_image(&set->v[i]);
+			struct stat ls;
 
 			if (o && o->dev == st.st_dev && o->ino == st.st_ino)
+				return 0;
+			if (set->v[i].live && stat(set->v[i].path, &ls) == 0 &&
+			    ls.st_dev == st.st_dev && ls.st_ino == st.st_ino)
 				return 0;
 		}
 	if (lm_image_open(path, &img, err, errlen) != 0) {
@@ -170,15 +215,26 @@ struct attempt {
 	struct lm_objset *set;
 	bool found;
 	bool oom;
+	bool damaged; /* the library found is damaged: ERR says how */
+	char err[512];
 };
 
 static int try_candidate(const char *path, void *arg)
 {
 	struct attempt *a = arg;
 	struct lm_image *img;
-	char err[256];
+	int rc;
 
-	if (access(path, F_OK) != 0 || lm_image_open(path, &img, err, sizeof(err)) != 0)
+	if (access(path, F_OK) != 0)
+		return -1;
+	rc = lm_image_open(path, &img, a->err, sizeof(a->err));
+	/* The dynamic linker stops at a damaged file of its machine, and
+	 * fails: so does the set. Other misfits (32-bit) are passed over. */
+	if (rc == LM_DAMAGED) {
+		a->damaged = true;
+		return 0;
+	}
+	if (rc != 0)
 		return -1;
 	a->found = true;
 	if (find_file(a->set, img)) {
@@ -225,7 +281,8 @@ static int add_missing(struct lm_objset *set, const char *name)
 	return 0;
 }
 
-static int load_needed(struct lm_objset *set, const struct lm_ldcache *cache)
+static int load_needed(struct lm_objset *set, const struct lm_ldcache *cache, char *err,
+                       size_t errlen)
 {
 	size_t i, k;
 
@@ -239,8 +296,14 @@ static int load_needed(struct lm_objset *set, const struct lm_ldcache *cache)
 			if (already_loaded(set, name))
 				continue;
 			lm_libpath_search(name, req, set->v[0].priv, cache, try_candidate, &a);
-			if (a.oom || (!a.found && add_missing(set, name) != 0))
+			if (a.damaged) {
+				snprintf(err, errlen, "%s", a.err);
+				return LM_DAMAGED;
+			}
+			if (a.oom || (!a.found && add_missing(set, name) != 0)) {
+				snprintf(err, errlen, "out of memory");
 				return -1;
+			}
 		}
 	}
 	return 0;
@@ -253,16 +316,16 @@ int lm_objset_offline(const char *program, struct lm_objset *set, char *err, siz
 	int rc = 0;
 
 	memset(set, 0, sizeof(*set));
-	if (lm_image_open(program, &img, err, errlen) != 0)
-		return -1;
+	rc = lm_image_open(program, &img, err, errlen);
+	if (rc != 0)
+		return rc;
 	if (push_object(set, img, program, 0, true) != 0) {
 		lm_image_free(img);
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	cache = lm_ldcache_load(LM_LDCACHE_FILE);
-	if (load_needed(set, cache) != 0)
-		rc = -1;
+	rc = load_needed(set, cache, err, errlen);
 	lm_ldcache_free(cache);
 	/* The interpreter comes last, as ldd lists it, unless a library
 	 * already pulled it in. */
@@ -270,13 +333,16 @@ int lm_objset_offline(const char *program, struct lm_objset *set, char *err, siz
 		struct attempt a = {.set = set};
 
 		try_candidate(img->interp, &a);
-		if (a.oom || (!a.found && add_missing(set, img->interp) != 0))
+		if (a.damaged) {
+			snprintf(err, errlen, "%s", a.err);
+			rc = LM_DAMAGED;
+		} else if (a.oom || (!a.found && add_missing(set, img->interp) != 0)) {
+			snprintf(err, errlen, "out of memory");
 			rc = -1;
+		}
 	}
-	if (rc != 0) {
+	if (rc != 0)
 		lm_objset_free(set);
-		snprintf(err, errlen, "out of memory");
-	}
 	return rc;
 }
 
@@ -290,6 +356,7 @@ void lm_objset_free(struct lm_objset *set)
 		free(set->v[i].path);
 		free(set->v[i].soname);
 		lm_image_free(set->v[i].priv);
+		free_live(&set->v[i]);
 	}
 	free(set->v);
 	for (i = 0; i < set->nmissing; i++)

@@ -163,7 +163,7 @@ static int read_table(struct builder *b, Elf_Scn *scn, const GElf_Shdr *sh, Elf_
 	    strsh.sh_type != SHT_STRTAB) {
 		snprintf(err, errlen, "%s: damaged ELF: unreadable %s", b->img->path,
 		         from_symtab ? ".symtab" : ".dynsym");
-		return -1;
+		return LM_DAMAGED;
 	}
 	n = d->d_size / sizeof(Elf64_Sym);
 	for (i = 1; i < n && i <= INT32_MAX; i++) {
@@ -178,7 +178,7 @@ static int read_table(struct builder *b, Elf_Scn *scn, const GElf_Shdr *sh, Elf_
 		if (!name) {
 			snprintf(err, errlen, "%s: damaged ELF: symbol name out of range",
 			         b->img->path);
-			return -1;
+			return LM_DAMAGED;
 		}
 		if (s.st_shndx == SHN_UNDEF) {
 			/* Imports, and a non-PIE executable's canonical PLT stubs
@@ -259,19 +259,21 @@ static int read_all(struct builder *b, char *err, size_t errlen)
 {
 	struct tables t = {0};
 	Elf_Data *versym = NULL;
+	int rc;
 
 	find_tables(b, &t);
 	if (t.verdef && read_verdef(b, t.verdef, &t.verdef_sh) != 0) {
 		snprintf(err, errlen, "%s: damaged ELF: unreadable .gnu.version_d", b->img->path);
-		return -1;
+		return LM_DAMAGED;
 	}
 	if (t.versym && t.dynsym && t.versym_sh.sh_link == elf_ndxscn(t.dynsym))
 		versym = elf_getdata(t.versym, NULL);
-	if (t.dynsym && read_table(b, t.dynsym, &t.dynsym_sh, versym, false, err, errlen) != 0)
-		return -1;
+	if (t.dynsym &&
+	    (rc = read_table(b, t.dynsym, &t.dynsym_sh, versym, false, err, errlen)) != 0)
+		return rc;
 	if (t.symtab) {
-		if (read_table(b, t.symtab, &t.symtab_sh, NULL, true, err, errlen) != 0)
-			return -1;
+		if ((rc = read_table(b, t.symtab, &t.symtab_sh, NULL, true, err, errlen)) != 0)
+			return rc;
 		b->img->has_symtab = true;
 	}
 	if (finish(b) != 0) {
@@ -289,7 +291,7 @@ int lm_image_read_symbols(struct lm_image *img, Elf *elf, char *err, size_t errl
 	if (elf_getshdrnum(elf, &b.shnum) != 0) {
 		snprintf(err, errlen, "%s: damaged ELF: bad section headers (%s)", img->path,
 		         elf_errmsg(-1));
-		return -1;
+		return LM_DAMAGED;
 	}
 	b.sec_end = calloc(b.shnum ? b.shnum : 1, sizeof(*b.sec_end));
 	b.vnames = calloc(LM_MAX_VERNDX, sizeof(*b.vnames));

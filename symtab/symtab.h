@@ -22,8 +22,10 @@ struct lm_object {
 	uintptr_t bias;  /* load bias (l_addr); 0 offline */
 	bool is_main;    /* the executable */
 	bool pie;        /* ET_DYN executable (or a library) */
-	bool has_symtab; /* has .symtab (unstripped) */
-	void *priv;      /* symtab's parsed data; opaque */
+	bool has_symtab; /* has .symtab (unstripped); live: known once a lookup
+	                    needed the file */
+	void *priv;      /* symtab's parsed data (the file's index); opaque */
+	void *live;      /* live sets: the in-memory view; opaque */
 };
 
 /* lm_objset_add may move V: pointers into it (lm_symbol.obj) do not
@@ -34,6 +36,10 @@ struct lm_objset {
 	char **missing; /* offline: DT_NEEDED names not found (like ldd's
 	                   "not found") */
 	size_t nmissing;
+	/* Live sets: told once about each object whose file cannot be read
+	 * when a lookup needs it (its static functions stay unsearched). */
+	void (*warn)(const char *msg, void *arg);
+	void *warn_arg;
 };
 
 /* A function definition found for a name. */
@@ -46,13 +52,17 @@ struct lm_symbol {
 	uintptr_t addr;       /* runtime address: value + bias (offline: value) */
 	uint64_t size;        /* st_size */
 	uint64_t next_addr;   /* file address of the next symbol or section end in
-	                         the same section: how far padding may reach */
+	                         the same section: how far padding may reach.
+	                         Live sets: 0 until lm_symtab_reach */
+	uint16_t shndx;       /* section index */
 	enum lm_sym_bind bind;
 	enum lm_sym_type type;
 	bool from_symtab; /* found only in .symtab (a static function) */
-	char **aliases;   /* other names at the same address in the object */
+	char **aliases;   /* other names at the same address in the object
+	                     (offline and added objects) */
 	size_t naliases;
-	char **clones; /* NAME.constprop.N, .isra, .part, .cold ... */
+	char **clones; /* NAME.constprop.N, .isra, .part, .cold ... (live sets:
+	                  for names found in .symtab) */
 	size_t nclones;
 	bool exported; /* in .dynsym: other objects can bind to it */
 };
@@ -66,16 +76,22 @@ enum lm_find_status {
 };
 
 /* Build the set for this process, in the dynamic linker's search order
- * (dl_iterate_phdr). Objects whose file cannot be read are kept with no
- * symbols. Returns 0, or -1 on out-of-memory. Each file is read when a
- * lookup first needs it (its soname, pie and has_symtab are filled in
- * then): lookups on one set must come from one thread at a time. */
+ * (dl_iterate_phdr). Exported names are found in memory, through each
+ * object's .gnu.hash or DT_HASH: no file is read for them. A file is
+ * mapped only for a name no object exports (one pass over its .symtab for
+ * every such name of the lookup), for an address lookup, or for the
+ * listing views (lm_symtab_each): lookups on one set must come from one
+ * thread at a time. Returns 0, or -1 on out-of-memory. */
 int lm_objset_live(struct lm_objset *set);
 
 /* Build the set for PROGRAM without running it: the program, then its
  * DT_NEEDED libraries breadth-first, found through DT_RPATH/DT_RUNPATH,
  * LD_LIBRARY_PATH, /etc/ld.so.cache and the default directories. ERR gets
- * a message on failure (missing file, not ELF, not x86-64 ELF64, damaged). */
+ * a message on failure (missing file, not ELF, not x86-64 ELF64, damaged):
+ * -1, or LM_OBJSET_DAMAGED when the program or one of its libraries is an
+ * ELF file that cannot be read (truncated, section headers outside the
+ * file). */
+#define LM_OBJSET_DAMAGED (-2)
 int lm_objset_offline(const char *program, struct lm_objset *set, char *err, size_t errlen);
 
 /* Add one object (a library loaded later). PATH read from disk. */
@@ -91,6 +107,20 @@ void lm_objset_free(struct lm_objset *set);
 enum lm_find_status lm_symtab_find(const struct lm_objset *set, const char *name,
                                    const char *version, const char *object, struct lm_symbol *out);
 void lm_symbol_free(struct lm_symbol *s);
+
+/* Several lookups at once: exported names through the hash tables, then
+ * one pass over each searched .symtab for all the names still missing.
+ * Each query's status and symbol (free it) are filled in. */
+struct lm_query {
+	const char *name, *version, *object; /* as lm_symtab_find's */
+	enum lm_find_status status;
+	struct lm_symbol sym;
+};
+void lm_symtab_find_all(const struct lm_objset *set, struct lm_query *q, size_t n);
+
+/* Fill S->next_addr where a live set left it 0 (it scans the object's
+ * symbol tables: ask only when the padding matters). */
+void lm_symtab_reach(struct lm_symbol *s);
 
 /* The function symbol of OBJ that starts at runtime address ADDR (an
  * IFUNC's implementation, found by address). 0, or -1 when none does. */

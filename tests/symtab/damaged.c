@@ -233,7 +233,8 @@ Test(damaged, string_offsets_out_of_range)
 		}
 	}
 	cr_assert_gt(corrupted, 0);
-	cr_assert_eq(try_open(write_bytes("names", orig, orig_len), err, sizeof(err)), -1);
+	cr_assert_eq(try_open(write_bytes("names", orig, orig_len), err, sizeof(err)),
+	             LM_OBJSET_DAMAGED);
 	cr_assert(strstr(err, "damaged"), "%s", err);
 }
 
@@ -246,4 +247,141 @@ Test(damaged, live_add_of_a_bad_file_fails_cleanly)
 	cr_assert_neq(err[0], '\0');
 	cr_assert_eq(set.n, 0);
 	lm_objset_free(&set);
+}
+
+/* ---- What the user sees: the command and the shim ------------------------ */
+
+/* The first LEN bytes of the fixture NAME, as an executable in the
+ * temporary directory. */
+static const char *cut_copy(const char *name, const char *as, size_t len)
+{
+	FILE *f = fopen(lm_fixture(name), "rb");
+	unsigned char *buf = malloc(len);
+	const char *path;
+
+	cr_assert_not_null(f);
+	cr_assert_not_null(buf);
+	cr_assert_eq(fread(buf, 1, len, f), len);
+	fclose(f);
+	path = write_bytes(as, buf, len);
+	free(buf);
+	cr_assert_eq(chmod(path, 0755), 0);
+	return path;
+}
+
+static char *run_out;
+
+static int run(char *const argv[], const char *const env[])
+{
+	free(run_out);
+	run_out = NULL;
+	return lm_run(argv, env, &run_out);
+}
+
+static const char *const no_shim[] = {"LDMEMO_CONFIG", "LD_PRELOAD", "LDMEMO_LOG", NULL};
+
+/* A program cut after 3,000 bytes: libelf reads it as a file without
+ * sections, and the interpreter it names is readable. That is an error,
+ * not a listing of the interpreter's symbols. */
+Test(damaged, symbols_of_a_truncated_program_exits_2)
+{
+	const char *p = cut_copy("fix_pie", "cut3000", 3000);
+	char *argv[] = {(char *)lm_built("ldmemo"), "symbols", (char *)p, NULL};
+	char *argv_conf[] = {(char *)lm_built("ldmemo"), "symbols", "--config", (char *)p, NULL};
+
+	cr_expect_eq(run(argv, no_shim), 2, "%s", run_out);
+	cr_expect(strstr(run_out, p) && strstr(run_out, "damaged") && strstr(run_out, "truncated"),
+	          "%s", run_out);
+	cr_expect_null(strstr(run_out, "ld-linux"), "%s", run_out);
+	cr_expect_eq(run(argv_conf, no_shim), 2, "%s", run_out);
+	cr_expect(strstr(run_out, p) && strstr(run_out, "damaged"), "%s", run_out);
+	free(run_out);
+	run_out = NULL;
+}
+
+Test(damaged, check_of_a_truncated_program_exits_2)
+{
+	char conf[4096], p[4096];
+	char *argv[] = {(char *)lm_built("ldmemo"), "check", "-c", conf, p, NULL};
+
+	snprintf(p, sizeof(p), "%s", cut_copy("fix_pie", "cut3000", 3000));
+
+	snprintf(
+	    conf, sizeof(conf), "%s",
+	    lm_write_file("f.conf", "[cache fix_square]\nsignature = long fix_square(long x)\n"));
+	cr_expect_eq(run(argv, no_shim), 2, "%s", run_out);
+	cr_expect(strstr(run_out, p) && strstr(run_out, "damaged"), "%s", run_out);
+	free(run_out);
+	run_out = NULL;
+}
+
+/* A library the program needs, cut short, is as fatal as the program. */
+Test(damaged, symbols_of_a_program_with_a_truncated_library_exits_2)
+{
+	char dir[4096], cmd[8400], lib[4096];
+	char *argv[] = {(char *)lm_built("ldmemo"), "symbols", dir, NULL};
+
+	/* Beside the program, where its $ORIGIN run path finds it. */
+	snprintf(lib, sizeof(lib), "%s", cut_copy("libfix.so", "libfix.so", 2000));
+	snprintf(dir, sizeof(dir), "%.*s/fix_pie", (int)(strrchr(lib, '/') - lib), lib);
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", lm_fixture("fix_pie"), dir);
+	cr_assert_eq(system(cmd), 0);
+	cr_expect_eq(run(argv, no_shim), 2, "%s", run_out);
+	cr_expect(strstr(run_out, lib) && strstr(run_out, "damaged"), "%s", run_out);
+	free(run_out);
+	run_out = NULL;
+}
+
+/* The end of the last loaded segment of the fixture NAME: a copy cut there
+ * runs, but its section headers (and .symtab) are gone. */
+static size_t loaded_end(void)
+{
+	FILE *f = fopen(lm_fixture("fix_pie"), "rb");
+	Elf64_Ehdr eh;
+	size_t end = 0;
+
+	cr_assert_not_null(f);
+	cr_assert_eq(fread(&eh, sizeof(eh), 1, f), 1);
+	for (size_t i = 0; i < eh.e_phnum; i++) {
+		Elf64_Phdr ph;
+
+		cr_assert_eq(fseek(f, (long)(eh.e_phoff + i * sizeof(ph)), SEEK_SET), 0);
+		cr_assert_eq(fread(&ph, sizeof(ph), 1, f), 1);
+		if (ph.p_type == PT_LOAD && ph.p_offset + ph.p_filesz > end)
+			end = ph.p_offset + ph.p_filesz;
+	}
+	fclose(f);
+	return end;
+}
+
+/* The shim needs the file only for names no object exports: it skips the
+ * damaged program's .symtab with a message naming the file, hooks what the
+ * libraries export, and the program's output is unchanged. */
+Test(damaged, shim_skips_a_damaged_program_and_keeps_running)
+{
+	char conf[4096], preload[4200], lib_dir[4096], plain[256], p[4096];
+	const char *slash;
+	char *argv[] = {p, NULL};
+
+	snprintf(p, sizeof(p), "%s", cut_copy("fix_pie", "fix_cut", loaded_end()));
+	const char *fixlib = lm_fixture("libfix.so");
+
+	slash = strrchr(fixlib, '/');
+	snprintf(lib_dir, sizeof(lib_dir), "LD_LIBRARY_PATH=%.*s", (int)(slash - fixlib), fixlib);
+	snprintf(conf, sizeof(conf), "LDMEMO_CONFIG=%s",
+	         lm_write_file("cut.conf",
+	                       "[cache fix_square]\nsignature = long fix_square(long x)\n"
+	                       "[cache fix_lib_func]\nsignature = int fix_lib_func(int x)\n"));
+	snprintf(preload, sizeof(preload), "LD_PRELOAD=%s", lm_built("libldmemo.so"));
+	const char *const env_plain[] = {"LDMEMO_CONFIG", "LD_PRELOAD", lib_dir, NULL};
+	const char *const env_shim[] = {conf, preload, lib_dir, "LDMEMO_LOG=info", NULL};
+
+	cr_assert_eq(run(argv, env_plain), 0, "%s", run_out);
+	snprintf(plain, sizeof(plain), "%s", run_out);
+	cr_expect_eq(run(argv, env_shim), 0, "%s", run_out);
+	cr_expect(strstr(run_out, plain), "output changed: %s", run_out);
+	cr_expect(strstr(run_out, p) && strstr(run_out, "damaged"), "%s", run_out);
+	cr_expect(strstr(run_out, "fix_lib_func: detour"), "%s", run_out);
+	free(run_out);
+	run_out = NULL;
 }

@@ -37,3 +37,30 @@ $(SYMTAB_FIX)/userdb/app: tests/symtab/fixtures/app.c $(SYMTAB_FIX)/userdb/libus
 
 SYMTAB_FIXTURES += $(SYMTAB_FIX)/userdb/libuserdb.so $(SYMTAB_FIX)/userdb/app
 FIXTURES += $(SYMTAB_FIX)/userdb/libuserdb.so $(SYMTAB_FIX)/userdb/app
+
+# One library behind each hash table (.gnu.hash, DT_HASH), a versioned one
+# with DT_HASH only, and one with 20,000 local functions: the live lookup
+# must find exported names without the file and scan .symtab without an
+# index of its symbols.
+$(SYMTAB_FIX)/libhash_gnu.so: tests/symtab/fixtures/fix_hash.c
+	@mkdir -p $(@D)
+	$(CC) -O1 -g -fPIC -shared -Wl,--hash-style=gnu -Wl,-soname,libhash_gnu.so -o $@ $<
+$(SYMTAB_FIX)/libhash_sysv.so: tests/symtab/fixtures/fix_hash.c
+	@mkdir -p $(@D)
+	$(CC) -O1 -g -fPIC -shared -Wl,--hash-style=sysv -Wl,-soname,libhash_sysv.so -o $@ $<
+$(SYMTAB_FIX)/libfixver_sysv.so: tests/symtab/fixtures/fix_ver.c tests/symtab/fixtures/fix_ver.map
+	@mkdir -p $(@D)
+	$(CC) -O0 -g -fPIC -shared -Wl,--hash-style=sysv -Wl,-soname,libfixver_sysv.so \
+		-Wl,--version-script=tests/symtab/fixtures/fix_ver.map -o $@ $<
+$(SYMTAB_FIX)/libmanylocal.so: tests/symtab/module.mk
+	@mkdir -p $(@D)
+	awk 'BEGIN { print ".text"; for (i = 0; i < 20000; i++) \
+		printf ".type m%05d, @function\nm%05d:\n\tret\n.size m%05d, 1\n", i, i, i; \
+		print ".globl many_exported\n.type many_exported, @function\nmany_exported:\n\tret\n.size many_exported, 1" }' \
+		>$(SYMTAB_FIX)/manylocal.s
+	$(CC) -shared -o $@ $(SYMTAB_FIX)/manylocal.s
+
+SYMTAB_FIXTURES += $(SYMTAB_FIX)/libhash_gnu.so $(SYMTAB_FIX)/libhash_sysv.so \
+	$(SYMTAB_FIX)/libfixver_sysv.so $(SYMTAB_FIX)/libmanylocal.so
+FIXTURES += $(SYMTAB_FIX)/libhash_gnu.so $(SYMTAB_FIX)/libhash_sysv.so \
+	$(SYMTAB_FIX)/libfixver_sysv.so $(SYMTAB_FIX)/libmanylocal.so
