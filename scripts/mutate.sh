@@ -12,23 +12,23 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-list=tests/mutate/mutants.txt
+list=${MUTANTS:-tests/mutate/mutants.txt}
 scratch=${MUTATE_DIR:-build/mutate}
 jobs=${MUTATE_JOBS:-2}
 
 # ---- the list: blocks of "key: value" lines, a blank line between ----------
-names=() files=() afters=() lines=() seds=() suites=()
+names=() files=() ins=() afters=() withins=() lines=() seds=() suites=()
 parse() {
-	local name='' file='' after='' line='' sed='' suite='' k v
+	local name='' file='' in='' after='' within='' line='' sed='' suite='' k v
 	flush() {
 		[ -z "$name" ] && return 0
 		if [ -z "$file" ] || [ -z "$line" ] || [ -z "$sed" ] || [ -z "$suite" ]; then
 			echo "mutate: $list: mutant '$name' lacks file, line, sed or suites" >&2
 			exit 2
 		fi
-		names+=("$name") files+=("$file") afters+=("$after") lines+=("$line")
-		seds+=("$sed") suites+=("$suite")
-		name='' file='' after='' line='' sed='' suite=''
+		names+=("$name") files+=("$file") ins+=("$in") afters+=("$after") withins+=("${within:-10}")
+		lines+=("$line") seds+=("$sed") suites+=("$suite")
+		name='' file='' in='' after='' within='' line='' sed='' suite=''
 	}
 	while IFS= read -r l || [ -n "$l" ]; do
 		case "$l" in
@@ -37,7 +37,7 @@ parse() {
 		esac
 		k=${l%%:*} v=${l#*: }
 		case "$k" in
-		name) name=$v ;; file) file=$v ;; after) after=$v ;; line) line=$v ;;
+		name) name=$v ;; file) file=$v ;; in) in=$v ;; after) after=$v ;; within) within=$v ;; line) line=$v ;;
 		sed) sed=$v ;; suites) suite=$v ;;
 		*) echo "mutate: $list: unknown field '$k' in '$l'" >&2; exit 2 ;;
 		esac
@@ -46,29 +46,34 @@ parse() {
 }
 parse
 
-# The one tracked file named BASE.
+# The one tracked file named BASE (under the top folder IN, if given).
 locate() {
 	local hits
-	hits=$(git ls-files | awk -F/ -v b="$1" '$NF == b')
+	hits=$(git ls-files ${2:+"$2/"} | awk -F/ -v b="$1" '$NF == b')
 	if [ "$(printf '%s\n' "$hits" | grep -c .)" -ne 1 ]; then
-		echo "no single tracked file named $1: ${hits:-none}" >&2
+		echo "no single tracked file named $1${2:+ under $2/}: ${hits:-none}" | tr '\n' ' ' >&2
 		return 1
 	fi
 	printf '%s\n' "$hits"
 }
 
-# The number of the one line of FILE holding LINE (a fixed string), counted
-# after the one line holding AFTER when given.
+# The number of the one line of FILE holding LINE (a fixed string); with
+# AFTER (on exactly one line), the one among the WITHIN lines below it.
 line_of() {
-	local file=$1 after=$2 pat=$3 from=0 n
+	local file=$1 after=$2 within=$3 pat=$4 from=0 n region
+	region=$(cat "$file")
 	if [ -n "$after" ]; then
 		n=$(grep -cF -- "$after" "$file" || true)
 		[ "$n" -eq 1 ] || { echo "'$after' matches $n lines of $file" >&2; return 1; }
 		from=$(grep -nF -- "$after" "$file" | cut -d: -f1)
+		region=$(tail -n +"$((from + 1))" "$file" | head -n "$within")
 	fi
-	n=$(tail -n +"$((from + 1))" "$file" | grep -cF -- "$pat" || true)
-	[ "$n" -eq 1 ] || { echo "'$pat' matches $n lines of $file${after:+ after '$after'}" >&2; return 1; }
-	echo $((from + $(tail -n +"$((from + 1))" "$file" | grep -nF -- "$pat" | cut -d: -f1)))
+	n=$(printf '%s\n' "$region" | grep -cF -- "$pat" || true)
+	[ "$n" -eq 1 ] || {
+		echo "'$pat' matches $n lines of $file${after:+ in the $within below '$after'}" >&2
+		return 1
+	}
+	echo $((from + $(printf '%s\n' "$region" | grep -nF -- "$pat" | cut -d: -f1)))
 }
 
 selected=("$@")
@@ -81,12 +86,24 @@ want() {
 
 # ---- the base copy: the tree as it is, built once ------------------------
 all_suites=$(printf '%s\n' "${suites[@]}" | tr ' ' '\n' | sort -u | tr '\n' ' ')
-targets() { local s; echo build/libldmemo.so; for s in $1; do echo "build/tests/test_$s"; done; }
+# Suite `diff` is the differential fuzzer replaying its corpus against the
+# copy's shim (the fuzzer itself does not depend on the shim: built once).
+targets() {
+	local s
+	echo build/libldmemo.so
+	for s in $1; do [ "$s" = diff ] || echo "build/tests/test_$s"; done
+}
+fuzz_diff=$root/build/fuzz/fuzz/fuzz_diff
 base=$scratch/base
 rm -rf "$scratch"
 mkdir -p "$base"
 git ls-files -z | xargs -0 cp --parents -p -t "$base"
-[ -d build ] && cp -a build "$base/"
+# The normal build's objects, not the other trees kept under build/.
+if [ -d build ]; then
+	mkdir -p "$base/build"
+	tar -C build --exclude=./mutate --exclude=./fuzz --exclude=./asan --exclude=./tsan \
+		--exclude=./san-logs -cf - . | tar -C "$base/build" -xf -
+fi
 echo "mutate: building the base copy"
 if ! make -C "$base" -s -j"$jobs" $(targets "$all_suites") fixtures >"$scratch/base.log" 2>&1; then
 	echo "mutate: the unmutated tree does not build; see $scratch/base.log" >&2
@@ -95,9 +112,17 @@ fi
 run_suites() {
 	local dir=$1 s
 	for s in $2; do
-		(cd "$dir" && PWD=$PWD timeout 120 "build/tests/test_$s" -j"$jobs") || return 1
+		if [ "$s" = diff ]; then
+			(cd "$dir" && DIFF_SHIM=$PWD/build/libldmemo.so timeout 120 "$fuzz_diff" \
+				-runs=0 "$root/tests/fuzz/corpus/diff") || return 1
+		else
+			(cd "$dir" && PWD=$PWD timeout 120 "build/tests/test_$s" -j"$jobs") || return 1
+		fi
 	done
 }
+case " $all_suites " in
+*" diff "*) scripts/fuzz.sh --build ;;
+esac
 if ! run_suites "$base" "$all_suites" >"$scratch/base-tests.log" 2>&1; then
 	echo "mutate: the unmutated suites fail; see $scratch/base-tests.log" >&2
 	exit 1
@@ -112,8 +137,8 @@ for i in "${!names[@]}"; do
 	t0=$(date +%s)
 	rm -rf "$work"
 	cp -a "$base" "$work"
-	if ! rel=$(cd "$work" && locate "${files[$i]}" 2>&1) ||
-		! n=$(line_of "$work/$rel" "${afters[$i]}" "${lines[$i]}" 2>&1); then
+	if ! rel=$(locate "${files[$i]}" "${ins[$i]}" 2>&1) ||
+		! n=$(line_of "$work/$rel" "${afters[$i]}" "${withins[$i]}" "${lines[$i]}" 2>&1); then
 		echo "mutate: $name: DOES NOT APPLY: ${rel:-}${n:-}"
 		broken=$((broken + 1))
 		continue

@@ -711,6 +711,14 @@ Test(fast, a_u32_key_ignores_the_upper_register_bits)
 	fx_call((void *)fx_u32, &in, &out);
 	cr_expect_eq(fx_runs, runs + 1);
 	cr_expect_eq(out.gpr[R_RAX], 17);
+	/* a copy filled from a register with garbage above is found by a
+	 * clean one: the fill masks too */
+	runs = fx_runs;
+	in.gpr[R_RDI] = 0x123456780000000bull;
+	fx_call((void *)fx_u32, &in, &out);
+	cr_expect_eq(fx_runs, runs + 1);
+	cr_expect_eq(fx_u32(11), 18);
+	cr_expect_eq(fx_runs, runs + 1, "the clean call hits the copy");
 }
 
 /* The expiry is checked against the clock: a copy whose expiry has
