@@ -142,7 +142,8 @@ static int64_t pick_int(struct in *in)
 	case 1:
 		return (int64_t)coll_l[take(in, 1) % NCOLL];
 	case 2: {
-		static const int64_t edge[] = {0, -1, 1, INT32_MAX, INT32_MIN, INT64_MAX, INT64_MIN};
+		static const int64_t edge[] = {0,         -1,        1,        INT32_MAX,
+		                               INT32_MIN, INT64_MAX, INT64_MIN};
 		return edge[take(in, 1) % 7];
 	}
 	default:
@@ -152,10 +153,10 @@ static int64_t pick_int(struct in *in)
 
 static double pick_double(struct in *in)
 {
-	static const uint64_t special[] = {
-	    0x0000000000000000ull, 0x8000000000000000ull, 0x7ff8000000000000ull,
-	    0xfff8000000000001ull, 0x7ff0000000000000ull, 0x3ff8000000000000ull,
-	    0x0000000000000001ull};
+	static const uint64_t special[] = {0x0000000000000000ull, 0x8000000000000000ull,
+	                                   0x7ff8000000000000ull, 0xfff8000000000001ull,
+	                                   0x7ff0000000000000ull, 0x3ff8000000000000ull,
+	                                   0x0000000000000001ull};
 	uint64_t bits;
 	switch (take(in, 1) % 4) {
 	case 0:
@@ -216,9 +217,9 @@ static void differ(const char *what, const char *fmt, ...)
 	abort();
 }
 
-#define SAME_ERRNO(what, e1, e2)                                                        \
-	do {                                                                            \
-		if ((e1) != (e2))                                                       \
+#define SAME_ERRNO(what, e1, e2)                                                      \
+	do {                                                                          \
+		if ((e1) != (e2))                                                     \
 			differ(what, "errno %d through the shim, %d direct", e1, e2); \
 	} while (0)
 
@@ -235,13 +236,13 @@ static void differ(const char *what, const char *fmt, ...)
 		e2 = errno;                \
 	} while (0)
 
-#define CMP_BITS(what, r1, r2, e1, e2)                                                           \
-	do {                                                                                     \
-		if (memcmp(&(r1), &(r2), sizeof(r1)) != 0)                                       \
-			differ(what, "result %#llx through the shim, %#llx direct",              \
-			       (unsigned long long)bits_of(&(r1), sizeof(r1)),                    \
-			       (unsigned long long)bits_of(&(r2), sizeof(r2)));                    \
-		SAME_ERRNO(what, e1, e2);                                                        \
+#define CMP_BITS(what, r1, r2, e1, e2)                                              \
+	do {                                                                        \
+		if (memcmp(&(r1), &(r2), sizeof(r1)) != 0)                          \
+			differ(what, "result %#llx through the shim, %#llx direct", \
+			       (unsigned long long)bits_of(&(r1), sizeof(r1)),      \
+			       (unsigned long long)bits_of(&(r2), sizeof(r2)));     \
+		SAME_ERRNO(what, e1, e2);                                           \
 	} while (0)
 
 static uint64_t bits_of(const void *p, size_t n)
@@ -376,8 +377,8 @@ static void one_call(struct in *in)
 		char *r1, *r2;
 		BOTH(r1, r2, e1, e2, dz_name(id), dz_name_direct(id));
 		if (!r1 || !r2 || strcmp(r1, r2) != 0)
-			differ("dz_name", "\"%s\" through the shim, \"%s\" direct", r1 ? r1 : "(null)",
-			       r2 ? r2 : "(null)");
+			differ("dz_name", "\"%s\" through the shim, \"%s\" direct",
+			       r1 ? r1 : "(null)", r2 ? r2 : "(null)");
 		SAME_ERRNO("dz_name", e1, e2);
 		free(r1);
 		free(r2);
@@ -405,7 +406,8 @@ static void one_call(struct in *in)
 		memset(o2, 0xee, sizeof o2);
 		int null = (take(in, 1) & 7) == 0;
 		int r1, r2;
-		BOTH(r1, r2, e1, e2, dz_get(id, null ? NULL : o1), dz_get_direct(id, null ? NULL : o2));
+		BOTH(r1, r2, e1, e2, dz_get(id, null ? NULL : o1),
+		     dz_get_direct(id, null ? NULL : o2));
 		CMP_BITS("dz_get", r1, r2, e1, e2);
 		if (memcmp(o1, o2, sizeof o1) != 0)
 			differ("dz_get", "out buffers differ for id %lld", (long long)id);
@@ -483,7 +485,8 @@ static void one_call(struct in *in)
 		memset(o2, 0x11, sizeof o2);
 		int null = (take(in, 1) & 7) == 0;
 		void *r1, *r2;
-		BOTH(r1, r2, e1, e2, dz_fill(k, null ? NULL : o1), dz_fill_direct(k, null ? NULL : o2));
+		BOTH(r1, r2, e1, e2, dz_fill(k, null ? NULL : o1),
+		     dz_fill_direct(k, null ? NULL : o2));
 		if ((r1 == NULL) != (r2 == NULL) || (r1 && r1 != (void *)o1))
 			differ("dz_fill", "pointer %p through the shim for %p", r1, (void *)o1);
 		if (memcmp(o1, o2, sizeof o1) != 0)
@@ -549,7 +552,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		const char *shim = getenv("DIFF_SHIM");
 		char def[4096];
 		if (!shim) {
-			snprintf(def, sizeof def, "%s/build/libldmemo.so", getenv("PWD") ? getenv("PWD") : ".");
+			snprintf(def, sizeof def, "%s/build/libldmemo.so",
+			         getenv("PWD") ? getenv("PWD") : ".");
 			shim = def;
 		}
 		setenv("LDMEMO_CONFIG", path, 1);

@@ -30,15 +30,15 @@ static uint64_t fnv(const void *p, size_t n)
 /* Aligned so that the shim's 5-byte patch is one atomic write. */
 #define FN __attribute__((noinline, aligned(16), visibility("default")))
 /* NAME and NAME_direct, the same body. */
-#define TWICE(ret, name, params, body)          \
-	FN ret name params                      \
-	{                                       \
-		dz_runs++;                      \
-		body                            \
-	}                                       \
-	FN ret name##_direct params             \
-	{                                       \
-		body                            \
+#define TWICE(ret, name, params, body) \
+	FN ret name params             \
+	{                              \
+		dz_runs++;             \
+		body                   \
+	}                              \
+	FN ret name##_direct params    \
+	{                              \
+		body                   \
 	}
 
 TWICE(long, dz_l, (long x), {

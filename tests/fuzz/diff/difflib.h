@@ -17,7 +17,9 @@ extern long dz_gen;
 extern long dz_weather;
 extern long dz_runs;
 
-#define DZ_BOTH(ret, name, params) ret name params; ret name##_direct params
+#define DZ_BOTH(ret, name, params) \
+	ret name params;           \
+	ret name##_direct params
 
 DZ_BOTH(long, dz_l, (long x));
 DZ_BOTH(int, dz_ii, (int a, unsigned b));
