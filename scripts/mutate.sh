@@ -101,8 +101,9 @@ git ls-files -z | xargs -0 cp --parents -p -t "$base"
 # The normal build's objects, not the other trees kept under build/.
 if [ -d build ]; then
 	mkdir -p "$base/build"
-	tar -C build --exclude=./mutate --exclude=./fuzz --exclude=./asan --exclude=./tsan \
-		--exclude=./san-logs -cf - . | tar -C "$base/build" -xf -
+	tar -C build --exclude=./mutate --exclude="./${scratch#build/}" --exclude=./fuzz \
+		--exclude=./asan --exclude=./tsan --exclude=./san-logs -cf - . |
+		tar -C "$base/build" -xf -
 fi
 echo "mutate: building the base copy"
 if ! make -C "$base" -s -j"$jobs" $(targets "$all_suites") fixtures >"$scratch/base.log" 2>&1; then

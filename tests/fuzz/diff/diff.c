@@ -181,19 +181,24 @@ static uint64_t garbage(struct in *in)
 	return take(in, 1) & 1 ? take(in, 4) << 32 : 0;
 }
 
-/* A string from a small alphabet, often sharing a long prefix with the
- * others: 0, 63, 64, 255, 256, 4095 or 4096 'p's, then the tail. */
+/* A string of 'p's, often sharing a long prefix with the others (0, 63,
+ * 64, 100, 112, 255, 256, 4095, 4096 or 5000 bytes), then a short tail of
+ * a small alphabet; one byte of the prefix may be a 'q' (at FLIP/256 of
+ * its length), so that two strings differ only far in. */
 static char *pick_str(struct in *in, char *buf, size_t cap)
 {
-	static const size_t prefix[] = {0, 1, 63, 64, 65, 255, 256, 4095, 4096, 5000};
+	static const size_t prefix[] = {0, 63, 64, 100, 112, 255, 256, 4095, 4096, 5000};
 	uint64_t sel = take(in, 1);
 	if (sel == 255)
 		return NULL;
 	size_t n = prefix[sel % 10];
 	size_t tail = take(in, 1) % 4;
+	size_t flip = take(in, 1);
 	if (n + tail + 1 > cap)
 		n = 0;
 	memset(buf, 'p', n);
+	if (flip && n)
+		buf[flip * n / 256] = 'q';
 	for (size_t i = 0; i < tail; i++)
 		buf[n + i] = (char)('a' + take(in, 1) % 3);
 	buf[n + tail] = 0;
