@@ -44,7 +44,7 @@ SHIM_SO := $(B)/libldmemo.so
 PLUGINS := $(B)/libldmemo-redis.so $(B)/libldmemo-memcached.so
 CLI_BIN := $(B)/ldmemo
 
-.PHONY: all deps test unit lint format demo bench install uninstall clean fixtures
+.PHONY: all deps test unit lint format demo bench install uninstall clean fixtures mutate
 all: $(SHIM_SO) $(PLUGINS) $(CLI_BIN)
 
 $(B)/config/%.o: config/%.c
@@ -149,6 +149,10 @@ demo: deps all
 
 bench: deps all
 	@scripts/bench.sh
+
+# Planted bugs (tests/mutate/mutants.txt), each must fail a suite.
+mutate: all
+	@scripts/mutate.sh
 
 # The functions of ldmemo.h come from the preloaded shim: the .pc file
 # gives Cflags only.

@@ -87,3 +87,9 @@ FIX float fx_float(float x)
 	fx_runs++;
 	return x * 2.0f;
 }
+
+FIX long fx_u32(unsigned x)
+{
+	fx_runs++;
+	return (long)x + 7;
+}

@@ -18,6 +18,7 @@ long fx_rsi_rdx(void *ignored, long a, long b);
 long fx_rdi_rdx(long a, void *ignored, long b);
 long fx_none(void);
 float fx_float(float x);
+long fx_u32(unsigned x);
 
 /* Every caller-saved register: rax rcx rdx rsi rdi r8 r9 r10 r11, then
  * xmm0..xmm15. */

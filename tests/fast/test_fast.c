@@ -36,7 +36,8 @@ static const char conf[] = "[cache fx_rdi]\nsignature = long fx_rdi(long x)\n"
                            "[cache fx_rdi_rdx]\nsignature = long fx_rdi_rdx(long a, ignore p, "
                            "long b)\n"
                            "[cache fx_none]\nsignature = long fx_none()\n"
-                           "[cache fx_float]\nsignature = float fx_float(float x)\n";
+                           "[cache fx_float]\nsignature = float fx_float(float x)\n"
+                           "[cache fx_u32]\nsignature = long fx_u32(u32 x)\n";
 
 static struct lm_config cfg;
 static uint64_t epoch;                 /* the copy epoch every hook checks */
@@ -115,6 +116,7 @@ static void setup(void)
 	HOOK(fx_rdi_rdx);
 	HOOK(fx_none);
 	HOOK(fx_float);
+	HOOK(fx_u32);
 	/* Installed after all are prepared, as the shim does: their stubs
 	 * share pages. */
 	for (size_t i = 0; i < sizeof hooks / sizeof hooks[0]; i++) {
@@ -491,4 +493,299 @@ Test(fast, a_count_from_a_later_destructor_lands_in_a_block_the_thread_owns)
 	pthread_join(t, NULL);
 	cr_expect_eq(late_owned, 1);
 	cr_expect_eq(lm_counters_sum(0, LM_C_hits), before + 2);
+}
+
+/* ---- Keys that share a set ------------------------------------------------
+ * The thunk compares the whole key of a slot (both words, and the method):
+ * two keys of one first set, differing in one word only, must each get
+ * their own result. A thunk that skipped a word's compare answered the
+ * second key with the first one's result. */
+
+static double d_of(uint64_t b)
+{
+	double d;
+	memcpy(&d, &b, 8);
+	return d;
+}
+
+static float f_of(uint64_t b)
+{
+	float x;
+	uint32_t w = (uint32_t)b;
+	memcpy(&x, &w, 4);
+	return x;
+}
+
+static uint64_t bits_d(double d)
+{
+	uint64_t b;
+	memcpy(&b, &d, 8);
+	return b;
+}
+
+static uint64_t bits_f(float x)
+{
+	uint32_t w;
+	memcpy(&w, &x, 4);
+	return w;
+}
+
+/* Each calls the fixture with the key words K0, K1 (as the registers hold
+ * them) and returns the result's bits; want_* computes them. */
+static uint64_t c_rdi(uint64_t a, uint64_t b)
+{
+	(void)b;
+	return (uint64_t)fx_rdi((long)a);
+}
+static uint64_t w_rdi(uint64_t a, uint64_t b)
+{
+	(void)b;
+	return (uint64_t)((long)a * 3 + 1);
+}
+static uint64_t c_rsi(uint64_t a, uint64_t b)
+{
+	(void)b;
+	return (uint64_t)fx_rsi(NULL, (long)a);
+}
+static uint64_t w_rsi(uint64_t a, uint64_t b)
+{
+	(void)b;
+	return (uint64_t)((long)a - 11);
+}
+static uint64_t c_xmm0(uint64_t a, uint64_t b)
+{
+	(void)b;
+	return bits_d(fx_xmm0(d_of(a)));
+}
+static uint64_t w_xmm0(uint64_t a, uint64_t b)
+{
+	(void)b;
+	return bits_d(d_of(a) * 0.5 - 1.0);
+}
+static uint64_t c_float(uint64_t a, uint64_t b)
+{
+	(void)b;
+	return bits_f(fx_float(f_of(a)));
+}
+static uint64_t w_float(uint64_t a, uint64_t b)
+{
+	(void)b;
+	return bits_f(f_of(a) * 2.0f);
+}
+static uint64_t c_void(uint64_t a, uint64_t b)
+{
+	(void)b;
+	errno = 0;
+	fx_void((long)a);
+	return (uint64_t)errno;
+}
+static uint64_t w_void(uint64_t a, uint64_t b)
+{
+	(void)b;
+	return a & 31;
+}
+static uint64_t c_rdi_rsi(uint64_t a, uint64_t b)
+{
+	return (uint32_t)fx_rdi_rsi((int)a, (int)b);
+}
+static uint64_t w_rdi_rsi(uint64_t a, uint64_t b)
+{
+	return (uint32_t)((int)a * 1000 + (int)b);
+}
+static uint64_t c_xmm0_xmm1(uint64_t a, uint64_t b)
+{
+	return bits_d(fx_xmm0_xmm1(d_of(a), d_of(b)));
+}
+static uint64_t w_xmm0_xmm1(uint64_t a, uint64_t b)
+{
+	return bits_d(d_of(a) * d_of(b) + 0.25);
+}
+static uint64_t c_xmm0_rdi(uint64_t a, uint64_t b)
+{
+	return bits_d(fx_xmm0_rdi(d_of(a), (int)b));
+}
+static uint64_t w_xmm0_rdi(uint64_t a, uint64_t b)
+{
+	return bits_d(d_of(a) * (int)b);
+}
+static uint64_t c_rdi_xmm0(uint64_t a, uint64_t b)
+{
+	return (uint64_t)fx_rdi_xmm0((long)a, d_of(b));
+}
+static uint64_t w_rdi_xmm0(uint64_t a, uint64_t b)
+{
+	return (uint64_t)((long)a + (long)(d_of(b) * 10));
+}
+static uint64_t c_rsi_rdx(uint64_t a, uint64_t b)
+{
+	return (uint64_t)fx_rsi_rdx(NULL, (long)a, (long)b);
+}
+static uint64_t w_rsi_rdx(uint64_t a, uint64_t b)
+{
+	return (uint64_t)((long)a * 100 + (long)b);
+}
+static uint64_t c_rdi_rdx(uint64_t a, uint64_t b)
+{
+	return (uint64_t)fx_rdi_rdx((long)a, NULL, (long)b);
+}
+static uint64_t w_rdi_rdx(uint64_t a, uint64_t b)
+{
+	return (uint64_t)((long)a * 10 - (long)b);
+}
+
+struct shape_case {
+	const char *name;
+	int nkeys;
+	uint64_t base[2]; /* a key; the other varies from it by STEP */
+	uint64_t step[2];
+	uint64_t (*call)(uint64_t, uint64_t);
+	uint64_t (*want)(uint64_t, uint64_t);
+};
+
+static const struct shape_case shape_cases[] = {
+    {"fx_rdi", 1, {5, 0}, {1, 0}, c_rdi, w_rdi},
+    {"fx_rsi", 1, {5, 0}, {1, 0}, c_rsi, w_rsi},
+    {"fx_xmm0", 1, {0x3ff8000000000000ull /* 1.5 */, 0}, {1ull << 32, 0}, c_xmm0, w_xmm0},
+    {"fx_float", 1, {0x3fc00000, 0}, {1 << 8, 0}, c_float, w_float},
+    {"fx_void", 1, {5, 0}, {1, 0}, c_void, w_void},
+    {"fx_rdi_rsi", 2, {3, 4}, {1, 1}, c_rdi_rsi, w_rdi_rsi},
+    {"fx_xmm0_xmm1",
+     2,
+     {0x3ff8000000000000ull /* 1.5 */, 0xc000000000000000ull /* -2.0 */},
+     {1ull << 32, 1ull << 32},
+     c_xmm0_xmm1,
+     w_xmm0_xmm1},
+    {"fx_xmm0_rdi",
+     2,
+     {0x3fe8000000000000ull /* 0.75 */, 8},
+     {1ull << 32, 1},
+     c_xmm0_rdi,
+     w_xmm0_rdi},
+    {"fx_rdi_xmm0",
+     2,
+     {5, 0x3fe0000000000000ull /* 0.5 */},
+     {1, 1ull << 44},
+     c_rdi_xmm0,
+     w_rdi_xmm0},
+    {"fx_rsi_rdx", 2, {6, 7}, {1, 1}, c_rsi_rdx, w_rsi_rdx},
+    {"fx_rdi_rdx", 2, {9, 2}, {1, 1}, c_rdi_rdx, w_rdi_rdx},
+};
+
+static const struct lm_fast_desc *desc_of(const char *name)
+{
+	int id = lm_config_find_method(&cfg, name);
+	cr_assert(id >= 0 && hooks[id], "%s", name);
+	return &((const struct lm_hook_head *)hooks[id])->fast;
+}
+
+static uint32_t first_set(const struct lm_fast_desc *d, const uint64_t k[2])
+{
+	uint32_t set[2];
+	lm_fast_sets(d, k[0], k[1], set);
+	return set[0];
+}
+
+/* A key that differs from C's base in word W only, has another result and
+ * the same first set. */
+static void neighbour(const struct shape_case *c, int w, uint64_t out[2])
+{
+	const struct lm_fast_desc *d = desc_of(c->name);
+	uint32_t want = first_set(d, c->base);
+	out[0] = c->base[0];
+	out[1] = c->base[1];
+	for (int i = 0; i < 1 << 20; i++) {
+		out[w] += c->step[w];
+		if (first_set(d, out) == want &&
+		    c->want(out[0], out[1]) != c->want(c->base[0], c->base[1]))
+			return;
+	}
+	cr_assert_fail("%s: no neighbour in the first set", c->name);
+}
+
+/* A then B (both misses, one set), then B and A again: hits, each with
+ * its own result. */
+static void same_set_pair(const struct shape_case *c, const uint64_t a[2], const uint64_t b[2],
+                          const char *which)
+{
+	uint64_t ra = c->call(a[0], a[1]);
+	uint64_t rb = c->call(b[0], b[1]);
+	long runs = fx_runs;
+	uint64_t rb2 = c->call(b[0], b[1]);
+	uint64_t ra2 = c->call(a[0], a[1]);
+	cr_expect_eq(fx_runs, runs, "%s (%s): the second calls hit", c->name, which);
+	cr_expect_eq(ra, c->want(a[0], a[1]), "%s (%s): first key's miss", c->name, which);
+	cr_expect_eq(rb, c->want(b[0], b[1]), "%s (%s): second key's miss", c->name, which);
+	cr_expect_eq(rb2, c->want(b[0], b[1]), "%s (%s): %#lx, %#lx answered %#lx", c->name, which,
+	             (unsigned long)b[0], (unsigned long)b[1], (unsigned long)rb2);
+	cr_expect_eq(ra2, c->want(a[0], a[1]), "%s (%s): %#lx, %#lx answered %#lx", c->name, which,
+	             (unsigned long)a[0], (unsigned long)a[1], (unsigned long)ra2);
+}
+
+Test(fast, keys_of_one_set_differing_in_one_word_keep_their_results)
+{
+	for (size_t i = 0; i < sizeof shape_cases / sizeof shape_cases[0]; i++) {
+		const struct shape_case *c = &shape_cases[i];
+		for (int w = 0; w < c->nkeys; w++) {
+			uint64_t b[2];
+			neighbour(c, w, b);
+			same_set_pair(c, c->base, b,
+			              w ? "second word differs" : "first word differs");
+		}
+	}
+}
+
+/* Two methods, one key, one set: the slot's method tells them apart. */
+Test(fast, methods_sharing_a_set_and_a_key_keep_their_results)
+{
+	const struct lm_fast_desc *dr = desc_of("fx_rdi"), *ds = desc_of("fx_rsi");
+	uint64_t k[2] = {1, 0};
+	while (first_set(dr, k) != first_set(ds, k))
+		k[0]++;
+	long a = fx_rdi((long)k[0]), b = fx_rsi(NULL, (long)k[0]);
+	long runs = fx_runs;
+	cr_expect_eq(fx_rsi(NULL, (long)k[0]), b);
+	cr_expect_eq(fx_rdi((long)k[0]), a);
+	cr_expect_eq(fx_runs, runs, "both hit");
+	cr_expect_eq(b, (long)k[0] - 11);
+	cr_expect_eq(a, (long)k[0] * 3 + 1);
+}
+
+/* A one-word u32 key: the thunk masks the register like fast_put does. */
+Test(fast, a_u32_key_ignores_the_upper_register_bits)
+{
+	MISS_THEN_HIT(fx_u32(9));
+	struct fx_regs in = canaries(), out;
+	in.gpr[R_RDI] = 0xfeedface00000009ull;
+	long runs = fx_runs;
+	fx_call((void *)fx_u32, &in, &out);
+	cr_expect_eq(fx_runs, runs, "garbage above 32 bits still hits");
+	cr_expect_eq(out.gpr[R_RAX], 16);
+	/* and a key that differs below 32 bits is another key */
+	in.gpr[R_RDI] = 0xfeedface0000000aull;
+	fx_call((void *)fx_u32, &in, &out);
+	cr_expect_eq(fx_runs, runs + 1);
+	cr_expect_eq(out.gpr[R_RAX], 17);
+	/* a copy filled from a register with garbage above is found by a
+	 * clean one: the fill masks too */
+	runs = fx_runs;
+	in.gpr[R_RDI] = 0x123456780000000bull;
+	fx_call((void *)fx_u32, &in, &out);
+	cr_expect_eq(fx_runs, runs + 1);
+	cr_expect_eq(fx_u32(11), 18);
+	cr_expect_eq(fx_runs, runs + 1, "the clean call hits the copy");
+}
+
+/* The expiry is checked against the clock: a copy whose expiry has
+ * passed runs the function, one in the future hits. */
+Test(fast, an_expiry_in_the_future_hits_and_one_in_the_past_does_not)
+{
+	if (!lm_fast_clock)
+		cr_skip_test("no vDSO clock here (valgrind?)");
+	expires = lm_clock_ms() + 60000;
+	MISS_THEN_HIT(fx_rdi(31));
+	expires = lm_clock_ms() - 5;
+	fx_rdi(32);
+	long runs = fx_runs;
+	fx_rdi(32);
+	cr_expect_eq(fx_runs, runs + 1, "an expired copy is no hit");
 }

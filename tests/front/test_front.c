@@ -95,7 +95,8 @@ Test(front, copy_taken_across_a_drop_is_never_used)
  * a difference in any byte of any length must still show. */
 Test(front, a_difference_in_any_byte_of_any_length_shows)
 {
-	unsigned char a[40], b[40];
+	/* every length a slot can hold: past 64 bytes too */
+	unsigned char a[LM_FRONT_BYTES], b[LM_FRONT_BYTES];
 	for (uint32_t n = 1; n <= sizeof a; n++) {
 		for (uint32_t i = 0; i < n; i++)
 			a[i] = b[i] = (unsigned char)(i * 7 + n);

@@ -21,3 +21,15 @@ fuzz-smoke:
 	@scripts/fuzz.sh --smoke
 sanitize:
 	@scripts/sanitize.sh
+
+# The differential fuzzer (tests/fuzz/diff): its own libFuzzer binary and
+# fixture library, run under the normal build's libldmemo.so (scripts/fuzz.sh
+# passes DIFF_SHIM). The fixture is built without the sanitizers: the shim
+# patches its code, and a direct call must run the very same instructions.
+$(B)/fuzz/diff/libdiff.so: tests/fuzz/diff/difflib.c tests/fuzz/diff/difflib.h
+	@mkdir -p $(@D)
+	$(CC) -O1 -g -fPIC -shared -fvisibility=hidden -o $@ $< -lm
+$(B)/fuzz/fuzz_diff: tests/fuzz/diff/diff.c tests/fuzz/diff/difflib.h $(B)/fuzz/diff/libdiff.so
+	@mkdir -p $(@D)
+	$(CC) $(filter-out -MMD -MP,$(CFLAGS)) -fsanitize=fuzzer -I. -o $@ $< \
+		-L$(B)/fuzz/diff -ldiff -Wl,-rpath,'$$ORIGIN/diff' -ldl -lm -rdynamic

@@ -19,8 +19,15 @@ int lm_fuzz_parse(const char *text, size_t len, struct lm_config *cfg)
 
 int lm_fuzz_config(const uint8_t *data, size_t size)
 {
-	struct lm_config cfg = {0};
-	if (lm_fuzz_parse((const char *)data, size, &cfg) == 0) {
+	struct lm_config cfg = {0}, again = {0};
+	/* Parsing depends on the text alone: twice, the same methods. */
+	int rc = lm_fuzz_parse((const char *)data, size, &cfg);
+	int bad =
+	    rc != lm_fuzz_parse((const char *)data, size, &again) || cfg.nmethods != again.nmethods;
+	for (size_t i = 0; !bad && i < cfg.nmethods; i++)
+		bad = cfg.methods[i].broken != again.methods[i].broken;
+	lm_config_free(&again);
+	if (rc == 0) {
 		for (size_t i = 0; i < cfg.nmethods; i++) {
 			if (cfg.methods[i].broken)
 				continue;
@@ -31,5 +38,5 @@ int lm_fuzz_config(const uint8_t *data, size_t size)
 		}
 	}
 	lm_config_free(&cfg);
-	return 0;
+	return bad ? -1 : 0;
 }

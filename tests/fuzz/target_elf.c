@@ -11,8 +11,11 @@ static int count_cb(const struct lm_symbol *s, void *arg)
 	return ++*(long *)arg > 100000;
 }
 
+#include <string.h>
+
 int lm_fuzz_elf(const uint8_t *data, size_t size)
 {
+	int bad = 0;
 	/* A memory file: the reader opens a path, and the disk stays out. */
 	int fd = memfd_create("lm-fuzz-elf", MFD_CLOEXEC);
 	if (fd < 0)
@@ -29,6 +32,9 @@ int lm_fuzz_elf(const uint8_t *data, size_t size)
 			for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
 				struct lm_symbol s;
 				if (lm_symtab_find(&set, names[i], NULL, NULL, &s) == LM_FIND_OK) {
+					/* what was found is what was asked for */
+					if (!s.name || strcmp(s.name, names[i]) != 0)
+						bad = 1;
 					unsigned char code[32];
 					lm_object_read(s.obj, s.value, code, sizeof code);
 				}
@@ -42,5 +48,5 @@ int lm_fuzz_elf(const uint8_t *data, size_t size)
 		lm_objset_free(&set);
 	}
 	close(fd);
-	return 0;
+	return bad ? -1 : 0;
 }

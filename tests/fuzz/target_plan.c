@@ -61,12 +61,17 @@ int lm_fuzz_plan(const uint8_t *data, size_t size)
 		const struct lm_param *pa = &m->sig.params[k];
 		f.gpr[k] = pa->kind == LM_K_OUT ? (uint64_t)(uintptr_t)out : 16;
 	}
-	int err = 0;
-	if (lm_plan_replay(p, blob, len, &f, &err) == 0 &&
-	    (m->sig.ret.how == LM_RET_STR || m->sig.ret.how == LM_RET_BUF))
+	int err = 0, bad = 0;
+	int rc = lm_plan_replay(p, blob, len, &f, &err);
+	if (rc == 0 && (m->sig.ret.how == LM_RET_STR || m->sig.ret.how == LM_RET_BUF))
 		free((void *)(uintptr_t)f.ret_rax);
-	lm_plan_same_value(p, blob, len, blob, len);
+	/* A value the decoder accepts is the same as itself. */
+	if (!lm_plan_same_value(p, blob, len, blob, len) && rc == 0)
+		bad = 1;
 	char text[512];
+	memset(text, 'x', sizeof text);
 	lm_plan_key_describe(p, blob, len, text, sizeof text);
-	return 0;
+	if (!memchr(text, 0, sizeof text))
+		bad = 1; /* the description is always terminated */
+	return bad ? -1 : 0;
 }

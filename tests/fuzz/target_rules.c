@@ -74,8 +74,13 @@ int lm_fuzz_rules(const uint8_t *data, size_t size)
 	p = flat(p + 8, nl ? nl + 1 : data, dlen);
 	*p++ = '\n';
 
-	struct lm_config cfg = {0};
-	if (lm_fuzz_parse(text, (size_t)(p - text), &cfg) == 0) {
+	struct lm_config cfg = {0}, again = {0};
+	/* Parsing depends on the text alone: twice, the same methods. */
+	int rc = lm_fuzz_parse(text, (size_t)(p - text), &cfg);
+	int bad =
+	    rc != lm_fuzz_parse(text, (size_t)(p - text), &again) || cfg.nmethods != again.nmethods;
+	lm_config_free(&again);
+	if (rc == 0) {
 		struct lm_plan **plans = calloc(cfg.nmethods + 1, sizeof *plans);
 		for (size_t i = 0; plans && i < cfg.nmethods; i++) {
 			char why[256];
@@ -95,5 +100,5 @@ int lm_fuzz_rules(const uint8_t *data, size_t size)
 	}
 	lm_config_free(&cfg);
 	free(text);
-	return 0;
+	return bad ? -1 : 0;
 }

@@ -1,7 +1,8 @@
-/* The fuzz targets: each takes one arbitrary input and must return without
- * crashing, leaking or touching memory it does not own. libFuzzer calls
- * them through entry.c; tests/hardening replays the corpora and every
- * crash found through the same functions. */
+/* The fuzz targets: each takes one arbitrary input and must return 0 (-1:
+ * an invariant it checks failed) without crashing, leaking or touching
+ * memory it does not own. libFuzzer calls them through entry.c (which
+ * traps on -1); tests/hardening replays the corpora and every crash found
+ * through the same functions. */
 #ifndef LM_FUZZ_TARGETS_H
 #define LM_FUZZ_TARGETS_H
 

@@ -1,6 +1,7 @@
 /* Every input of the fuzz corpora (tests/fuzz/corpus/TARGET) and every
  * input that once crashed a target (tests/fuzz/regress/TARGET) replayed
- * through the fuzz targets: a crash here is a regression. */
+ * through the fuzz targets: a crash, or an input for which a target's
+ * invariant fails (it returns -1), is a regression. */
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <stdio.h>
@@ -28,7 +29,7 @@ static size_t replay_dir(const char *dir, target_fn fn)
 		uint8_t *buf = malloc(1 << 20);
 		size_t len = fread(buf, 1, 1 << 20, f);
 		fclose(f);
-		fn(buf, len);
+		cr_expect_eq(fn(buf, len), 0, "%s: an invariant of the target failed", path);
 		free(buf);
 		n++;
 	}

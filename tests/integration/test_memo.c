@@ -48,6 +48,14 @@ static const char conf[] =
     "signature = static fix_rec* fix_lookup(u32 id)\n"
     "[cache fix_strlen]\n"
     "signature = long fix_strlen(str s)\n"
+    "[cache fix_recip]\n"
+    "signature = double fix_recip(double x)\n"
+    "[cache fix_errno]\n"
+    "signature = int fix_errno(int e)\n"
+    "when = ret >= 0\n"
+    "negative_ttl = 1h\n"
+    "[cache fix_strhash]\n"
+    "signature = long fix_strhash(str s)\n"
     "[cache fib]\n"
     "signature = long fib(int n)\n"
     "[cache dyn_cube]\n"
@@ -86,7 +94,7 @@ static long compare(const char *variant, const char *scenario)
 MATRIX(plt_call_runs_once_per_key, "basic", 10)
 /* The upper half of an int's register is garbage: one key, not three. */
 MATRIX(int_key_ignores_upper_register_bits, "narrow", 1)
-/* 0.0 and -0.0 are different keys (bit patterns). */
+/* Three pairs of doubles, each four times (0.0 against -0.0: fastkeys). */
 MATRIX(double_args_and_result, "float", 3)
 /* A cached -1/ENOENT looks exactly like the real one. */
 MATRIX(errno_and_out_buffer_replayed, "errno", 2)
@@ -100,6 +108,14 @@ MATRIX(stack_passed_arguments, "many", 4)
 MATRIX(call_through_function_pointer, "pointer", 1)
 /* EAGAIN is transient: never cached; ENOENT is cached as a negative. */
 MATRIX(transient_errno_never_cached, "negative", 5)
+/* EAGAIN, EINTR, ENOMEM, ETIMEDOUT and EIO: 3 runs each; ENOENT, EACCES:
+ * one each. */
+MATRIX(every_transient_errno_runs_every_time, "transient", 17)
+/* A write that fails its `when` drops nothing: both reads hit after it. */
+MATRIX(failed_write_drops_nothing, "failed_write", 2)
+/* 0.0/-0.0 (2), 400 pairs, 300 narrow ints, 600 longs, 6 long strings:
+ * each distinct key runs once and gets its own answer. */
+MATRIX(fast_keys_each_get_their_own_answer, "fastkeys", 1308)
 /* static TYPE* deep copy with strings, a string vector and a pointer. */
 MATRIX(static_struct_deep_copy, "struct", 2)
 /* NULL and "" and content are distinct str keys. */

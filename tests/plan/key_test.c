@@ -431,3 +431,36 @@ Test(describe, long_strings_are_cut)
 	lm_buf_free(&k);
 	lm_plan_free(p);
 }
+
+/* Long strings and buffers that differ only far in: past byte 64, 256 and
+ * 4096 (a key that kept only a prefix answered one with the other's
+ * result). */
+Test(key, long_str_and_buf_differ_past_64_256_and_4096)
+{
+	static const size_t at[] = {64, 65, 256, 257, 4096, 4097, 9000};
+	struct lm_plan *ps = PLAN("f", rv(LM_K_I32), lp(LM_K_STR));
+	struct lm_plan *pb =
+	    PLAN("f", rv(LM_K_I32), lp_size(LM_K_BUF, LM_SZ_PARAM, 0, 1), lp(LM_K_U32));
+	static char x[10000], y[10000];
+	for (size_t i = 0; i < sizeof at / sizeof at[0]; i++) {
+		memset(x, 'p', at[i] + 8);
+		memset(y, 'p', at[i] + 8);
+		x[at[i] + 8] = y[at[i] + 8] = 0;
+		y[at[i]] = 'q';
+		struct lm_frame a = {0}, b = {0};
+		a.gpr[0] = ptrw(x);
+		b.gpr[0] = ptrw(y);
+		cr_expect_not(keys_equal(ps, &a, &b), "str differing at byte %zu", at[i]);
+		y[at[i]] = 'p';
+		cr_expect(keys_equal(ps, &a, &b), "equal str of %zu bytes", at[i] + 8);
+		y[at[i]] = 'q';
+		a.gpr[1] = b.gpr[1] = at[i] + 8;
+		cr_expect_not(keys_equal(pb, &a, &b), "buf differing at byte %zu", at[i]);
+		y[at[i]] = 'p';
+		y[at[i] + 7] = 'q';
+		cr_expect_not(keys_equal(pb, &a, &b), "buf differing in its last byte (%zu)",
+		              at[i] + 7);
+	}
+	lm_plan_free(ps);
+	lm_plan_free(pb);
+}

@@ -448,7 +448,15 @@ Test(value, corrupt_lengths_are_rejected)
 	lm_plan_free(p);
 }
 
-Test(value, random_corruption_never_crashes)
+/* Damaged blobs: each is refused, or replays to a well-formed struct whose
+ * strings lie within what the blob could hold. Both outcomes must occur
+ * (a decoder that refused everything, or nothing, would not be tested). */
+static size_t bounded_len(const char *s, size_t max)
+{
+	return s ? strnlen(s, max + 1) : 0;
+}
+
+Test(value, random_corruption_is_refused_or_well_formed)
 {
 	struct lm_plan *p = PLAN("f", rhow(LM_RET_STATIC_TYPE, 0, 0, T_OUTER), lp(LM_K_I32),
 	                         lp_size(LM_K_OUT, LM_SZ_STR, 0, 0));
@@ -459,29 +467,43 @@ Test(value, random_corruption_never_crashes)
 	char ob[16] = "outstr", hb[64];
 	struct lm_buf v;
 	unsigned seed = 12345;
-	int err;
+	int err, refused = 0, accepted = 0;
 
 	miss.gpr[1] = ptrw(ob);
 	miss.ret_rax = ptrw(&o);
 	v = capture(p, &miss, 0);
 	hit.gpr[1] = ptrw(hb);
+	cr_assert_eq(lm_plan_replay(p, v.p, v.len, &hit, &err), 0, "the intact blob replays");
+	const struct outer *r = (const struct outer *)(uintptr_t)hit.ret_rax;
+	cr_assert_str_eq(r->name, "name");
+	cr_assert_str_eq(r->next->label, "next");
 	for (int round = 0; round < 3000; round++) {
 		unsigned char *c = malloc(v.len);
 
 		memcpy(c, v.p, v.len);
 		for (int k = 0; k < 1 + round % 4; k++)
 			c[rand_r(&seed) % v.len] = (unsigned char)rand_r(&seed);
-		if (lm_plan_replay(p, c, v.len, &hit, &err) == 0 && hit.ret_rax) {
-			struct outer *r = (struct outer *)(uintptr_t)hit.ret_rax;
-
-			/* Whatever was accepted is a well-formed struct. */
-			if (r->name)
-				(void)strlen(r->name);
-			for (char **m = r->members; m && *m; m++)
-				(void)strlen(*m);
+		if (lm_plan_replay(p, c, v.len, &hit, &err) != 0) {
+			refused++;
+			free(c);
+			continue;
 		}
+		accepted++;
+		r = (const struct outer *)(uintptr_t)hit.ret_rax;
+		cr_assert_not_null(r, "round %d: a struct result", round);
+		/* Every string came out of the blob: none is longer. */
+		cr_expect_leq(bounded_len(r->name, v.len), v.len, "round %d", round);
+		cr_expect_leq(bounded_len(r->in.label, v.len), v.len, "round %d", round);
+		size_t nm = 0;
+		for (char **m = r->members; m && *m && nm <= v.len; m++, nm++)
+			cr_expect_leq(bounded_len(*m, v.len), v.len, "round %d", round);
+		cr_expect_leq(nm, v.len, "round %d: a member list longer than the blob", round);
+		if (r->next)
+			cr_expect_leq(bounded_len(r->next->label, v.len), v.len, "round %d", round);
 		free(c);
 	}
+	cr_expect_gt(refused, 0, "some damage is detected");
+	cr_expect_gt(accepted, 0, "damage to string bytes alone is not");
 	lm_buf_free(&v);
 	lm_plan_free(p);
 }

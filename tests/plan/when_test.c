@@ -128,3 +128,31 @@ Test(when, is_copied_at_compile)
 	cr_assert(lm_plan_when(p, &f, 0));
 	lm_plan_free(p);
 }
+
+/* A NaN is unordered: every comparison with it fails but !=, so a NaN
+ * result never passes `when = ret >= 0.5` (or any other bound). */
+Test(when, nan_fails_every_comparison_but_not_equal)
+{
+	const enum lm_cmp ops[] = {LM_CMP_EQ, LM_CMP_NE, LM_CMP_LT,
+	                           LM_CMP_LE, LM_CMP_GT, LM_CMP_GE};
+	const double nans[] = {__builtin_nan(""), -__builtin_nan(""), __builtin_nan("0x42")};
+	for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
+		struct lm_expr e = cmp(LM_OPND_RET, ops[i], LM_LIT_FLOAT, 0, 0.5);
+		struct lm_plan *p =
+		    plan_of("w", rv(LM_K_F64), (struct lm_param[]){lp(LM_K_I32)}, 1, &e);
+		struct lm_plan *q =
+		    plan_of("w", rv(LM_K_F32), (struct lm_param[]){lp(LM_K_I32)}, 1, &e);
+		for (size_t j = 0; j < sizeof nans / sizeof nans[0]; j++) {
+			struct lm_frame f = {0};
+			memcpy(&f.ret_xmm0[0], &nans[j], 8);
+			cr_expect_eq(lm_plan_when(p, &f, 0), ops[i] == LM_CMP_NE, "op %d, nan %zu",
+			             ops[i], j);
+			float nf = (float)nans[j];
+			memcpy(&f.ret_xmm0[0], &nf, 4);
+			cr_expect_eq(lm_plan_when(q, &f, 0), ops[i] == LM_CMP_NE, "f32, op %d",
+			             ops[i]);
+		}
+		lm_plan_free(p);
+		lm_plan_free(q);
+	}
+}

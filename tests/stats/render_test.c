@@ -209,3 +209,56 @@ Test(render_text, colour_only_when_asked)
 	free(plain);
 	free(colour);
 }
+
+/* Fixed decimals keep their leading zeros: 1.005 s is not "1.05" (a
+ * renderer that dropped one printed exactly that). Prometheus prints
+ * integers only, so text and JSON are the formats with decimals. */
+Test(render_json, fixed_decimals_keep_their_leading_zeros)
+{
+	const struct {
+		uint64_t ms;
+		const char *want;
+	} cases[] = {{1005, "\"uptime_s\":1.005,"},
+	             {1050, "\"uptime_s\":1.050,"},
+	             {1000, "\"uptime_s\":1.000,"},
+	             {1, "\"uptime_s\":0.001,"},
+	             {60009, "\"uptime_s\":60.009,"}};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct sample x;
+		sample_init(&x);
+		x.s.uptime_ms = cases[i].ms;
+		char *out = render(&x.s, LM_FMT_JSON, false);
+		cr_expect(strstr(out, cases[i].want) != NULL, "%s in %s", cases[i].want, out);
+		free(out);
+	}
+}
+
+Test(render_text, fixed_decimals_keep_their_leading_zeros)
+{
+	struct sample x;
+	sample_init(&x);
+	x.s.uptime_ms = 1040;
+	x.m[0].v[LM_SF_miss_ns] = 2004000000; /* 2.00 s: rounds to two decimals */
+	x.m[0].v[LM_SF_saved_ns] = 3040000000;
+	char *out = render(&x.s, LM_FMT_TEXT, false);
+	char *title = line_starting(out, "ldmemo[");
+	cr_assert(title != NULL, "%s", out);
+	cr_expect(strstr(title, " up 1.04 s,") != NULL, "%s", title);
+	free(title);
+	char *row = line_starting(out, "crypt ");
+	cr_assert(row != NULL, "%s", out);
+	cr_expect(strstr(row, " 3.04 s ") != NULL, "%s", row);
+	cr_expect(strstr(row, " 2.00 s") != NULL, "%s", row);
+	free(row);
+	free(out);
+}
+
+Test(render_prom, counters_are_exact_integers)
+{
+	struct sample x;
+	sample_init(&x);
+	x.m[0].v[LM_SF_miss_ns] = 1000000005;
+	char *out = render(&x.s, LM_FMT_PROM, false);
+	cr_expect(strstr(out, " 1000000005\n") != NULL, "%s", out);
+	free(out);
+}

@@ -1,6 +1,11 @@
-/* Trace-driven check of the eviction policy against a reference LRU:
- * S3-FIFO must not lose on a Zipf(0.99) trace and must clearly win on a
- * trace mixing a hot set with one-off scans. */
+/* Trace-driven check of the eviction policy against a reference LRU on a
+ * Zipf(0.99) trace and on one mixing a hot set with one-off scans. The
+ * traces are seeded, so the ratios are exact: each margin is one point
+ * under the gain measured (zipf +9.5 and +4.3, scans +8.0 and +6.7 at 1,000
+ * and 10,000 entries), close enough that a degraded policy fails (without
+ * the main queue's second chance zipf at 1,000 entries fell from 58.4% to
+ * 55.1%, a gain of +6.2). The rules themselves are tested one by one in
+ * s3fifo.c. */
 #include <criterion/criterion.h>
 #include <stdlib.h>
 
@@ -186,12 +191,12 @@ static void compare(const char *name, const uint32_t *t, uint32_t nids, uint32_t
 	              cap, s3, lru);
 }
 
-Test(store_policy, zipf_not_worse_than_lru, .timeout = 60)
+Test(store_policy, zipf_better_than_lru, .timeout = 60)
 {
 	rng_state = 42;
 	uint32_t *t = zipf_trace();
-	compare("zipf(0.99)", t, NKEYS, NKEYS / 100, -0.5);
-	compare("zipf(0.99)", t, NKEYS, NKEYS / 10, -0.5);
+	compare("zipf(0.99)", t, NKEYS, NKEYS / 100, 8.5);
+	compare("zipf(0.99)", t, NKEYS, NKEYS / 10, 3.3);
 	free(t);
 }
 
@@ -200,7 +205,7 @@ Test(store_policy, scans_clearly_better_than_lru, .timeout = 60)
 	rng_state = 4242;
 	uint32_t nids;
 	uint32_t *t = scan_trace(&nids);
-	compare("hot set + scans", t, nids, NKEYS / 100, 5.0);
-	compare("hot set + scans", t, nids, NKEYS / 10, 5.0);
+	compare("hot set + scans", t, nids, NKEYS / 100, 7.0);
+	compare("hot set + scans", t, nids, NKEYS / 10, 5.6);
 	free(t);
 }
