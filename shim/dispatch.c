@@ -12,6 +12,7 @@
 #include "fast.h"
 #include "front.h"
 #include "log.h"
+#include "ptr_guard.h"
 #include "runtime.h"
 
 __thread int lm_in_shim;
@@ -130,6 +131,11 @@ static __attribute__((noinline)) int enter_slow(struct lm_hook *h, struct lm_rt_
                                                 int saved_errno)
 {
 	const unsigned char *key = t_arena.p + c->base;
+	if (__builtin_expect(__atomic_load_n(&m->ptr_static, __ATOMIC_RELAXED), 0) && !m->verify) {
+		t_arena.len = c->base;
+		lm_in_shim = 0;
+		return bypass(m, saved_errno);
+	}
 	c->epoch = lm_store_copy_epoch_now(lm_rt->store, m->id);
 	c->req = (struct lm_store_req){
 	    .method = m->id,
@@ -228,7 +234,11 @@ static void leave_verify(struct lm_rt_method *m, struct lm_call *c, struct lm_fr
 {
 	size_t vbase = t_arena.len;
 	lm_count(m->id, LM_C_hits, 1);
-	if (lm_plan_capture(m->plan, f, err, &t_arena) == 0) {
+	if (lm_ptr_guarded(m) && lm_ptr_repeats(m, c->req.hash, f->ret_rax)) {
+		/* The address a hit would return now holds another key's result. */
+		lm_count(m->id, LM_C_mismatches, 1);
+		lm_ptr_static(m, "verify counts each repeat as a mismatch");
+	} else if (lm_plan_capture(m->plan, f, err, &t_arena) == 0) {
 		size_t elen;
 		const void *ev = lm_entry_value(c->verify_entry, &elen);
 		if (!lm_plan_same_value(m->plan, ev, elen, t_arena.p + vbase,
@@ -259,6 +269,13 @@ static bool answer_stale(struct lm_rt_method *m, struct lm_call *c, struct lm_fr
 static void leave_fill(struct lm_hook *h, struct lm_rt_method *m, struct lm_call *c,
                        struct lm_frame *f, int *err)
 {
+	if (lm_ptr_guarded(m) && lm_ptr_repeats(m, c->req.hash, f->ret_rax) && !m->verify) {
+		lm_store_abandon(lm_rt->store, &c->req);
+		lm_count(m->id, LM_C_bypassed, 1);
+		lm_ptr_static(m, "it is no longer cached");
+		lm_invalidate_method(m->id);
+		return;
+	}
 	bool ok = lm_plan_when(m->plan, f, *err);
 	int64_t ttl = ok ? m->ttl_ms : (transient(*err) ? 0 : m->negative_ttl_ms);
 	if (!ok && c->stale && answer_stale(m, c, f, err)) {
