@@ -12,7 +12,7 @@
 #include "fast.h"
 #include "front.h"
 #include "log.h"
-#include "ptr_guard.h"
+#include "sig_guard.h"
 #include "runtime.h"
 
 __thread int lm_in_shim;
@@ -198,6 +198,10 @@ int lm_dispatch_enter(struct lm_hook *h, struct lm_frame *f)
 
 	struct lm_call *c = (struct lm_call *)f->call;
 	c->base = t_arena.len;
+	if (__builtin_expect(m->arg_checks != 0, 0) && lm_arg_guard(m, f) != 0) {
+		lm_in_shim = 0;
+		return bypass(m, errno);
+	}
 	if (__builtin_expect(lm_plan_key(m->plan, f, &t_arena) != 0, 0)) {
 		t_arena.len = c->base;
 		lm_in_shim = 0;

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "persist.h"
 #include "runtime.h"
+#include "sig_guard.h"
 #include "stats_dump.h"
 #include "trust.h"
 
@@ -74,6 +75,7 @@ static int build_methods(struct lm_runtime *rt, bool verify_all)
 		char why[256];
 		m->plan = lm_plan_compile(&rt->cfg, cm, i, why, sizeof why);
 		m->scalar = m->plan ? lm_plan_scalar(m->plan) : LM_SCALAR_NO;
+		m->arg_checks = m->plan && lm_plan_has_pointer_args(m->plan) ? LM_ARG_CHECKS : 0;
 		if (!m->plan) {
 			lm_warn("%s: not hooked: %s", cm->name, why);
 			m->state = LM_HS_FAILED;

@@ -39,8 +39,10 @@ struct lm_rt_method {
 	struct lm_rt_drop *drops; /* write functions */
 	uint32_t ndrops;
 	uint32_t mismatch_logged;
-	uint64_t last_ptr; /* ptr_guard.c: the last `ptr` result and its key */
-	bool ptr_static;   /* a `ptr` result was seen to be a reused buffer: bypassed */
+	uint64_t last_ptr;   /* sig_guard.c: the last `ptr` result and its key */
+	bool ptr_static;     /* a `ptr` result was seen to be a reused buffer: bypassed */
+	uint32_t arg_checks; /* calls whose pointer arguments are still checked */
+	bool bad_args;       /* one was no pointer: the signature is wrong, bypassed */
 };
 
 struct lm_runtime {

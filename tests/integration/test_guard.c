@@ -67,3 +67,26 @@ Test(guard, verify_counts_ptr_repeats_as_mismatches)
 	it_free(&bare);
 	it_free(&memo);
 }
+
+/* fix_square takes a long: declared `str`, the key builder would read
+ * addresses 1 to 9. The method must end bypassed with a message, not the
+ * program in SIGSEGV. */
+Test(guard, str_over_an_integer_is_bypassed_not_a_crash)
+{
+	const char conf[] = "[cache fix_square]\n"
+	                    "signature = long fix_square(str x)\n";
+	const char *env[] = {"LDMEMO_STATS=stderr", "LDMEMO_STATS_FORMAT=json", NULL};
+	const char *argv[] = {it_path("prog-pie-O2"), "basic", NULL};
+	struct it_run bare = it_run(NULL, argv, NULL);
+	struct it_run memo = it_run(conf, argv, env);
+	cr_assert_eq(memo.status, 0, "%s", memo.err);
+	cr_assert_str_eq(memo.out, bare.out);
+	cr_assert(strstr(memo.err, ":2: fix_square: parameter 1 'x' is declared str, but the "
+	                           "argument is an address in the first page"),
+	          "%s", memo.err);
+	/* x = 0 is NULL, a key of its own: one miss, and no hit ever. */
+	cr_assert_eq(counter(memo.err, "fix_square", "bypassed"), 29, "%s", memo.err);
+	cr_assert_eq(counter(memo.err, "fix_square", "hits"), 0, "%s", memo.err);
+	it_free(&bare);
+	it_free(&memo);
+}

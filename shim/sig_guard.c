@@ -1,9 +1,13 @@
-/* A `ptr` result is handed back as the same address on a hit, which is
+/* Guards against a signature that cannot be right.
+ *
+ * A `ptr` result is handed back as the same address on a hit, which is
  * right for interned data and wrong for a static buffer the next call
  * overwrites (getpwuid declared `ptr`). The sign of a static buffer: the
  * same address for two different keys. Checked on misses only. */
+#include <errno.h>
+
 #include "log.h"
-#include "ptr_guard.h"
+#include "sig_guard.h"
 
 /* The last result and its key, in one word so that threads racing on it
  * never pair one call's address with another's key: the address's low 48
@@ -39,4 +43,32 @@ void lm_ptr_static(struct lm_rt_method *m, const char *what)
 	        "%s (declare the result `static str`, `static TYPE*` or `static buf(SIZE)`)",
 	        lm_rt->cfg.file ? lm_rt->cfg.file : "config", m->cfg->pos.line, m->cfg->name,
 	        m->cfg->name, what);
+}
+
+int lm_arg_guard(struct lm_rt_method *m, const struct lm_frame *f)
+{
+	const char *why;
+
+	if (__atomic_load_n(&m->bad_args, __ATOMIC_RELAXED))
+		return -1;
+	int saved = errno; /* the checks make system calls */
+	int i = lm_plan_bad_pointer(m->plan, f, &why);
+	errno = saved;
+	if (i < 0) {
+		/* Racing threads may count one check twice: harmless. */
+		uint32_t n = __atomic_load_n(&m->arg_checks, __ATOMIC_RELAXED);
+		if (n)
+			__atomic_store_n(&m->arg_checks, n - 1, __ATOMIC_RELAXED);
+		return 0;
+	}
+	if (__atomic_exchange_n(&m->bad_args, true, __ATOMIC_RELAXED))
+		return -1;
+	const struct lm_param *p = &m->cfg->sig.params[i];
+	lm_warn("%s:%d: %s: parameter %d%s%s%s is declared %s, but the argument is %s: the "
+	        "signature cannot be right (is it an integer?); %s runs uncached",
+	        lm_rt->cfg.file ? lm_rt->cfg.file : "config",
+	        p->pos.line ? p->pos.line : m->cfg->pos.line, m->cfg->name, i + 1,
+	        p->name ? " '" : "", p->name ? p->name : "", p->name ? "'" : "",
+	        lm_kind_name(p->kind), why, m->cfg->name);
+	return -1;
 }
