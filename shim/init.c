@@ -159,6 +159,18 @@ static void backend_thread_init(void)
 	lm_in_shim = 1;
 }
 
+/* Guarantee 10: a backend that stops answering is said once, and its
+ * return once; the calls meanwhile run against L1 and the function. */
+static void backend_report(const char *server, const char *why)
+{
+	if (why)
+		lm_warn("%s: %s: the shared tier is skipped (calls counted as bypassed) until it "
+		        "answers again",
+		        server, why);
+	else
+		lm_warn("%s answers again: the shared tier is used", server);
+}
+
 static void open_shared_tier(struct lm_runtime *rt)
 {
 	if (rt->cfg.global.backend.kind == LM_BACKEND_LOCAL)
@@ -184,6 +196,7 @@ static void open_shared_tier(struct lm_runtime *rt)
 	    .invalidate = drop_local,
 	    .arg = rt,
 	    .thread_init = backend_thread_init,
+	    .report = backend_report,
 	};
 	char why[256] = "";
 	rt->l2 = lm_l2_open(&p, why, sizeof why);
