@@ -229,8 +229,7 @@ static const char *const field_help[LM_SF_COUNT] = {
     [LM_SF_entries] = "Entries held now.",
     [LM_SF_bytes] = "Bytes held now.",
     [LM_SF_miss_ns] = "Nanoseconds spent in the original function on misses.",
-    [LM_SF_saved_ns] = "Estimated net nanoseconds saved: hits times a call's time beyond a "
-                       "lookup, less ldmemo's own time on misses; negative: a loss.",
+    [LM_SF_saved_ns] = "Estimated net nanoseconds saved, less ldmemo's own cost; negative: a loss.",
 };
 
 static void prom_family(struct out *o, const char *name, const char *suffix, const char *type,
