@@ -667,6 +667,8 @@ int lm_cmd_check(int argc, char **argv)
 	int opt, errors, rc;
 	size_t i;
 
+	if (lm_cli_help(argc, argv, "usage: ldmemo check [-c CONFIG] PROGRAM"))
+		return 0;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "+c:", opts, NULL)) != -1) {
 		if (opt != 'c')

@@ -3,6 +3,7 @@
 #ifndef LM_CLI_H
 #define LM_CLI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -20,6 +21,9 @@ int lm_cmd_ctl(int argc, char **argv);
 int lm_cmd_run(int argc, char **argv);
 
 void lm_cli_usage(FILE *f);
+/* True (USAGE printed on stdout) when ARGV asks for -h or --help before any
+ * "--": the subcommand then exits 0. */
+bool lm_cli_help(int argc, char **argv, const char *usage);
 /* The usage line of a subcommand on stderr, and LM_EXIT_USAGE. */
 int lm_cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -925,6 +925,8 @@ int lm_cmd_symbols(int argc, char **argv)
 	bool config = false;
 	int opt, rc = 0;
 
+	if (lm_cli_help(argc, argv, SYMBOLS_USAGE))
+		return 0;
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "+", opts, NULL)) != -1) {

@@ -283,3 +283,16 @@ Test(cli, check_ignores_entries_without_a_prototype)
 	    "%s", run.out);
 	cr_assert(strstr(run.out, "note: no prototype of dw_asm_twice"), "%s", run.out);
 }
+
+/* --help of a subcommand is help, not a usage error. */
+Test(cli, subcommand_help_exits_0)
+{
+	static const char *const cmds[] = {"check", "symbols", "ctl"};
+	for (size_t i = 0; i < 3; i++) {
+		const char *argv[] = {cmds[i], "--help", NULL};
+		lm_dw_run(argv, &run);
+		cr_expect_eq(run.status, 0, "%s --help: %s", cmds[i], run.err);
+		cr_expect(strstr(run.out, "usage: ldmemo ") != NULL, "%s", run.out);
+		lm_dw_run_free(&run);
+	}
+}
