@@ -92,3 +92,34 @@ Test(guard, str_over_an_integer_is_bypassed_not_a_crash)
 	it_free(&bare);
 	it_free(&memo);
 }
+
+/* Wrapper noise: a process whose methods saw no call writes no text
+ * table (a wrapper script's helpers each printed an empty one). */
+Test(guard, no_text_table_without_calls)
+{
+	const char conf[] = "[cache fix_hypot]\nsignature = double fix_hypot(double a, double b)\n";
+	const char *env[] = {"LDMEMO_STATS=stderr", NULL};
+	const char *argv[] = {it_path("prog-pie-O2"), "basic", NULL};
+	struct it_run r = it_run(conf, argv, env);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_expect_null(strstr(r.err, "statistics for"), "%s", r.err);
+	it_free(&r);
+	const char *argv2[] = {it_path("prog-pie-O2"), "float", NULL};
+	r = it_run(conf, argv2, env);
+	cr_expect(strstr(r.err, "statistics for") != NULL, "%s", r.err);
+	it_free(&r);
+}
+
+/* LDMEMO_STATS_SIGNAL without LDMEMO_STATS: the signal dumps to stderr
+ * instead of killing the program with its default action. */
+Test(guard, stats_signal_without_a_destination_dumps_to_stderr)
+{
+	const char conf[] = "[cache fix_hypot]\nsignature = double fix_hypot(double a, double b)\n";
+	const char *env[] = {"LDMEMO_STATS_SIGNAL=USR1", NULL};
+	const char *argv[] = {"/bin/sh", "-c", "kill -USR1 $$; echo alive", NULL};
+	struct it_run r = it_run(conf, argv, env);
+	cr_expect_eq(r.status, 0, "%s", r.err);
+	cr_expect_str_eq(r.out, "alive\n");
+	cr_expect(strstr(r.err, "statistics for") != NULL, "%s", r.err);
+	it_free(&r);
+}
