@@ -8,6 +8,7 @@ LIBDIR  ?= $(PREFIX)/lib
 SHIMDIR ?= $(LIBDIR)/ldmemo
 INCDIR  ?= $(PREFIX)/include
 MANDIR  ?= $(PREFIX)/share/man
+DATADIR ?= $(PREFIX)/share/ldmemo
 PCDIR   ?= $(LIBDIR)/pkgconfig
 
 CC      ?= gcc
@@ -61,7 +62,7 @@ $(B)/shim/%.o: shim/%.S
 	$(CC) $(CFLAGS) $(SHIM_ASFLAGS) -c $< -o $@
 $(B)/cli/%.o: cli/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS) -DLM_KNOWN_DIR='"$(DATADIR)/known"' -c $< -o $@
 
 $(B)/libconfig.a: $(CONFIG_OBJ)
 	@mkdir -p $(@D)
@@ -166,6 +167,8 @@ install: all $(B)/ldmemo.pc
 	install -m 755 $(CLI_BIN) $(DESTDIR)$(BINDIR)/ldmemo
 	install -m 755 $(SHIM_SO) $(PLUGINS) $(DESTDIR)$(SHIMDIR)/
 	install -m 644 include/ldmemo.h $(DESTDIR)$(INCDIR)/ldmemo.h
+	install -d $(DESTDIR)$(DATADIR)/known
+	install -m 644 config/known/*.conf $(DESTDIR)$(DATADIR)/known/
 	install -m 644 $(B)/ldmemo.pc $(DESTDIR)$(PCDIR)/ldmemo.pc
 	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7
 	install -m 644 man/ldmemo.1 $(DESTDIR)$(MANDIR)/man1/ldmemo.1
@@ -175,6 +178,7 @@ install: all $(B)/ldmemo.pc
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/ldmemo $(DESTDIR)$(SHIMDIR)/libldmemo*.so \
 		$(DESTDIR)$(INCDIR)/ldmemo.h $(DESTDIR)$(PCDIR)/ldmemo.pc \
+		$(DESTDIR)$(DATADIR)/known/*.conf \
 		$(DESTDIR)$(MANDIR)/man1/ldmemo.1 $(DESTDIR)$(MANDIR)/man5/ldmemo.conf.5 \
 		$(DESTDIR)$(MANDIR)/man7/libldmemo.7
 

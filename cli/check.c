@@ -16,6 +16,7 @@
 #include "../config/config.h"
 #include "../config/defaults.h"
 #include "../shim/hook.h"
+#include "../shim/trust.h"
 #include "../symtab/dwarf.h"
 #include "../symtab/symtab.h"
 
@@ -666,6 +667,8 @@ int lm_cmd_check(int argc, char **argv)
 	int opt, errors, rc;
 	size_t i;
 
+	if (lm_cli_help(argc, argv, "usage: ldmemo check [-c CONFIG] PROGRAM"))
+		return 0;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "+c:", opts, NULL)) != -1) {
 		if (opt != 'c')
@@ -677,6 +680,12 @@ int lm_cmd_check(int argc, char **argv)
 	if (!config || !*config) {
 		fprintf(stderr, "ldmemo: check: no config: give -c CONFIG or set %s\n",
 		        LM_ENV_CONFIG);
+		return 2;
+	}
+	/* The shim's own test: a config it would refuse must not pass here. */
+	char why[PATH_MAX + 128];
+	if (lm_trust_check(config, why, sizeof why) != 0) {
+		fprintf(stderr, "ldmemo: %s: the shim would refuse it and cache nothing\n", why);
 		return 2;
 	}
 	memset(&cfg, 0, sizeof(cfg));

@@ -90,12 +90,14 @@ static void add_value(struct req *r, const char *v)
 		add_quoted(r, v, n);
 }
 
+#define CTL_USAGE                                              \
+	"usage: ldmemo ctl PID stats [-f text|json|prom]\n"    \
+	"       ldmemo ctl PID invalidate METHOD [VALUE...]\n" \
+	"       ldmemo ctl PID invalidate --all"
+
 static int usage(const char *why)
 {
-	return lm_cli_usage_error("ctl: %s\nUsage: ldmemo ctl PID stats [-f text|json|prom]\n"
-	                          "       ldmemo ctl PID invalidate METHOD [VALUE...]\n"
-	                          "       ldmemo ctl PID invalidate --all",
-	                          why);
+	return lm_cli_usage_error("ctl: %s\n" CTL_USAGE, why);
 }
 
 static int build_stats(int argc, char **argv, struct req *r)
@@ -305,6 +307,8 @@ static int report(int pid, bool stats, const char *rep, size_t len)
 
 int lm_cmd_ctl(int argc, char **argv)
 {
+	if (argc == 2 && lm_cli_help(argc, argv, CTL_USAGE))
+		return 0;
 	if (argc < 3)
 		return usage("missing PID or request");
 	char *end;

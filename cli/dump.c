@@ -1,6 +1,7 @@
 #include "dump.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,28 @@ static int get_u64(const struct lm_json *obj, const char *key, uint64_t *out,
 	return 0;
 }
 
+/* A method's field F: signed fields (a loss) may be negative. */
+static int get_field(const struct lm_json *obj, int f, uint64_t *out, struct lm_json_err *err)
+{
+	const char *key = lm_snap_field_name[f];
+	const struct lm_json *v = field(obj, key, LM_JSON_NUMBER, err);
+	if (!v)
+		return -1;
+	if (lm_snap_field_signed[f] && v->len > 1 && v->str[0] == '-') {
+		struct lm_json abs = *v;
+		abs.str++;
+		abs.len--;
+		if (lm_json_u64(&abs, out) != 0 || *out > (uint64_t)INT64_MAX)
+			return bad(err, v->offset, "field \"%s\" should be an integer", key);
+		*out = -*out;
+		return 0;
+	}
+	if (lm_json_u64(v, out) != 0)
+		return bad(err, v->offset, "field \"%s\" should be %s", key,
+		           lm_snap_field_signed[f] ? "an integer" : "a non-negative integer");
+	return 0;
+}
+
 static int read_method(const struct lm_json *o, struct lm_snap_method *m, struct lm_json_err *err)
 {
 	if (o->type != LM_JSON_OBJECT)
@@ -57,7 +80,7 @@ static int read_method(const struct lm_json *o, struct lm_snap_method *m, struct
 	    get_str(o, "hook", &m->hook, err) || get_str(o, "mode", &m->mode, err))
 		return -1;
 	for (int f = 0; f < LM_SF_COUNT; f++)
-		if (get_u64(o, lm_snap_field_name[f], &m->v[f], err))
+		if (get_field(o, f, &m->v[f], err))
 			return -1;
 	return 0;
 }

@@ -69,6 +69,19 @@ void lm_cli_usage(FILE *f)
 	      f);
 }
 
+bool lm_cli_help(int argc, char **argv, const char *usage)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			printf("%s\n", usage);
+			return true;
+		}
+	}
+	return false;
+}
+
 int lm_cli_usage_error(const char *fmt, ...)
 {
 	va_list ap;

@@ -131,6 +131,7 @@ struct gtype {
 
 struct gen {
 	FILE *types; /* [type] sections, dependencies first */
+	struct lm_known known;
 	char *tbuf;
 	size_t tlen;
 	struct gtype *v;
@@ -564,6 +565,80 @@ static const char *param_kind(struct gen *g, const struct lm_cfunc *f, size_t i,
 	return "ptr";
 }
 
+/* The [type] T of known file F and the types it holds, as written there,
+ * unless a type of that name is written already. */
+static void known_type(struct gen *g, const struct lm_known_file *f, int ti)
+{
+	const struct lm_type *t = &f->cfg.types[ti];
+	struct gtype *v;
+
+	for (size_t i = 0; i < g->n; i++) {
+		if (strcmp(g->v[i].name, t->name) != 0)
+			continue;
+		if (g->v[i].state != T_FAILED)
+			return;
+		g->v[i].state = T_DONE; /* DWARF could not say it; the table can */
+		lm_known_section(f, t->pos, g->types);
+		fputc('\n', g->types);
+		return;
+	}
+	v = realloc(g->v, (g->n + 1) * sizeof(*v));
+	if (!v) {
+		g->oom = true;
+		return;
+	}
+	g->v = v;
+	memset(&g->v[g->n], 0, sizeof(g->v[g->n]));
+	g->v[g->n].name = strdup(t->name);
+	if (!g->v[g->n].name) {
+		g->oom = true;
+		return;
+	}
+	g->v[g->n].state = T_DONE;
+	g->v[g->n].size = t->size;
+	g->v[g->n].align = t->align;
+	g->v[g->n].has_pointers = t->has_pointers;
+	g->n++;
+	for (size_t i = 0; i < t->nfields; i++)
+		if (t->fields[i].kind == LM_K_STRUCT || t->fields[i].kind == LM_K_STRUCT_PTR)
+			known_type(g, f, t->fields[i].type);
+	lm_known_section(f, t->pos, g->types);
+	fputc('\n', g->types);
+}
+
+static const char *ownership(const struct lm_method *me)
+{
+	switch (me->sig.ret.how) {
+	case LM_RET_STATIC_STR:
+	case LM_RET_STATIC_BUF:
+	case LM_RET_STATIC_TYPE:
+		return "the result is in storage the library owns, which the next call overwrites";
+	case LM_RET_STR:
+	case LM_RET_BUF:
+		return "the result is malloc'd for the caller";
+	case LM_RET_PARAM:
+		return "the result is the caller's buffer";
+	default:
+		return me->sig.ret.kind == LM_K_PTR ? "the pointer itself is the result"
+		                                    : "the result is a value";
+	}
+}
+
+/* The section of a function in the table of known functions, as written
+ * there (its ownership checked by hand, not guessed from DWARF). */
+static void gen_known(struct gen *g, FILE *out, const struct lm_known_file *kf,
+                      const struct lm_method *me, const char *proto)
+{
+	if (me->sig.ret.how == LM_RET_STATIC_TYPE)
+		known_type(g, kf, me->sig.ret.type);
+	if (proto)
+		fprintf(out, "# %s\n", proto);
+	fprintf(out, "# from ldmemo's table of known functions (%s): %s\n", kf->cfg.file,
+	        ownership(me));
+	lm_known_section(kf, me->pos, out);
+	fputc('\n', out);
+}
+
 /* One [cache] section for F, defined in O; or a comment saying why not. */
 static void gen_method(struct gen *g, FILE *out, const struct lm_cfunc *f, const char *name,
                        const struct lm_object *o)
@@ -572,9 +647,16 @@ static void gen_method(struct gen *g, FILE *out, const struct lm_cfunc *f, const
 	const char *k, *base = strrchr(o->path, '/');
 	char *nbuf = NULL;
 	size_t nlen = 0, sl;
+	bool commented = false;
 	FILE *notes;
 
 	prototype(f, name, proto, sizeof(proto));
+	const struct lm_known_file *kf;
+	const struct lm_method *me = lm_known_method(&g->known, name, o->path, &kf);
+	if (me) {
+		gen_known(g, out, kf, me, proto);
+		return;
+	}
 	if (not_cacheable(f, why, sizeof(why))) {
 		fprintf(out, "# %s cannot be cached: %s\n#   %s\n\n", name, why, proto);
 		return;
@@ -588,10 +670,21 @@ static void gen_method(struct gen *g, FILE *out, const struct lm_cfunc *f, const
 	if (f->ret->cls == LM_CT_POINTER) {
 		const struct gtype *gt = pointee_type(g, f->ret);
 
+		/* ptr on a hit hands back the same address: wrong for a static
+		 * buffer the next call overwrites (getpwuid). Only a person who
+		 * knows who owns the result can choose. */
+		commented = true;
 		fprintf(notes,
-		        "# returns %s: kept as ptr (the same pointer on a hit); or str (malloc'd), "
-		        "static str, buf(SIZE), static buf(SIZE), ptr(NAME)%s%s%s\n",
-		        f->ret_cname, gt ? ", static " : "", gt ? gt->name : "", gt ? "*" : "");
+		        "# returns %s and who owns the result is not known, so the section is "
+		        "commented out. Uncomment it with the return that says: static %s%s "
+		        "(storage the function owns, overwritten by the next call), %s "
+		        "(malloc'd for the caller), ptr(NAME) (the caller's buffer NAME), or "
+		        "ptr (the pointer itself is the result: interned data never freed)\n",
+		        f->ret_cname,
+		        gt                        ? gt->name
+		        : is_char(f->ret->target) ? "str"
+		                                  : "buf(SIZE)",
+		        gt ? "*" : "", is_char(f->ret->target) ? "str" : "buf(SIZE)");
 	}
 	sl = (size_t)snprintf(sig, sizeof(sig), "%s %s(", k, name);
 	for (size_t i = 0; i < f->nparams; i++) {
@@ -605,9 +698,10 @@ static void gen_method(struct gen *g, FILE *out, const struct lm_cfunc *f, const
 		snprintf(sig + sl, sizeof(sig) - sl, "%s)", f->nparams ? "" : "void");
 	if (fclose(notes) != 0)
 		g->oom = true;
-	fprintf(out, "# %s\n%s[cache %s]\nsignature = %s\n", proto, nbuf ? nbuf : "", name, sig);
+	fprintf(out, "# %s\n%s%s[cache %s]\n%ssignature = %s\n", proto, nbuf ? nbuf : "",
+	        commented ? "# " : "", name, commented ? "# " : "", sig);
 	if (!o->is_main)
-		fprintf(out, "object = %s\n", base ? base + 1 : o->path);
+		fprintf(out, "%sobject = %s\n", commented ? "# " : "", base ? base + 1 : o->path);
 	fprintf(out, "\n");
 	free(nbuf);
 }
@@ -707,6 +801,7 @@ static void free_gen(struct gen *g)
 		free(g->v[i].name);
 	free(g->v);
 	free(g->tbuf);
+	lm_known_free(&g->known);
 }
 
 /* Config sections for the matches; 1 when no matching object has DWARF
@@ -723,7 +818,7 @@ static int print_config(const struct lm_objset *set, const char *program, const 
 	bool any_dwarf = false;
 	int rc = -1;
 
-	if (!dw || !missing)
+	if (!dw || !missing || lm_known_load(&g.known) != 0)
 		goto out;
 	g.types = open_memstream(&g.tbuf, &g.tlen);
 	methods = open_memstream(&mbuf, &mlen);
@@ -731,6 +826,8 @@ static int print_config(const struct lm_objset *set, const char *program, const 
 		goto out;
 	for (size_t i = 0; i < m->n && !g.oom; i++) {
 		const struct lm_object *o = &set->v[m->v[i].obj];
+		const struct lm_known_file *kf;
+		const struct lm_method *me = lm_known_method(&g.known, m->v[i].name, o->path, &kf);
 		const struct lm_cfunc *f;
 
 		if (i == 0 || m->v[i].obj != m->v[i - 1].obj) {
@@ -743,6 +840,13 @@ static int print_config(const struct lm_objset *set, const char *program, const 
 			} else {
 				fprintf(stderr, "ldmemo: %s: %s\n", o->path, why);
 			}
+		}
+		if (me && !dw[m->v[i].obj]) {
+			/* The table needs no debug information. */
+			gen_known(&g, methods, kf, me, NULL);
+			described++;
+			any_dwarf = true;
+			continue;
 		}
 		if (!dw[m->v[i].obj]) {
 			missing[m->v[i].obj]++;
@@ -821,6 +925,8 @@ int lm_cmd_symbols(int argc, char **argv)
 	bool config = false;
 	int opt, rc = 0;
 
+	if (lm_cli_help(argc, argv, SYMBOLS_USAGE))
+		return 0;
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "+", opts, NULL)) != -1) {

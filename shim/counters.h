@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* cost_ns: ldmemo's own time on misses, before and after the call. */
 /* The counters the dispatcher keeps; the store keeps entries, bytes,
  * expired, evicted and invalidated itself. calls is counted for write
  * functions only: for a cached method it is hits + misses + bypassed. One list drives the enum and
@@ -22,7 +23,8 @@
 	X(uncacheable)       \
 	X(coalesced)         \
 	X(miss_ns)           \
-	X(dropped)
+	X(dropped)           \
+	X(cost_ns)
 
 enum lm_counter {
 #define LM_X(name) LM_C_##name,

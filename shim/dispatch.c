@@ -12,6 +12,7 @@
 #include "fast.h"
 #include "front.h"
 #include "log.h"
+#include "sig_guard.h"
 #include "runtime.h"
 #include "stack.h"
 
@@ -29,8 +30,9 @@ struct lm_call {
 	struct lm_entry *verify_entry; /* verify: the entry a hit would return */
 	struct lm_entry *stale;        /* stale_if_error candidate */
 	int64_t start_ns;
-	uint64_t epoch; /* the method's copy epoch, read before the lookup */
-	size_t base;    /* arena offset of this call's bytes */
+	int64_t lookup_ns; /* ldmemo's time before the call */
+	uint64_t epoch;    /* the method's copy epoch, read before the lookup */
+	size_t base;       /* arena offset of this call's bytes */
 	uint32_t klen;
 	uint8_t mode;
 	bool l2_down; /* the shared tier could not be asked: counted as bypassed */
@@ -131,6 +133,12 @@ static __attribute__((noinline)) int enter_slow(struct lm_hook *h, struct lm_rt_
                                                 int saved_errno)
 {
 	const unsigned char *key = t_arena.p + c->base;
+	int64_t t0 = lm_now_ns();
+	if (__builtin_expect(__atomic_load_n(&m->ptr_static, __ATOMIC_RELAXED), 0) && !m->verify) {
+		t_arena.len = c->base;
+		lm_in_shim = 0;
+		return bypass(m, saved_errno);
+	}
 	c->epoch = lm_store_copy_epoch_now(lm_rt->store, m->id);
 	c->req = (struct lm_store_req){
 	    .method = m->id,
@@ -176,6 +184,7 @@ static __attribute__((noinline)) int enter_slow(struct lm_hook *h, struct lm_rt_
 		break;
 	}
 	c->start_ns = lm_now_ns();
+	c->lookup_ns = c->start_ns - t0;
 	lm_in_shim = 0;
 	errno = saved_errno;
 	return LM_ENTER_CALL;
@@ -195,6 +204,10 @@ int lm_dispatch_enter(struct lm_hook *h, struct lm_frame *f)
 
 	struct lm_call *c = (struct lm_call *)f->call;
 	c->base = t_arena.len;
+	if (__builtin_expect(m->arg_checks != 0, 0) && lm_arg_guard(m, f) != 0) {
+		lm_in_shim = 0;
+		return bypass(m, errno);
+	}
 	if (__builtin_expect(lm_plan_key(m->plan, f, &t_arena) != 0, 0)) {
 		t_arena.len = c->base;
 		lm_in_shim = 0;
@@ -231,7 +244,11 @@ static void leave_verify(struct lm_rt_method *m, struct lm_call *c, struct lm_fr
 {
 	size_t vbase = t_arena.len;
 	lm_count(m->id, LM_C_hits, 1);
-	if (lm_plan_capture(m->plan, f, err, &t_arena) == 0) {
+	if (lm_ptr_guarded(m) && lm_ptr_repeats(m, c->req.hash, f->ret_rax)) {
+		/* The address a hit would return now holds another key's result. */
+		lm_count(m->id, LM_C_mismatches, 1);
+		lm_ptr_static(m, "verify counts each repeat as a mismatch");
+	} else if (lm_plan_capture(m->plan, f, err, &t_arena) == 0) {
 		size_t elen;
 		const void *ev = lm_entry_value(c->verify_entry, &elen);
 		if (!lm_plan_same_value(m->plan, ev, elen, t_arena.p + vbase,
@@ -262,6 +279,13 @@ static bool answer_stale(struct lm_rt_method *m, struct lm_call *c, struct lm_fr
 static void leave_fill(struct lm_hook *h, struct lm_rt_method *m, struct lm_call *c,
                        struct lm_frame *f, int *err)
 {
+	if (lm_ptr_guarded(m) && lm_ptr_repeats(m, c->req.hash, f->ret_rax) && !m->verify) {
+		lm_store_abandon(lm_rt->store, &c->req);
+		lm_count(m->id, LM_C_bypassed, 1);
+		lm_ptr_static(m, "it is no longer cached");
+		lm_invalidate_method(m->id);
+		return;
+	}
 	bool ok = lm_plan_when(m->plan, f, *err);
 	int64_t ttl = ok ? m->ttl_ms : (transient(*err) ? 0 : m->negative_ttl_ms);
 	if (!ok && c->stale && answer_stale(m, c, f, err)) {
@@ -294,13 +318,24 @@ static void leave_fill(struct lm_hook *h, struct lm_rt_method *m, struct lm_call
 		lm_l2_set(lm_rt->l2, m->id, c->req.key, c->klen, t_arena.p + vbase, vlen, ttl);
 }
 
+/* *MIN = V when V is smaller (or *MIN unset); a 0 becomes 1 to stay set. */
+static void keep_min(uint64_t *min, uint64_t v)
+{
+	uint64_t cur = __atomic_load_n(min, __ATOMIC_RELAXED);
+	v = v ? v : 1;
+	while ((cur == 0 || v < cur) &&
+	       !__atomic_compare_exchange_n(min, &cur, v, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+}
+
 void lm_dispatch_leave(struct lm_hook *h, struct lm_frame *f)
 {
 	struct lm_rt_method *m = method_of(h);
 	int err = errno;
 	struct lm_call *c = (struct lm_call *)f->call;
 	lm_in_shim = 1;
-	lm_count(m->id, LM_C_miss_ns, (uint64_t)(lm_now_ns() - c->start_ns));
+	int64_t t1 = lm_now_ns();
+	lm_count(m->id, LM_C_miss_ns, (uint64_t)(t1 - c->start_ns));
 
 	switch ((enum call_mode)c->mode) {
 	case CALL_FILL:
@@ -315,6 +350,9 @@ void lm_dispatch_leave(struct lm_hook *h, struct lm_frame *f)
 	}
 	if (c->stale)
 		lm_entry_release(lm_rt->store, c->stale);
+	keep_min(&m->min_call_ns, (uint64_t)(t1 - c->start_ns));
+	keep_min(&m->min_lookup_ns, (uint64_t)c->lookup_ns);
+	lm_count(m->id, LM_C_cost_ns, (uint64_t)(c->lookup_ns + (lm_now_ns() - t1)));
 	t_arena.len = c->base;
 	lm_in_shim = 0;
 	errno = err;

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "persist.h"
 #include "runtime.h"
+#include "sig_guard.h"
 #include "stats_dump.h"
 #include "trust.h"
 
@@ -74,6 +75,7 @@ static int build_methods(struct lm_runtime *rt, bool verify_all)
 		char why[256];
 		m->plan = lm_plan_compile(&rt->cfg, cm, i, why, sizeof why);
 		m->scalar = m->plan ? lm_plan_scalar(m->plan) : LM_SCALAR_NO;
+		m->arg_checks = m->plan && lm_plan_has_pointer_args(m->plan) ? LM_ARG_CHECKS : 0;
 		if (!m->plan) {
 			lm_warn("%s: not hooked: %s", cm->name, why);
 			m->state = LM_HS_FAILED;
@@ -157,6 +159,18 @@ static void backend_thread_init(void)
 	lm_in_shim = 1;
 }
 
+/* Guarantee 10: a backend that stops answering is said once, and its
+ * return once; the calls meanwhile run against L1 and the function. */
+static void backend_report(const char *server, const char *why)
+{
+	if (why)
+		lm_warn("%s: %s: the shared tier is skipped (calls counted as bypassed) until it "
+		        "answers again",
+		        server, why);
+	else
+		lm_warn("%s answers again: the shared tier is used", server);
+}
+
 static void open_shared_tier(struct lm_runtime *rt)
 {
 	if (rt->cfg.global.backend.kind == LM_BACKEND_LOCAL)
@@ -182,6 +196,7 @@ static void open_shared_tier(struct lm_runtime *rt)
 	    .invalidate = drop_local,
 	    .arg = rt,
 	    .thread_init = backend_thread_init,
+	    .report = backend_report,
 	};
 	char why[256] = "";
 	rt->l2 = lm_l2_open(&p, why, sizeof why);

@@ -40,6 +40,10 @@ struct lm_l2_params {
 	 * re-entrancy guard there, so that libc calls the backend makes never
 	 * reach a hook). */
 	void (*thread_init)(void);
+	/* Optional: told once when the backend (or one memcached SERVER)
+	 * stops answering, with WHY, and once when it answers again (WHY
+	 * NULL). Called from whichever thread saw it. */
+	void (*report)(const char *server, const char *why);
 };
 
 enum lm_l2_result { LM_L2_HIT, LM_L2_MISS, LM_L2_DOWN };

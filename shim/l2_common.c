@@ -160,7 +160,7 @@ bool lm_backoff_admit(struct lm_backoff *b, int64_t now_ms)
 	                                   __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
 }
 
-void lm_backoff_fail(struct lm_backoff *b, int64_t now_ms)
+bool lm_backoff_fail(struct lm_backoff *b, int64_t now_ms)
 {
 	int64_t step = __atomic_load_n(&b->step_ms, __ATOMIC_ACQUIRE), next;
 	do {
@@ -170,12 +170,16 @@ void lm_backoff_fail(struct lm_backoff *b, int64_t now_ms)
 	} while (!__atomic_compare_exchange_n(&b->step_ms, &step, next, false, __ATOMIC_ACQ_REL,
 	                                      __ATOMIC_ACQUIRE));
 	__atomic_store_n(&b->until_ms, now_ms + next, __ATOMIC_RELEASE);
+	return step == 0; /* the CAS saw it healthy: this thread moved it */
 }
 
-void lm_backoff_ok(struct lm_backoff *b)
+bool lm_backoff_ok(struct lm_backoff *b)
 {
-	if (__atomic_load_n(&b->step_ms, __ATOMIC_RELAXED) == 0)
-		return;
-	__atomic_store_n(&b->step_ms, 0, __ATOMIC_RELEASE);
+	int64_t step = __atomic_load_n(&b->step_ms, __ATOMIC_RELAXED);
+	if (step == 0)
+		return false;
 	__atomic_store_n(&b->until_ms, 0, __ATOMIC_RELEASE);
+	/* Only the thread that clears the step reports the return. */
+	return __atomic_compare_exchange_n(&b->step_ms, &step, 0, false, __ATOMIC_ACQ_REL,
+	                                   __ATOMIC_RELAXED);
 }

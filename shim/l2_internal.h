@@ -95,8 +95,10 @@ struct lm_backoff {
 	int64_t until_ms, step_ms; /* atomics */
 };
 bool lm_backoff_admit(struct lm_backoff *b, int64_t now_ms);
-void lm_backoff_fail(struct lm_backoff *b, int64_t now_ms);
-void lm_backoff_ok(struct lm_backoff *b);
+/* True for the failure that ended a healthy period (report it). */
+bool lm_backoff_fail(struct lm_backoff *b, int64_t now_ms);
+/* True for the success that ended a backoff (report it). */
+bool lm_backoff_ok(struct lm_backoff *b);
 
 /* ---- Key map ------------------------------------------------------------ */
 

@@ -233,6 +233,7 @@ struct call {
 	struct mc_l2 *c;
 	struct handle *hd;
 	int64_t failed; /* server index, or -1 */
+	memcached_return_t failed_rc;
 };
 
 static bool begin(struct mc_l2 *c, struct call *k)
@@ -278,6 +279,17 @@ static bool begin(struct mc_l2 *c, struct call *k)
 	return true;
 }
 
+/* Server S going down (WHY) or, WHY NULL, answering again. */
+static void report(const struct mc_l2 *c, int64_t s, const char *why)
+{
+	char server[300];
+
+	if (!c->base.p.report)
+		return;
+	snprintf(server, sizeof server, "memcached server %s:%u", c->host[s], (unsigned)c->port[s]);
+	c->base.p.report(server, why);
+}
+
 static void end(struct call *k)
 {
 	struct mc_l2 *c = k->c;
@@ -285,7 +297,8 @@ static void end(struct call *k)
 	if (k->failed >= 0) {
 		/* A reply that timed out may still arrive: never reuse the handle. */
 		__atomic_add_fetch(&c->epoch, 1, __ATOMIC_ACQ_REL);
-		lm_backoff_fail(&c->bo[k->failed], lm_clock_ms());
+		if (lm_backoff_fail(&c->bo[k->failed], lm_clock_ms()))
+			report(c, k->failed, memcached_strerror(hd ? hd->h : NULL, k->failed_rc));
 	} else {
 		pthread_mutex_lock(&c->lock);
 		if (hd->epoch == __atomic_load_n(&c->epoch, __ATOMIC_ACQUIRE) &&
@@ -327,18 +340,21 @@ static enum xres outcome(struct call *k, int64_t server, memcached_return_t rc)
 	case MEMCACHED_NOTFOUND:
 	case MEMCACHED_NOTSTORED:
 	case MEMCACHED_DATA_EXISTS:
-		lm_backoff_ok(&k->c->bo[server]);
+		if (lm_backoff_ok(&k->c->bo[server]))
+			report(k->c, server, NULL);
 		return XR_OK;
 	case MEMCACHED_E2BIG:
 	case MEMCACHED_SERVER_MEMORY_ALLOCATION_FAILURE:
 	case MEMCACHED_SERVER_ERROR:
-		lm_backoff_ok(&k->c->bo[server]);
+		if (lm_backoff_ok(&k->c->bo[server]))
+			report(k->c, server, NULL);
 		return XR_REFUSED;
 	case MEMCACHED_MEMORY_ALLOCATION_FAILURE:
 	case MEMCACHED_BAD_KEY_PROVIDED:
 		return XR_REFUSED;
 	default:
 		k->failed = server;
+		k->failed_rc = rc;
 		return XR_FAILED;
 	}
 }

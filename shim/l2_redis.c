@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "l2_internal.h"
@@ -50,7 +51,9 @@ struct conn {
 	uint64_t epoch;       /* conn_epoch when it was opened */
 	uint64_t track_epoch; /* inval_epoch its tracking redirects to; 0: none */
 	uint64_t want_epoch;
-	int pending; /* tracking replies queued ahead of the command's */
+	int pending;         /* tracking replies queued ahead of the command's */
+	int64_t deadline_ns; /* CLOCK_MONOTONIC: the call's answers are due by then */
+	bool timed_out;
 	struct conn *next;
 };
 
@@ -159,6 +162,13 @@ static void bump_stale(struct redis_l2 *r)
 	__atomic_add_fetch(&r->stale_seq, 1, __ATOMIC_ACQ_REL);
 }
 
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 /* ---- Connections ----------------------------------------------------------- */
 
 static bool reply_ok(const redisReply *rep)
@@ -166,15 +176,20 @@ static bool reply_ok(const redisReply *rep)
 	return rep && rep->type != REDIS_REPLY_ERROR;
 }
 
-/* Connect, authenticate, select the database; NULL when down or refused. */
-static redisContext *dial(const struct redis_l2 *r, bool select_db)
+/* Connect, authenticate, select the database; NULL when down or refused,
+ * with WHY. */
+static redisContext *dial(const struct redis_l2 *r, bool select_db, char *why, size_t whylen)
 {
 	redisContext *c = r->unix_path ? redisConnectUnixWithTimeout(r->unix_path, r->tv)
 	                               : redisConnectWithTimeout(r->host, r->port, r->tv);
-	if (!c)
+	if (!c) {
+		snprintf(why, whylen, "cannot allocate a connection");
 		return NULL;
-	if (c->err || redisSetTimeout(c, r->tv) != REDIS_OK)
+	}
+	if (c->err || redisSetTimeout(c, r->tv) != REDIS_OK) {
+		snprintf(why, whylen, "cannot connect: %s", c->errstr);
 		goto fail;
+	}
 	int n = 0;
 	if (r->password && redisAppendCommand(c, "AUTH %s", r->password) == REDIS_OK)
 		n++;
@@ -182,9 +197,15 @@ static redisContext *dial(const struct redis_l2 *r, bool select_db)
 		n++;
 	for (int i = 0; i < n; i++) {
 		redisReply *rep = NULL;
-		if (redisGetReply(c, (void **)&rep) != REDIS_OK)
+		if (redisGetReply(c, (void **)&rep) != REDIS_OK) {
+			snprintf(why, whylen, "no answer: %s", c->errstr);
 			goto fail;
+		}
 		bool ok = reply_ok(rep);
+		if (!ok)
+			snprintf(why, whylen, "refused %s: %s",
+			         i == 0 && r->password ? "the password" : "the database",
+			         rep && rep->str ? rep->str : "an error");
 		freeReplyObject(rep);
 		if (!ok)
 			goto fail;
@@ -193,6 +214,12 @@ static redisContext *dial(const struct redis_l2 *r, bool select_db)
 fail:
 	redisFree(c);
 	return NULL;
+}
+
+static void report(const struct redis_l2 *r, const char *why)
+{
+	if (r->base.p.report)
+		r->base.p.report(r->base.p.global->backend.url, why);
 }
 
 static void free_conns(struct conn *cn)
@@ -291,16 +318,20 @@ static struct conn *acquire(struct redis_l2 *r)
 		cn = calloc(1, sizeof *cn);
 		if (!cn)
 			return NULL;
-		cn->c = dial(r, true);
+		char why[256];
+		cn->c = dial(r, true, why, sizeof why);
 		if (!cn->c) {
 			free(cn);
-			lm_backoff_fail(&r->bo, lm_clock_ms());
+			if (lm_backoff_fail(&r->bo, lm_clock_ms()))
+				report(r, why);
 			return NULL;
 		}
 		cn->epoch = epoch;
 	}
 	cn->next = NULL;
 	cn->pending = 0;
+	cn->timed_out = false;
+	cn->deadline_ns = mono_ns() + r->timeout_ms * 1000000;
 	if (up && cn->track_epoch != iepoch) {
 		/* Redis refuses a second identical prefix: turn tracking off
 		 * before redirecting it to the new invalidation link. */
@@ -315,6 +346,41 @@ static struct conn *acquire(struct redis_l2 *r)
 	return cn;
 }
 
+/* One reply by CN's deadline. hiredis's blocking read waits on
+ * SO_RCVTIMEO, which the kernel rounds up to its tick: a 50 ms timeout
+ * took 52-55 ms. ppoll keeps to the deadline within its slack. */
+static int get_reply(struct conn *cn, void **out)
+{
+	redisContext *c = cn->c;
+	int flushed = 0;
+
+	*out = NULL;
+	if (redisGetReplyFromReader(c, out) != REDIS_OK)
+		return -1;
+	while (!*out) {
+		while (!flushed)
+			if (redisBufferWrite(c, &flushed) != REDIS_OK)
+				return -1;
+		int64_t left = cn->deadline_ns - mono_ns();
+		if (left <= 0) {
+			cn->timed_out = true;
+			return -1;
+		}
+		struct pollfd p = {.fd = c->fd, .events = POLLIN};
+		struct timespec ts = {left / 1000000000, left % 1000000000};
+		int n = ppoll(&p, 1, &ts, NULL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			cn->timed_out = n == 0;
+			return -1;
+		}
+		if (redisBufferRead(c) != REDIS_OK || redisGetReplyFromReader(c, out) != REDIS_OK)
+			return -1;
+	}
+	return 0;
+}
+
 /* Read the replies of what was queued on CN: the tracking requests, then N
  * commands into REP. -1 when the connection failed (timeout, closed). */
 static int exec(struct conn *cn, redisReply **rep, int n)
@@ -323,14 +389,14 @@ static int exec(struct conn *cn, redisReply **rep, int n)
 		rep[i] = NULL;
 	while (cn->pending > 0) {
 		redisReply *t = NULL;
-		if (redisGetReply(cn->c, (void **)&t) != REDIS_OK)
+		if (get_reply(cn, (void **)&t) != 0)
 			return -1;
 		if (--cn->pending == 0)
 			cn->track_epoch = reply_ok(t) ? cn->want_epoch : 0;
 		freeReplyObject(t);
 	}
 	for (int i = 0; i < n; i++) {
-		if (redisGetReply(cn->c, (void **)&rep[i]) != REDIS_OK) {
+		if (get_reply(cn, (void **)&rep[i]) != 0) {
 			for (int j = 0; j <= i; j++)
 				if (rep[j])
 					freeReplyObject(rep[j]);
@@ -350,13 +416,21 @@ static void free_replies(redisReply **rep, int n)
 static void release(struct redis_l2 *r, struct conn *cn, bool ok)
 {
 	if (!ok) {
+		char why[256];
+		if (cn->timed_out || !cn->c->err)
+			snprintf(why, sizeof why, "no answer within redis_timeout (%lld ms)",
+			         (long long)r->timeout_ms);
+		else
+			snprintf(why, sizeof why, "the connection failed: %s", cn->c->errstr);
 		redisFree(cn->c);
 		free(cn);
 		__atomic_add_fetch(&r->conn_epoch, 1, __ATOMIC_ACQ_REL);
-		lm_backoff_fail(&r->bo, lm_clock_ms());
+		if (lm_backoff_fail(&r->bo, lm_clock_ms()))
+			report(r, why);
 		return;
 	}
-	lm_backoff_ok(&r->bo);
+	if (lm_backoff_ok(&r->bo))
+		report(r, NULL);
 	pthread_mutex_lock(&r->lock);
 	if (cn->epoch == __atomic_load_n(&r->conn_epoch, __ATOMIC_ACQUIRE) &&
 	    r->nidle < POOL_IDLE_MAX && r->pid == getpid()) {
@@ -658,9 +732,10 @@ static void link_lost(struct redis_l2 *r)
 /* Connect, learn our client id, subscribe. NULL when down. */
 static redisContext *link_open(struct redis_l2 *r)
 {
-	redisContext *c = dial(r, false);
+	char why[256];
+	redisContext *c = dial(r, false, why, sizeof why);
 	if (!c)
-		return NULL;
+		return NULL; /* the data connections report it */
 	redisReply *rep = redisCommand(c, "CLIENT ID");
 	long long id = rep && rep->type == REDIS_REPLY_INTEGER ? rep->integer : -1;
 	if (rep)

@@ -112,6 +112,14 @@ bool lm_plan_when(const struct lm_plan *p, const struct lm_frame *f, int err);
 size_t lm_plan_key_describe(const struct lm_plan *p, const void *key, size_t klen, char *buf,
                             size_t len);
 
+/* The first parameter declared str, buf or out whose argument in F is no
+ * pointer that could be read (in the first page, not user space, not
+ * mapped), with WHY; -1 when all are plausible. Makes system calls: for
+ * the first calls of a method only. */
+int lm_plan_bad_pointer(const struct lm_plan *p, const struct lm_frame *f, const char **why);
+/* Has the signature a str, buf or out parameter? */
+bool lm_plan_has_pointer_args(const struct lm_plan *p);
+
 /* ---- Drops: from a write function's call to a target's keys ------------- */
 
 /* A drop target resolved against one call of the write function W (frame

@@ -39,6 +39,14 @@ struct lm_rt_method {
 	struct lm_rt_drop *drops; /* write functions */
 	uint32_t ndrops;
 	uint32_t mismatch_logged;
+	uint64_t last_ptr; /* sig_guard.c: the last `ptr` result and its key */
+	bool ptr_static;   /* a `ptr` result was seen to be a reused buffer: bypassed */
+	/* The fastest call and the fastest lookup seen on a miss: what a hit
+	 * saves and costs at least, for an estimate of `saved` that never
+	 * counts a cold first call as what every hit saved. 0: none yet. */
+	uint64_t min_call_ns, min_lookup_ns;
+	uint32_t arg_checks; /* calls whose pointer arguments are still checked */
+	bool bad_args;       /* one was no pointer: the signature is wrong, bypassed */
 };
 
 struct lm_runtime {

@@ -45,7 +45,7 @@ static void expand_path(const char *tmpl, char *out, size_t len)
 }
 
 /* The destination as an fd; *owned says the caller closes it. */
-static int open_dest(int *owned)
+static int open_dest(const char *dest, int *owned)
 {
 	*owned = 0;
 	if (strcmp(dest, "stderr") == 0)
@@ -62,14 +62,14 @@ static int open_dest(int *owned)
 	return fd;
 }
 
-static void dump(void)
+static void dump(const char *dest)
 {
 	if (!dest || !lm_rt)
 		return;
 	int saved = errno;
 	lm_in_shim++;
 	int owned;
-	int fd = open_dest(&owned);
+	int fd = open_dest(dest, &owned);
 	if (fd < 0 || lm_stats_write(fd, format) != 0)
 		lm_warn("cannot write statistics to %s", dest);
 	if (owned)
@@ -78,10 +78,24 @@ static void dump(void)
 	errno = saved;
 }
 
+/* A dump signal with no destination set still shows the numbers: asking
+ * for them must not kill the program with the signal's default action. */
 static void on_signal(int sig)
 {
 	(void)sig;
-	dump();
+	dump(dest ? dest : "stderr");
+}
+
+/* Did any method see a call? A process that made none (a wrapper script's
+ * helpers) writes no text table: 35 empty tables hid the one that
+ * counted. */
+static bool any_calls(void)
+{
+	for (uint32_t id = 0; id < lm_rt->nmethods; id++)
+		if (lm_counters_sum(id, LM_C_hits) || lm_counters_sum(id, LM_C_misses) ||
+		    lm_counters_sum(id, LM_C_bypassed) || lm_counters_sum(id, LM_C_calls))
+			return true;
+	return false;
 }
 
 static void child_after_fork(void)
@@ -129,7 +143,7 @@ void lm_stats_setup(struct lm_runtime *rt)
 	const char *s = getenv(LM_ENV_STATS_SIGNAL);
 	if (s && *s && lm_parse_signal(s, &dump_signal) != 0)
 		lm_warn("%s=%s: not a signal", LM_ENV_STATS_SIGNAL, s);
-	if (dump_signal > 0 && dest) {
+	if (dump_signal > 0) {
 		struct sigaction sa = {.sa_handler = on_signal, .sa_flags = SA_RESTART};
 		sigemptyset(&sa.sa_mask);
 		if (sigaction(dump_signal, &sa, NULL) != 0)
@@ -151,5 +165,7 @@ __attribute__((destructor)) static void lm_stats_at_exit(void)
 		lm_in_shim--;
 		errno = saved;
 	}
-	dump();
+	if (lm_rt && format == LM_FMT_TEXT && !any_calls())
+		return;
+	dump(dest);
 }

@@ -16,6 +16,8 @@ const bool lm_snap_field_gauge[LM_SF_COUNT] = {
 #undef LM_X
 };
 
+const bool lm_snap_field_signed[LM_SF_COUNT] = {[LM_SF_saved_ns] = true};
+
 /* ---- An output buffer ---------------------------------------------------- */
 
 struct out {
@@ -78,6 +80,16 @@ static void put_u64(struct out *o, uint64_t v)
 {
 	char b[24];
 	put_n(o, b, fmt_u64(b, v));
+}
+
+/* Field F's value V: signed fields as their int64_t. */
+static void put_field(struct out *o, int f, uint64_t v)
+{
+	if (lm_snap_field_signed[f] && (int64_t)v < 0) {
+		put(o, "-");
+		v = -v;
+	}
+	put_u64(o, v);
 }
 
 /* V / SCALE with DEC decimals, rounded. */
@@ -175,8 +187,12 @@ static void write_json(const struct lm_snapshot *s, struct out *o)
 		json_str(o, "hook", m->hook);
 		put(o, ",");
 		json_str(o, "mode", m->mode);
-		for (int f = 0; f < LM_SF_COUNT; f++)
-			json_u64(o, lm_snap_field_name[f], m->v[f]);
+		for (int f = 0; f < LM_SF_COUNT; f++) {
+			put(o, ",\"");
+			put(o, lm_snap_field_name[f]);
+			put(o, "\":");
+			put_field(o, f, m->v[f]);
+		}
 		put(o, "}");
 	}
 	put(o, "],\"invalidators\":[");
@@ -213,7 +229,7 @@ static const char *const field_help[LM_SF_COUNT] = {
     [LM_SF_entries] = "Entries held now.",
     [LM_SF_bytes] = "Bytes held now.",
     [LM_SF_miss_ns] = "Nanoseconds spent in the original function on misses.",
-    [LM_SF_saved_ns] = "Estimated nanoseconds saved: hits times the mean miss time.",
+    [LM_SF_saved_ns] = "Estimated net nanoseconds saved, less ldmemo's own cost; negative: a loss.",
 };
 
 static void prom_family(struct out *o, const char *name, const char *suffix, const char *type,
@@ -233,7 +249,7 @@ static void prom_family(struct out *o, const char *name, const char *suffix, con
 }
 
 static void prom_sample(struct out *o, const char *name, const char *suffix, const char *method,
-                        const char *program, uint64_t v)
+                        const char *program, int field, uint64_t v)
 {
 	put(o, "ldmemo_");
 	put(o, name);
@@ -243,7 +259,10 @@ static void prom_sample(struct out *o, const char *name, const char *suffix, con
 	put(o, "\",program=\"");
 	put_label(o, program);
 	put(o, "\"} ");
-	put_u64(o, v);
+	if (field >= 0)
+		put_field(o, field, v);
+	else
+		put_u64(o, v);
 	put(o, "\n");
 }
 
@@ -256,16 +275,16 @@ static void write_prom(const struct lm_snapshot *s, struct out *o)
 		            field_help[f]);
 		for (size_t i = 0; i < s->nmethods; i++)
 			prom_sample(o, lm_snap_field_name[f], suffix, s->methods[i].name,
-			            s->program, s->methods[i].v[f]);
+			            s->program, f, s->methods[i].v[f]);
 	}
 	prom_family(o, "writer_calls", "_total", "counter", "Calls of a write function.");
 	for (size_t i = 0; i < s->nwriters; i++)
-		prom_sample(o, "writer_calls", "_total", s->writers[i].name, s->program,
+		prom_sample(o, "writer_calls", "_total", s->writers[i].name, s->program, -1,
 		            s->writers[i].calls);
 	prom_family(o, "writer_dropped", "_total", "counter",
 	            "Entries dropped by a write function.");
 	for (size_t i = 0; i < s->nwriters; i++)
-		prom_sample(o, "writer_dropped", "_total", s->writers[i].name, s->program,
+		prom_sample(o, "writer_dropped", "_total", s->writers[i].name, s->program, -1,
 		            s->writers[i].dropped);
 }
 
@@ -332,7 +351,10 @@ static void cell_ratio(struct cell *c, uint64_t hits, uint64_t calls)
 		cell_put(c, "-");
 		return;
 	}
-	cell_fixed(c, (uint64_t)(((unsigned __int128)hits * 1000 + calls / 2) / calls), 10, 1);
+	uint64_t permille = (uint64_t)(((unsigned __int128)hits * 1000 + calls / 2) / calls);
+	if (permille == 1000 && hits < calls)
+		permille = 999; /* never 100.0% while there are calls that were not hits */
+	cell_fixed(c, permille, 10, 1);
 	cell_put(c, "%");
 }
 
@@ -366,7 +388,12 @@ static void row_cells(const struct lm_snap_method *m, struct cell c[NCOL])
 	cell_u64(&c[COL_STORED], v[LM_SF_stored]);
 	cell_u64(&c[COL_ENTRIES], v[LM_SF_entries]);
 	cell_bytes(&c[COL_BYTES], v[LM_SF_bytes]);
-	cell_duration(&c[COL_SAVED], v[LM_SF_saved_ns]);
+	if ((int64_t)v[LM_SF_saved_ns] < 0) {
+		cell_put(&c[COL_SAVED], "loss ");
+		cell_duration(&c[COL_SAVED], -v[LM_SF_saved_ns]);
+	} else {
+		cell_duration(&c[COL_SAVED], v[LM_SF_saved_ns]);
+	}
 	cell_duration(&c[COL_MISSTIME], v[LM_SF_miss_ns]);
 }
 

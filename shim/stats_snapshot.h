@@ -39,6 +39,9 @@ enum lm_snap_field {
 
 extern const char *const lm_snap_field_name[LM_SF_COUNT];
 extern const bool lm_snap_field_gauge[LM_SF_COUNT];
+/* A field that may be negative (saved_ns: a loss), kept in v[] as the
+ * two's complement of an int64_t. */
+extern const bool lm_snap_field_signed[LM_SF_COUNT];
 
 struct lm_snap_method {
 	const char *name, *object;

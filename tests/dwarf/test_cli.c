@@ -119,6 +119,22 @@ Test(cli, inexpressible_functions_are_comments_that_say_why)
 	          run.out);
 }
 
+/* A pointer result's owner is not in DWARF: `ptr` would hand back a
+ * static buffer after the next call overwrote it, so the section is
+ * written commented out with the choices. */
+Test(cli, pointer_results_of_unknown_ownership_are_commented_out)
+{
+	generate("libdwfix.so");
+	cr_assert_lt(lm_config_find_method(&cfg, "dw_first"), 0, "%s", run.out);
+	cr_assert_lt(lm_config_find_method(&cfg, "dw_name"), 0, "%s", run.out);
+	cr_assert(strstr(run.out, "# [cache dw_first]\n# signature = ptr dw_first(void)"), "%s",
+	          run.out);
+	cr_assert(strstr(run.out, "who owns the result is not known"), "%s", run.out);
+	cr_assert(strstr(run.out, "static dw_record*"), "%s", run.out);
+	cr_assert(strstr(run.out, "# [cache dw_name]"), "%s", run.out);
+	cr_assert_null(strstr(run.out, "\nsignature = ptr "), "%s", run.out);
+}
+
 Test(cli, generated_types_map_every_field)
 {
 	const struct lm_type *r;
@@ -262,8 +278,21 @@ Test(cli, check_without_debug_information_says_so)
  * mismatch (glibc's readlink) and exited 2. */
 Test(cli, check_ignores_entries_without_a_prototype)
 {
-	cr_assert_eq(check("[cache dw_asm_twice]\nsignature = i64 dw_asm_twice(i64 x)\n",
-	                   "libdwfix.so"),
-	             0, "%s", run.out);
+	cr_assert_eq(
+	    check("[cache dw_asm_twice]\nsignature = i64 dw_asm_twice(i64 x)\n", "libdwfix.so"), 0,
+	    "%s", run.out);
 	cr_assert(strstr(run.out, "note: no prototype of dw_asm_twice"), "%s", run.out);
+}
+
+/* --help of a subcommand is help, not a usage error. */
+Test(cli, subcommand_help_exits_0)
+{
+	static const char *const cmds[] = {"check", "symbols", "ctl"};
+	for (size_t i = 0; i < 3; i++) {
+		const char *argv[] = {cmds[i], "--help", NULL};
+		lm_dw_run(argv, &run);
+		cr_expect_eq(run.status, 0, "%s --help: %s", cmds[i], run.err);
+		cr_expect(strstr(run.out, "usage: ldmemo ") != NULL, "%s", run.out);
+		lm_dw_run_free(&run);
+	}
 }

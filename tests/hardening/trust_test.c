@@ -177,3 +177,23 @@ Test(trust, strict_refusal_exits_125)
 	cr_expect(strstr(r.err, "refusing a config") != NULL, "%s", r.err);
 	it_free(&r);
 }
+
+/* `check` runs the shim's trust test: a config the shim would refuse does
+ * not pass `check` with exit 0. */
+Test(trust, check_refuses_what_the_shim_refuses)
+{
+	char *d = hd_tmpdir(0700), *f = hd_write(d, "app.conf", conf, 0664);
+	char *shim = hd_shim(), ldmemo[4096];
+	snprintf(ldmemo, sizeof ldmemo, "%.*s/ldmemo",
+	         (int)(strlen(shim) - strlen("/libldmemo.so")), shim);
+	const char *argv[] = {ldmemo, "check", "-c", f, "/bin/true", NULL};
+	struct it_run r = it_run(NULL, argv, NULL);
+	cr_expect_eq(r.status, 2, "%s%s", r.out, r.err);
+	cr_expect(strstr(r.err, "refusing a config writable by its group"), "%s", r.err);
+	cr_expect(strstr(r.err, "the shim would refuse it"), "%s", r.err);
+	it_free(&r);
+	hd_rmdir(d);
+	free(f);
+	free(d);
+	free(shim);
+}

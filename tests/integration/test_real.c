@@ -1,9 +1,11 @@
 /* Real Debian programs nobody here wrote: the output must be byte for byte
  * the same with the shim, and the statistics must show hits. */
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness.h"
 
@@ -49,4 +51,40 @@ Test(real, gawk_libm_sin)
 	                      "printf \"%.9f\\n\", s }",
 	                      NULL};
 	same_output_with_hits(conf, argv, "sin");
+}
+
+/* What `ldmemo symbols --config` writes for find's owner lookups must be
+ * right as written: getpwuid and getgrgid return libc's static storage,
+ * which a `ptr` signature would hand back after the next call overwrote
+ * it (wrong owners on most lines). Files of several owners, known and
+ * unknown to /etc/passwd, so that both hits and negative results occur. */
+Test(real, generated_config_for_find_keeps_its_output)
+{
+	static const unsigned ids[] = {0, 1, 2, 65534, 4242, 4343};
+	char dir[] = "/tmp/ldmemo-find-XXXXXX", path[64], ldmemo[4096];
+
+	if (geteuid() != 0)
+		cr_skip_test("chown to other owners needs root");
+	cr_assert_not_null(mkdtemp(dir));
+	for (int i = 0; i < 60; i++) {
+		snprintf(path, sizeof path, "%s/f%02d", dir, i);
+		int fd = open(path, O_CREAT | O_WRONLY, 0644);
+		cr_assert_geq(fd, 0);
+		close(fd);
+		cr_assert_eq(chown(path, ids[i % 6], ids[(i / 6) % 6]), 0);
+	}
+	snprintf(ldmemo, sizeof ldmemo, "%s/../../ldmemo", it_path(""));
+	const char *gen[] = {ldmemo,          "symbols",        "--config",
+	                     "/usr/bin/find", "get[pg][wr]?id", NULL};
+	struct it_run conf = it_run(NULL, gen, NULL);
+	cr_assert_eq(conf.status, 0, "%s", conf.err);
+	cr_assert(strstr(conf.out, "static passwd* getpwuid"), "%s", conf.out);
+	const char *argv[] = {"/usr/bin/find", dir, "-printf", "%u %g %m %p\n", NULL};
+	same_output_with_hits(conf.out, argv, "getpwuid");
+	it_free(&conf);
+	for (int i = 0; i < 60; i++) {
+		snprintf(path, sizeof path, "%s/f%02d", dir, i);
+		unlink(path);
+	}
+	rmdir(dir);
 }

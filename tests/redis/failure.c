@@ -90,6 +90,46 @@ Test(redis_failure, stopped_redis_answers_down_within_the_deadline_then_recovers
 	    "no recovery");
 }
 
+/* Guarantee 10: down is said once however many calls fail, and the
+ * return once. */
+Test(redis_failure, down_and_back_are_each_reported_once)
+{
+	memset(&lm_test_reports, 0, sizeof lm_test_reports);
+	cr_assert_eq(lm_test_set(a.l2, M_USER, "alice", "v", 60000), LM_L2_HIT);
+	cr_expect_eq(lm_test_reports_now().down, 0);
+	kill(srv.pid, SIGSTOP);
+	hammer(20, false);
+	struct lm_test_reports r = lm_test_reports_now();
+	cr_expect_eq(r.down, 1, "down reported %d times", r.down);
+	cr_expect(strstr(r.why, "no answer within redis_timeout (50 ms)"), "%s", r.why);
+	cr_expect_eq(r.up, 0);
+	kill(srv.pid, SIGCONT);
+	cr_expect(
+	    LM_WAIT_FOR(lm_test_set(a.l2, M_USER, "alice", "back", 60000) == LM_L2_HIT, 10000),
+	    "no recovery");
+	r = lm_test_reports_now();
+	cr_expect_eq(r.down, 1);
+	cr_expect_eq(r.up, 1, "back reported %d times", r.up);
+}
+
+/* A server that does not resolve or refuses the connection is said too. */
+Test(redis_failure, unresolvable_host_is_reported_once)
+{
+	struct lm_test_l2 x;
+	memset(&lm_test_reports, 0, sizeof lm_test_reports);
+	lm_test_host = "no-such-host.invalid";
+	cr_assert_not_null(lm_test_l2_open(&x, &srv, true, 0x1111));
+	lm_test_host = NULL;
+	char buf[16];
+	for (int i = 0; i < 20; i++)
+		lm_test_get(x.l2, M_USER, "k", buf, sizeof buf);
+	struct lm_test_reports r = lm_test_reports_now();
+	lm_test_l2_close(&x);
+	cr_expect_geq(r.down, 1);
+	cr_expect_leq(r.down, 1, "down reported %d times", r.down);
+	cr_expect(strstr(r.why, "cannot connect"), "%s", r.why);
+}
+
 Test(redis_failure, nothing_listening_is_down_not_an_error)
 {
 	struct lm_test_redis nowhere = srv;

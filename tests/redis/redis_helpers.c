@@ -112,13 +112,15 @@ struct lm_test_inval lm_test_seen(struct lm_test_l2 *x)
 	return s;
 }
 
+const char *lm_test_host;
+
 struct lm_l2 *lm_test_l2_open(struct lm_test_l2 *x, const struct lm_test_redis *t, bool tcp,
                               uint64_t fp)
 {
 	memset(x, 0, sizeof *x);
 	x->g.backend.kind = LM_BACKEND_REDIS;
 	if (tcp) {
-		x->hp.host = "127.0.0.1";
+		x->hp.host = lm_test_host ? (char *)lm_test_host : "127.0.0.1";
 		x->hp.port = t->port;
 		x->g.backend.hosts = &x->hp;
 		x->g.backend.nhosts = 1;
@@ -139,7 +141,8 @@ struct lm_l2 *lm_test_l2_open(struct lm_test_l2 *x, const struct lm_test_redis *
 	                             .methods = x->methods,
 	                             .nmethods = LM_TEST_NMETHODS,
 	                             .invalidate = record,
-	                             .arg = x};
+	                             .arg = x,
+	                             .report = lm_test_report};
 	char why[128] = "";
 	x->l2 = lm_l2_open(&x->p, why, sizeof why);
 	return x->l2;
@@ -157,4 +160,28 @@ void lm_test_name(const char *method, const char *key, char *buf, size_t len)
 	lm_l2_data_name(&b, "lmtest", method, 0, 0, lm_l2_key_hash(key, strlen(key)));
 	snprintf(buf, len, "%.*s", (int)b.len, (const char *)b.p);
 	lm_buf_free(&b);
+}
+
+struct lm_test_reports lm_test_reports;
+static pthread_mutex_t reports_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void lm_test_report(const char *server, const char *why)
+{
+	(void)server;
+	pthread_mutex_lock(&reports_lock);
+	if (why) {
+		lm_test_reports.down++;
+		snprintf(lm_test_reports.why, sizeof lm_test_reports.why, "%s", why);
+	} else {
+		lm_test_reports.up++;
+	}
+	pthread_mutex_unlock(&reports_lock);
+}
+
+struct lm_test_reports lm_test_reports_now(void)
+{
+	pthread_mutex_lock(&reports_lock);
+	struct lm_test_reports r = lm_test_reports;
+	pthread_mutex_unlock(&reports_lock);
+	return r;
 }

@@ -51,7 +51,19 @@ struct lm_test_l2 {
 struct lm_l2 *lm_test_l2_open(struct lm_test_l2 *x, const struct lm_test_redis *t, bool tcp,
                               uint64_t fp);
 void lm_test_l2_close(struct lm_test_l2 *x);
+/* The host lm_test_l2_open connects to over TCP; NULL: 127.0.0.1. */
+extern const char *lm_test_host;
 struct lm_test_inval lm_test_seen(struct lm_test_l2 *x);
+
+/* What the backend reported (its `report` parameter), over all backends
+ * the test opened. */
+struct lm_test_reports {
+	int down, up;
+	char why[256]; /* the last reason */
+};
+extern struct lm_test_reports lm_test_reports;
+void lm_test_report(const char *server, const char *why);
+struct lm_test_reports lm_test_reports_now(void);
 
 /* The Redis key name KEY of METHOD has at generations 0.0. */
 void lm_test_name(const char *method, const char *key, char *buf, size_t len);

@@ -158,3 +158,18 @@ Test(dump, flipped_bytes_are_refused_or_read_consistently)
 	cr_expect_gt(read, 0);
 	free(text);
 }
+
+Test(dump, a_loss_reads_back_negative)
+{
+	struct sample x;
+	sample_init(&x);
+	x.m[0].v[LM_SF_saved_ns] = (uint64_t) - (int64_t)42;
+	char *text = render(&x.s, LM_FMT_JSON, false);
+	struct lm_dump d;
+	struct lm_json_err err;
+	size_t pos = 0;
+	cr_assert_eq(lm_dump_next(text, strlen(text), &pos, &d, &err), 1, "%s", err.msg);
+	cr_expect_eq((int64_t)d.snap.methods[0].v[LM_SF_saved_ns], -42);
+	lm_dump_free(&d);
+	free(text);
+}

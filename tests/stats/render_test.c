@@ -262,3 +262,38 @@ Test(render_prom, counters_are_exact_integers)
 	cr_expect(strstr(out, " 1000000005\n") != NULL, "%s", out);
 	free(out);
 }
+
+/* A loss is shown as one, in every format, and read back by `stats`. */
+Test(render_text, a_negative_saving_is_a_loss)
+{
+	struct sample x;
+	sample_init(&x);
+	x.m[0].v[LM_SF_saved_ns] = (uint64_t) - (int64_t)1500000;
+	char *out = render(&x.s, LM_FMT_TEXT, false);
+	char *row = line_starting(out, "crypt ");
+	cr_assert(row != NULL, "%s", out);
+	cr_expect(strstr(row, " loss 1.5 ms ") != NULL, "%s", row);
+	free(row);
+	free(out);
+	out = render(&x.s, LM_FMT_JSON, false);
+	cr_expect(strstr(out, "\"saved_ns\":-1500000}") != NULL, "%s", out);
+	free(out);
+	out = render(&x.s, LM_FMT_PROM, false);
+	cr_expect(strstr(out, "crypt\",program=\"/usr/bin/perl\"} -1500000\n") != NULL, "%s", out);
+	free(out);
+}
+
+/* 999999 hits in a million calls round to 100.0%: shown as 99.9%. */
+Test(render_text, no_full_hit_ratio_while_there_are_misses)
+{
+	struct sample x;
+	sample_init(&x);
+	x.m[0].v[LM_SF_calls] = 1000000;
+	x.m[0].v[LM_SF_hits] = 999999;
+	char *out = render(&x.s, LM_FMT_TEXT, false);
+	char *row = line_starting(out, "crypt ");
+	cr_assert(row != NULL, "%s", out);
+	cr_expect(strstr(row, " 99.9% ") != NULL, "%s", row);
+	free(row);
+	free(out);
+}
