@@ -96,6 +96,7 @@ void lm_dw_run_free(struct lm_dw_run *r)
 {
 	free(r->out);
 	free(r->err);
+	r->out = r->err = NULL; /* a suite teardown may free it again */
 }
 
 char *lm_dw_write_temp(const char *text)
