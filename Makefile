@@ -15,7 +15,7 @@ CC      ?= gcc
 B       := build
 WARN    := -Wall -Wextra -Werror
 CFLAGS  ?= -O2 -g
-CFLAGS  += $(WARN) -std=gnu11 -fPIC -D_GNU_SOURCE -MMD -MP
+CFLAGS  += $(WARN) -std=gnu11 -fPIC -D_GNU_SOURCE -MMD -MP -I.
 # No jump of the call path may cross or end on a 32-byte boundary: Intel
 # cores with the JCC erratum fix run such code from the legacy decoders.
 JCC_gcc   := -Wa,-mbranches-within-32B-boundaries
@@ -28,9 +28,11 @@ LIBS_CLI  := -lelf -ldw -lZydis -lZycore -ldl -lpthread
 CONFIG_SRC := $(wildcard config/*.c)
 SYMTAB_SRC := $(wildcard symtab/*.c)
 # The shared-tier backends are plugins, loaded only when configured (see
-# shim/l2.c); what they share goes into each of them, not into the shim.
-PLUGIN_SRC := shim/l2_redis.c shim/l2_keymap.c shim/l2_memcached.c shim/l2_common.c
-SHIM_SRC   := $(filter-out $(PLUGIN_SRC),$(wildcard shim/*.c)) $(wildcard shim/*.S)
+# shim/tier/l2.c); what they share goes into each of them, not into the shim.
+PLUGIN_SRC := $(addprefix shim/tier/,l2_redis.c l2_keymap.c l2_memcached.c l2_common.c)
+SHIM_DIRS  := shim shim/base shim/arch/x86_64 shim/hook shim/plan shim/store shim/call \
+	shim/tier shim/ops
+SHIM_SRC   := $(filter-out $(PLUGIN_SRC),$(foreach d,$(SHIM_DIRS),$(wildcard $(d)/*.c $(d)/*.S)))
 CLI_SRC    := $(wildcard cli/*.c)
 
 obj = $(patsubst %,$(B)/%.o,$(basename $(1)))
@@ -82,13 +84,13 @@ $(SHIM_SO): $(SHIM_OBJ) $(B)/libconfig.a $(B)/libsymtab.a shim/ldmemo.map
 
 # The command links the shim's archive only for what `check` shares with it
 # (the detour analysis); the linker takes just those objects.
-PLUGIN_LDFLAGS := -shared -Wl,--version-script=shim/l2_plugin.map -Wl,-z,defs -Wl,-z,now \
+PLUGIN_LDFLAGS := -shared -Wl,--version-script=shim/tier/l2_plugin.map -Wl,-z,defs -Wl,-z,now \
 	-Wl,-z,relro
-$(B)/libldmemo-redis.so: $(B)/shim/l2_redis.o $(B)/shim/l2_keymap.o $(B)/libshim.a shim/l2_plugin.map
-	$(CC) $(PLUGIN_LDFLAGS) -o $@ $(B)/shim/l2_redis.o $(B)/shim/l2_keymap.o $(B)/libshim.a \
+$(B)/libldmemo-redis.so: $(B)/shim/tier/l2_redis.o $(B)/shim/tier/l2_keymap.o $(B)/libshim.a shim/tier/l2_plugin.map
+	$(CC) $(PLUGIN_LDFLAGS) -o $@ $(B)/shim/tier/l2_redis.o $(B)/shim/tier/l2_keymap.o $(B)/libshim.a \
 		-lhiredis -lxxhash -lpthread
-$(B)/libldmemo-memcached.so: $(B)/shim/l2_memcached.o $(B)/libshim.a shim/l2_plugin.map
-	$(CC) $(PLUGIN_LDFLAGS) -o $@ $(B)/shim/l2_memcached.o $(B)/libshim.a \
+$(B)/libldmemo-memcached.so: $(B)/shim/tier/l2_memcached.o $(B)/libshim.a shim/tier/l2_plugin.map
+	$(CC) $(PLUGIN_LDFLAGS) -o $@ $(B)/shim/tier/l2_memcached.o $(B)/libshim.a \
 		-lmemcached -lxxhash -lpthread
 
 $(CLI_BIN): $(CLI_OBJ) $(B)/libshim.a $(B)/libconfig.a $(B)/libsymtab.a
@@ -108,7 +110,7 @@ FIXTURES :=
 
 $(B)/tests/%.o: tests/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -I. -c $< -o $@
+	$(CC) $(CFLAGS) -c $< -o $@
 $(B)/tests/%.o: tests/%.S
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
@@ -137,8 +139,8 @@ test: deps
 	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory unit
 
-LINT_SRC = $(CONFIG_SRC) $(SYMTAB_SRC) $(wildcard shim/*.c) $(CLI_SRC) \
-	$(wildcard config/*.h symtab/*.h shim/*.h cli/*.h include/*.h)
+LINT_SRC = $(CONFIG_SRC) $(SYMTAB_SRC) $(filter %.c,$(SHIM_SRC) $(PLUGIN_SRC)) $(CLI_SRC) \
+	$(wildcard config/*.h symtab/*.h cli/*.h include/*.h $(addsuffix /*.h,$(SHIM_DIRS)))
 lint:
 	@scripts/lint.sh $(LINT_SRC)
 

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "shim/l2.h"
+#include "shim/tier/l2.h"
 
 static double now_ns(void)
 {

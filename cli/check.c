@@ -13,12 +13,12 @@
 #include <string.h>
 
 #include "cli.h"
-#include "../config/config.h"
-#include "../config/defaults.h"
-#include "../shim/hook.h"
-#include "../shim/trust.h"
-#include "../symtab/dwarf.h"
-#include "../symtab/symtab.h"
+#include "config/config.h"
+#include "config/defaults.h"
+#include "shim/arch/x86_64/reloc.h"
+#include "shim/base/trust.h"
+#include "symtab/dwarf.h"
+#include "symtab/symtab.h"
 
 /* Bytes of a function analysed at most: enough for any prologue and for
  * branches back into it from a function of ordinary size. */

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "../config/config.h"
+#include "config/config.h"
 
 #define LM_EXIT_USAGE 2
 

@@ -1,6 +1,6 @@
 /* `ldmemo ctl PID (stats [-f FORMAT] | invalidate METHOD [VALUE...] |
  * invalidate --all)`: one request to a live process's control socket
- * (the protocol is described in shim/control.c).
+ * (the protocol is described in shim/ops/control.c).
  *
  * Exit status: 0 done; 1 the process answered an error; 2 it cannot be
  * reached (no such process, control off, permission) or a usage error. */
@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "../config/config.h"
+#include "config/config.h"
 
 #define CTL_EXIT_ERROR       1
 #define CTL_EXIT_UNREACHABLE 2

@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 
-#include "../shim/stats_snapshot.h"
+#include "shim/ops/stats_snapshot.h"
 #include "json.h"
 
 struct lm_dump {

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "../config/defaults.h"
+#include "config/defaults.h"
 
 void lm_cli_usage(FILE *f)
 {

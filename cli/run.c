@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "../config/config.h"
-#include "../config/defaults.h"
+#include "config/config.h"
+#include "config/defaults.h"
 
 #define LM_ENV_SHIM  "LDMEMO_SHIM"
 #define LM_SHIM_NAME "libldmemo.so"

@@ -11,7 +11,7 @@
 
 #include "cli.h"
 #include "dump.h"
-#include "../shim/stats_format.h"
+#include "shim/ops/stats_format.h"
 
 #define MAX_INPUT (256u << 20)
 

@@ -18,9 +18,9 @@
 #include <string.h>
 
 #include "cli.h"
-#include "../config/config.h"
-#include "../symtab/dwarf.h"
-#include "../symtab/symtab.h"
+#include "config/config.h"
+#include "symtab/dwarf.h"
+#include "symtab/symtab.h"
 
 enum { COL_OBJECT, COL_NAME, COL_BIND, COL_SIZE, COL_VERSION, NCOLS };
 

@@ -372,7 +372,7 @@ say "## 8. Shared tier: an L2 hit against memcached"
 say ""
 if command -v memcached >/dev/null &&
 	$CC $CF -I"$root" -rdynamic -o "$B/l2_memcached" "$root/bench/l2_memcached.c" \
-		"$root/build/shim/l2_memcached.o" "$root/build/libshim.a" \
+		"$root/build/shim/tier/l2_memcached.o" "$root/build/libshim.a" \
 		"$root/build/libsymtab.a" "$root/build/libconfig.a" \
 		-lelf -lZydis -lZycore -lxxhash -lmemcached -ldl -lpthread; then
 	mcport=$((20000 + RANDOM % 20000)) mcn=20000

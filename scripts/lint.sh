@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# make lint: the format check, clang-tidy and cppcheck over the sources.
+# make lint: the layering table, the format check, clang-tidy and cppcheck
+# over the sources.
 set -euo pipefail
 [ $# -gt 0 ] || exit 0
+
+echo "lint: layers"
+python3 "$(dirname "$0")/layers.py" "$@"
 
 echo "lint: clang-format"
 clang-format --dry-run --Werror "$@"

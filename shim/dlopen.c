@@ -16,9 +16,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../symtab/symtab.h"
-#include "addr.h"
-#include "runtime.h"
+#include "symtab/symtab.h"
+#include "shim/base/addr.h"
+#include "shim/call/runtime.h"
 
 typedef void *(*dlopen_fn)(const char *, int);
 typedef void *(*dlmopen_fn)(Lmid_t, const char *, int);

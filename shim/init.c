@@ -11,16 +11,17 @@
 #include <sys/auxv.h>
 #include <unistd.h>
 
-#include "../config/defaults.h"
-#include "control.h"
-#include "counters.h"
-#include "fast.h"
-#include "log.h"
-#include "persist.h"
-#include "runtime.h"
-#include "sig_guard.h"
-#include "stats_dump.h"
-#include "trust.h"
+#include "config/defaults.h"
+#include "shim/ops/control.h"
+#include "shim/call/counters.h"
+#include "shim/call/fast.h"
+#include "shim/base/log.h"
+#include "shim/ops/persist.h"
+#include "shim/call/runtime.h"
+#include "shim/call/sig_guard.h"
+#include "shim/ops/stats_dump.h"
+#include "shim/base/trust.h"
+#include "shim/base/clock.h"
 
 struct lm_runtime *lm_rt;
 

@@ -12,12 +12,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../symtab/symtab.h"
-#include "fast.h"
-#include "log.h"
-#include "procmaps.h"
-#include "reloc.h"
-#include "runtime.h"
+#include "symtab/symtab.h"
+#include "shim/call/fast.h"
+#include "shim/base/log.h"
+#include "shim/hook/procmaps.h"
+#include "shim/arch/x86_64/reloc.h"
+#include "shim/call/runtime.h"
 
 static pthread_mutex_t resolve_lock = PTHREAD_MUTEX_INITIALIZER;
 

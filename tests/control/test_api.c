@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proc.h"
+#include "helpers.h"
 
 Test(api, example_runs_without_the_preload)
 {

@@ -13,7 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "proc.h"
+#include "helpers.h"
 
 static const struct fx_opts on = {.control = true};
 

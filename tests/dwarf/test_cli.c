@@ -8,7 +8,7 @@
 
 #include "config/config.h"
 #include "symtab/dwarf.h"
-#include "fixture.h"
+#include "helpers.h"
 
 static struct lm_dw_run run;
 static struct lm_config cfg;

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "symtab/dwarf.h"
-#include "fixture.h"
+#include "helpers.h"
 
 static struct lm_dwarf *open_fixture(const char *name, const char *debug_path)
 {

@@ -1,7 +1,7 @@
 /* The demo's example service (examples/userdb) replayed with and without
  * the shim and its config examples/userdb/userdb.conf: the answers must be
  * the same, and a rename must reach the readers through the cache. */
-#include "runner.h"
+#include "helpers.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>

@@ -13,12 +13,13 @@
 #include <string.h>
 
 #include "config/config.h"
-#include "shim/counters.h"
-#include "shim/fast.h"
-#include "shim/hook.h"
-#include "shim/runtime.h"
-#include "shim/store.h"
-#include "tests/fast/fixtures.h"
+#include "shim/call/counters.h"
+#include "shim/call/fast.h"
+#include "shim/hook/hook.h"
+#include "shim/call/runtime.h"
+#include "shim/store/store.h"
+#include "tests/fast/helpers.h"
+#include "shim/base/clock.h"
 
 extern int (*lm_fast_clock)(clockid_t, struct timespec *);
 

@@ -4,7 +4,8 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "shim/front.h"
+#include "shim/call/front.h"
+#include "shim/base/clock.h"
 
 static struct lm_store *store;
 

@@ -1,7 +1,7 @@
 #include <stdlib.h>
 
 #include "config/config.h"
-#include "shim/plan.h"
+#include "shim/plan/plan.h"
 #include "targets.h"
 
 int lm_fuzz_parse(const char *text, size_t len, struct lm_config *cfg)

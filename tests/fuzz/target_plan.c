@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "config/config.h"
-#include "shim/plan.h"
+#include "shim/plan/plan.h"
 #include "targets.h"
 
 /* top -> mid -> leaf, by value and by pointer: the deepest copy the value

@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "config/config.h"
-#include "shim/plan.h"
+#include "shim/plan/plan.h"
 #include "targets.h"
 
 static const char head[] = "[cache get]\n"

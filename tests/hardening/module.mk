@@ -29,5 +29,5 @@ $(HDD)/suid: $(HDS)/suid.c
 HD_FIXTURES := $(addprefix $(HDD)/,libhard.so libearly.so libthreads.so early early-needed \
 	ctor-threads exit-race suid)
 FIXTURES += $(HD_FIXTURES)
-TEST_EXTRA_hardening += $(B)/tests/integration/harness.o
+TEST_EXTRA_hardening += $(B)/tests/integration/helpers.o
 $(B)/tests/test_hardening: $(HD_FIXTURES)

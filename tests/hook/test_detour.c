@@ -3,8 +3,8 @@
 #include <pthread.h>
 #include <string.h>
 
-#include "tests/hook/cfix.h"
-#include "tests/hook/probe.h"
+#include "tests/hook/helpers_cfix.h"
+#include "tests/hook/helpers_probe.h"
 
 static struct lm_hook *must_hook(const char *name, void *fn, uintptr_t limit, struct probe *p)
 {

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "tests/hook/probe.h"
+#include "tests/hook/helpers_probe.h"
 
 typedef int (*add_fn)(int, int);
 

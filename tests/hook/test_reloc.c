@@ -4,8 +4,8 @@
 
 #include <Zydis/Zydis.h>
 
-#include "shim/hook.h"
-#include "shim/reloc.h"
+#include "shim/hook/hook.h"
+#include "shim/arch/x86_64/reloc.h"
 
 #define ADDR ((uintptr_t)0x400000)
 #define NEAR (ADDR + 0x10000000)     /* 256 MB away: rel32 reaches */

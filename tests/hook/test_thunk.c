@@ -3,8 +3,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "tests/hook/cfix.h"
-#include "tests/hook/probe.h"
+#include "tests/hook/helpers_cfix.h"
+#include "tests/hook/helpers_probe.h"
 
 /* 8 integer + 9 double arguments: two longs and one double on the stack */
 #define MANY_STACK 24

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness.h"
+#include "helpers.h"
 
 /* The counter KEY of METHOD in a JSON dump on stderr, or -1. */
 static long counter(const char *err, const char *method, const char *key)

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness.h"
+#include "helpers.h"
 
 static const char *const variants[] = {"prog-pie-O2", "prog-nopie-O2", "prog-pie-O0-now",
                                        "prog-nopie-O0-noplt"};

@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "harness.h"
+#include "helpers.h"
 
 struct pdir {
 	char dir[32];

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness.h"
+#include "helpers.h"
 
 static void race(const char *conf)
 {

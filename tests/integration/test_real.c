@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "harness.h"
+#include "helpers.h"
 
 static void same_output_with_hits(const char *conf, const char *const *argv, const char *method)
 {

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness.h"
+#include "helpers.h"
 
 /* Every fast thunk's key shape, and every result kind for one and for two
  * key words; then the generic thunk's: a string key, an out buffer, a

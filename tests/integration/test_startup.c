@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "harness.h"
+#include "helpers.h"
 
 static const char good[] = "[cache fix_square]\nsignature = long fix_square(long x)\n";
 

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "harness.h"
+#include "helpers.h"
 
 static const char conf[] = "[cache fix_square]\nsignature = long fix_square(long x)\n"
                            "[cache fix_get_user]\nsignature = int fix_get_user(i64 id, out(64) u)\n"

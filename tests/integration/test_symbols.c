@@ -4,7 +4,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "harness.h"
+#include "helpers.h"
 
 static struct it_run run(const char *conf)
 {
@@ -49,7 +49,7 @@ Test(symbols, unknown_version_is_reported)
 Test(symbols, dlopen_bare_name_through_callers_runpath)
 {
 	const char conf[] = "[cache dyn_cube]\nsignature = long dyn_cube(long x)\n"
-			    "object = libplug.so\n";
+	                    "object = libplug.so\n";
 	const char *argv[] = {it_path("prog-runpath"), "dlopen", "libplug.so", NULL};
 	struct it_run bare = it_run(NULL, argv, NULL);
 	cr_assert_eq(bare.status, 0, "%s", bare.out);

@@ -17,7 +17,7 @@
 #include "config/config.h"
 #include "config/defaults.h"
 #include "config/parse_internal.h"
-#include "shim/stats_snapshot.h"
+#include "shim/ops/stats_snapshot.h"
 
 #define MAN_WIDTH 80
 #define CMD_MAX   (2 * PATH_MAX + 256)

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "shim/plan.h"
+#include "shim/plan/plan.h"
 
 /* Type indices in test_config(). */
 enum {

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "shim/stats_format.h"
+#include "shim/ops/stats_format.h"
 
 void sample_init(struct sample *x)
 {

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 
 #include "config/config.h"
-#include "shim/stats_snapshot.h"
+#include "shim/ops/stats_snapshot.h"
 
 /* A snapshot of two methods and one write function; every number
  * distinct, so that a field read from the wrong place shows. */

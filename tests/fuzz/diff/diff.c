@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "shim/fast_abi.h"
+#include "shim/arch/x86_64/fast_abi.h"
 #include "tests/fuzz/diff/difflib.h"
 
 /* Method order matters: the fast table's seed is the method's index. */

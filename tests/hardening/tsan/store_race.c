@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "shim/store.h"
+#include "shim/store/store.h"
 
 #define THREADS 4
 #define ROUNDS  20000

@@ -1,0 +1,14 @@
+/* The shim's clocks (clock.c): both read through the vDSO, no system call. */
+#ifndef LM_CLOCK_H
+#define LM_CLOCK_H
+
+#include <stdint.h>
+
+/* Monotonic milliseconds, coarse (CLOCK_MONOTONIC_COARSE): the time base
+ * of TTLs and deadlines, cheap enough for the hit path. */
+int64_t lm_clock_ms(void);
+/* Monotonic nanoseconds: what misses and the time they save are measured
+ * in. */
+int64_t lm_now_ns(void);
+
+#endif

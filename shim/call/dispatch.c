@@ -1,0 +1,496 @@
+/* The dispatcher: what happens between the thunk's entry and the return
+ * to the caller. enter() builds the key and answers a hit from the store;
+ * on a miss the thunk calls the original and leave() captures and stores
+ * the result. Write functions compute their drop targets at the call and
+ * apply them after the function returned (spec 3.5, guarantee 4). */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "config/defaults.h"
+#include "counters.h"
+#include "fast.h"
+#include "front.h"
+#include "shim/base/log.h"
+#include "shim/call/sig_guard.h"
+#include "runtime.h"
+#include "shim/base/stack.h"
+#include "shim/base/clock.h"
+
+__thread int lm_in_shim;
+
+/* Keys, values and drop lists of the calls this thread has in flight, as a
+ * stack: a recursive call pushes above its caller and pops back. Offsets,
+ * not pointers, are kept because the buffer may move when it grows. */
+static __thread struct lm_buf t_arena;
+
+enum call_mode { CALL_FILL, CALL_NOFILL, CALL_VERIFY };
+
+struct lm_call {
+	struct lm_store_req req;
+	struct lm_entry *verify_entry; /* verify: the entry a hit would return */
+	struct lm_entry *stale;        /* stale_if_error candidate */
+	int64_t start_ns;
+	int64_t lookup_ns; /* ldmemo's time before the call */
+	uint64_t epoch;    /* the method's copy epoch, read before the lookup */
+	size_t base;       /* arena offset of this call's bytes */
+	uint32_t klen;
+	uint8_t mode;
+	bool l2_down; /* the shared tier could not be asked: counted as bypassed */
+};
+_Static_assert(sizeof(struct lm_call) <= LM_CALL_STATE_SIZE, "call state fits the frame");
+
+static inline struct lm_rt_method *method_of(struct lm_hook *h)
+{
+	return ((const struct lm_hook_head *)h)->ctx;
+}
+
+/* Transient failures are never cached as negatives (spec 3.4), like nscd. */
+static bool transient(int err)
+{
+	return err == EAGAIN || err == EINTR || err == ENOMEM || err == ETIMEDOUT || err == EIO;
+}
+
+/* A call from inside the shim, or from a signal handler that interrupted
+ * it or a fast thunk's lookup on this thread: it runs uncached (guarantee
+ * 6). */
+static inline bool reentered(void)
+{
+	return lm_in_shim || lm_fast_busy();
+}
+
+static int bypass(struct lm_rt_method *m, int saved_errno)
+{
+	lm_count_reentered(m->id, LM_C_bypassed, 1);
+	errno = saved_errno;
+	return LM_ENTER_PASS;
+}
+
+/* A hit: the frame holds the result. */
+static inline int answered(struct lm_rt_method *m, struct lm_call *c, bool coalesced, int err)
+{
+	lm_count(m->id, LM_C_hits, 1);
+	if (coalesced)
+		lm_count(m->id, LM_C_coalesced, 1);
+	t_arena.len = c->base;
+	lm_in_shim = 0;
+	errno = err;
+	return LM_ENTER_RETURN;
+}
+
+/* Keep a copy of the result for this thread's next hit: in the fast table
+ * when the method has a fast thunk (F holds the result), else in the front
+ * cache (VAL holds it). */
+static void keep_copy(struct lm_hook *h, struct lm_rt_method *m, struct lm_call *c,
+                      const struct lm_frame *f, const void *val, size_t vlen, int err,
+                      int64_t expires)
+{
+	if (m->fast)
+		lm_fast_put((const struct lm_hook_head *)h, f, err, expires, c->epoch);
+	else
+		lm_front_put(lm_rt->store, m->id, t_arena.p + c->base, c->klen, val, vlen, expires,
+		             c->epoch);
+}
+
+/* An L1 miss of a shared method: the shared tier may have the result.
+ * Asked after the L1 lookup, so that an invalidation arriving meanwhile
+ * refuses the L1 fill (the store's generations). True when F now holds
+ * the result (errno set to the stored one). */
+static bool ask_l2(struct lm_hook *h, struct lm_rt_method *m, struct lm_call *c, struct lm_frame *f)
+{
+	size_t vbase = t_arena.len;
+	int64_t l1_ttl = 0;
+	enum lm_l2_result r =
+	    lm_l2_get_ttl(lm_rt->l2, m->id, t_arena.p + c->base, c->klen, &t_arena, &l1_ttl);
+	c->req.key = t_arena.p + c->base; /* the arena may have moved */
+	c->l2_down = r == LM_L2_DOWN;
+	int err;
+	if (r != LM_L2_HIT ||
+	    lm_plan_replay(m->plan, t_arena.p + vbase, t_arena.len - vbase, f, &err) != 0) {
+		t_arena.len = vbase;
+		return false;
+	}
+	const unsigned char *val = t_arena.p + vbase;
+	size_t vlen = t_arena.len - vbase;
+	int64_t expires = lm_clock_ms() + l1_ttl;
+	if (lm_store_fill(lm_rt->store, &c->req, val, vlen, l1_ttl) == 1)
+		keep_copy(h, m, c, f, val, vlen, err, expires);
+	if (c->stale)
+		lm_entry_release(lm_rt->store, c->stale);
+	errno = err;
+	return true;
+}
+
+/* Everything but a front-cache hit: the store, coalescing, verify mode. */
+static __attribute__((noinline)) int enter_slow(struct lm_hook *h, struct lm_rt_method *m,
+                                                struct lm_call *c, struct lm_frame *f,
+                                                int saved_errno)
+{
+	const unsigned char *key = t_arena.p + c->base;
+	int64_t t0 = lm_now_ns();
+	if (__builtin_expect(__atomic_load_n(&m->ptr_static, __ATOMIC_RELAXED), 0) && !m->verify) {
+		t_arena.len = c->base;
+		lm_in_shim = 0;
+		return bypass(m, saved_errno);
+	}
+	c->epoch = lm_store_copy_epoch_now(lm_rt->store, m->id);
+	c->req = (struct lm_store_req){
+	    .method = m->id,
+	    .hash = c->req.hash,
+	    .key = key,
+	    .klen = c->klen,
+	    .coalesce = m->coalesce && !m->verify,
+	    .stale_ms = m->stale_ms,
+	};
+	c->verify_entry = NULL;
+	c->stale = NULL;
+
+	struct lm_entry *e = NULL;
+	bool coalesced = false;
+	switch (lm_store_lookup(lm_rt->store, &c->req, &e, &coalesced, &c->stale)) {
+	case LM_LOOKUP_HIT:
+		if (m->verify) {
+			c->verify_entry = e;
+			c->mode = CALL_VERIFY;
+			break;
+		}
+		size_t vlen;
+		const void *val = lm_entry_value(e, &vlen);
+		int err;
+		int rc = lm_plan_replay(m->plan, val, vlen, f, &err);
+		if (rc == 0)
+			keep_copy(h, m, c, f, val, vlen, err, lm_entry_expires_ms(e));
+		lm_entry_release(lm_rt->store, e);
+		if (rc == 0)
+			return answered(m, c, coalesced, err);
+		c->mode = CALL_NOFILL; /* a value we cannot replay: run the function */
+		break;
+	case LM_LOOKUP_MISS:
+		c->mode = CALL_FILL;
+		/* the shared tier's clients need more stack than a small signal
+		 * stack has (l2.h): that miss is served like one with it down */
+		c->l2_down = m->shared && lm_stack_short(LM_L2_STACK_NEED);
+		if (m->shared && !c->l2_down && ask_l2(h, m, c, f))
+			return answered(m, c, false, errno);
+		break;
+	case LM_LOOKUP_RECURSE:
+		c->mode = CALL_NOFILL;
+		break;
+	}
+	c->start_ns = lm_now_ns();
+	c->lookup_ns = c->start_ns - t0;
+	lm_in_shim = 0;
+	errno = saved_errno;
+	return LM_ENTER_CALL;
+}
+
+/* The dispatcher's hit path (the fast thunk's misses and the methods it
+ * does not serve): key, hash, this thread's front cache, replay. Nothing
+ * here locks, allocates (the arena only grows when a key is larger than
+ * any before) or makes a system call; errno is only ever set to the
+ * stored value. */
+int lm_dispatch_enter(struct lm_hook *h, struct lm_frame *f)
+{
+	struct lm_rt_method *m = method_of(h);
+	if (__builtin_expect(reentered(), 0))
+		return bypass(m, errno);
+	lm_in_shim = 1;
+
+	struct lm_call *c = (struct lm_call *)f->call;
+	c->base = t_arena.len;
+	if (__builtin_expect(m->arg_checks != 0, 0) && lm_arg_guard(m, f) != 0) {
+		lm_in_shim = 0;
+		return bypass(m, errno);
+	}
+	if (__builtin_expect(lm_plan_key(m->plan, f, &t_arena) != 0, 0)) {
+		t_arena.len = c->base;
+		lm_in_shim = 0;
+		return bypass(m, errno);
+	}
+	c->klen = (uint32_t)(t_arena.len - c->base);
+	const unsigned char *key = t_arena.p + c->base;
+	if (!m->verify && !m->fast) {
+		size_t vlen;
+		int err;
+		const void *val = lm_front_get(m->id, key, c->klen, &vlen);
+		if (val &&
+		    (m->scalar != LM_SCALAR_NO ? lm_scalar_replay(m->scalar, val, vlen, f, &err)
+		                               : lm_plan_replay(m->plan, val, vlen, f, &err)) == 0)
+			return answered(m, c, false, err);
+	}
+	c->req.hash = lm_key_hash(key, c->klen);
+	return enter_slow(h, m, c, f, errno);
+}
+
+static void log_mismatch(struct lm_rt_method *m, const void *key, uint32_t klen)
+{
+	if (__atomic_fetch_add(&m->mismatch_logged, 1, __ATOMIC_RELAXED) >= LM_VERIFY_LOG_MAX)
+		return;
+	char desc[512];
+	lm_plan_key_describe(m->plan, key, klen, desc, sizeof desc);
+	lm_warn("%s: verify: the cached result would differ from the real one for %s", m->cfg->name,
+	        desc);
+}
+
+/* Verify mode: the program got the real result; compare it with the entry
+ * a hit would have returned. */
+static void leave_verify(struct lm_rt_method *m, struct lm_call *c, struct lm_frame *f, int err)
+{
+	size_t vbase = t_arena.len;
+	lm_count(m->id, LM_C_hits, 1);
+	if (lm_ptr_guarded(m) && lm_ptr_repeats(m, c->req.hash, f->ret_rax)) {
+		/* The address a hit would return now holds another key's result. */
+		lm_count(m->id, LM_C_mismatches, 1);
+		lm_ptr_static(m, "verify counts each repeat as a mismatch");
+	} else if (lm_plan_capture(m->plan, f, err, &t_arena) == 0) {
+		size_t elen;
+		const void *ev = lm_entry_value(c->verify_entry, &elen);
+		if (!lm_plan_same_value(m->plan, ev, elen, t_arena.p + vbase,
+		                        t_arena.len - vbase)) {
+			lm_count(m->id, LM_C_mismatches, 1);
+			log_mismatch(m, t_arena.p + c->base, c->klen);
+		}
+	}
+	lm_entry_release(lm_rt->store, c->verify_entry);
+}
+
+/* A result that fails `when`: stale_if_error may answer instead. Returns
+ * true when the frame now holds the stale result. */
+static bool answer_stale(struct lm_rt_method *m, struct lm_call *c, struct lm_frame *f, int *err)
+{
+	size_t vlen;
+	const void *val = lm_entry_value(c->stale, &vlen);
+	struct lm_frame saved = *f;
+	if (lm_plan_replay(m->plan, val, vlen, f, err) != 0) {
+		*f = saved;
+		return false;
+	}
+	lm_count(m->id, LM_C_stale, 1);
+	lm_count(m->id, LM_C_hits, 1);
+	return true;
+}
+
+static void leave_fill(struct lm_hook *h, struct lm_rt_method *m, struct lm_call *c,
+                       struct lm_frame *f, int *err)
+{
+	if (lm_ptr_guarded(m) && lm_ptr_repeats(m, c->req.hash, f->ret_rax) && !m->verify) {
+		lm_store_abandon(lm_rt->store, &c->req);
+		lm_count(m->id, LM_C_bypassed, 1);
+		lm_ptr_static(m, "it is no longer cached");
+		lm_invalidate_method(m->id);
+		return;
+	}
+	bool ok = lm_plan_when(m->plan, f, *err);
+	int64_t ttl = ok ? m->ttl_ms : (transient(*err) ? 0 : m->negative_ttl_ms);
+	if (!ok && c->stale && answer_stale(m, c, f, err)) {
+		lm_store_abandon(lm_rt->store, &c->req);
+		return;
+	}
+	lm_count(m->id, c->l2_down ? LM_C_bypassed : LM_C_misses, 1);
+	if (ttl <= 0) {
+		lm_store_abandon(lm_rt->store, &c->req);
+		if (!ok)
+			lm_count(m->id, LM_C_uncacheable, 1);
+		return;
+	}
+	size_t vbase = t_arena.len;
+	if (lm_plan_capture(m->plan, f, *err, &t_arena) != 0) {
+		lm_store_abandon(lm_rt->store, &c->req);
+		return;
+	}
+	c->req.key = t_arena.p + c->base; /* the arena may have moved */
+	size_t vlen = t_arena.len - vbase;
+	/* A shared method's local copy lives at most l1_ttl without asking L2. */
+	int64_t l1_ttl =
+	    m->shared && ttl > lm_rt->cfg.global.l1_ttl_ms ? lm_rt->cfg.global.l1_ttl_ms : ttl;
+	int64_t expires = l1_ttl == LM_DUR_NEVER ? LM_DUR_NEVER : lm_clock_ms() + l1_ttl;
+	if (lm_store_fill(lm_rt->store, &c->req, t_arena.p + vbase, vlen, l1_ttl) == 1) {
+		lm_count(m->id, LM_C_stored, 1);
+		keep_copy(h, m, c, f, t_arena.p + vbase, vlen, *err, expires);
+	}
+	if (m->shared && !c->l2_down)
+		lm_l2_set(lm_rt->l2, m->id, c->req.key, c->klen, t_arena.p + vbase, vlen, ttl);
+}
+
+/* *MIN = V when V is smaller (or *MIN unset); a 0 becomes 1 to stay set. */
+static void keep_min(uint64_t *min, uint64_t v)
+{
+	uint64_t cur = __atomic_load_n(min, __ATOMIC_RELAXED);
+	v = v ? v : 1;
+	while ((cur == 0 || v < cur) &&
+	       !__atomic_compare_exchange_n(min, &cur, v, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+}
+
+void lm_dispatch_leave(struct lm_hook *h, struct lm_frame *f)
+{
+	struct lm_rt_method *m = method_of(h);
+	int err = errno;
+	struct lm_call *c = (struct lm_call *)f->call;
+	lm_in_shim = 1;
+	int64_t t1 = lm_now_ns();
+	lm_count(m->id, LM_C_miss_ns, (uint64_t)(t1 - c->start_ns));
+
+	switch ((enum call_mode)c->mode) {
+	case CALL_FILL:
+		leave_fill(h, m, c, f, &err);
+		break;
+	case CALL_VERIFY:
+		leave_verify(m, c, f, err);
+		break;
+	case CALL_NOFILL:
+		lm_count(m->id, LM_C_misses, 1);
+		break;
+	}
+	if (c->stale)
+		lm_entry_release(lm_rt->store, c->stale);
+	keep_min(&m->min_call_ns, (uint64_t)(t1 - c->start_ns));
+	keep_min(&m->min_lookup_ns, (uint64_t)c->lookup_ns);
+	lm_count(m->id, LM_C_cost_ns, (uint64_t)(c->lookup_ns + (lm_now_ns() - t1)));
+	t_arena.len = c->base;
+	lm_in_shim = 0;
+	errno = err;
+}
+
+/* ---- Write functions ---------------------------------------------------- */
+
+/* Drop records laid out in the arena at the call, applied after it:
+ * a header, then the key or pattern bytes. */
+struct drop_rec {
+	uint32_t drop; /* index into the method's drops */
+	uint32_t exact;
+	uint32_t len;
+	uint64_t hash;
+};
+
+struct write_call {
+	size_t base;
+	int ok; /* the drop list was built */
+};
+_Static_assert(sizeof(struct write_call) <= LM_CALL_STATE_SIZE, "call state fits the frame");
+
+struct rec_ctx {
+	uint32_t drop;
+	int failed;
+};
+
+static int push_rec(uint32_t drop, uint32_t exact, const void *bytes, size_t len)
+{
+	struct drop_rec r = {.drop = drop, .exact = exact, .len = (uint32_t)len};
+	r.hash = exact ? lm_key_hash(bytes, (uint32_t)len) : 0;
+	if (lm_buf_reserve(&t_arena, sizeof r + len) != 0)
+		return -1;
+	lm_buf_append(&t_arena, &r, sizeof r);
+	lm_buf_append(&t_arena, bytes, len);
+	return 0;
+}
+
+static void on_exact_key(const void *key, uint32_t klen, void *arg)
+{
+	struct rec_ctx *rc = arg;
+	if (push_rec(rc->drop, 1, key, klen) != 0)
+		rc->failed = 1;
+}
+
+/* Records hold copies, so the arena must not be appended to while a key
+ * handed to the callback points into it: exact keys are built into a
+ * separate scratch buffer. */
+static __thread struct lm_buf t_pattern;
+
+static int build_drops(struct lm_rt_method *m, struct lm_frame *f)
+{
+	for (uint32_t i = 0; i < m->ndrops; i++) {
+		struct lm_rt_drop *d = &m->drops[i];
+		if (d->kind != LM_DROP_KEY) {
+			if (push_rec(i, 0, NULL, 0) != 0)
+				return -1;
+			continue;
+		}
+		struct rec_ctx rc = {.drop = i};
+		t_pattern.len = 0;
+		int r = lm_drop_plan_keys(d->dp, f, on_exact_key, &rc, &t_pattern);
+		if (r < 0 || rc.failed)
+			return -1;
+		if (r == 0 && push_rec(i, 0, t_pattern.p, t_pattern.len) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+int lm_dispatch_enter_write(struct lm_hook *h, struct lm_frame *f)
+{
+	struct lm_rt_method *m = method_of(h);
+	int saved_errno = errno;
+	if (__builtin_expect(reentered(), 0))
+		return bypass(m, saved_errno);
+	lm_in_shim = 1;
+	lm_count(m->id, LM_C_calls, 1);
+	struct write_call *w = (struct write_call *)f->call;
+	w->base = t_arena.len;
+	w->ok = build_drops(m, f) == 0;
+	if (!w->ok) {
+		/* Cannot tell what to drop: drop the targets whole, which is
+		 * always correct, only costlier. */
+		t_arena.len = w->base;
+	}
+	lm_in_shim = 0;
+	errno = saved_errno;
+	return LM_ENTER_CALL;
+}
+
+struct match_ctx {
+	const struct lm_drop_plan *dp;
+	const void *pattern;
+	size_t plen;
+};
+
+static bool match_pattern(const void *key, uint32_t klen, void *arg)
+{
+	struct match_ctx *mc = arg;
+	return lm_drop_plan_matches(mc->dp, mc->pattern, mc->plen, key, klen);
+}
+
+static size_t drop_whole(const struct lm_rt_drop *d)
+{
+	return d->kind == LM_DROP_ALL ? lm_invalidate_all() : lm_invalidate_method(d->target);
+}
+
+static size_t apply_drops(struct lm_rt_method *m, const struct write_call *w)
+{
+	size_t dropped = 0;
+	if (!w->ok) {
+		for (uint32_t i = 0; i < m->ndrops; i++)
+			dropped += drop_whole(&m->drops[i]);
+		return dropped;
+	}
+	size_t off = w->base;
+	while (off < t_arena.len) {
+		struct drop_rec r;
+		memcpy(&r, t_arena.p + off, sizeof r);
+		const unsigned char *bytes = t_arena.p + off + sizeof r;
+		const struct lm_rt_drop *d = &m->drops[r.drop];
+		if (d->kind != LM_DROP_KEY) {
+			dropped += drop_whole(d);
+		} else if (r.exact) {
+			dropped += lm_invalidate_key_hashed(d->target, r.hash, bytes, r.len);
+		} else {
+			struct match_ctx mc = {d->dp, bytes, r.len};
+			dropped += lm_invalidate_match(d->target, match_pattern, &mc);
+		}
+		off += sizeof r + r.len;
+	}
+	return dropped;
+}
+
+void lm_dispatch_leave_write(struct lm_hook *h, struct lm_frame *f)
+{
+	struct lm_rt_method *m = method_of(h);
+	int err = errno;
+	struct write_call *w = (struct write_call *)f->call;
+	lm_in_shim = 1;
+	if (lm_plan_when(m->plan, f, err))
+		lm_count(m->id, LM_C_dropped, apply_drops(m, w));
+	t_arena.len = w->base;
+	lm_in_shim = 0;
+	errno = err;
+}

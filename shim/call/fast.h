@@ -1,0 +1,105 @@
+/* The fast path: a method whose key is at most two argument registers and
+ * whose result is one register enters through a fast thunk
+ * (thunk_fast.S), which answers a hit from this thread's fast table
+ * without saving the caller's registers or calling into C. Everything
+ * else (a miss, an expired or dropped copy, a first call on a thread) goes
+ * on to lm_thunk and the dispatcher, which fills the table.
+ *
+ * Copies follow the front cache's rule (front.h): valid while the method's
+ * copy epoch still holds the value read before the lookup that produced
+ * them, and until their expiry. */
+#ifndef LM_FAST_H
+#define LM_FAST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "shim/arch/x86_64/fast_abi.h"
+#include "shim/arch/x86_64/frame.h"
+#include "shim/plan/plan.h"
+
+struct lm_fast_slot {
+	const struct lm_hook_head *head;
+	uint64_t k[2];
+	uint64_t value;
+	uint64_t epoch;
+	int64_t expires_ms;
+	int32_t err;
+	uint64_t *hits;
+} __attribute__((aligned(LM_FS_SIZE)));
+
+_Static_assert(offsetof(struct lm_fast_slot, head) == LM_FS_HEAD, "fast_abi.h");
+_Static_assert(offsetof(struct lm_fast_slot, k) == LM_FS_K0, "fast_abi.h");
+_Static_assert(offsetof(struct lm_fast_slot, k[1]) == LM_FS_K1, "fast_abi.h");
+_Static_assert(offsetof(struct lm_fast_slot, value) == LM_FS_VALUE, "fast_abi.h");
+_Static_assert(offsetof(struct lm_fast_slot, epoch) == LM_FS_EPOCH, "fast_abi.h");
+_Static_assert(offsetof(struct lm_fast_slot, expires_ms) == LM_FS_EXPIRES, "fast_abi.h");
+_Static_assert(offsetof(struct lm_fast_slot, err) == LM_FS_ERR, "fast_abi.h");
+_Static_assert(offsetof(struct lm_fast_slot, hits) == LM_FS_HITS, "fast_abi.h");
+_Static_assert(sizeof(struct lm_fast_slot) == LM_FS_SIZE, "fast_abi.h");
+
+#define LM_FAST_SLOTS (2u << LM_FAST_SET_BITS)
+
+struct lm_fast_table {
+	uint32_t busy; /* the thunk's, while it reads a slot */
+	struct lm_fast_slot slot[LM_FAST_SLOTS] __attribute__((aligned(LM_FS_SIZE)));
+};
+_Static_assert(offsetof(struct lm_fast_table, busy) == LM_FT_BUSY, "fast_abi.h");
+_Static_assert(offsetof(struct lm_fast_table, slot) == LM_FT_SLOTS, "fast_abi.h");
+
+/* Bytes each thread that fills a fast method's copy holds. */
+#define LM_FAST_THREAD_BYTES sizeof(struct lm_fast_table)
+
+enum lm_fast_ret {
+	LM_FAST_VOID = LM_FAST_RET_VOID,
+	LM_FAST_INT = LM_FAST_RET_INT,
+	LM_FAST_FLOAT = LM_FAST_RET_FLOAT,
+};
+
+/* This thread's table, NULL until its first fill. */
+extern __thread struct lm_fast_table *lm_fast_table;
+
+/* True while this thread is inside a fast thunk's lookup: a call that
+ * interrupts it (from a signal handler) runs uncached, as one that
+ * interrupts the shim does, and so cannot change the slot being read. */
+static inline bool lm_fast_busy(void)
+{
+	const struct lm_fast_table *t = lm_fast_table;
+	return t && __atomic_load_n(&t->busy, __ATOMIC_RELAXED);
+}
+
+/* Once, at start-up: what the fast thunks need of the process (errno's
+ * place, the vDSO clock). */
+void lm_fast_init(void);
+
+/* The fast thunk for method ID with plan P, its descriptor filled into D;
+ * NULL when the method's key or result does not fit one, or when its
+ * copies EXPIRE and there is no vDSO clock for the thunk to read. EPOCH is
+ * the method's lm_store_copy_epoch. */
+typedef void (*lm_fast_entry_fn)(void);
+lm_fast_entry_fn lm_fast_prepare(const struct lm_plan *p, uint32_t id, const uint64_t *epoch,
+                                 bool expires, struct lm_fast_desc *d);
+
+/* Keep a copy of the result in F (ret_* filled, arguments as at entry)
+ * with errno ERR, for the method whose hook head is H, seen by a lookup or
+ * fill that began after its copy epoch read EPOCH. EXPIRES_MS: LM_DUR_NEVER
+ * for none. The thread's table is allocated here, never on a hit. */
+void lm_fast_put(const struct lm_hook_head *h, const struct lm_frame *f, int err,
+                 int64_t expires_ms, uint64_t epoch);
+
+/* The slot hash, as the thunk computes it: the first slots of the key's
+ * two sets (which may be the same). */
+static inline void lm_fast_sets(const struct lm_fast_desc *d, uint64_t k0, uint64_t k1,
+                                uint32_t set[2])
+{
+	uint64_t h = (k0 ^ d->seed) * LM_FAST_MUL;
+	if (d->nkeys == 2)
+		h = (h ^ k1) * LM_FAST_MUL;
+	const uint64_t mask = (1u << LM_FAST_SET_BITS) - 1;
+	set[0] = (uint32_t)(h >> (64 - LM_FAST_SET_BITS)) * 2;
+	set[1] = (uint32_t)((h >> (64 - 2 * LM_FAST_SET_BITS)) & mask) * 2;
+}
+
+#endif

@@ -1,0 +1,91 @@
+/* The shim's state after start-up: the parsed config, one record per
+ * configured method, the store. Built once by init.c (and grown when a
+ * library loaded later brings methods); read by the dispatcher. */
+#ifndef LM_RUNTIME_H
+#define LM_RUNTIME_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config/config.h"
+#include "shim/hook/hook.h"
+#include "shim/tier/l2.h"
+#include "shim/plan/plan.h"
+#include "shim/store/store.h"
+
+/* What became of a method's hook, as the statistics name it. */
+enum lm_hook_state { LM_HS_UNRESOLVED, LM_HS_FAILED, LM_HS_DETOUR, LM_HS_GOT };
+
+struct lm_rt_drop {
+	enum lm_drop_kind kind;
+	uint32_t target;         /* method id */
+	struct lm_drop_plan *dp; /* LM_DROP_KEY */
+};
+
+struct lm_rt_method {
+	const struct lm_method *cfg;
+	uint32_t id;
+	struct lm_plan *plan;
+	struct lm_hook *hook;
+	enum lm_hook_state state;
+	char *object; /* path of the object the definition lives in */
+	uintptr_t addr;
+	/* effective settings, [global] and the environment applied */
+	int64_t ttl_ms, negative_ttl_ms, stale_ms;
+	bool coalesce, verify;
+	bool shared;              /* also in the shared tier (L2) */
+	enum lm_scalar scalar;    /* lm_plan_scalar: the hit path's inline replay */
+	bool fast;                /* entered through a fast thunk (fast.h) */
+	struct lm_rt_drop *drops; /* write functions */
+	uint32_t ndrops;
+	uint32_t mismatch_logged;
+	uint64_t last_ptr; /* sig_guard.c: the last `ptr` result and its key */
+	bool ptr_static;   /* a `ptr` result was seen to be a reused buffer: bypassed */
+	/* The fastest call and the fastest lookup seen on a miss: what a hit
+	 * saves and costs at least, for an estimate of `saved` that never
+	 * counts a cold first call as what every hit saved. 0: none yet. */
+	uint64_t min_call_ns, min_lookup_ns;
+	uint32_t arg_checks; /* calls whose pointer arguments are still checked */
+	bool bad_args;       /* one was no pointer: the signature is wrong, bypassed */
+};
+
+struct lm_runtime {
+	struct lm_config cfg;
+	struct lm_rt_method *methods; /* indexed by id = index in cfg.methods */
+	uint32_t nmethods;
+	struct lm_store *store;
+	struct lm_l2 *l2;                /* NULL: local backend (or it could not be set up) */
+	struct lm_l2_method *l2_methods; /* what l2 was opened with; lives as long */
+	bool strict;
+	int64_t start_ns;
+};
+
+/* NULL while the shim is inactive. Set once, at the end of start-up. */
+extern struct lm_runtime *lm_rt;
+
+/* Thread-local re-entrancy guard: set while shim code runs, so a hooked
+ * function called from inside ldmemo (its allocations, a signal handler
+ * interrupting it) runs uncached (guarantee 6). */
+extern __thread int lm_in_shim;
+
+/* dispatch.c: the thunk callbacks. */
+int lm_dispatch_enter(struct lm_hook *h, struct lm_frame *f);
+void lm_dispatch_leave(struct lm_hook *h, struct lm_frame *f);
+int lm_dispatch_enter_write(struct lm_hook *h, struct lm_frame *f);
+void lm_dispatch_leave_write(struct lm_hook *h, struct lm_frame *f);
+
+/* resolve.c: find and hook every method not hooked yet in the objects
+ * loaded now. Called at start-up and after each dlopen. Returns the number
+ * of start-up problems (for LDMEMO_STRICT). */
+int lm_resolve_all(bool at_startup);
+
+/* invalidate.c: drops shared by write functions, the control socket and
+ * the public API; each returns the number of entries dropped. */
+/* Each drops from the local store and, for a shared method, from L2. */
+size_t lm_invalidate_key(uint32_t id, const void *key, uint32_t klen);
+size_t lm_invalidate_key_hashed(uint32_t id, uint64_t hash, const void *key, uint32_t klen);
+size_t lm_invalidate_match(uint32_t id, lm_key_pred pred, void *arg);
+size_t lm_invalidate_method(uint32_t id);
+size_t lm_invalidate_all(void);
+
+#endif

@@ -1,0 +1,223 @@
+/* GOT hooking: point the relocation slots (JUMP_SLOT, GLOB_DAT, 64) that
+ * name a hooked function at its stub, in every loaded object but the shim,
+ * and again in objects loaded later (lm_hook_rescan_got). */
+#include "hook_record.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <link.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "shim/base/addr.h"
+#include "patch.h"
+
+struct seen {
+	uintptr_t base;
+	const void *phdr;
+	char *name;
+};
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct lm_hook *hooks; /* every GOT hook, newest first */
+static struct seen *seen;
+static size_t nseen, seen_cap;
+
+struct dyn_tables {
+	const Elf64_Sym *symtab;
+	const char *strtab;
+	size_t strsz;
+	const Elf64_Rela *rel[2];
+	size_t relsz[2];
+};
+
+static bool contains(const struct dl_phdr_info *info, uintptr_t a)
+{
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const Elf64_Phdr *ph = &info->dlpi_phdr[i];
+		uintptr_t s = info->dlpi_addr + ph->p_vaddr;
+
+		if (ph->p_type == PT_LOAD && a >= s && a < s + ph->p_memsz)
+			return true;
+	}
+	return false;
+}
+
+/* glibc relocates the d_ptr values of loaded objects, but not of the vDSO */
+static uintptr_t dyn_ptr(const struct dl_phdr_info *info, Elf64_Addr v)
+{
+	return v < info->dlpi_addr ? info->dlpi_addr + v : v;
+}
+
+static bool read_dynamic(const struct dl_phdr_info *info, struct dyn_tables *t)
+{
+	const Elf64_Dyn *d = NULL;
+	bool rela = true;
+
+	memset(t, 0, sizeof(*t));
+	for (int i = 0; i < info->dlpi_phnum; i++)
+		if (info->dlpi_phdr[i].p_type == PT_DYNAMIC)
+			d = lm_ptr(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
+	if (!d)
+		return false;
+	for (; d->d_tag != DT_NULL; d++) {
+		switch (d->d_tag) {
+		case DT_SYMTAB:
+			t->symtab = lm_ptr(dyn_ptr(info, d->d_un.d_ptr));
+			break;
+		case DT_STRTAB:
+			t->strtab = lm_ptr(dyn_ptr(info, d->d_un.d_ptr));
+			break;
+		case DT_STRSZ:
+			t->strsz = d->d_un.d_val;
+			break;
+		case DT_JMPREL:
+			t->rel[0] = lm_ptr(dyn_ptr(info, d->d_un.d_ptr));
+			break;
+		case DT_PLTRELSZ:
+			t->relsz[0] = d->d_un.d_val;
+			break;
+		case DT_PLTREL:
+			rela = d->d_un.d_val == DT_RELA;
+			break;
+		case DT_RELA:
+			t->rel[1] = lm_ptr(dyn_ptr(info, d->d_un.d_ptr));
+			break;
+		case DT_RELASZ:
+			t->relsz[1] = d->d_un.d_val;
+			break;
+		case DT_SYMENT:
+			if (d->d_un.d_val != sizeof(Elf64_Sym))
+				return false;
+			break;
+		case DT_RELAENT:
+			if (d->d_un.d_val != sizeof(Elf64_Rela))
+				return false;
+			break;
+		default:
+			break;
+		}
+	}
+	return rela && t->symtab && t->strtab;
+}
+
+/* Does the slot currently lead to H's definition? A lazily bound slot still
+ * points into its own object's PLT. */
+static bool slot_leads_to(const struct dl_phdr_info *info, const Elf64_Rela *r,
+                          const Elf64_Sym *sym, uintptr_t val, const struct lm_hook *h)
+{
+	if (val == h->def)
+		return true;
+	return ELF64_R_TYPE(r->r_info) == R_X86_64_JUMP_SLOT && sym->st_shndx == SHN_UNDEF &&
+	       contains(info, val);
+}
+
+static void patch_object(const struct dl_phdr_info *info, struct lm_hook *only)
+{
+	struct dyn_tables t;
+
+	if (!read_dynamic(info, &t))
+		return;
+	for (int k = 0; k < 2; k++) {
+		size_t n = t.rel[k] ? t.relsz[k] / sizeof(Elf64_Rela) : 0;
+
+		for (size_t i = 0; i < n; i++) {
+			const Elf64_Rela *r = &t.rel[k][i];
+			unsigned type = ELF64_R_TYPE(r->r_info);
+			const Elf64_Sym *sym = &t.symtab[ELF64_R_SYM(r->r_info)];
+			uintptr_t slot = info->dlpi_addr + r->r_offset, val;
+			const char *name;
+
+			if (type != R_X86_64_JUMP_SLOT && type != R_X86_64_GLOB_DAT &&
+			    type != R_X86_64_64)
+				continue;
+			if (!ELF64_R_SYM(r->r_info) || (t.strsz && sym->st_name >= t.strsz))
+				continue;
+			name = t.strtab + sym->st_name;
+			val = *(const uintptr_t *)lm_ptr(slot);
+			for (struct lm_hook *h = only ? only : hooks; h;
+			     h = only ? NULL : h->next_got) {
+				if (strcmp(name, h->name) != 0 || val == (uintptr_t)h->stub)
+					continue;
+				if (type == R_X86_64_64 ? val != h->def
+				                        : !slot_leads_to(info, r, sym, val, h))
+					continue;
+				if (!lm_patch_slot(slot, (uintptr_t)h->stub))
+					h->info.nslots++;
+			}
+		}
+	}
+}
+
+static bool is_shim(const struct dl_phdr_info *info)
+{
+	return contains(info, (uintptr_t)lm_thunk);
+}
+
+static int install_cb(struct dl_phdr_info *info, size_t sz, void *arg)
+{
+	(void)sz;
+	if (!is_shim(info))
+		patch_object(info, arg);
+	return 0;
+}
+
+void lm_got_install(struct lm_hook *h)
+{
+	int saved = errno;
+
+	pthread_mutex_lock(&lock);
+	dl_iterate_phdr(install_cb, h);
+	h->next_got = hooks;
+	hooks = h;
+	pthread_mutex_unlock(&lock);
+	errno = saved;
+}
+
+static bool mark_seen(const struct dl_phdr_info *info)
+{
+	const char *name = info->dlpi_name ? info->dlpi_name : "";
+	struct seen *grown;
+
+	for (size_t i = 0; i < nseen; i++)
+		if (seen[i].base == info->dlpi_addr && seen[i].phdr == info->dlpi_phdr &&
+		    !strcmp(seen[i].name, name))
+			return false;
+	if (nseen == seen_cap) {
+		size_t cap = seen_cap ? 2 * seen_cap : 32;
+
+		grown = realloc(seen, cap * sizeof(*seen));
+		if (!grown)
+			return true; /* patch anyway: patching twice is harmless */
+		seen = grown;
+		seen_cap = cap;
+	}
+	seen[nseen].name = strdup(name);
+	if (!seen[nseen].name)
+		return true;
+	seen[nseen].base = info->dlpi_addr;
+	seen[nseen].phdr = info->dlpi_phdr;
+	nseen++;
+	return true;
+}
+
+static int rescan_cb(struct dl_phdr_info *info, size_t sz, void *arg)
+{
+	(void)sz;
+	(void)arg;
+	if (!is_shim(info) && mark_seen(info))
+		patch_object(info, NULL);
+	return 0;
+}
+
+void lm_hook_rescan_got(void)
+{
+	int saved = errno;
+
+	pthread_mutex_lock(&lock);
+	if (hooks)
+		dl_iterate_phdr(rescan_cb, NULL);
+	pthread_mutex_unlock(&lock);
+	errno = saved;
+}

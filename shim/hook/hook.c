@@ -1,0 +1,226 @@
+/* lm_hook_prepare / lm_hook_install: build the stub and trampoline of a
+ * hook, then redirect the function's entry (detour) or its GOT slots. */
+#include "hook_record.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "shim/base/addr.h"
+#include "nearmem.h"
+#include "patch.h"
+#include "procmaps.h"
+#include "shim/base/why.h"
+
+/* How many bytes after the symbol's end may hold padding worth looking at. */
+#define PADDING_LOOK 32
+
+/* endbr64; pushq head(%rip); jmp lm_thunk; head: .quad h
+ *
+ * The stub hands the hook record to the thunk on the stack, not in a
+ * register: a caller compiled with gcc's -fipa-ra may keep values in any
+ * register the original function does not touch, r11 included.
+ *
+ * A fast thunk (thunk_fast.S) is entered by
+ * endbr64; pushq %rcx; movabs $h, %rcx; jmp entry
+ * instead: the head in a register it needs anyway, the caller's rcx kept
+ * where the head would be, which the thunk swaps back before it goes on
+ * to lm_thunk. */
+#define STUB_HEAD_SLOT 24
+
+static unsigned make_stub(unsigned char *out, uintptr_t at, const struct lm_hook *h)
+{
+	uintptr_t head = (uintptr_t)h;
+	unsigned n;
+
+	if (h->entry != lm_thunk) {
+		static const unsigned char endbr_push_movabs[7] = {0xf3, 0x0f, 0x1e, 0xfa,
+		                                                   0x51, 0x48, 0xb9};
+		memcpy(out, endbr_push_movabs, sizeof(endbr_push_movabs));
+		memcpy(out + 7, &head, 8);
+		n = 15 + lm_encode_jmp(out + 15, at + 15, (uintptr_t)h->entry, false);
+		memset(out + n, 0xcc, LM_STUB_MAX - n);
+		return n;
+	}
+	static const unsigned char endbr_push[6] = {0xf3, 0x0f, 0x1e, 0xfa, 0xff, 0x35};
+	int32_t disp = STUB_HEAD_SLOT - 10; /* from the end of the push */
+
+	memcpy(out, endbr_push, sizeof(endbr_push));
+	memcpy(out + 6, &disp, 4);
+	/* rel32 (5 bytes) or absolute (14): either ends by STUB_HEAD_SLOT. */
+	n = 10 + lm_encode_jmp(out + 10, at + 10, (uintptr_t)lm_thunk, false);
+	memset(out + n, 0xcc, STUB_HEAD_SLOT - n);
+	memcpy(out + STUB_HEAD_SLOT, &head, 8);
+	return STUB_HEAD_SLOT + 8;
+}
+_Static_assert(STUB_HEAD_SLOT + 8 <= LM_STUB_MAX && 15 + 14 <= LM_STUB_MAX,
+               "the stubs fit their slot");
+
+static int prepare_detour(struct lm_hook *h, const struct lm_hook_req *req, char *why,
+                          size_t whylen)
+{
+	const unsigned char *code = lm_ptr(req->addr);
+	size_t len = req->size, total = LM_STUB_MAX + LM_TRAMPOLINE_MAX;
+	uintptr_t site, stub, tramp;
+	unsigned char *mem;
+	int threads = lm_thread_count(), tlen;
+	bool far = false;
+
+	if (req->limit > req->addr + req->size)
+		len = req->limit - req->addr < req->size + PADDING_LOOK ? req->limit - req->addr
+		                                                        : req->size + PADDING_LOOK;
+	if (lm_reloc_plan(code, len, req->addr, req->size, req->limit, LM_JMP_REL32_LEN, &h->plan,
+	                  why, whylen))
+		return -1;
+	mem = lm_nearmem_alloc(req->addr, total);
+	if (!mem) {
+		char sub[128];
+
+		if (lm_reloc_plan(code, len, req->addr, req->size, req->limit, LM_JMP_ABS_LEN,
+		                  &h->plan, sub, sizeof(sub)))
+			return lm_why(why, whylen,
+			              "no memory within 2 GB for a 5-byte jump, and %s", sub);
+		mem = lm_nearmem_alloc(0, total);
+		if (!mem)
+			return lm_why(why, whylen, "cannot map memory for the trampoline");
+		far = true;
+	}
+	site = req->addr + h->plan.skip;
+	if (h->plan.inner_call && threads != 1)
+		goto busy;
+	if (!lm_patch_atomic(site, h->plan.patch) && threads != 1)
+		goto busy;
+	stub = (uintptr_t)mem;
+	tramp = stub + LM_STUB_MAX;
+	tlen = lm_reloc_emit(code, req->addr, &h->plan, mem + LM_STUB_MAX, LM_TRAMPOLINE_MAX, tramp,
+	                     why, whylen);
+	if (tlen < 0) {
+		lm_nearmem_trim(mem, total, 0);
+		return -1;
+	}
+	h->stub = mem;
+	h->stub_len = make_stub(mem, stub, h);
+	h->tramp = mem + LM_STUB_MAX;
+	h->tramp_len = (unsigned)tlen;
+	lm_nearmem_trim(mem, total, LM_STUB_MAX + (size_t)tlen);
+	h->head.original = h->tramp;
+	h->orig_len =
+	    h->plan.skip + (h->plan.window > h->plan.patch ? h->plan.window : h->plan.patch);
+	memcpy(h->orig, code, h->orig_len);
+	h->info.mode = LM_HM_DETOUR;
+	h->info.stub = stub;
+	h->info.trampoline = tramp;
+	h->info.patch_len = lm_encode_jmp(h->info.new_bytes, site, stub, far);
+	memcpy(h->info.old_bytes, code + h->plan.skip, h->info.patch_len);
+	return 0;
+busy:
+	lm_nearmem_trim(mem, total, 0);
+	if (h->plan.inner_call)
+		return lm_why(why, whylen,
+		              "a call in the first %u bytes would return into the "
+		              "patch while other threads run",
+		              h->plan.patch);
+	return lm_why(why, whylen,
+	              "other threads run and the %u-byte patch at +0x%x cannot be "
+	              "written atomically",
+	              h->plan.patch, h->plan.skip);
+}
+
+static int prepare_got(struct lm_hook *h, const struct lm_hook_req *req, char *why, size_t whylen)
+{
+	unsigned char *mem;
+
+	if (!req->name || !*req->name)
+		return lm_why(why, whylen, "GOT hooking needs the symbol name");
+	h->name = strdup(req->name);
+	mem = lm_nearmem_alloc(req->addr, LM_STUB_MAX);
+	if (!mem)
+		mem = lm_nearmem_alloc(0, LM_STUB_MAX);
+	if (!h->name || !mem)
+		return lm_why(why, whylen, "out of memory");
+	h->stub = mem;
+	h->stub_len = make_stub(mem, (uintptr_t)mem, h);
+	h->head.original = lm_ptr(req->addr);
+	h->info.mode = LM_HM_GOT;
+	h->info.stub = (uintptr_t)mem;
+	return 0;
+}
+
+struct lm_hook *lm_hook_prepare(const struct lm_hook_req *req, char *why, size_t whylen)
+{
+	int saved = errno;
+	struct lm_hook *h;
+	int rc = -1;
+
+	if (why && whylen)
+		*why = 0;
+	if (!req || !req->addr || !req->enter || !req->leave) {
+		lm_why(why, whylen, "invalid hook request");
+		return NULL;
+	}
+	h = calloc(1, sizeof(*h));
+	if (!h) {
+		lm_why(why, whylen, "out of memory");
+		errno = saved;
+		return NULL;
+	}
+	h->head.stack_bytes = (req->stack_bytes + 15) & ~(uint64_t)15;
+	h->head.enter = req->enter;
+	h->head.leave = req->leave;
+	h->head.ctx = req->ctx;
+	h->head.fast = req->fast;
+	h->entry = req->entry ? req->entry : lm_thunk;
+	h->ctx = req->ctx;
+	h->def = req->addr;
+	if (req->mode != LM_HM_GOT) {
+		rc = prepare_detour(h, req, why, whylen);
+		if (rc && req->mode == LM_HM_AUTO)
+			snprintf(h->info.fallback, sizeof(h->info.fallback), "%s",
+			         why ? why : "detour refused");
+	}
+	if (rc && req->mode != LM_HM_DETOUR)
+		rc = prepare_got(h, req, why, whylen);
+	if (rc) {
+		free(h->name);
+		free(h);
+		h = NULL;
+	}
+	errno = saved;
+	return h;
+}
+
+int lm_hook_install(struct lm_hook *h, char *why, size_t whylen)
+{
+	uintptr_t site;
+
+	if (!h)
+		return lm_why(why, whylen, "no hook");
+	if (h->installed)
+		return 0;
+	if (lm_nearmem_seal(h->stub))
+		return lm_why(why, whylen, "cannot make the stub executable");
+	if (h->info.mode == LM_HM_GOT) {
+		lm_got_install(h);
+		h->installed = true;
+		return 0;
+	}
+	site = h->def + h->plan.skip;
+	if (memcmp(lm_ptr(site), h->info.old_bytes, h->info.patch_len) != 0)
+		return lm_why(why, whylen, "the code at 0x%lx changed since the hook was prepared",
+		              (unsigned long)site);
+	if (lm_patch_code(site, h->info.new_bytes, h->info.patch_len, why, whylen))
+		return -1;
+	h->installed = true;
+	return 0;
+}
+
+void *lm_hook_ctx(const struct lm_hook *h)
+{
+	return h ? h->ctx : NULL;
+}
+
+const struct lm_hook_info *lm_hook_get_info(const struct lm_hook *h)
+{
+	return h ? &h->info : NULL;
+}

@@ -1,0 +1,68 @@
+/* Interposition: make every call of a function enter lm_thunk.
+ *
+ * Two phases, as funchook does: lm_hook_prepare analyses the target and
+ * builds the stub and trampoline without touching the target's code, so
+ * every refusal happens before any byte changes; lm_hook_install patches.
+ * Hooks are never removed: a thread may be inside a trampoline at any time. */
+#ifndef LM_HOOK_H
+#define LM_HOOK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "shim/arch/x86_64/frame.h"
+
+enum lm_hook_mode { LM_HM_AUTO, LM_HM_DETOUR, LM_HM_GOT };
+
+struct lm_hook_req {
+	const char *name;   /* symbol, for GOT slot matching and messages */
+	uintptr_t addr;     /* runtime entry of the definition (IFUNC: the
+	                       implementation the resolver picked) */
+	uint64_t size;      /* st_size, 0 when unknown */
+	uintptr_t limit;    /* runtime address the patch may never reach:
+	                       the next symbol or the section end */
+	const char *object; /* path of the defining object, for messages */
+	enum lm_hook_mode mode;
+	uint64_t stack_bytes; /* stack-passed argument bytes (rounded up to 16) */
+	lm_enter_fn enter;
+	lm_leave_fn leave;
+	void *ctx; /* the dispatcher's method, returned by lm_hook_ctx */
+	/* The thunk the stub enters (NULL: lm_thunk) and what it reads. */
+	void (*entry)(void);
+	struct lm_fast_desc fast;
+};
+
+struct lm_hook; /* begins with struct lm_hook_head */
+
+/* What a prepared hook will do and did; for LDMEMO_LOG=info/debug. */
+struct lm_hook_info {
+	enum lm_hook_mode mode; /* DETOUR or GOT, the one chosen */
+	uintptr_t stub;         /* entry of the per-hook stub */
+	uintptr_t trampoline;   /* detour: relocated prologue + jump back */
+	unsigned patch_len;     /* detour: bytes overwritten */
+	unsigned char old_bytes[32], new_bytes[32];
+	unsigned nslots;    /* got: slots written so far */
+	char fallback[160]; /* auto: why detour was refused, "" otherwise */
+};
+
+/* Analyse REQ, build the stub (and trampoline). Nothing in the target
+ * changes. On refusal returns NULL with a reason in WHY. */
+struct lm_hook *lm_hook_prepare(const struct lm_hook_req *req, char *why, size_t whylen);
+
+/* Patch the target (detour) or the slots of every loaded object except
+ * this library (got). Returns 0, or -1 with a reason in WHY. */
+int lm_hook_install(struct lm_hook *h, char *why, size_t whylen);
+
+/* GOT hooks: patch the slots of objects loaded since (after a dlopen).
+ * Cheap when nothing new was loaded. */
+void lm_hook_rescan_got(void);
+
+void *lm_hook_ctx(const struct lm_hook *h);
+const struct lm_hook_info *lm_hook_get_info(const struct lm_hook *h);
+
+/* Human-readable disassembly of the patched bytes and of the trampoline,
+ * one instruction per line, for LDMEMO_LOG=debug. Returns bytes written. */
+size_t lm_hook_describe(const struct lm_hook *h, char *buf, size_t len);
+
+#endif

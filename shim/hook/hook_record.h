@@ -1,0 +1,35 @@
+/* The hook record shared by hook.c, got.c and disasm_log.c. */
+#ifndef LM_HOOK_RECORD_H
+#define LM_HOOK_RECORD_H
+
+#include <stdbool.h>
+
+#include "hook.h"
+#include "shim/arch/x86_64/reloc.h"
+
+#define LM_STUB_MAX 32
+#define LM_ORIG_MAX 48
+
+struct lm_hook {
+	struct lm_hook_head head; /* first: the stub hands the thunk this address */
+	void *ctx;
+	void (*entry)(void); /* the thunk the stub jumps to */
+	char *name;          /* GOT slot matching */
+	uintptr_t def;       /* the definition's entry */
+	unsigned char *stub;
+	unsigned stub_len;
+	unsigned char *tramp; /* detour only */
+	unsigned tramp_len;
+	struct lm_reloc_plan plan;
+	unsigned char orig[LM_ORIG_MAX]; /* the entry as it was, endbr64 included */
+	unsigned orig_len;
+	bool installed;
+	struct lm_hook_info info;
+	struct lm_hook *next_got;
+};
+
+/* Make H's GOT slots in every loaded object but the shim point at its stub,
+ * and keep H for lm_hook_rescan_got. */
+void lm_got_install(struct lm_hook *h);
+
+#endif

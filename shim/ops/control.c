@@ -1,0 +1,361 @@
+/* The control socket (spec section 8): `control = on` or LDMEMO_CONTROL=1.
+ *
+ * Where: $XDG_RUNTIME_DIR/ldmemo/PID.sock, else /tmp/ldmemo-UID/PID.sock.
+ * The directory is created with mode 0700; one owned by another user or
+ * open to others is refused (someone could swap the socket). A peer whose
+ * uid (SO_PEERCRED) is neither ours nor root's is hung up on.
+ *
+ * Protocol: one request per connection, a line of at most 4096 bytes
+ * ending in "\n"; the reply follows, then the shim closes. Every reply
+ * starts with a status line, "ok[ N]\n" or "error MESSAGE\n".
+ *
+ *   stats [text|json|prom]\n        ok\n, then the dump (default text)
+ *   invalidate --all\n              ok N\n: N entries dropped
+ *   invalidate METHOD\n             ok N\n: every entry of METHOD
+ *   invalidate METHOD VALUE...\n    ok N\n: the entries whose key parameters
+ *                                   (the params other than ignore and out, in
+ *                                   order) equal the values: as in `drop`, an
+ *                                   integer, a float, a "string" (\\, \" and
+ *                                   \n escapes) or * for any; a wrong count
+ *                                   or kind is an error
+ *
+ * The program's own threads never wait on this one: requests are served
+ * one at a time by a thread that holds no lock between store operations,
+ * a client has 1 s to send its request and 2 s to take the reply, and the
+ * reply is rendered into memory before it is sent. The thread runs with
+ * lm_in_shim set (hooked functions it calls run uncached) and every signal
+ * blocked (the program's handlers never run on it).
+ *
+ * fork: the thread does not survive it. The child closes the parent's
+ * socket and connection, and opens its own socket for its own pid with a
+ * thread of its own. The socket is removed at exit, by its own process. */
+#include "control.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config/defaults.h"
+#include "shim/base/log.h"
+#include "shim/call/runtime.h"
+
+#define LM_CTL_MAX_REQUEST 4096
+#define LM_CTL_READ_MS     1000
+#define LM_CTL_WRITE_MS    2000
+#define LM_CTL_STACK       (256 * 1024)
+#define LM_CTL_BACKLOG     16
+#define LM_CTL_RETRY_NS    (100 * 1000 * 1000L)
+#define LM_CTL_PATH_MAX    sizeof(((struct sockaddr_un *)0)->sun_path)
+
+static struct {
+	int listen_fd;
+	pid_t pid; /* whose socket path is set */
+	char path[LM_CTL_PATH_MAX];
+	_Atomic int client_fd; /* the connection being served, for a forked child to close */
+	_Atomic int reply_fd;
+} ctl = {.listen_fd = -1, .client_fd = -1, .reply_fd = -1};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Wait for EVENTS on FD until DEADLINE (now_ms time): 1 ready, 0 not. */
+static int wait_fd(int fd, short events, int64_t deadline)
+{
+	for (;;) {
+		int64_t left = deadline - now_ms();
+		if (left <= 0)
+			return 0;
+		struct pollfd p = {.fd = fd, .events = events};
+		int r = poll(&p, 1, (int)left);
+		if (r > 0)
+			return 1;
+		if (r < 0 && errno != EINTR)
+			return 0;
+	}
+}
+
+static bool peer_allowed(int fd)
+{
+	struct ucred cr;
+	socklen_t len = sizeof cr;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0)
+		return false;
+	return cr.uid == 0 || cr.uid == geteuid() || cr.uid == getuid();
+}
+
+/* The request line into BUF (NUL-terminated, without "\n"): its length,
+ * -1 when the client sent nothing usable in time, -2 when too long. */
+static ssize_t read_request(int fd, char *buf, size_t cap)
+{
+	int64_t deadline = now_ms() + LM_CTL_READ_MS;
+	size_t n = 0;
+	while (n < cap) {
+		if (!wait_fd(fd, POLLIN, deadline))
+			return -1;
+		ssize_t k = recv(fd, buf + n, cap - n, MSG_DONTWAIT);
+		if (k < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (k < 0)
+			return -1;
+		char *nl = k > 0 ? memchr(buf + n, '\n', (size_t)k) : NULL;
+		n += (size_t)k;
+		if (nl || k == 0) {
+			size_t len = nl ? (size_t)(nl - buf) : n;
+			if (len == 0 && k == 0)
+				return -1;
+			buf[len] = '\0';
+			return memchr(buf, '\0', len) ? -1 : (ssize_t)len;
+		}
+	}
+	return -2;
+}
+
+static void send_all(int fd, const char *p, size_t n, int64_t deadline)
+{
+	while (n > 0) {
+		ssize_t k = send(fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (k > 0) {
+			p += k;
+			n -= (size_t)k;
+		} else if (k < 0 && errno != EINTR &&
+		           (errno != EAGAIN || !wait_fd(fd, POLLOUT, deadline))) {
+			return;
+		}
+	}
+}
+
+/* Send what REPLY (an in-memory file) holds. */
+static void send_reply(int fd, int reply)
+{
+	int64_t deadline = now_ms() + LM_CTL_WRITE_MS;
+	char buf[4096];
+	off_t off = 0;
+	ssize_t k;
+	while ((k = pread(reply, buf, sizeof buf, off)) > 0) {
+		send_all(fd, buf, (size_t)k, deadline);
+		off += k;
+		if (now_ms() >= deadline)
+			return;
+	}
+}
+
+static void serve_one(int fd)
+{
+	static const char too_long[] = "error request too long\n";
+	static const char no_memory[] = "error out of memory\n";
+	char req[LM_CTL_MAX_REQUEST + 1];
+	if (!peer_allowed(fd))
+		return;
+	ssize_t len = read_request(fd, req, LM_CTL_MAX_REQUEST);
+	int64_t deadline = now_ms() + LM_CTL_WRITE_MS;
+	if (len == -2) {
+		send_all(fd, too_long, sizeof too_long - 1, deadline);
+		return;
+	}
+	if (len < 0)
+		return;
+	int reply = atomic_load(&ctl.reply_fd);
+	if (reply < 0 || ftruncate(reply, 0) != 0 || lseek(reply, 0, SEEK_SET) != 0) {
+		send_all(fd, no_memory, sizeof no_memory - 1, deadline);
+		return;
+	}
+	lm_control_answer(req, reply);
+	send_reply(fd, reply);
+}
+
+static void *serve(void *arg)
+{
+	(void)arg;
+	int lfd = ctl.listen_fd; /* set before the thread was created */
+	lm_in_shim = 1;
+	pthread_setname_np(pthread_self(), "ldmemo-ctl");
+	atomic_store(&ctl.reply_fd, memfd_create("ldmemo-ctl", MFD_CLOEXEC));
+	for (;;) {
+		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM) {
+				struct timespec ts = {0, LM_CTL_RETRY_NS};
+				nanosleep(&ts, NULL);
+				continue;
+			}
+			return NULL; /* shut down at exit */
+		}
+		atomic_store(&ctl.client_fd, fd);
+		serve_one(fd);
+		atomic_store(&ctl.client_fd, -1);
+		close(fd);
+	}
+}
+
+/* DIR, created 0700 if missing; 0 when it is ours and closed to others. */
+static int private_dir(const char *dir)
+{
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		lm_warn("control socket: cannot create %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		lm_warn("control socket: cannot open %s: %s", dir, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	if (st.st_uid != geteuid() || (st.st_mode & 077) != 0) {
+		lm_warn("control socket: %s is not private (owner %u, mode %03o; "
+		        "want owner %u, mode 700): no control socket",
+		        dir, (unsigned)st.st_uid, (unsigned)(st.st_mode & 0777),
+		        (unsigned)geteuid());
+		return -1;
+	}
+	return 0;
+}
+
+static int socket_path(char *out, size_t len)
+{
+	char dir[LM_CTL_PATH_MAX];
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	int n = xdg && xdg[0] == '/'
+	            ? snprintf(dir, sizeof dir, "%s/ldmemo", xdg)
+	            : snprintf(dir, sizeof dir, "/tmp/ldmemo-%u", (unsigned)geteuid());
+	if (n < 0 || (size_t)n >= sizeof dir) {
+		lm_warn("control socket: directory name too long");
+		return -1;
+	}
+	if (private_dir(dir) != 0)
+		return -1;
+	n = snprintf(out, len, "%s/%d.sock", dir, (int)getpid());
+	if (n < 0 || (size_t)n >= len) {
+		lm_warn("control socket: path too long under %s", dir);
+		return -1;
+	}
+	return 0;
+}
+
+static int listen_at(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	/* A socket left by an earlier process with our pid: the directory
+	 * is ours, so it is stale. */
+	unlink(path);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || chmod(path, 0600) != 0 ||
+	    listen(fd, LM_CTL_BACKLOG) != 0) {
+		int err = errno;
+		close(fd);
+		unlink(path);
+		errno = err;
+		return -1;
+	}
+	return fd;
+}
+
+static bool start_thread(void)
+{
+	pthread_attr_t attr;
+	sigset_t all;
+	pthread_t t;
+	if (pthread_attr_init(&attr) != 0)
+		return false;
+	sigfillset(&all);
+	bool ok = pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) == 0 &&
+	          pthread_attr_setstacksize(&attr, LM_CTL_STACK) == 0 &&
+	          pthread_attr_setsigmask_np(&attr, &all) == 0 &&
+	          pthread_create(&t, &attr, serve, NULL) == 0;
+	pthread_attr_destroy(&attr);
+	return ok;
+}
+
+/* Bind before the thread starts, so the socket exists once start-up (or
+ * fork) returns. */
+static void open_socket(void)
+{
+	char path[LM_CTL_PATH_MAX];
+	if (socket_path(path, sizeof path) != 0)
+		return;
+	int fd = listen_at(path);
+	if (fd < 0) {
+		lm_warn("control socket: cannot listen on %s: %s", path, strerror(errno));
+		return;
+	}
+	ctl.listen_fd = fd;
+	if (!start_thread()) {
+		lm_warn("control socket: cannot start its thread");
+		ctl.listen_fd = -1;
+		close(fd);
+		unlink(path);
+		return;
+	}
+	ctl.pid = getpid();
+	memcpy(ctl.path, path, sizeof path);
+	lm_info("control socket: %s", path);
+}
+
+static void close_fd(_Atomic int *slot)
+{
+	int fd = atomic_exchange(slot, -1);
+	if (fd >= 0)
+		close(fd);
+}
+
+static void child_after_fork(void)
+{
+	int saved = errno;
+	lm_in_shim++;
+	if (ctl.listen_fd >= 0)
+		close(ctl.listen_fd);
+	ctl.listen_fd = -1;
+	ctl.path[0] = '\0';
+	close_fd(&ctl.client_fd);
+	close_fd(&ctl.reply_fd);
+	open_socket();
+	lm_in_shim--;
+	errno = saved;
+}
+
+void lm_control_setup(const struct lm_runtime *rt)
+{
+	bool on = rt->cfg.global.control;
+	const char *e = getenv(LM_ENV_CONTROL);
+	if (e && *e && lm_parse_bool(e, &on) != 0)
+		lm_warn("%s=%s: not 1 or 0", LM_ENV_CONTROL, e);
+	if (!on)
+		return;
+	pthread_atfork(NULL, NULL, child_after_fork);
+	open_socket();
+}
+
+__attribute__((destructor)) static void lm_control_at_exit(void)
+{
+	if (ctl.listen_fd < 0 || ctl.pid != getpid())
+		return;
+	int saved = errno;
+	/* Wakes the thread out of accept: it returns. */
+	shutdown(ctl.listen_fd, SHUT_RDWR);
+	unlink(ctl.path);
+	errno = saved;
+}

@@ -1,0 +1,319 @@
+#include "persist.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "shim/base/log.h"
+#include "persist_format.h"
+#include "shim/call/runtime.h"
+#include "shim/base/clock.h"
+
+/* The process that loaded the file; only it writes the file back. */
+static pid_t owner;
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void program_path(char *buf, size_t len)
+{
+	ssize_t n = readlink("/proc/self/exe", buf, len - 1);
+	buf[n > 0 ? n : 0] = '\0';
+}
+
+static const char *namespace_of(const struct lm_runtime *rt)
+{
+	extern char *program_invocation_short_name;
+	const char *ns = rt->cfg.global.namespace_;
+	return ns ? ns : program_invocation_short_name;
+}
+
+static bool persistable(const struct lm_rt_method *m)
+{
+	return !m->cfg->invalidator && m->plan && !lm_plan_local_only(m->plan);
+}
+
+static bool same(const char *s, const char *p, uint32_t len)
+{
+	return strlen(s) == len && memcmp(s, p, len) == 0;
+}
+
+/* ---- Loading --------------------------------------------------------------- */
+
+/* The whole file, if it is a regular file no larger than LIMIT. NULL with
+ * errno set otherwise. */
+static void *read_file(const char *path, uint64_t limit, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return NULL;
+	struct stat st;
+	void *buf = NULL;
+	if (fstat(fd, &st) != 0)
+		goto out;
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > limit) {
+		errno = EFBIG;
+		goto out;
+	}
+	size_t n = (size_t)st.st_size, got = 0;
+	buf = malloc(n ? n : 1);
+	while (buf && got < n) {
+		ssize_t k = read(fd, (char *)buf + got, n - got);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		got += (size_t)k;
+	}
+	*len = got; /* a file that shrank meanwhile fails its checksum */
+out:
+	close(fd);
+	return buf;
+}
+
+/* For each method of the file, the runtime method it feeds, or UINT32_MAX. */
+static uint32_t *map_methods(const struct lm_runtime *rt, const struct lm_persist_file *f,
+                             const char *path)
+{
+	uint32_t *map = malloc((f->nmethods ? f->nmethods : 1) * sizeof *map);
+	if (!map)
+		return NULL;
+	for (uint32_t i = 0; i < f->nmethods; i++) {
+		const struct lm_persist_mref *fm = &f->methods[i];
+		map[i] = UINT32_MAX;
+		for (uint32_t id = 0; id < rt->nmethods; id++) {
+			const struct lm_rt_method *m = &rt->methods[id];
+			if (!persistable(m) || !same(m->cfg->name, fm->name, fm->name_len))
+				continue;
+			if (lm_plan_fingerprint(m->plan) == fm->fingerprint)
+				map[i] = id;
+			else if (fm->fingerprint != 0)
+				lm_warn("%s: %s: written for another signature: its entries are "
+				        "ignored",
+				        path, m->cfg->name);
+			break;
+		}
+	}
+	return map;
+}
+
+/* The longest a loaded entry may live: the method's TTL as configured now
+ * (it may have been shortened since the file was written). */
+static int64_t ttl_cap(const struct lm_rt_method *m)
+{
+	return m->ttl_ms > m->negative_ttl_ms ? m->ttl_ms : m->negative_ttl_ms;
+}
+
+static size_t load_records(const struct lm_runtime *rt, const struct lm_persist_file *f,
+                           const uint32_t *map)
+{
+	int64_t now_wall = wall_ms(), now = lm_clock_ms();
+	size_t off = 0, loaded = 0;
+	struct lm_persist_rec r;
+	while (lm_persist_next(f, &off, &r)) {
+		uint32_t id = map[r.method];
+		if (id == UINT32_MAX)
+			continue;
+		int64_t cap = ttl_cap(&rt->methods[id]);
+		if (r.expires_wall_ms <= now_wall || cap <= 0)
+			continue;
+		int64_t left =
+		    r.expires_wall_ms == LM_DUR_NEVER ? LM_DUR_NEVER : r.expires_wall_ms - now_wall;
+		if (left > cap)
+			left = cap;
+		/* Saturating: a far expiry from the file must not wrap around. */
+		int64_t exp = left >= LM_DUR_NEVER - now ? LM_DUR_NEVER : now + left;
+		loaded += (size_t)lm_store_put(rt->store, id, lm_key_hash(r.key, r.klen), r.key,
+		                               r.klen, r.val, r.vlen, exp);
+	}
+	return loaded;
+}
+
+/* Whether the file header is for this program and namespace. */
+static bool ours(const struct lm_runtime *rt, const struct lm_persist_file *f, const char *path)
+{
+	char prog[PATH_MAX];
+	program_path(prog, sizeof prog);
+	if (!same(prog, f->program, f->program_len)) {
+		lm_warn("%s: written by %.*s, not %s: ignored", path, (int)f->program_len,
+		        f->program, prog);
+		return false;
+	}
+	const char *ns = namespace_of(rt);
+	if (!same(ns, f->namespace_, f->namespace_len)) {
+		lm_warn("%s: written for namespace %.*s, not %s: ignored", path,
+		        (int)f->namespace_len, f->namespace_, ns);
+		return false;
+	}
+	return true;
+}
+
+void lm_persist_load(struct lm_runtime *rt)
+{
+	const char *path = rt->cfg.global.persist;
+	if (!path)
+		return;
+	owner = getpid();
+	int saved = errno;
+	/* The writer held at most the store's content. */
+	uint64_t limit = rt->cfg.global.max_memory;
+	limit = limit > UINT64_MAX / 4 ? UINT64_MAX / 2 : 2 * limit + (1u << 20);
+	size_t len = 0;
+	void *buf = read_file(path, limit, &len);
+	if (!buf) {
+		if (errno == ENOENT)
+			lm_info("%s: no persisted cache yet", path);
+		else
+			lm_warn("%s: cannot read the persisted cache: %s", path, strerror(errno));
+		errno = saved;
+		return;
+	}
+	struct lm_persist_file f;
+	enum lm_persist_status st = lm_persist_parse(buf, len, &f);
+	static const char *const why[] = {
+	    [LM_PERSIST_E_FOREIGN] = "not an ldmemo cache file",
+	    [LM_PERSIST_E_VERSION] = "another format version",
+	    [LM_PERSIST_E_DAMAGED] = "damaged",
+	    [LM_PERSIST_E_NOMEM] = "out of memory",
+	};
+	if (st != LM_PERSIST_OK) {
+		lm_warn("%s: %s: ignored", path, why[st]);
+	} else if (ours(rt, &f, path)) {
+		uint32_t *map = map_methods(rt, &f, path);
+		if (map) {
+			size_t n = load_records(rt, &f, map);
+			lm_info("%s: loaded %zu of %llu entries", path, n,
+			        (unsigned long long)f.nrecs);
+		}
+		free(map);
+	}
+	lm_persist_file_free(&f);
+	free(buf);
+	errno = saved;
+}
+
+/* ---- Saving ---------------------------------------------------------------- */
+
+struct save_ctx {
+	struct lm_persist_writer *w;
+	const bool *keep;
+	int64_t now, now_wall;
+	size_t n;
+};
+
+/* Runs under a shard lock: only encodes. */
+static void save_entry(const struct lm_entry *e, void *arg)
+{
+	struct save_ctx *c = arg;
+	uint32_t id = lm_entry_method(e);
+	if (!c->keep[id])
+		return;
+	int64_t exp = lm_entry_expires_ms(e);
+	int64_t wall = exp == LM_DUR_NEVER ? LM_DUR_NEVER : c->now_wall + (exp - c->now);
+	uint32_t klen;
+	size_t vlen;
+	const void *key = lm_entry_key(e, &klen);
+	const void *val = lm_entry_value(e, &vlen);
+	lm_persist_record(c->w, id, key, klen, val, vlen, wall);
+	c->n++;
+}
+
+/* Write the file into FD; *N: the entries written. 0, or -1. */
+static int encode(struct lm_runtime *rt, int fd, const bool *keep, size_t *n)
+{
+	struct lm_persist_method *hm = calloc(rt->nmethods ? rt->nmethods : 1, sizeof *hm);
+	if (!hm)
+		return -1;
+	for (uint32_t id = 0; id < rt->nmethods; id++) {
+		hm[id].name = rt->methods[id].cfg->name;
+		/* 0: this method's entries are not in the file. */
+		hm[id].fingerprint = keep[id] ? lm_plan_fingerprint(rt->methods[id].plan) : 0;
+	}
+	char prog[PATH_MAX];
+	program_path(prog, sizeof prog);
+	struct save_ctx c = {
+	    .w = lm_persist_begin(fd, prog, namespace_of(rt), hm, rt->nmethods),
+	    .keep = keep,
+	    .now = lm_clock_ms(),
+	    .now_wall = wall_ms(),
+	};
+	free(hm);
+	if (!c.w)
+		return -1;
+	lm_store_each(rt->store, save_entry, &c);
+	*n = c.n;
+	return lm_persist_finish(c.w);
+}
+
+/* Make the rename itself durable. */
+static void sync_dir(const char *path)
+{
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof dir, "%s", path);
+	int fd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+}
+
+static int write_atomically(struct lm_runtime *rt, const char *path, const bool *keep)
+{
+	char tmp[PATH_MAX];
+	if (snprintf(tmp, sizeof tmp, "%s.XXXXXX", path) >= (int)sizeof tmp) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	int fd = mkostemp(tmp, O_CLOEXEC); /* mode 0600 */
+	if (fd < 0)
+		return -1;
+	size_t n = 0;
+	int rc = encode(rt, fd, keep, &n);
+	if (rc == 0)
+		rc = fsync(fd);
+	if (close(fd) != 0)
+		rc = -1;
+	if (rc == 0)
+		rc = rename(tmp, path);
+	if (rc != 0) {
+		int err = errno;
+		unlink(tmp);
+		errno = err;
+		return -1;
+	}
+	sync_dir(path);
+	lm_info("%s: persisted %zu entries", path, n);
+	return 0;
+}
+
+void lm_persist_save(struct lm_runtime *rt)
+{
+	const char *path = rt->cfg.global.persist;
+	if (!path || owner != getpid())
+		return;
+	bool *keep = calloc(rt->nmethods ? rt->nmethods : 1, sizeof *keep);
+	if (!keep)
+		return;
+	bool hooked = false;
+	for (uint32_t id = 0; id < rt->nmethods; id++) {
+		const struct lm_rt_method *m = &rt->methods[id];
+		keep[id] = persistable(m);
+		hooked |= keep[id] && (m->state == LM_HS_DETOUR || m->state == LM_HS_GOT);
+	}
+	int saved = errno;
+	if (hooked && write_atomically(rt, path, keep) != 0)
+		lm_warn("%s: cannot persist the cache: %s", path, strerror(errno));
+	errno = saved;
+	free(keep);
+}

@@ -1,0 +1,131 @@
+/* A method's signature compiled once at start-up into what the call path
+ * needs: where each argument lives in the saved registers or on the stack,
+ * how it enters the key, how a result is captured into a value blob after a
+ * miss and replayed from one on a hit. Nothing on the call path parses. */
+#ifndef LM_PLAN_H
+#define LM_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config/config.h"
+#include "shim/base/buf.h"
+#include "shim/arch/x86_64/frame.h"
+
+struct lm_plan;
+
+/* Compile method M of CFG. ID is the method's index, used for per-thread
+ * static result copies. NULL with a reason in WHY when the signature
+ * cannot be served (should not happen for a config that parsed). */
+struct lm_plan *lm_plan_compile(const struct lm_config *cfg, const struct lm_method *m, uint32_t id,
+                                char *why, size_t whylen);
+void lm_plan_free(struct lm_plan *p);
+
+/* Stack-passed argument bytes the thunk must copy, rounded up to 16. */
+uint64_t lm_plan_stack_bytes(const struct lm_plan *p);
+/* True when a parameter or the return is a `ptr` (or ptr(NAME), or a type
+ * with ptr fields): such results mean nothing in another process, so they
+ * stay out of shared backends and persisted files. */
+bool lm_plan_local_only(const struct lm_plan *p);
+/* A fingerprint of the signature and the layouts it uses, so that a value
+ * written for another signature is never read as ours. */
+uint64_t lm_plan_fingerprint(const struct lm_plan *p);
+
+/* Append the key of the call in F to OUT. Integers by their own width,
+ * floats by bit pattern, str/buf by content with NULL distinct from every
+ * content, ptr by address, an out param by its NULL-ness, ignore not at
+ * all. The encoding is unambiguous: two calls have equal keys iff they have
+ * equal key arguments. Reads caller memory (str, buf). 0, or -1 on OOM. */
+int lm_plan_key(const struct lm_plan *p, const struct lm_frame *f, struct lm_buf *out);
+
+/* When the key is at most two argument registers taken raw (integers,
+ * floats, pointers), set their offsets in struct lm_frame and their widths
+ * and return how many (0 to 2); else -1. Such keys the fast thunk builds
+ * itself. */
+int lm_plan_register_key(const struct lm_plan *p, uint32_t off[2], uint8_t width[2]);
+
+/* After the original returned (ret_* in F filled, ERR its errno): append
+ * the value blob (return value and what it points to, out bytes, errno) to
+ * OUT. 0, or -1 on OOM. */
+int lm_plan_capture(const struct lm_plan *p, const struct lm_frame *f, int err, struct lm_buf *out);
+
+/* On a hit: write the out bytes back through the caller's pointers, fill
+ * ret_* in F (str/buf: a fresh malloc copy; static: the thread's copy for
+ * this method), and set *ERR to the stored errno. 0, or -1 when the blob is
+ * malformed or a copy cannot be allocated (the caller then runs the
+ * function instead). */
+int lm_plan_replay(const struct lm_plan *p, const void *val, size_t len, struct lm_frame *f,
+                   int *err);
+
+/* The common case, a scalar result and no out params, has a fixed blob:
+ * errno (4 bytes, only when not 0), then the return register (8 bytes;
+ * none for void). lm_plan_scalar says which register: */
+enum lm_scalar { LM_SCALAR_NO, LM_SCALAR_INT, LM_SCALAR_FLOAT, LM_SCALAR_VOID };
+enum lm_scalar lm_plan_scalar(const struct lm_plan *p);
+
+/* lm_plan_replay for such a method, inline for the hit path. */
+static inline int lm_scalar_replay(enum lm_scalar k, const void *val, size_t len,
+                                   struct lm_frame *f, int *err)
+{
+	size_t word = k == LM_SCALAR_VOID ? 0 : 8;
+	if ((len != word && len != word + 4) || (len && !val))
+		return -1;
+	int32_t e = 0;
+	if (len > word)
+		__builtin_memcpy(&e, val, 4);
+	const unsigned char *reg = (const unsigned char *)val + (len - word);
+	if (k == LM_SCALAR_INT) {
+		__builtin_memcpy(&f->ret_rax, reg, 8);
+	} else if (k == LM_SCALAR_FLOAT) {
+		__builtin_memcpy(&f->ret_xmm0[0], reg, 8);
+		f->ret_xmm0[1] = 0;
+	}
+	*err = e;
+	return 0;
+}
+
+/* Verify mode: do two value blobs describe the same result? */
+bool lm_plan_same_value(const struct lm_plan *p, const void *a, size_t alen, const void *b,
+                        size_t blen);
+
+/* `when` on the result in F with errno ERR (true when the method has none). */
+bool lm_plan_when(const struct lm_plan *p, const struct lm_frame *f, int err);
+
+/* A printable rendering of a key ("get_user(42, \"bob\")") for logs. */
+size_t lm_plan_key_describe(const struct lm_plan *p, const void *key, size_t klen, char *buf,
+                            size_t len);
+
+/* The first parameter declared str, buf or out whose argument in F is no
+ * pointer that could be read (in the first page, not user space, not
+ * mapped), with WHY; -1 when all are plausible. Makes system calls: for
+ * the first calls of a method only. */
+int lm_plan_bad_pointer(const struct lm_plan *p, const struct lm_frame *f, const char **why);
+/* Has the signature a str, buf or out parameter? */
+bool lm_plan_has_pointer_args(const struct lm_plan *p);
+
+/* ---- Drops: from a write function's call to a target's keys ------------- */
+
+/* A drop target resolved against one call of the write function W (frame
+ * WF): either a set of exact keys of the target T, or a pattern with `*`
+ * holes matched against every key of T. LM_DROP_METHOD and LM_DROP_ALL
+ * compile too (T may be NULL for ALL): their pattern matches every key.
+ * W and T must outlive the drop plan. */
+struct lm_drop_plan;
+struct lm_drop_plan *lm_drop_plan_compile(const struct lm_plan *w, const struct lm_plan *t,
+                                          const struct lm_drop *d, char *why, size_t whylen);
+void lm_drop_plan_free(struct lm_drop_plan *dp);
+
+/* Call EXACT for every exact key the drop names at this call (an out param
+ * of T enters keys by NULL-ness, so one drop may name two keys) and return
+ * 1; or return 0 when the drop has `*` values, and then build in PATTERN
+ * what lm_drop_plan_matches needs (appended past PATTERN's length; exact
+ * keys are built there too, and PATTERN keeps its length). -1 on OOM. */
+typedef void (*lm_key_cb)(const void *key, uint32_t klen, void *arg);
+int lm_drop_plan_keys(const struct lm_drop_plan *dp, const struct lm_frame *wf, lm_key_cb exact,
+                      void *arg, struct lm_buf *pattern);
+/* Does KEY of T match PATTERN from lm_drop_plan_keys? */
+bool lm_drop_plan_matches(const struct lm_drop_plan *dp, const void *pattern, size_t plen,
+                          const void *key, uint32_t klen);
+
+#endif

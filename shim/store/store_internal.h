@@ -1,0 +1,116 @@
+/* The store's private types, shared by store.c (API, bounds, generations,
+ * coalescing), store_table.c (the per-shard hash table) and s3fifo.c (the
+ * per-shard eviction policy). Everything here runs under the shard lock. */
+#ifndef LM_STORE_INTERNAL_H
+#define LM_STORE_INTERNAL_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "shim/arch/x86_64/futex.h"
+#include "store.h"
+
+enum { LM_Q_NONE, LM_Q_SMALL, LM_Q_MAIN };
+
+/* How the store hashes a key (lm_store_cfg.hash): entries do not keep
+ * their hash; the table and the policy recompute it when they need it
+ * (growing, deleting, evicting), which is rarer than memory is dear. */
+typedef uint64_t (*lm_hash_fn)(const void *key, uint32_t klen);
+
+/* 40 bytes, then the key (padded to 8 so the value is aligned), then the
+ * value. Immutable once published, except freq/queue/links (shard lock) and
+ * refs (atomic). */
+struct lm_entry {
+	struct lm_entry *prev, *next; /* FIFO queue links */
+	int64_t expires_ms;           /* LM_DUR_NEVER: none */
+	_Atomic uint32_t refs;        /* the table's reference + one per holder */
+	uint32_t method : 24;
+	uint32_t freq : 2;  /* S3-FIFO: 0..3, bumped on hit */
+	uint32_t queue : 2; /* LM_Q_* */
+	uint32_t klen;
+	uint32_t vlen;
+	unsigned char data[];
+};
+_Static_assert(sizeof(struct lm_entry) == 40, "the entry header the README counts");
+
+#define LM_MAX_METHODS (1u << 24)
+
+static inline size_t lm_pad8(size_t n)
+{
+	return (n + 7) & ~(size_t)7;
+}
+
+/* ---- Table: open addressing, linear probing, tagged 8-byte slots ------- */
+
+/* A slot is the entry pointer (48 bits on x86-64) with the top 16 bits of
+ * the hash above it, so most mismatching probes never touch the entry. */
+#define LM_SLOT_PTR ((UINT64_C(1) << 48) - 1)
+
+static inline struct lm_entry *lm_slot_entry(uint64_t slot)
+{
+	return (struct lm_entry *)(uintptr_t)(slot & LM_SLOT_PTR);
+}
+
+struct lm_table {
+	lm_hash_fn hash;
+	uint64_t *slots; /* NULL until the first insert */
+	size_t mask;
+	size_t used;
+	size_t sweep; /* expiry sweep cursor */
+};
+
+/* Slot index of the key, or -1. */
+long lm_table_find(const struct lm_table *t, uint32_t method, uint64_t hash, const void *key,
+                   uint32_t klen);
+long lm_table_find_entry(const struct lm_table *t, const struct lm_entry *e);
+/* Make room for one more entry (grow if needed); false on OOM. */
+bool lm_table_reserve(struct lm_table *t);
+/* HASH: the entry's key hash, as t->hash gives it. */
+void lm_table_insert(struct lm_table *t, struct lm_entry *e, uint64_t hash);
+void lm_table_delete(struct lm_table *t, size_t idx);
+void lm_table_free(struct lm_table *t);
+
+/* ---- S3-FIFO policy ---------------------------------------------------- */
+
+struct lm_queue {
+	struct lm_entry *head, *tail; /* head = oldest */
+	size_t n;
+};
+
+/* Recently evicted hashes: a FIFO ring of 32-bit fingerprints and an
+ * open-addressing set of the same fingerprints (load <= 1/2) to test
+ * membership. 12 bytes per ghost; an approximate filter of that size let
+ * too many one-off keys into main (measured: -5 points on a scan trace). */
+struct lm_ghost {
+	uint32_t *ring;
+	uint32_t *set;
+	uint32_t n, pos, smask;
+	uint32_t want; /* ring size to allocate at the first eviction; 0 = none */
+};
+
+struct lm_policy {
+	struct lm_queue small, main;
+	struct lm_ghost ghost;
+	lm_hash_fn hash; /* the ghost remembers evicted keys by hash */
+};
+
+void lm_policy_init(struct lm_policy *p, uint32_t ghost_entries, lm_hash_fn hash);
+void lm_policy_free(struct lm_policy *p);
+void lm_policy_admit(struct lm_policy *p, struct lm_entry *e, uint64_t hash);
+void lm_policy_unlink(struct lm_policy *p, struct lm_entry *e);
+/* The next entry to evict (still linked: the caller removes it), or NULL
+ * when the shard is empty. Expired entries found on the way come first.
+ * Moves entries between queues as S3-FIFO does. */
+struct lm_entry *lm_policy_victim(struct lm_policy *p, int64_t now);
+/* Same, restricted to one method (for the per-method bound). */
+struct lm_entry *lm_policy_victim_of(struct lm_policy *p, uint32_t method, int64_t now);
+
+static inline void lm_policy_touch(struct lm_entry *e)
+{
+	if (e->freq < 3)
+		e->freq++;
+}
+
+#endif

@@ -1,0 +1,95 @@
+/* The functions the fast-thunk tests hook: one per key shape and result
+ * kind. Each counts its runs and leaves errno at a value of its key, so a
+ * hit that skips it is visible. */
+#include "tests/fast/helpers.h"
+
+#include <errno.h>
+
+/* Aligned so that the 5-byte patch is one atomic write whatever the
+ * optimization level (the sanitizer builds use -O1, which does not align). */
+#define FIX __attribute__((noinline, aligned(16), visibility("default")))
+
+volatile long fx_runs;
+
+FIX long fx_rdi(long x)
+{
+	fx_runs++;
+	errno = (int)(x & 63);
+	return x * 3 + 1;
+}
+
+FIX double fx_xmm0(double x)
+{
+	fx_runs++;
+	errno = 7;
+	return x * 0.5 - 1.0;
+}
+
+FIX void fx_void(long x)
+{
+	fx_runs++;
+	errno = (int)(x & 31);
+}
+
+FIX long fx_rsi(void *ignored, long x)
+{
+	(void)ignored;
+	fx_runs++;
+	return x - 11;
+}
+
+FIX int fx_rdi_rsi(int a, int b)
+{
+	fx_runs++;
+	return a * 1000 + b;
+}
+
+FIX double fx_xmm0_xmm1(double a, double b)
+{
+	fx_runs++;
+	return a * b + 0.25;
+}
+
+FIX double fx_xmm0_rdi(double a, int n)
+{
+	fx_runs++;
+	return a * n;
+}
+
+FIX long fx_rdi_xmm0(long a, double b)
+{
+	fx_runs++;
+	return a + (long)(b * 10);
+}
+
+FIX long fx_rsi_rdx(void *ignored, long a, long b)
+{
+	(void)ignored;
+	fx_runs++;
+	return a * 100 + b;
+}
+
+FIX long fx_rdi_rdx(long a, void *ignored, long b)
+{
+	(void)ignored;
+	fx_runs++;
+	return a * 10 - b;
+}
+
+FIX long fx_none(void)
+{
+	fx_runs++;
+	return 424242;
+}
+
+FIX float fx_float(float x)
+{
+	fx_runs++;
+	return x * 2.0f;
+}
+
+FIX long fx_u32(unsigned x)
+{
+	fx_runs++;
+	return (long)x + 7;
+}
