@@ -116,9 +116,30 @@ static bool ask_l2(struct lm_hook *h, struct lm_rt_method *m, struct lm_call *c,
 	if (lm_store_fill(lm_rt->store, &c->req, val, vlen, l1_ttl) == 1)
 		keep_copy(h, m, c, f, val, vlen, err, expires);
 	if (c->stale)
-		lm_entry_release(lm_rt->store, c->stale);
+		lm_entry_unref(lm_rt->store, c->stale);
 	errno = err;
 	return true;
+}
+
+/* Store hits between copies kept: a working set larger than the
+ * thread's copies would otherwise evict one hot copy per hit (a store hit
+ * costs little more than keeping the copy). */
+#define LM_COPY_EVERY 8
+static __thread uint32_t t_copy_tick;
+
+/* A store hit pinned in E: replay it. False when the value cannot be
+ * replayed (the function runs instead). */
+static bool replay_hit(struct lm_hook *h, struct lm_rt_method *m, struct lm_call *c,
+                       struct lm_frame *f, struct lm_entry *e, int *err)
+{
+	size_t vlen;
+	const void *val = lm_entry_value(e, &vlen);
+	int rc = m->scalar != LM_SCALAR_NO ? lm_scalar_replay(m->scalar, val, vlen, f, err)
+	                                   : lm_plan_replay(m->plan, val, vlen, f, err);
+	if (rc == 0 && ++t_copy_tick % LM_COPY_EVERY == 0)
+		keep_copy(h, m, c, f, val, vlen, *err, lm_entry_expires_ms(e));
+	lm_entry_release(lm_rt->store, e);
+	return rc == 0;
 }
 
 /* Everything but a front-cache hit: the store, coalescing, verify mode. */
@@ -127,7 +148,6 @@ static __attribute__((noinline)) int enter_slow(struct lm_hook *h, struct lm_rt_
                                                 int saved_errno)
 {
 	const unsigned char *key = t_arena.p + c->base;
-	int64_t t0 = lm_now_ns();
 	if (__builtin_expect(__atomic_load_n(&m->ptr_static, __ATOMIC_RELAXED), 0) && !m->verify) {
 		t_arena.len = c->base;
 		lm_in_shim = 0;
@@ -141,11 +161,22 @@ static __attribute__((noinline)) int enter_slow(struct lm_hook *h, struct lm_rt_
 	    .klen = c->klen,
 	    .coalesce = m->coalesce && !m->verify,
 	    .stale_ms = m->stale_ms,
+	    .hold = m->verify,
 	};
 	c->verify_entry = NULL;
 	c->stale = NULL;
 
 	struct lm_entry *e = NULL;
+	int err;
+	/* The common hit, lock-free and before any clock is read: the time
+	 * a miss costs is counted from the full lookup. */
+	if (!m->verify && lm_store_get(lm_rt->store, &c->req, &e)) {
+		if (replay_hit(h, m, c, f, e, &err))
+			return answered(m, c, false, err);
+		e = NULL;
+	}
+	c->req.probed = !m->verify;
+	int64_t t0 = lm_now_ns();
 	bool coalesced = false;
 	switch (lm_store_lookup(lm_rt->store, &c->req, &e, &coalesced, &c->stale)) {
 	case LM_LOOKUP_HIT:
@@ -154,14 +185,7 @@ static __attribute__((noinline)) int enter_slow(struct lm_hook *h, struct lm_rt_
 			c->mode = CALL_VERIFY;
 			break;
 		}
-		size_t vlen;
-		const void *val = lm_entry_value(e, &vlen);
-		int err;
-		int rc = lm_plan_replay(m->plan, val, vlen, f, &err);
-		if (rc == 0)
-			keep_copy(h, m, c, f, val, vlen, err, lm_entry_expires_ms(e));
-		lm_entry_release(lm_rt->store, e);
-		if (rc == 0)
+		if (replay_hit(h, m, c, f, e, &err))
 			return answered(m, c, coalesced, err);
 		c->mode = CALL_NOFILL; /* a value we cannot replay: run the function */
 		break;
@@ -251,7 +275,7 @@ static void leave_verify(struct lm_rt_method *m, struct lm_call *c, struct lm_fr
 			log_mismatch(m, t_arena.p + c->base, c->klen);
 		}
 	}
-	lm_entry_release(lm_rt->store, c->verify_entry);
+	lm_entry_unref(lm_rt->store, c->verify_entry);
 }
 
 /* A result that fails `when`: stale_if_error may answer instead. Returns
@@ -343,7 +367,7 @@ void lm_dispatch_leave(struct lm_hook *h, struct lm_frame *f)
 		break;
 	}
 	if (c->stale)
-		lm_entry_release(lm_rt->store, c->stale);
+		lm_entry_unref(lm_rt->store, c->stale);
 	keep_min(&m->min_call_ns, (uint64_t)(t1 - c->start_ns));
 	keep_min(&m->min_lookup_ns, (uint64_t)c->lookup_ns);
 	lm_count(m->id, LM_C_cost_ns, (uint64_t)(c->lookup_ns + (lm_now_ns() - t1)));
