@@ -305,6 +305,8 @@ static void retire_slots(struct lm_store *s, struct lm_slots *a)
 	lm_lock(&s->rc_lock);
 	a->rnext = s->rc_arrs;
 	s->rc_arrs = a;
+	/* As large as all the entries it indexed: not kept for a batch. */
+	reclaim_locked(s);
 	lm_unlock(&s->rc_lock);
 }
 
