@@ -73,10 +73,10 @@ struct lm_reader *lm_rcu_register(void)
 
 uint64_t lm_rcu_stamp(void)
 {
-	/* The unlink before must be visible before the epoch is read: a
-	 * reader that entered at a later epoch never saw the memory. */
-	atomic_thread_fence(memory_order_seq_cst);
-	return atomic_load_explicit(&lm_rcu_epoch, memory_order_relaxed);
+	/* The unlink before must be visible before the epoch is read (a
+	 * locked add of 0: a full barrier): a reader that entered at a later
+	 * epoch never saw the memory. */
+	return atomic_fetch_add_explicit(&lm_rcu_epoch, 0, memory_order_seq_cst);
 }
 
 uint64_t lm_rcu_oldest(void)
@@ -84,14 +84,14 @@ uint64_t lm_rcu_oldest(void)
 	/* Readers entering from here on take the new epoch, above every
 	 * stamp given so far. */
 	atomic_fetch_add_explicit(&lm_rcu_epoch, 1, memory_order_seq_cst);
-	if (!lm_rcu_fast)
-		atomic_thread_fence(memory_order_seq_cst);
-	else if (membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) != 0)
-		return 0; /* readers skip their fence: nothing is safe to free */
+	/* Without membarrier, that locked add and the readers' exchanges are
+	 * the barriers. */
+	if (lm_rcu_fast && membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) != 0)
+		return 0; /* readers skip their barrier: nothing is safe to free */
 	uint64_t oldest = UINT64_MAX;
 	for (struct lm_reader *r = atomic_load_explicit(&readers, memory_order_acquire); r;
 	     r = r->next) {
-		uint64_t e = atomic_load_explicit(&r->state, memory_order_acquire);
+		uint64_t e = atomic_load_explicit(&r->state, memory_order_seq_cst);
 		if (e && e < oldest)
 			oldest = e;
 	}

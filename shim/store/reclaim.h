@@ -11,7 +11,7 @@
  * the membarrier system call the reclaimer forces that on every running
  * thread of the process (the "memb" scheme of liburcu), so the reader
  * needs only a compiler barrier; without it (old kernels, seccomp) the
- * reader pays one fence.
+ * reader's store is an exchange, a full barrier on its own cache line.
  *
  * A thread is in at most one read section at a time except for nesting
  * within its own code (counted); signal handlers that could enter the store
@@ -47,11 +47,13 @@ static inline bool lm_read_enter(void)
 		return false;
 	if (lm_rcu_nest++ == 0) {
 		uint64_t e = atomic_load_explicit(&lm_rcu_epoch, memory_order_acquire);
-		atomic_store_explicit(&r->state, e, memory_order_relaxed);
-		if (lm_rcu_fast)
+		if (lm_rcu_fast) {
+			atomic_store_explicit(&r->state, e, memory_order_relaxed);
 			atomic_signal_fence(memory_order_seq_cst);
-		else
-			atomic_thread_fence(memory_order_seq_cst);
+		} else {
+			/* a full barrier (on its own line; TSan takes no fence) */
+			atomic_exchange_explicit(&r->state, e, memory_order_seq_cst);
+		}
 	}
 	return true;
 }

@@ -1107,6 +1107,11 @@ void lm_store_totals(const struct lm_store *s, uint64_t *entries, uint64_t *byte
 	           : 0;
 }
 
+uint64_t lm_store_memory(const struct lm_store *s)
+{
+	return s ? atomic_load_explicit(&s->bytes, memory_order_relaxed) : 0;
+}
+
 void lm_store_each(struct lm_store *s, lm_entry_cb cb, void *arg)
 {
 	if (!s || !cb)

@@ -135,6 +135,9 @@ struct lm_store_mstats {
 };
 void lm_store_method_stats(const struct lm_store *s, uint32_t method, struct lm_store_mstats *out);
 void lm_store_totals(const struct lm_store *s, uint64_t *entries, uint64_t *bytes);
+/* The bytes the store holds against max_memory: its entries and those
+ * removed but not yet freed (a reader may still hold them). */
+uint64_t lm_store_memory(const struct lm_store *s);
 
 /* Every live entry, shard by shard, for persistence. CB must not call
  * back into the store. */
