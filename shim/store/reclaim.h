@@ -23,6 +23,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "shim/base/assert.h"
+
 struct lm_reader {
 	_Atomic uint64_t state; /* 0: outside; else the epoch read on entry */
 	_Atomic uint32_t used;  /* owned by a live thread */
@@ -60,6 +62,7 @@ static inline bool lm_read_enter(void)
 
 static inline void lm_read_exit(void)
 {
+	LM_ASSERT(lm_rcu_nest > 0);
 	if (--lm_rcu_nest == 0)
 		atomic_store_explicit(&lm_rcu_self->state, 0, memory_order_release);
 }

@@ -67,6 +67,7 @@
 #include "config/config.h"
 #include "reclaim.h"
 #include "shim/base/clock.h"
+#include "shim/base/guard.h"
 #include "store_internal.h"
 
 /* Each entry's share of table slots: an 8-byte slot at a load of at least
@@ -108,6 +109,7 @@ struct lm_shard {
 	struct lm_pending *spare; /* finished markers for reuse, via next */
 	uint32_t nspare;
 	uint32_t *mcount; /* entries per method in this shard */
+	size_t nexpiring; /* entries with an expiry: none, no sweep */
 } __attribute__((aligned(64)));
 
 struct lm_mstate {
@@ -150,8 +152,13 @@ static pthread_once_t lm_reg_once = PTHREAD_ONCE_INIT;
 
 /* ---- fork ---------------------------------------------------------------- */
 
+/* The forking thread holds every shard lock from prepare to parent/child:
+ * marked as inside the shim, so that a memoized call from a signal
+ * handler meanwhile runs uncached instead of waiting for a lock this
+ * thread holds (issue 16). */
 static void fork_prepare(void)
 {
+	lm_guard_enter();
 	lm_lock(&lm_reg_lock);
 	for (struct lm_store *s = lm_reg_head; s; s = s->next) {
 		for (unsigned i = 0; i < s->nshards; i++)
@@ -168,6 +175,7 @@ static void fork_parent(void)
 			lm_unlock(&s->shards[i].lock);
 	}
 	lm_unlock(&lm_reg_lock);
+	lm_guard_leave();
 }
 
 static void fork_child(void)
@@ -180,6 +188,7 @@ static void fork_child(void)
 			lm_lock_reset(&s->shards[i].lock);
 	}
 	lm_lock_reset(&lm_reg_lock);
+	lm_guard_leave();
 }
 
 static void register_atfork(void)
@@ -288,6 +297,7 @@ static void reclaim(struct lm_store *s)
  * it. */
 static void retire_entry(struct lm_store *s, struct lm_entry *e)
 {
+	LM_ASSERT(e->queue == LM_Q_NONE);
 	e->stamp = lm_rcu_stamp();
 	lm_lock(&s->rc_lock);
 	e->rnext = s->rc_ents;
@@ -373,6 +383,7 @@ static void remove_at(struct lm_store *s, struct lm_shard *sh, size_t idx, struc
 	lm_table_delete(&sh->table, idx);
 	lm_policy_unlink(&sh->pol, e);
 	sh->mcount[e->method]--;
+	sh->nexpiring -= e->expires_ms != LM_DUR_NEVER;
 	struct lm_mstate *m = &s->m[e->method];
 	uint64_t charge = entry_charge(e);
 	atomic_fetch_sub_explicit(&s->entries, 1, memory_order_relaxed);
@@ -403,7 +414,9 @@ static unsigned sweep(struct lm_store *s, struct lm_shard *sh, int64_t now, unsi
 	struct lm_table *t = &sh->table;
 	struct lm_slots *a = lm_table_arr(t);
 	unsigned removed = 0;
-	if (!a || !t->used)
+	/* Sweeping reads entries (a cache miss each): not when none can
+	 * expire. */
+	if (!a || !t->used || !sh->nexpiring)
 		return 0;
 	for (unsigned k = 0; k < budget; k++) {
 		size_t i = t->sweep & a->mask;
@@ -468,6 +481,7 @@ static enum ins insert_locked(struct lm_store *s, struct lm_shard *sh, struct lm
 	lm_table_insert(&sh->table, e, hash);
 	lm_policy_admit(&sh->pol, e, hash);
 	sh->mcount[e->method]++;
+	sh->nexpiring += e->expires_ms != LM_DUR_NEVER;
 	return INS_OK;
 }
 
