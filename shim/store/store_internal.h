@@ -110,6 +110,19 @@ long lm_table_find(const struct lm_table *t, uint32_t method, uint64_t hash, con
                    uint32_t klen);
 long lm_table_find_entry(const struct lm_table *t, const struct lm_entry *e);
 
+/* Keys of one or two words (most scalar keys) compare without a call. */
+static inline bool lm_key_same(const unsigned char *a, const void *b, uint32_t n)
+{
+	if (n < 8 || n > 16)
+		return memcmp(a, b, n) == 0;
+	uint64_t x0, y0, x1, y1;
+	memcpy(&x0, a, 8);
+	memcpy(&y0, b, 8);
+	memcpy(&x1, a + n - 8, 8);
+	memcpy(&y1, (const unsigned char *)b + n - 8, 8);
+	return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+}
+
 /* The entry of the key, without the lock, inside a read section. May miss
  * an entry that a concurrent deletion is shifting: a miss is confirmed
  * under the lock. */
@@ -127,7 +140,7 @@ static inline struct lm_entry *lm_table_get(const struct lm_table *t, uint32_t m
 		if ((slot ^ hash) & ~LM_SLOT_PTR)
 			continue;
 		struct lm_entry *e = lm_slot_entry(slot);
-		if (e->method == method && e->klen == klen && memcmp(e->data, key, klen) == 0)
+		if (e->method == method && e->klen == klen && lm_key_same(e->data, key, klen))
 			return e;
 	}
 	return NULL;
