@@ -97,10 +97,12 @@ static void *run(void *arg)
 		snprintf(full, sizeof full, "user-%08u-%s", base + k,
 		         "padding-padding-padding-padding-padding-padding-padding");
 		skeys[k] = malloc(len + 1);
-		if (skeys[k]) {
-			memcpy(skeys[k], full, len);
-			skeys[k][len] = 0;
+		if (!skeys[k]) {
+			perror("hit");
+			exit(1);
 		}
+		memcpy(skeys[k], full, len);
+		skeys[k][len] = 0;
 	}
 	unsigned nk = nkeys;
 	long acc = 0;

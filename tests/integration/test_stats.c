@@ -70,6 +70,28 @@ Test(stats, json_has_every_field_and_sums)
 	it_free(&r);
 }
 
+/* ttl = 0 stores nothing, so its calls skip the lookup altogether
+ * (dispatch.c, never_stored): each is still counted as a miss, and the
+ * program's output is the plain one. */
+Test(stats, ttl_zero_counts_every_call_as_a_miss)
+{
+	const char *env[] = {"LDMEMO_STATS=stderr", "LDMEMO_STATS_FORMAT=json", NULL};
+	const char *argv[] = {it_path("prog-pie-O2"), "basic", NULL};
+	struct it_run plain = it_run(NULL, argv, NULL);
+	struct it_run r =
+	    it_run("[cache fix_square]\nsignature = long fix_square(long x)\nttl = 0\n", argv, env);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_expect_str_eq(r.out, plain.out);
+	char *path = write_tmp(r.err);
+	char *out = check("json", path);
+	cr_expect(strstr(out, "\"calls\": 30, \"hits\": 0, \"misses\": 30") != NULL, "%s", out);
+	unlink(path);
+	free(path);
+	free(out);
+	it_free(&r);
+	it_free(&plain);
+}
+
 Test(stats, prometheus_parses)
 {
 	const char *env[] = {"LDMEMO_STATS=stderr", "LDMEMO_STATS_FORMAT=prom", NULL};
