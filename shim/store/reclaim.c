@@ -32,10 +32,13 @@ void lm_rcu_init(void)
 		lm_rcu_fast = true;
 }
 
-/* The thread is gone: its record can serve another. */
+/* The thread is gone: its record can serve another. Runs on the exiting
+ * thread, which forgets the record: a later destructor that reads the
+ * store registers again rather than share a record another thread took. */
 static void reader_gone(void *arg)
 {
 	struct lm_reader *r = arg;
+	lm_rcu_self = NULL;
 	atomic_store_explicit(&r->state, 0, memory_order_release);
 	atomic_store_explicit(&r->used, 0, memory_order_release);
 }
