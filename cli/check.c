@@ -24,6 +24,8 @@
  * branches back into it from a function of ordinary size. */
 #define LM_CHECK_CODE_MAX (64u << 10)
 
+#define CHECK_USAGE "usage: ldmemo check [-c CONFIG] PROGRAM"
+
 enum { C_NAME, C_OBJECT, C_ADDR, C_BIND, C_SIZE, C_HOOK, NCOLS };
 
 struct row {
@@ -45,7 +47,7 @@ static void print_diags(const struct lm_config *cfg, const struct lm_diags *d)
 		char buf[1024];
 
 		lm_diag_format(cfg, &d->v[i], buf, sizeof(buf));
-		fprintf(stderr, "%s\n", buf);
+		fprintf(stderr, "ldmemo: %s\n", buf);
 	}
 }
 
@@ -667,16 +669,21 @@ int lm_cmd_check(int argc, char **argv)
 	int opt, errors, rc;
 	size_t i;
 
-	if (lm_cli_help(argc, argv, "usage: ldmemo check [-c CONFIG] PROGRAM"))
+	if (lm_cli_help(argc, argv, CHECK_USAGE))
 		return 0;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+c:", opts, NULL)) != -1) {
+	opterr = 0; /* getopt's own messages would not start with "ldmemo:" */
+	while ((opt = getopt_long(argc, argv, "+:c:", opts, NULL)) != -1) {
+		if (opt == ':')
+			return lm_cli_usage_error("check: option '%s' needs a value\n%s",
+			                          argv[optind - 1], CHECK_USAGE);
 		if (opt != 'c')
-			return lm_cli_usage_error("usage: ldmemo check [-c CONFIG] PROGRAM");
+			return lm_cli_usage_error("check: unknown option '%s'\n%s",
+			                          argv[optind - 1], CHECK_USAGE);
 		config = optarg;
 	}
 	if (argc - optind != 1)
-		return lm_cli_usage_error("usage: ldmemo check [-c CONFIG] PROGRAM");
+		return lm_cli_usage_error(CHECK_USAGE);
 	if (!config || !*config) {
 		fprintf(stderr, "ldmemo: check: no config: give -c CONFIG or set %s\n",
 		        LM_ENV_CONFIG);

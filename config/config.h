@@ -305,6 +305,7 @@ int lm_parse_size(const char *s, uint64_t *bytes);
 int lm_parse_bool(const char *s, bool *b);
 int lm_parse_stats_format(const char *s, enum lm_stats_format *f);
 int lm_parse_signal(const char *s, int *signo); /* USR2, SIGUSR2, 12 */
+int lm_parse_stats_dest(const char *s);         /* stderr, fd:N, a path */
 int lm_parse_backend(const char *s, struct lm_backend *b);
 void lm_backend_free(struct lm_backend *b);
 /* Shell-style glob match of a program base name against the programs list. */
