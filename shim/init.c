@@ -220,6 +220,11 @@ static void start(void)
 	const char *path = env(LM_ENV_CONFIG);
 	if (!path || env_is_1(LM_ENV_DISABLE))
 		return;
+	/* Read before it is set for what this process exec's or starts. */
+	bool inherited = env(LM_ENV_INHERITED) != NULL;
+	char self[16];
+	snprintf(self, sizeof self, "%d", (int)getpid());
+	setenv(LM_ENV_INHERITED, self, 1);
 	/* A private copy of stderr: the program may close fd 2 (spec 2). */
 	int fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
 	if (fd >= 0)
@@ -251,19 +256,23 @@ static void start(void)
 		return;
 	rt->start_ns = lm_now_ns();
 	rt->strict = strict;
+	rt->inherited = inherited;
 	struct lm_diags diags = {0};
 	int errors = lm_config_load(path, &rt->cfg, &diags);
+	/* A process the config is not for (a wrapper's helpers) stays silent
+	 * at the default level: its problems are those of every process. */
+	if (errors >= 0 && !lm_programs_match(&rt->cfg.global, program_base_name())) {
+		lm_info("%s: not in programs: inactive", program_base_name());
+		lm_diags_free(&diags);
+		lm_config_free(&rt->cfg);
+		free(rt);
+		return;
+	}
 	report_diags(&rt->cfg, &diags);
 	lm_diags_free(&diags);
 	if (errors != 0 && strict)
 		strict_exit("the config has errors");
 	if (errors < 0) {
-		lm_config_free(&rt->cfg);
-		free(rt);
-		return;
-	}
-	if (!lm_programs_match(&rt->cfg.global, program_base_name())) {
-		lm_info("%s: not in programs: inactive", program_base_name());
 		lm_config_free(&rt->cfg);
 		free(rt);
 		return;

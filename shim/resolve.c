@@ -33,16 +33,21 @@ static enum lm_hook_mode hook_mode(const struct lm_method *m)
 	}
 }
 
-/* An exec'd child that lacks the methods is normal (spec guarantee 8: a
- * missing method is reported at info there); the program the user
- * started is told at warn. A parent that has the shim mapped means we are
- * such a child. */
+/* An exec'd image or child that lacks the methods is normal (spec
+ * guarantee 8: a missing method is reported at info there); the program
+ * the user started is told at warn. LDMEMO_INHERITED (an earlier image or
+ * a parent started the shim), or a parent that has the shim mapped, means
+ * we are such a process. */
 static enum lm_log_level missing_level(void)
 {
 	static int level = -1;
 	if (level >= 0)
 		return (enum lm_log_level)level;
 	level = LM_LOG_WARN;
+	if (lm_rt->inherited) {
+		level = LM_LOG_INFO;
+		return (enum lm_log_level)level;
+	}
 	char path[64], line[512];
 	snprintf(path, sizeof path, "/proc/%d/maps", (int)getppid());
 	FILE *f = fopen(path, "re");

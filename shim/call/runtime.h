@@ -57,6 +57,7 @@ struct lm_runtime {
 	struct lm_l2 *l2;                /* NULL: local backend (or it could not be set up) */
 	struct lm_l2_method *l2_methods; /* what l2 was opened with; lives as long */
 	bool strict;
+	bool inherited; /* an earlier image of this process or a parent ran the shim */
 	int64_t start_ns;
 };
 
