@@ -548,8 +548,13 @@ static int resolve(const struct lm_config *cfg, const struct lm_method *m,
 	cells[C_NAME] = name;
 	st = lm_symtab_find(set, m->name, m->version, m->object, &s);
 	if (st != LM_FIND_OK) {
-		snprintf(hook, sizeof(hook), "not hookable: %s%s%s", lm_find_status_name(st),
-		         m->object ? " in " : "", m->object ? m->object : "");
+		char near[256], hint[300] = "";
+
+		if ((st == LM_FIND_NOT_FOUND || st == LM_FIND_STRIPPED) &&
+		    lm_symtab_nearest(set, m->name, near, sizeof(near)))
+			snprintf(hint, sizeof(hint), " (did you mean '%s'?)", near);
+		snprintf(hook, sizeof(hook), "not hookable: %s%s%s%s", lm_find_status_name(st),
+		         m->object ? " in " : "", m->object ? m->object : "", hint);
 		cells[C_OBJECT] = cells[C_ADDR] = cells[C_BIND] = cells[C_SIZE] = "-";
 		cells[C_HOOK] = hook;
 		*ok = false;

@@ -60,3 +60,19 @@ Test(messages, stats_file_errors)
 	expect_every_line_prefixed(r.err);
 	cli_free(&r);
 }
+
+/* check: a misspelt function name gets a did-you-mean from the symbols
+ * of the program and its libraries. */
+Test(messages, check_suggests_the_nearest_name)
+{
+	char *dir = cli_tempdir();
+	cli_write(dir, "app.conf", "[cache strln]\nsignature = u64 strln(str s)\n");
+	char conf[600];
+	snprintf(conf, sizeof(conf), "%s/app.conf", dir);
+	const char *argv[] = {"check", "-c", conf, "/bin/true", NULL};
+	struct cli_run r = cli_run(NULL, NULL, argv);
+	cr_expect_eq(r.status, 1, "%s%s", r.out, r.err);
+	cr_expect(strstr(r.out, "did you mean 'strlen'?") != NULL, "%s", r.out);
+	cli_free(&r);
+	free(dir);
+}
