@@ -50,8 +50,8 @@ static bool value(struct dp *p, struct lm_dropval *v)
 		    memcmp(sig->params[i].name, t.s, t.len) == 0)
 			v->param = (int)i;
 	if (v->param < 0 && sig->name) {
-		lm_diag_error(p->c, t.pos, "'" LM_QFMT "' is not a parameter of %s", LM_QARG(t.s, t.len),
-		         p->w->name);
+		lm_diag_error(p->c, t.pos, "'" LM_QFMT "' is not a parameter of %s",
+		              LM_QARG(t.s, t.len), p->w->name);
 		return false;
 	}
 	return true;
