@@ -71,8 +71,10 @@ static int build_methods(struct lm_runtime *rt, bool verify_all)
 		m->stale_ms = cm->stale_if_error_ms;
 		m->coalesce = lm_method_coalesce(&rt->cfg, cm);
 		m->verify = !cm->invalidator && (verify_all || cm->mode == LM_MODE_VERIFY);
-		if (cm->broken)
+		if (cm->broken) {
+			m->state = LM_HS_CONFIG_ERROR;
 			continue;
+		}
 		char why[256];
 		m->plan = lm_plan_compile(&rt->cfg, cm, i, why, sizeof why);
 		m->scalar = m->plan ? lm_plan_scalar(m->plan) : LM_SCALAR_NO;

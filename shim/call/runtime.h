@@ -15,7 +15,8 @@
 #include "shim/store/store.h"
 
 /* What became of a method's hook, as the statistics name it. */
-enum lm_hook_state { LM_HS_UNRESOLVED, LM_HS_FAILED, LM_HS_DETOUR, LM_HS_GOT };
+/* CONFIG_ERROR: the method's section has errors; it is never looked for. */
+enum lm_hook_state { LM_HS_UNRESOLVED, LM_HS_FAILED, LM_HS_DETOUR, LM_HS_GOT, LM_HS_CONFIG_ERROR };
 
 struct lm_rt_drop {
 	enum lm_drop_kind kind;

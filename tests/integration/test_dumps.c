@@ -102,3 +102,27 @@ Test(dumps, bad_stats_key_is_a_config_error)
 	cr_expect(strstr(r.err, "invalid statistics destination 'fd:x'") != NULL, "%s", r.err);
 	it_free(&r);
 }
+
+/* Stats that hide nothing (issue 20): the negatives among the stored
+ * results are counted, and a method whose section has errors is shown as
+ * a config error, not as unresolved (as if it were still looked for). */
+Test(dumps, negatives_counted_and_config_errors_shown_as_such)
+{
+	const char c[] = "[cache fix_fail]\nsignature = int fix_fail(int x)\n"
+	                 "when = ret >= 0\nnegative_ttl = 1h\n"
+	                 "[cache fix_square]\nsignature = long fix_square(long x\n";
+	const char *env[] = {"LDMEMO_STATS=stderr", "LDMEMO_STATS_FORMAT=json", NULL};
+	const char *argv[] = {it_path("prog-pie-O2"), "negative", NULL};
+	struct it_run r = it_run(c, argv, env);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	const char *fail = strstr(r.err, "{\"name\":\"fix_fail\"");
+	cr_assert_not_null(fail, "%s", r.err);
+	/* 4 succeeds, -1 fails with ENOENT (a negative), 3 with EAGAIN
+	 * (transient: never stored). */
+	cr_expect(strstr(fail, "\"stored\":2,") != NULL, "%s", fail);
+	cr_expect(strstr(fail, "\"negative\":1}") != NULL, "%s", fail);
+	const char *sq = strstr(r.err, "{\"name\":\"fix_square\"");
+	cr_assert_not_null(sq, "%s", r.err);
+	cr_expect(strncmp(strstr(sq, "\"hook\":"), "\"hook\":\"config_error\"", 21) == 0, "%s", sq);
+	it_free(&r);
+}
