@@ -303,6 +303,67 @@ static void dwarf_prototype(const struct lm_cfunc *f, char *out, size_t len)
 		snprintf(out + n, len - n, "%s)", f->variadic ? ", ..." : "");
 }
 
+/* The first member of T, nested structs, unions and arrays included, that
+ * holds an address (PATH gets its name, "owner" or "u.p"); NULL when none
+ * does. DEPTH bounds a self-referencing layout. */
+static const struct lm_cmember *pointer_member(const struct lm_ctype *t, char *path, size_t len,
+                                               int depth)
+{
+	while (t && t->cls == LM_CT_ARRAY)
+		t = t->target;
+	if (!t || (t->cls != LM_CT_STRUCT && t->cls != LM_CT_UNION) || depth > 8)
+		return NULL;
+	for (size_t i = 0; i < t->nmembers; i++) {
+		const struct lm_cmember *m = &t->members[i];
+		const struct lm_ctype *mt = m->type;
+		while (mt && mt->cls == LM_CT_ARRAY)
+			mt = mt->target;
+		if (mt && mt->cls == LM_CT_POINTER) {
+			snprintf(path, len, "%s", m->name ? m->name : "(anonymous)");
+			return m;
+		}
+		char inner[256];
+		if (pointer_member(mt, inner, sizeof(inner), depth + 1)) {
+			/* A name longer than PATH is cut: it only names the member. */
+			if (snprintf(path, len, "%s%s%s", m->name ? m->name : "",
+			             m->name ? "." : "", inner) >= (int)len)
+				path[len - 1] = '\0';
+			return m;
+		}
+	}
+	return NULL;
+}
+
+/* out(SIZE) over a struct that holds pointers: a hit writes back the
+ * addresses the function stored, which point into storage of the call
+ * that filled the entry (getpwuid_r's buffer): the caller would follow
+ * them into memory it no longer owns. Refused unless that storage is
+ * described, which out(SIZE) cannot do. */
+static int check_out_structs(const struct lm_sig *sig, const struct lm_cfunc *f, char **buf,
+                             size_t *errs)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < sig->nparams && i < f->nparams; i++) {
+		const struct lm_ctype *t = f->params[i].type;
+		char path[256];
+
+		if (sig->params[i].kind != LM_K_OUT || !t || t->cls != LM_CT_POINTER ||
+		    !pointer_member(t->target, path, sizeof(path), 0))
+			continue;
+		rc |= appendf(buf,
+		              "  error: parameter %zu%s%s%s: out over %s, which holds pointers "
+		              "(%s): a hit would give back addresses into another call's storage; "
+		              "cache it only through a [type] and a static TYPE* return\n",
+		              i + 1, f->params[i].name ? " '" : "",
+		              f->params[i].name ? f->params[i].name : "",
+		              f->params[i].name ? "'" : "",
+		              t->target->name ? t->target->name : "a struct", path);
+		(*errs)++;
+	}
+	return rc;
+}
+
 /* Compare method M's signature with the prototype in S's object. */
 static int check_prototype(struct dwinfo *di, const struct lm_method *m, const struct lm_symbol *s,
                            char **buf)
@@ -354,6 +415,7 @@ static int check_prototype(struct dwinfo *di, const struct lm_method *m, const s
 		                  f->params[i].cname);
 		errs += how == 2;
 	}
+	rc |= check_out_structs(sig, f, buf, &errs);
 	if (errs || rc) {
 		dwarf_prototype(f, proto, sizeof(proto));
 		rc |= appendf(buf, "  DWARF (%s): %s\n", lm_dwarf_source(dw), proto);
