@@ -10,6 +10,7 @@ INCDIR  ?= $(PREFIX)/include
 MANDIR  ?= $(PREFIX)/share/man
 DATADIR ?= $(PREFIX)/share/ldmemo
 PCDIR   ?= $(LIBDIR)/pkgconfig
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 
 CC      ?= gcc
 B       := build
@@ -195,13 +196,15 @@ install: all $(B)/ldmemo.pc
 	install -m 644 man/ldmemo.1 $(DESTDIR)$(MANDIR)/man1/ldmemo.1
 	install -m 644 man/ldmemo.conf.5 $(DESTDIR)$(MANDIR)/man5/ldmemo.conf.5
 	install -m 644 man/libldmemo.7 $(DESTDIR)$(MANDIR)/man7/libldmemo.7
+	install -d $(DESTDIR)$(BASHCOMPDIR)
+	install -m 644 completion/ldmemo.bash $(DESTDIR)$(BASHCOMPDIR)/ldmemo
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/ldmemo $(DESTDIR)$(SHIMDIR)/libldmemo*.so \
 		$(DESTDIR)$(INCDIR)/ldmemo.h $(DESTDIR)$(PCDIR)/ldmemo.pc \
 		$(DESTDIR)$(DATADIR)/known/*.conf \
 		$(DESTDIR)$(MANDIR)/man1/ldmemo.1 $(DESTDIR)$(MANDIR)/man5/ldmemo.conf.5 \
-		$(DESTDIR)$(MANDIR)/man7/libldmemo.7
+		$(DESTDIR)$(MANDIR)/man7/libldmemo.7 $(DESTDIR)$(BASHCOMPDIR)/ldmemo
 
 clean:
 	rm -rf $(B)

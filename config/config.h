@@ -140,6 +140,17 @@ struct lm_dropval {
 	struct lm_pos pos;
 };
 
+/* dropval.c: one literal value (`*`, an integer, a float or a "string"
+ * with \\, \" and \n escapes) as `drop` writes it, from S (LEN bytes): 0,
+ * or -1 with WHY. V->sval is malloc'd. The same reader serves `drop` and
+ * `ldmemo ctl invalidate`. */
+int lm_dropval_parse(const char *s, size_t len, struct lm_dropval *v, char *why, size_t whylen);
+/* Can literal V match a key parameter of kind K? An integer matches an
+ * integer, a float or an address (ptr); a float a float; a string a str. */
+bool lm_dropval_fits(const struct lm_dropval *v, enum lm_kind k);
+/* "integer", "float" or "string", for messages. */
+const char *lm_dropval_class(enum lm_dropval_kind k);
+
 enum lm_drop_kind {
 	LM_DROP_ALL,    /* `*` */
 	LM_DROP_METHOD, /* `M` or `M(*)` */
@@ -305,6 +316,7 @@ int lm_parse_size(const char *s, uint64_t *bytes);
 int lm_parse_bool(const char *s, bool *b);
 int lm_parse_stats_format(const char *s, enum lm_stats_format *f);
 int lm_parse_signal(const char *s, int *signo); /* USR2, SIGUSR2, 12 */
+int lm_parse_stats_dest(const char *s);         /* stderr, fd:N, a path */
 int lm_parse_backend(const char *s, struct lm_backend *b);
 void lm_backend_free(struct lm_backend *b);
 /* Shell-style glob match of a program base name against the programs list. */

@@ -71,8 +71,10 @@ static int build_methods(struct lm_runtime *rt, bool verify_all)
 		m->stale_ms = cm->stale_if_error_ms;
 		m->coalesce = lm_method_coalesce(&rt->cfg, cm);
 		m->verify = !cm->invalidator && (verify_all || cm->mode == LM_MODE_VERIFY);
-		if (cm->broken)
+		if (cm->broken) {
+			m->state = LM_HS_CONFIG_ERROR;
 			continue;
+		}
 		char why[256];
 		m->plan = lm_plan_compile(&rt->cfg, cm, i, why, sizeof why);
 		m->scalar = m->plan ? lm_plan_scalar(m->plan) : LM_SCALAR_NO;
@@ -266,6 +268,11 @@ static void start(void)
 	const char *path = env(LM_ENV_CONFIG);
 	if (!path || env_is_1(LM_ENV_DISABLE))
 		return;
+	/* Read before it is set for what this process exec's or starts. */
+	bool inherited = env(LM_ENV_INHERITED) != NULL;
+	char self[16];
+	snprintf(self, sizeof self, "%d", (int)getpid());
+	setenv(LM_ENV_INHERITED, self, 1);
 	/* A private copy of stderr: the program may close fd 2 (spec 2). */
 	int fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
 	if (fd >= 0)
@@ -297,18 +304,22 @@ static void start(void)
 		return;
 	rt->start_ns = lm_now_ns();
 	rt->strict = strict;
+	rt->inherited = inherited;
 	struct lm_diags diags = {0};
 	int errors = lm_config_load(path, &rt->cfg, &diags);
+	/* A process the config is not for (a wrapper's helpers) stays silent
+	 * at the default level: its problems are those of every process. */
+	if (errors >= 0 && !lm_programs_match(&rt->cfg.global, program_base_name())) {
+		lm_info("%s: not in programs: inactive", program_base_name());
+		lm_diags_free(&diags);
+		free_runtime(rt);
+		return;
+	}
 	report_diags(&rt->cfg, &diags);
 	lm_diags_free(&diags);
 	if (errors != 0 && strict)
 		strict_exit("the config has errors");
 	if (errors < 0) {
-		free_runtime(rt);
-		return;
-	}
-	if (!lm_programs_match(&rt->cfg.global, program_base_name())) {
-		lm_info("%s: not in programs: inactive", program_base_name());
 		free_runtime(rt);
 		return;
 	}

@@ -333,6 +333,8 @@ static void leave_fill(struct lm_hook *h, struct lm_rt_method *m, struct lm_call
 	int64_t expires = l1_ttl == LM_DUR_NEVER ? LM_DUR_NEVER : lm_clock_ms() + l1_ttl;
 	if (lm_store_fill(lm_rt->store, &c->req, t_arena.p + vbase, vlen, l1_ttl) == 1) {
 		lm_count(m->id, LM_C_stored, 1);
+		if (!ok)
+			lm_count(m->id, LM_C_negative, 1);
 		keep_copy(h, m, c, f, t_arena.p + vbase, vlen, *err, expires);
 	}
 	if (m->shared && !c->l2_down)

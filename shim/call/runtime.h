@@ -15,7 +15,8 @@
 #include "shim/store/store.h"
 
 /* What became of a method's hook, as the statistics name it. */
-enum lm_hook_state { LM_HS_UNRESOLVED, LM_HS_FAILED, LM_HS_DETOUR, LM_HS_GOT };
+/* CONFIG_ERROR: the method's section has errors; it is never looked for. */
+enum lm_hook_state { LM_HS_UNRESOLVED, LM_HS_FAILED, LM_HS_DETOUR, LM_HS_GOT, LM_HS_CONFIG_ERROR };
 
 struct lm_rt_drop {
 	enum lm_drop_kind kind;
@@ -59,6 +60,7 @@ struct lm_runtime {
 	struct lm_l2_method *l2_methods;     /* what l2 was opened with; lives as long */
 	struct lm_tier_server *tier_servers; /* likewise */
 	bool strict;
+	bool inherited; /* an earlier image of this process or a parent ran the shim */
 	int64_t start_ns;
 };
 
