@@ -421,6 +421,21 @@ if command -v node >/dev/null; then
 else
 	say "| node crypto.pbkdf2Sync | node is not installed: skipped | | | | | |"
 fi
+# find over files of a uid and gid not in /etc/passwd or /etc/group:
+# every owner lookup is a negative result (chown needs root).
+find_owners_row() {
+	local tree=$T/owners n=2000
+	mkdir -p "$tree"
+	(cd "$tree" && seq -f 'f%05g' "$n" | xargs touch) &&
+		chown -R 4242:4343 "$tree" 2>/dev/null &&
+		! getent passwd 4242 >/dev/null && ! getent group 4343 >/dev/null || {
+		say "| find -printf '%u %g', $n files of an unknown uid | needs root and uid 4242 unknown: skipped | | | | | |"
+		return
+	}
+	real_row "find -printf '%u %g %p', $n files of an unknown uid and gid" \
+		"$root/bench/find-owners.conf" getpwuid find "$tree" -printf '%u %g %p\n'
+}
+find_owners_row
 say ""
 
 # ---- 8. Shared tier: memcached (bench/l2_memcached.c) --------------------
