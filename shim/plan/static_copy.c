@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "plan_internal.h"
+#include "shim/base/guard.h"
 
 struct slot {
 	void *p;
@@ -77,7 +78,7 @@ static struct slot *slot_get(uint32_t id)
 
 void *lm_static_buf(uint32_t id, size_t n)
 {
-	int saved = errno;
+	LM_KEEP_ERRNO();
 	struct slot *sl = slot_get(id);
 	void *np;
 
@@ -94,7 +95,6 @@ void *lm_static_buf(uint32_t id, size_t n)
 			sl->cap = n;
 		}
 	}
-	errno = saved;
 	return sl && sl->cap >= n ? sl->p : NULL;
 }
 
