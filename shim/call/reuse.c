@@ -1,9 +1,10 @@
 #include "reuse.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "shim/base/guard.h"
 
 __thread struct lm_reuse *lm_reuse_tab;
 __thread uint32_t lm_reuse_n;
@@ -39,13 +40,13 @@ void lm_reuse_put(const struct lm_store *s, const struct lm_plan *p, uint32_t id
                   uint32_t klen, const struct lm_frame *f, int err, int64_t expires_ms,
                   uint64_t epoch)
 {
-	int saved = errno;
+	LM_KEEP_ERRNO();
 	uint64_t gen = f->ret_rax ? lm_plan_static_gen(p) : 0;
 	if (klen > LM_REUSE_KEY || (f->ret_rax && !gen))
-		goto out;
+		return;
 	struct lm_reuse *t = id < lm_reuse_n ? lm_reuse_tab : reuse_grow(id);
 	if (!t)
-		goto out;
+		return;
 	struct lm_reuse_rec *r = &t[id].rec[gen ? 0 : 1], *other = &t[id].rec[gen ? 1 : 0];
 	/* A key lives in one record: the other one's copy is older. */
 	if (other->klen == klen && memcmp(other->key, key, klen) == 0)
@@ -57,6 +58,4 @@ void lm_reuse_put(const struct lm_store *s, const struct lm_plan *p, uint32_t id
 	r->err = err;
 	r->klen = klen;
 	memcpy(r->key, key, klen);
-out:
-	errno = saved;
 }

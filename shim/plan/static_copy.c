@@ -100,25 +100,22 @@ void *lm_static_buf(uint32_t id, size_t n)
 
 void lm_static_built(uint32_t id, size_t n)
 {
+	LM_KEEP_ERRNO();
 	struct slots *s = tls_slots;
 	struct slot *sl;
-	int saved = errno;
 
 	if (!s || id >= s->n || !(sl = &s->v[id])->gen || !n || n > sl->cap)
 		return;
 	if (sl->pcap < n) {
 		void *np = realloc(sl->pristine, n);
 
-		if (!np) {
-			errno = saved;
+		if (!np)
 			return;
-		}
 		sl->pristine = np;
 		sl->pcap = n;
 	}
 	memcpy(sl->pristine, sl->p, n);
 	sl->built = n;
-	errno = saved;
 }
 
 uint64_t lm_static_gen(uint32_t id)
