@@ -77,6 +77,7 @@ build() {
 	$CC $CF -o "$B/evict" "$root/bench/evict.c" -L"$B" -lbenchfn "$rp" -lm
 	$CC $CF -o "$B/fill" "$root/bench/fill.c" -L"$B" -lbenchfn "$rp"
 	$CC $CF -o "$B/startup" "$root/bench/startup.c"
+	$CC $CF -o "$B/nss" "$root/bench/nss.c" -L"$B" -lbenchfn "$rp"
 	# The large programs take a while to compile: only when missing or
 	# when the generator changed. Two halves build in parallel.
 	local n
@@ -316,6 +317,61 @@ done
 say ""
 hitconf=$root/bench/hit.conf
 
+# ---- 1b. struct results against nscd -----------------------------------------
+
+# nscd_section: getpwnam, getpwuid, getgrgid and an unknown name through
+# glibc's files backend, a running nscd and ldmemo (bench/nss.c,
+# bench/nss.conf); bench/nscd.sh runs them in a private mount namespace.
+nscd_section() {
+	say "## 1b. Struct results: against nscd"
+	say ""
+	local calls=$((CALLS / 5)) fcalls=20000
+	say "ns per call, $calls calls of one key in a loop, timed inside the driver (bench/nss.c; every cache filled before). files: glibc's files backend (a private /etc/nsswitch.conf saying \`files\`); nscd: the same process with an nscd running (started by bench/nscd.sh in a private mount namespace, shared-memory lookups, stopped by its PID afterwards); ldmemo: the shim with bench/nss.conf (\`static passwd* getpwnam(str name)\`, \`when = ret != NULL\`, negative_ttl = never) in front of that nscd. nscd and ldmemo alternate, medians of $RUNS rounds, ratio within each round; files and \`ldmemo, no nscd\` (the shim over the files backend) one run each ($fcalls calls for files). Goal: ldmemo / nscd <= 0.5."
+	say ""
+	if ! command -v nscd >/dev/null && [ ! -x /usr/sbin/nscd ]; then
+		say "nscd is not installed (make deps): skipped."
+		say ""
+		return
+	fi
+	local out
+	if ! out=$(unshare -m --propagation private "$root/bench/nscd.sh" "$B/nss" "$SO" \
+		"$root/bench/nss.conf" "$RUNS" "$calls" "$fcalls" 2>&1); then
+		say "could not run (a private mount namespace needs root): $(printf '%s' "$out" | tail -1)"
+		say ""
+		return
+	fi
+	say "| call | files | nscd | ldmemo | ldmemo / nscd (goal <= 0.5) | ldmemo, no nscd |"
+	say "|---|---|---|---|---|---|"
+	local k label fl nc lm ratios lf
+	for k in pwnam pwuid grgid unknown; do
+		case $k in
+		pwnam) label='getpwnam("root")' ;;
+		pwuid) label='getpwuid(0)' ;;
+		grgid) label='getgrgid(0)' ;;
+		unknown) label='getpwnam of an unknown name (NULL)' ;;
+		esac
+		fl=$(printf '%s\n' "$out" | awk -v k=$k '$1 == k && $2 == "files" { print $3 }')
+		lf=$(printf '%s\n' "$out" | awk -v k=$k '$1 == k && $2 == "ldmemo-files" { print $3 }')
+		mapfile -t nc < <(printf '%s\n' "$out" | awk -v k=$k '$1 == k && $2 == "nscd" { print $3 }')
+		mapfile -t lm < <(printf '%s\n' "$out" | awk -v k=$k '$1 == k && $2 == "ldmemo-nscd" { print $3 }')
+		ratios=()
+		for ((r = 0; r < ${#nc[@]} && r < ${#lm[@]}; r++)); do ratios+=("$(div "${lm[r]}" "${nc[r]}")"); done
+		say "| \`$label\` | $(med "$fl") | $(med "${nc[@]}") | $(med "${lm[@]}") | $(med "${ratios[@]}") | $(med "$lf") |"
+	done
+	say ""
+	# A localtime hit against the scalar anchor, f's hit, in one process
+	# kind each, alternating.
+	local lt=() ff=() lr=()
+	for ((r = 0; r < HIT_RUNS; r++)); do
+		a=$(field ns_per_call "$(shim LDMEMO_CONFIG="$root/bench/nss.conf" "$B/nss" localtime "$calls")")
+		b=$(field ns_per_call "$(shim LDMEMO_CONFIG="$root/bench/nss.conf" "$B/nss" f "$calls")")
+		lt+=("$a") ff+=("$b") lr+=("$(div "$a" "$b")")
+	done
+	say "A \`static tm* localtime(buf(8) timep)\` hit against a \`long f(long)\` hit, same config, $HIT_RUNS alternating runs: localtime $(med "${lt[@]}") ns, f $(med "${ff[@]}") ns, ratio $(med "${lr[@]}") (goal <= 2)."
+	say ""
+}
+nscd_section
+
 # ---- 2. pass-through and miss overhead ------------------------------------------
 
 say "## 2. Pass-through and miss overhead"
@@ -534,6 +590,21 @@ if command -v node >/dev/null; then
 else
 	say "| node crypto.pbkdf2Sync | node is not installed: skipped | | | | | |"
 fi
+# find over files of a uid and gid not in /etc/passwd or /etc/group:
+# every owner lookup is a negative result (chown needs root).
+find_owners_row() {
+	local tree=$T/owners n=2000
+	mkdir -p "$tree"
+	(cd "$tree" && seq -f 'f%05g' "$n" | xargs touch) &&
+		chown -R 4242:4343 "$tree" 2>/dev/null &&
+		! getent passwd 4242 >/dev/null && ! getent group 4343 >/dev/null || {
+		say "| find -printf '%u %g', $n files of an unknown uid | needs root and uid 4242 unknown: skipped | | | | | |"
+		return
+	}
+	real_row "find -printf '%u %g %p', $n files of an unknown uid and gid" \
+		"$root/bench/find-owners.conf" getpwuid find "$tree" -printf '%u %g %p\n'
+}
+find_owners_row
 say ""
 
 # ---- 8. Shared tier: memcached (bench/l2_memcached.c) --------------------

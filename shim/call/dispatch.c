@@ -11,6 +11,7 @@
 #include "counters.h"
 #include "fast.h"
 #include "front.h"
+#include "reuse.h"
 #include "shim/base/log.h"
 #include "shim/call/sig_guard.h"
 #include "runtime.h"
@@ -141,6 +142,9 @@ static bool replay_hit(struct lm_hook *h, struct lm_rt_method *m, struct lm_call
 	                                   : lm_plan_replay(m->plan, val, vlen, f, err);
 	if (rc == 0 && ++t_copy_tick % LM_COPY_EVERY == 0)
 		keep_copy(h, m, c, f, val, vlen, *err, lm_entry_expires_ms(e));
+	if (rc == 0 && m->reuse)
+		lm_reuse_put(lm_rt->store, m->plan, m->id, t_arena.p + c->base, c->klen, f, *err,
+		             lm_entry_expires_ms(e), c->epoch);
 	lm_entry_release(lm_rt->store, e);
 	return rc == 0;
 }
@@ -229,6 +233,11 @@ int lm_dispatch_enter(struct lm_hook *h, struct lm_frame *f)
 		lm_guard_leave();
 		return bypass(m, errno);
 	}
+	if (m->reuse) {
+		int err;
+		if (lm_reuse_get(m->plan, m->id, f, &err))
+			return answered(m, c, false, err);
+	}
 	if (__builtin_expect(lm_plan_key(m->plan, f, &t_arena) != 0, 0)) {
 		t_arena.len = c->base;
 		lm_guard_leave();
@@ -239,11 +248,18 @@ int lm_dispatch_enter(struct lm_hook *h, struct lm_frame *f)
 	if (!m->verify && !m->fast) {
 		size_t vlen;
 		int err;
-		const void *val = lm_front_get(m->id, key, c->klen, &vlen);
-		if (val &&
-		    (m->scalar != LM_SCALAR_NO ? lm_scalar_replay(m->scalar, val, vlen, f, &err)
-		                               : lm_plan_replay(m->plan, val, vlen, f, &err)) == 0)
+		/* read before the lookup, as for any copy (front.h) */
+		uint64_t epoch = m->reuse ? lm_store_copy_epoch_now(lm_rt->store, m->id) : 0;
+		int64_t expires;
+		const void *val = lm_front_get_exp(m->id, key, c->klen, &vlen, &expires);
+		if (val && (m->scalar != LM_SCALAR_NO
+		                ? lm_scalar_replay(m->scalar, val, vlen, f, &err)
+		                : lm_plan_replay(m->plan, val, vlen, f, &err)) == 0) {
+			if (m->reuse)
+				lm_reuse_put(lm_rt->store, m->plan, m->id, key, c->klen, f, err,
+				             expires, epoch);
 			return answered(m, c, false, err);
+		}
 	}
 	c->req.hash = lm_key_hash(key, c->klen);
 	return enter_slow(h, m, c, f, errno);

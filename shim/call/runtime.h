@@ -38,6 +38,7 @@ struct lm_rt_method {
 	bool shared;              /* also in the shared tier (L2) */
 	enum lm_scalar scalar;    /* lm_plan_scalar: the hit path's inline replay */
 	bool fast;                /* entered through a fast thunk (fast.h) */
+	bool reuse;               /* a static result whose hits reuse the built buffer (reuse.h) */
 	struct lm_rt_drop *drops; /* write functions */
 	uint32_t ndrops;
 	uint32_t mismatch_logged;
