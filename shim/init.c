@@ -20,6 +20,7 @@
 #include "shim/call/runtime.h"
 #include "shim/call/sig_guard.h"
 #include "shim/ops/stats_dump.h"
+#include "shim/profile/profile.h"
 #include "shim/base/trust.h"
 #include "shim/base/clock.h"
 
@@ -218,6 +219,15 @@ static void strict_exit(const char *why)
 static void start(void)
 {
 	const char *path = env(LM_ENV_CONFIG);
+	const char *profile = env(LM_ENV_PROFILE);
+	if (profile && !env_is_1(LM_ENV_DISABLE)) {
+		/* `ldmemo profile`: count, cache nothing (spec 10). */
+		int fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
+		if (fd >= 0)
+			lm_log_set_fd(fd);
+		lm_profile_start(profile, env(LM_ENV_PROFILE_PROTOS));
+		return;
+	}
 	if (!path || env_is_1(LM_ENV_DISABLE))
 		return;
 	/* A private copy of stderr: the program may close fd 2 (spec 2). */

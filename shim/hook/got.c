@@ -221,3 +221,48 @@ void lm_hook_rescan_got(void)
 	pthread_mutex_unlock(&lock);
 	errno = saved;
 }
+
+struct imports_arg {
+	lm_import_fn fn;
+	void *arg;
+};
+
+/* Every named function symbol an object's relocations bind, defined
+ * elsewhere (undefined here): what calls through its PLT/GOT reach. */
+static int imports_cb(struct dl_phdr_info *info, size_t sz, void *p)
+{
+	const struct imports_arg *ia = p;
+	struct dyn_tables t;
+
+	(void)sz;
+	if (is_shim(info) || !read_dynamic(info, &t))
+		return 0;
+	for (int k = 0; k < 2; k++) {
+		size_t n = t.rel[k] ? t.relsz[k] / sizeof(Elf64_Rela) : 0;
+
+		for (size_t i = 0; i < n; i++) {
+			const Elf64_Rela *r = &t.rel[k][i];
+			unsigned type = ELF64_R_TYPE(r->r_info);
+			const Elf64_Sym *sym = &t.symtab[ELF64_R_SYM(r->r_info)];
+
+			if (type != R_X86_64_JUMP_SLOT && type != R_X86_64_GLOB_DAT)
+				continue;
+			if (!ELF64_R_SYM(r->r_info) || sym->st_shndx != SHN_UNDEF ||
+			    (ELF64_ST_TYPE(sym->st_info) != STT_FUNC &&
+			     ELF64_ST_TYPE(sym->st_info) != STT_GNU_IFUNC) ||
+			    (t.strsz && sym->st_name >= t.strsz))
+				continue;
+			ia->fn(t.strtab + sym->st_name, ia->arg);
+		}
+	}
+	return 0;
+}
+
+void lm_got_imports(lm_import_fn fn, void *arg)
+{
+	struct imports_arg ia = {fn, arg};
+	int saved = errno;
+
+	dl_iterate_phdr(imports_cb, &ia);
+	errno = saved;
+}

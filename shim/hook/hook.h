@@ -58,6 +58,12 @@ int lm_hook_install(struct lm_hook *h, char *why, size_t whylen);
  * Cheap when nothing new was loaded. */
 void lm_hook_rescan_got(void);
 
+/* Call FN with the name of every function that a loaded object but the
+ * shim imports through its PLT/GOT (once per relocation: a name may come
+ * more than once). */
+typedef void (*lm_import_fn)(const char *name, void *arg);
+void lm_got_imports(lm_import_fn fn, void *arg);
+
 void *lm_hook_ctx(const struct lm_hook *h);
 const struct lm_hook_info *lm_hook_get_info(const struct lm_hook *h);
 
