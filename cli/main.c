@@ -112,6 +112,8 @@ int main(int argc, char **argv)
 		return lm_cmd_check(argc - 1, argv + 1);
 	if (strcmp(argv[1], "stats") == 0)
 		return lm_cmd_stats(argc - 1, argv + 1);
+	if (strcmp(argv[1], "profile") == 0)
+		return lm_cmd_profile(argc - 1, argv + 1);
 	if (strcmp(argv[1], "ctl") == 0)
 		return lm_cmd_ctl(argc - 1, argv + 1);
 	return lm_cmd_run(argc, argv);

@@ -113,7 +113,8 @@ static bool slot_leads_to(const struct dl_phdr_info *info, const Elf64_Rela *r,
 	       contains(info, val);
 }
 
-static void patch_object(const struct dl_phdr_info *info, struct lm_hook *only)
+/* With RESTORE, ONLY's slots that lead to its stub get its definition back. */
+static void patch_object(const struct dl_phdr_info *info, struct lm_hook *only, bool restore)
 {
 	struct dyn_tables t;
 
@@ -136,6 +137,11 @@ static void patch_object(const struct dl_phdr_info *info, struct lm_hook *only)
 				continue;
 			name = t.strtab + sym->st_name;
 			val = *(const uintptr_t *)lm_ptr(slot);
+			if (restore) {
+				if (val == (uintptr_t)only->stub && strcmp(name, only->name) == 0)
+					lm_patch_slot(slot, only->def);
+				continue;
+			}
 			for (struct lm_hook *h = only ? only : hooks; h;
 			     h = only ? NULL : h->next_got) {
 				if (strcmp(name, h->name) != 0 || val == (uintptr_t)h->stub)
@@ -159,8 +165,28 @@ static int install_cb(struct dl_phdr_info *info, size_t sz, void *arg)
 {
 	(void)sz;
 	if (!is_shim(info))
-		patch_object(info, arg);
+		patch_object(info, arg, false);
 	return 0;
+}
+
+static int restore_cb(struct dl_phdr_info *info, size_t sz, void *arg)
+{
+	(void)sz;
+	if (!is_shim(info))
+		patch_object(info, arg, true);
+	return 0;
+}
+
+void lm_hook_restore_got(struct lm_hook *h)
+{
+	int saved = errno;
+
+	if (!h || h->info.mode != LM_HM_GOT)
+		return;
+	pthread_mutex_lock(&lock);
+	dl_iterate_phdr(restore_cb, h);
+	pthread_mutex_unlock(&lock);
+	errno = saved;
 }
 
 void lm_got_install(struct lm_hook *h)
@@ -207,7 +233,7 @@ static int rescan_cb(struct dl_phdr_info *info, size_t sz, void *arg)
 	(void)sz;
 	(void)arg;
 	if (!is_shim(info) && mark_seen(info))
-		patch_object(info, NULL);
+		patch_object(info, NULL, false);
 	return 0;
 }
 

@@ -58,6 +58,11 @@ int lm_hook_install(struct lm_hook *h, char *why, size_t whylen);
  * Cheap when nothing new was loaded. */
 void lm_hook_rescan_got(void);
 
+/* A GOT hook's slots lead to the definition again (calls already in its
+ * stub finish through it: the stub stays). Slots of objects loaded later
+ * may still be patched by lm_hook_rescan_got. */
+void lm_hook_restore_got(struct lm_hook *h);
+
 /* Call FN with the name of every function that a loaded object but the
  * shim imports through its PLT/GOT (once per relocation: a name may come
  * more than once). */

@@ -34,6 +34,11 @@
 /* Calls of a function per thread whose pointer arguments are checked
  * before the key reads through them. */
 #define CHECKED_CALLS 4
+/* Every this many calls in one thread, a function cheaper than two
+ * lookups (so never a candidate) is no longer counted: its GOT slots lead
+ * to it directly again, and the program runs at full speed through it. */
+#define STOP_AFTER    16384
+#define STOP_BELOW_NS 60.0
 
 struct sample {
 	uint64_t key, val; /* key 0: empty */
@@ -57,6 +62,8 @@ struct fn {
 	struct lm_plan *plan; /* NULL: prototype unknown */
 	uint32_t id;
 	bool bad_args; /* a pointer argument was no pointer: key by registers */
+	int stopped;   /* counting stopped (STOP_AFTER): the counts are a prefix */
+	struct lm_hook *hook;
 };
 
 /* What enter leaves for leave in the frame's scratch. */
@@ -192,6 +199,22 @@ static struct rec *rec_of(const struct fn *fn)
 	return tb ? &tb->rec[fn->id] : NULL;
 }
 
+/* Stop counting FN when it is too cheap to ever be cached (R: this
+ * thread's record, at STOP_AFTER calls). */
+static void maybe_stop(struct fn *fn, const struct rec *r)
+{
+	int64_t ns = lm_now_ns() - start_ns;
+	uint64_t ticks = __rdtsc() - start_tsc;
+	if (ns <= 0 || !ticks)
+		return;
+	double mean_ns = (double)r->cycles / (double)r->calls * ((double)ns / (double)ticks);
+	int no = 0;
+	if (mean_ns < STOP_BELOW_NS &&
+	    __atomic_compare_exchange_n(&fn->stopped, &no, 1, false, __ATOMIC_ACQ_REL,
+	                                __ATOMIC_RELAXED))
+		lm_hook_restore_got(fn->hook);
+}
+
 static int prof_enter(struct lm_hook *h, struct lm_frame *f)
 {
 	if (busy)
@@ -245,6 +268,8 @@ static void prof_leave(struct lm_hook *h, struct lm_frame *f)
 				break;
 			}
 	}
+	if (__builtin_expect((r->calls & (STOP_AFTER - 1)) == 0, 0) && !fn->stopped)
+		maybe_stop(fn, r);
 	busy = 0;
 	errno = err;
 }
@@ -349,8 +374,8 @@ static void write_records(void)
 		}
 		if (!sum->calls)
 			continue;
-		fprintf(f, "fn\t%s\t%s\t%d\t%llu\t%.0f\t%llu\t%llu\t%llu\t%llu\t%llu\t",
-		        fns[i].name, fns[i].object, fns[i].plan && !fns[i].bad_args,
+		fprintf(f, "fn\t%s\t%d\t%s\t%d\t%llu\t%.0f\t%llu\t%llu\t%llu\t%llu\t%llu\t",
+		        fns[i].name, fns[i].stopped, fns[i].object, fns[i].plan && !fns[i].bad_args,
 		        (unsigned long long)sum->calls, (double)sum->cycles * ns_per_tick,
 		        (unsigned long long)sum->fails, (unsigned long long)sum->impure,
 		        (unsigned long long)sum->checked, (unsigned long long)sum->static_rep,
@@ -417,6 +442,7 @@ void lm_profile_start(const char *dir, const char *protos_path)
 		};
 		char why[256];
 		struct lm_hook *h = lm_hook_prepare(&req, why, sizeof why);
+		fn->hook = h;
 		if (!h || lm_hook_install(h, why, sizeof why) != 0) {
 			lm_debug("%s: not profiled: %s", fn->name, why);
 			free(fn->object);

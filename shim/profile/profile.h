@@ -13,10 +13,12 @@
 #define LM_ENV_PROFILE        "LDMEMO_PROFILE"
 #define LM_ENV_PROFILE_PROTOS "LDMEMO_PROFILE_PROTOS"
 
-/* Record file format, one line per function called at least once:
- * fn NAME OBJECT KNOWN CALLS NS FAILS IMPURE CHECKED STATIC CALLERPTR SKETCH
- * (tab-separated; KNOWN 1 when the prototype came from the protos config;
- * SKETCH the registers in hex), after a first line "run WALL_NS". */
+/* Record file format: a first line LM_PROFILE_MAGIC, a line "run WALL_NS",
+ * then one line per function called at least once:
+ * fn NAME STOPPED OBJECT KNOWN CALLS NS FAILS IMPURE CHECKED STATIC CALLERPTR SKETCH
+ * tab-separated; STOPPED 1 when counting stopped early (too cheap to
+ * cache: the counts are those before); KNOWN 1 when the prototype came
+ * from the protos config; SKETCH the registers in hex. */
 #define LM_PROFILE_MAGIC "ldmemo-profile 1"
 
 /* Hook the imports and arrange the record file at exit. DIR is the
