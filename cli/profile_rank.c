@@ -337,8 +337,7 @@ void lm_prof_config(const struct lm_prof_set *set, const struct lm_known *known,
 		fputs("# No function of this run is worth caching.\n\n", out);
 	for (size_t i = 0; i < set->n; i++) {
 		const struct lm_prof_fn *p = &set->v[i];
-		/* the known functions always: a user may wonder why they are out */
-		if (p->why_not && (p->me || p->ns >= 0.001 * set->wall_ns))
+		if (p->why_not)
 			fprintf(out, "# left out: %s (%s), %.2f ms: %s\n", p->name,
 			        base_of(p->object), p->ns / 1e6, p->why_not);
 	}
