@@ -71,6 +71,7 @@ static int build_methods(struct lm_runtime *rt, bool verify_all)
 		m->negative_ttl_ms = cm->negative_ttl_ms;
 		m->stale_ms = cm->stale_if_error_ms;
 		m->coalesce = lm_method_coalesce(&rt->cfg, cm);
+		m->adaptive = lm_method_adaptive(&rt->cfg, cm);
 		m->verify = !cm->invalidator && (verify_all || cm->mode == LM_MODE_VERIFY);
 		if (cm->broken)
 			continue;

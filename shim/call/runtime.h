@@ -12,6 +12,7 @@
 #include "shim/tier/l2.h"
 #include "shim/plan/plan.h"
 #include "shim/store/store.h"
+#include "adaptive.h"
 
 /* What became of a method's hook, as the statistics name it. */
 enum lm_hook_state { LM_HS_UNRESOLVED, LM_HS_FAILED, LM_HS_DETOUR, LM_HS_GOT };
@@ -46,7 +47,13 @@ struct lm_rt_method {
 	 * counts a cold first call as what every hit saved. 0: none yet. */
 	uint64_t min_call_ns, min_lookup_ns;
 	uint32_t arg_checks; /* calls whose pointer arguments are still checked */
-	bool bad_args;       /* one was no pointer: the signature is wrong, bypassed */
+	/* adaptive.c: may step aside; does now; its window and next sample */
+	bool adaptive;
+	int bypassing;
+	uint64_t adapt_misses;
+	struct lm_adaptive_window adapt_base;
+	int64_t recheck_ms, recheck_period_ms;
+	bool bad_args; /* one was no pointer: the signature is wrong, bypassed */
 };
 
 struct lm_runtime {

@@ -177,6 +177,16 @@ static int restore_cb(struct dl_phdr_info *info, size_t sz, void *arg)
 	return 0;
 }
 
+void lm_got_repatch(struct lm_hook *h)
+{
+	int saved = errno;
+
+	pthread_mutex_lock(&lock);
+	dl_iterate_phdr(install_cb, h);
+	pthread_mutex_unlock(&lock);
+	errno = saved;
+}
+
 void lm_hook_restore_got(struct lm_hook *h)
 {
 	int saved = errno;
