@@ -12,3 +12,6 @@ $(PFD)/prog-prof: $(PFS)/prog_prof.c $(PFD)/libprofix.so
 
 FIXTURES += $(PFD)/libprofix.so $(PFD)/prog-prof
 TEST_EXTRA_profile := $(B)/cli/profile_rank.o $(B)/cli/known.o
+$(PFD)/prog-adapt: $(PFS)/prog_adapt.c $(PFD)/libprofix.so
+	$(CC) -O2 -g -o $@ $< -L$(PFD) -lprofix -Wl,-rpath,'$$ORIGIN'
+FIXTURES += $(PFD)/prog-adapt
