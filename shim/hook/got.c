@@ -12,6 +12,7 @@
 
 #include "shim/base/addr.h"
 #include "patch.h"
+#include "shim/base/guard.h"
 
 struct seen {
 	uintptr_t base;
@@ -201,14 +202,13 @@ void lm_hook_restore_got(struct lm_hook *h)
 
 void lm_got_install(struct lm_hook *h)
 {
-	int saved = errno;
+	LM_KEEP_ERRNO();
 
 	pthread_mutex_lock(&lock);
 	dl_iterate_phdr(install_cb, h);
 	h->next_got = hooks;
 	hooks = h;
 	pthread_mutex_unlock(&lock);
-	errno = saved;
 }
 
 static bool mark_seen(const struct dl_phdr_info *info)
@@ -249,13 +249,12 @@ static int rescan_cb(struct dl_phdr_info *info, size_t sz, void *arg)
 
 void lm_hook_rescan_got(void)
 {
-	int saved = errno;
+	LM_KEEP_ERRNO();
 
 	pthread_mutex_lock(&lock);
 	if (hooks)
 		dl_iterate_phdr(rescan_cb, NULL);
 	pthread_mutex_unlock(&lock);
-	errno = saved;
 }
 
 struct imports_arg {

@@ -20,6 +20,7 @@
 #include "config/config.h"
 #include "shim/base/buf.h"
 #include "shim/base/clock.h"
+#include "shim/base/guard.h"
 #include "shim/base/log.h"
 #include "shim/hook/hook.h"
 #include "shim/hook/procmaps.h"
@@ -90,8 +91,6 @@ static struct fn calib_fn;
 static uint64_t calib_min = UINT64_MAX;
 
 static __thread struct block *tb;
-/* Set while profile code runs: hooked calls it makes pass uncounted. */
-static __thread int busy;
 static __thread struct lm_buf kbuf, vbuf;
 
 /* Names whose callers depend on their own stack frame, or that never
@@ -224,19 +223,21 @@ static void maybe_stop(struct fn *fn, const struct rec *r)
 
 static int prof_enter(struct lm_hook *h, struct lm_frame *f)
 {
-	if (busy)
-		return LM_ENTER_PASS;
 	struct fn *fn = ((struct lm_hook_head *)h)->ctx;
 	if (__builtin_expect(fn == &calib_fn, 0)) {
+		/* start-up, inside the shim: timed all the same */
 		((struct call *)f->call)->tsc = __rdtsc();
 		return LM_ENTER_CALL;
 	}
+	/* a call from the profile's own code (or a handler interrupting it) */
+	if (lm_guard_held())
+		return LM_ENTER_PASS;
 	struct call *c = (struct call *)f->call;
 	int err = errno;
-	busy = 1;
+	lm_guard_enter();
 	struct rec *r = rec_of(fn);
 	c->key = r ? key_hash(fn, r, f) : 0;
-	busy = 0;
+	lm_guard_leave();
 	errno = err;
 	if (!r)
 		return LM_ENTER_PASS;
@@ -256,7 +257,7 @@ static void prof_leave(struct lm_hook *h, struct lm_frame *f)
 			calib_min = t + window_ticks;
 		return;
 	}
-	busy = 1;
+	lm_guard_enter();
 	struct rec *r = &tb->rec[fn->id];
 	bool fails;
 	uint64_t v = value_hash(fn, f, err, &fails);
@@ -287,7 +288,7 @@ static void prof_leave(struct lm_hook *h, struct lm_frame *f)
 	}
 	if (__builtin_expect((r->calls & (STOP_AFTER - 1)) == 0, 0) && !fn->stopped)
 		maybe_stop(fn, r);
-	busy = 0;
+	lm_guard_leave();
 	errno = err;
 }
 
@@ -358,7 +359,7 @@ static void write_records(void)
 {
 	if (!out_dir)
 		return;
-	busy = 1;
+	lm_guard_enter(); /* for the rest of the exit: nothing more is counted */
 	int err = errno;
 	uint64_t wall_tsc = __rdtsc() - start_tsc;
 	int64_t wall_ns = lm_now_ns() - start_ns;
@@ -439,10 +440,8 @@ static void calibrate(void)
 	if (!h || lm_hook_install(h, why, sizeof why) != 0)
 		return;
 	void (*stub)(void) = (void (*)(void))lm_hook_get_info(h)->stub;
-	busy = 0;
 	for (int i = 0; i < 2000; i++)
 		stub();
-	busy = 1;
 	if (calib_min != UINT64_MAX)
 		window_ticks = calib_min;
 }
@@ -450,7 +449,7 @@ static void calibrate(void)
 void lm_profile_start(const char *dir, const char *protos_path)
 {
 	struct names ns = {0};
-	busy = 1;
+	lm_guard_enter();
 	out_dir = strdup(dir);
 	if (protos_path) {
 		struct lm_diags d = {0};
@@ -512,5 +511,5 @@ void lm_profile_start(const char *dir, const char *protos_path)
 	pthread_atfork(NULL, NULL, after_fork);
 	atexit(write_records);
 	lm_info("profile: %u imported functions counted", nfns);
-	busy = 0;
+	lm_guard_leave();
 }
