@@ -12,6 +12,7 @@ void lm_cli_usage(FILE *f)
 	      "              [--strict] [--verify] [--] PROGRAM [ARG...]\n"
 	      "       ldmemo check [-c CONFIG] PROGRAM\n"
 	      "       ldmemo symbols [--config] PROGRAM [GLOB]\n"
+	      "       ldmemo profile [-o FILE] [--top N] [--] PROGRAM [ARG...]\n"
 	      "       ldmemo stats [-f FORMAT] [-a] FILE\n"
 	      "       ldmemo ctl PID (stats [-f FORMAT] | invalidate METHOD [VALUE...] |\n"
 	      "                       invalidate --all | keys METHOD [--limit N])\n"
@@ -42,6 +43,10 @@ void lm_cli_usage(FILE *f)
 	      "symbols  lists the function symbols of PROGRAM and its libraries whose names\n"
 	      "         match the shell pattern GLOB (default: all); with --config, config\n"
 	      "         sections for them, read from their debug information (DWARF).\n"
+	      "profile  runs PROGRAM once counting the functions it and its libraries\n"
+	      "         import (calls, time, distinct keys, impurity), prints them ranked\n"
+	      "         by the time a cache would save (-o FILE: writes the config of\n"
+	      "         those worth caching; --top N: rows shown, default 20).\n"
 	      "stats    re-renders statistics dumped in json format (FILE, - for stdin)\n"
 	      "         as text, json or prom; the last dump, or every one with -a.\n"
 	      "ctl      talks to a running process whose control socket is on\n"
@@ -60,6 +65,7 @@ void lm_cli_usage(FILE *f)
 	      "  check    0 every method hookable; 1 some are not, or PROGRAM is missing or\n"
 	      "           not an x86-64 ELF file; 2 config error, no config, or the config\n"
 	      "           disagrees with the debug information (DWARF)\n"
+	      "  profile  PROGRAM's\n"
 	      "  symbols  0; 1 PROGRAM is missing or not an x86-64 ELF file\n"
 	      "  stats    0; 1 FILE cannot be read or is not a json dump\n"
 	      "  ctl      0 done; 1 the process answered an error; 2 it cannot be reached\n"
@@ -120,6 +126,8 @@ int main(int argc, char **argv)
 		return lm_cmd_check(argc - 1, argv + 1);
 	if (strcmp(argv[1], "stats") == 0)
 		return lm_cmd_stats(argc - 1, argv + 1);
+	if (strcmp(argv[1], "profile") == 0)
+		return lm_cmd_profile(argc - 1, argv + 1);
 	if (strcmp(argv[1], "ctl") == 0)
 		return lm_cmd_ctl(argc - 1, argv + 1);
 	return lm_cmd_run(argc, argv);

@@ -27,7 +27,7 @@ static int fail(const char *fmt, const char *arg)
 
 /* The shim: $LDMEMO_SHIM, else next to this binary (the build tree), else
  * where `make install` puts it relative to the binary. */
-static int find_shim(char *out, size_t outlen)
+int lm_cli_find_shim(char *out, size_t outlen)
 {
 	static const char *const rel[] = {"/" LM_SHIM_NAME, "/../lib/ldmemo/" LM_SHIM_NAME};
 	const char *env = getenv(LM_ENV_SHIM);
@@ -64,7 +64,7 @@ static bool same_file(const char *entry, const char *shim)
 
 /* SHIM first, then every entry of the old value that is not the shim. The
  * dynamic linker splits LD_PRELOAD at spaces and colons. */
-static int set_preload(const char *shim)
+int lm_cli_set_preload(const char *shim)
 {
 	const char *old = getenv("LD_PRELOAD");
 	size_t cap = strlen(shim) + (old ? strlen(old) : 0) + 2;
@@ -231,9 +231,9 @@ int lm_cmd_run(int argc, char **argv)
 		return status;
 	if (settle_config() != 0)
 		return LM_EXIT_STRICT;
-	if (find_shim(shim, sizeof(shim)) != 0)
+	if (lm_cli_find_shim(shim, sizeof(shim)) != 0)
 		return LM_EXIT_STRICT;
-	if (set_preload(shim) != 0)
+	if (lm_cli_set_preload(shim) != 0)
 		return fail("%s", "cannot set LD_PRELOAD");
 	execvp(argv[first], argv + first);
 	if (errno == ENOENT || errno == ENOTDIR) {

@@ -206,6 +206,7 @@ struct lm_method {
 	enum lm_hook_kind hook;    /* default: [global] hook */
 	bool hook_set;
 	enum lm_tristate coalesce; /* LM_UNSET: [global] coalesce */
+	enum lm_tristate adaptive; /* LM_UNSET: [global] adaptive */
 	uint64_t max_entries;      /* 0: only the global bound */
 	enum lm_mode mode;
 	struct lm_drop *drops; /* [invalidate] only */
@@ -244,6 +245,7 @@ struct lm_global {
 	size_t nprograms;
 	enum lm_hook_kind hook; /* default auto */
 	bool coalesce;          /* default on */
+	bool adaptive;          /* default on: bypass methods that do not pay */
 	char *persist;          /* NULL: off */
 	bool control;
 	char *stats; /* NULL: unset */
@@ -300,6 +302,8 @@ int lm_config_find_type(const struct lm_config *cfg, const char *name);
 /* Effective per-method settings, [global] applied. */
 int64_t lm_method_ttl_ms(const struct lm_config *cfg, const struct lm_method *m);
 bool lm_method_coalesce(const struct lm_config *cfg, const struct lm_method *m);
+/* May the method stop being cached when caching does not pay (adaptive)? */
+bool lm_method_adaptive(const struct lm_config *cfg, const struct lm_method *m);
 enum lm_hook_kind lm_method_hook(const struct lm_config *cfg, const struct lm_method *m);
 
 /* True when param I enters the key (everything but `ignore`; an `out`

@@ -17,6 +17,7 @@ void lm_global_defaults(struct lm_global *g)
 	g->redis_timeout_ms = LM_DEFAULT_REDIS_TIMEOUT_MS;
 	g->hook = LM_HOOK_AUTO;
 	g->coalesce = true;
+	g->adaptive = true;
 	g->stats_format = LM_FMT_TEXT;
 }
 
@@ -98,6 +99,8 @@ void lm_global_apply(struct lm_ctx *c, struct lm_rsec *s)
 		lm_value_hook(c, &k[LM_KEY_HOOK], &g->hook);
 	if (k[LM_KEY_COALESCE].present)
 		lm_value_bool(c, &k[LM_KEY_COALESCE], &g->coalesce);
+	if (k[LM_KEY_ADAPTIVE].present)
+		lm_value_bool(c, &k[LM_KEY_ADAPTIVE], &g->adaptive);
 	if (k[LM_KEY_PERSIST].present)
 		g->persist = lm_value_str(c, &k[LM_KEY_PERSIST]);
 	if (k[LM_KEY_CONTROL].present)

@@ -103,6 +103,92 @@ cp "$SO" "$T/libldmemo.so" && cp "$LDMEMO" "$T/ldmemo" || die "cannot copy the s
 shim_src=$SO
 SO=$T/libldmemo.so LDMEMO=$T/ldmemo
 
+# ---- 9. ldmemo profile on real programs (its own function: `scripts/bench.sh
+# profile` runs it alone and prints it, without writing bench/RESULTS.md) ------
+
+# prof_row LABEL PROGRAM...: plain, under `ldmemo profile`, and with the
+# config the profile wrote, alternating; the sections it recommended.
+prof_row() {
+	local label=$1
+	shift
+	local pl=() pr=() ov=() lm=() sp=() same=identical t0 t1 t2 t3 secs
+	for ((r = 0; r < RUNS; r++)); do
+		t0=$(now_ms)
+		"$@" >"$T/plain.out" 2>/dev/null
+		t1=$(now_ms)
+		"$LDMEMO" profile -o "$T/prof.conf" -- "$@" >"$T/prof.out" 2>/dev/null
+		t2=$(now_ms)
+		LDMEMO_LOG=error "$LDMEMO" -c "$T/prof.conf" -- "$@" >"$T/memo.out" 2>/dev/null
+		t3=$(now_ms)
+		cmp -s "$T/plain.out" "$T/prof.out" || same=DIFFERENT
+		cmp -s "$T/plain.out" "$T/memo.out" || same=DIFFERENT
+		pl+=("$(sub "$t1" "$t0")") pr+=("$(sub "$t2" "$t1")") lm+=("$(sub "$t3" "$t2")")
+		ov+=("$(div "$(sub "$t2" "$t1")" "$(sub "$t1" "$t0")")")
+		sp+=("$(div "$(sub "$t1" "$t0")" "$(sub "$t3" "$t2")")")
+	done
+	secs=$(sed -n 's/^\[cache \(.*\)\]$/\1/p' "$T/prof.conf" | tr '\n' ' ')
+	say "| $label | $(med "${pl[@]}") | $(med "${pr[@]}") | $(med "${ov[@]}")x | ${secs:-none} | $(med "${lm[@]}") | $(med "${sp[@]}")x | $same |"
+}
+
+# adapt_row LABEL CONFIG PROGRAM...: plain against CONFIG, alternating;
+# speed = plain / with CONFIG (above 1: faster).
+adapt_row() {
+	local label=$1 conf=$2
+	shift 2
+	local pl=() lm=() sp=() same=identical t0 t1 t2
+	for ((r = 0; r < RUNS; r++)); do
+		t0=$(now_ms)
+		"$@" >"$T/plain.out" 2>/dev/null
+		t1=$(now_ms)
+		LDMEMO_LOG=error "$LDMEMO" -c "$conf" -- "$@" >"$T/memo.out" 2>/dev/null
+		t2=$(now_ms)
+		cmp -s "$T/plain.out" "$T/memo.out" || same=DIFFERENT
+		pl+=("$(sub "$t1" "$t0")") lm+=("$(sub "$t2" "$t1")")
+		sp+=("$(div "$(sub "$t1" "$t0")" "$(sub "$t2" "$t1")")")
+	done
+	say "| $label | $(med "${pl[@]}") | $(med "${lm[@]}") | $(med "${sp[@]}")x | $same |"
+}
+
+bench_profile() {
+	export LDMEMO_KNOWN_DIR=$root/config/known
+	say "## 9. ldmemo profile on real programs"
+	say ""
+	say "Each program plain, under \`ldmemo profile -o FILE\` and with the FILE that profile wrote, run as written; alternating, wall ms of the whole process. Overhead = profile / plain, speed-up = plain / with FILE, per round. Output: the program's output plain, under profile and with FILE compared byte for byte."
+	say ""
+	say "| program | plain ms | profile ms | profile overhead | sections written | with FILE ms | speed-up | output |"
+	say "|---|---|---|---|---|---|---|---|"
+	local crypt='my $s = q($y$j9T$F5Jx5fExrKuJdvnkXuDyx1$); my $n = 0;
+for my $i (1 .. 40) { my $h = crypt("secret" . ($i % 4), $s); $n++ if $h eq crypt("secret1", $s) && $i % 4 == 1; print "$i $h\n"; }
+print "$n\n";'
+	prof_row "perl crypt(), 80 calls, 4 passwords, yescrypt" perl -e "$crypt"
+	if [ "$(id -u)" = 0 ]; then
+		rm -rf "$T/ftree" && mkdir -p "$T/ftree"
+		(cd "$T/ftree" && seq 1 3000 | xargs touch) && chown -R 54321:54321 "$T/ftree"
+		prof_row "find -printf '%u %g', 3,000 files of uid 54321 (not in /etc/passwd)" find "$T/ftree" -printf '%u %g\n'
+	else
+		say "| find -printf '%u %g' | needs root to give files an unknown owner: skipped | | | | | | |"
+	fi
+	[ -f "$T/access.log" ] ||
+		awk 'BEGIN { t = 1700000000; for (i = 0; i < 300000; i++) { if (i % 50 == 0) t += i % 7; printf "%d GET /item/%d 200\n", t, i % 977 } }' >"$T/access.log"
+	prof_row "gawk strftime(), 300,000 lines" gawk '{ print strftime("%Y-%m-%d %H:%M:%S", $1), $2, $3 }' "$T/access.log"
+	local math='BEGIN { for (i = 0; i < 1000000; i++) s += log(i % 1000 + 1) + exp((i % 500) / 100); printf "%.6f\n", s }'
+	prof_row "gawk log()/exp(), 1,000,000 iterations" gawk "$math"
+	say ""
+	say "The math script with a config that names log and exp anyway (adaptive = on, the default, against off): speed = plain / with the config."
+	say ""
+	printf '[cache log]\nsignature = f64 log(f64 x)\nttl = never\n\n[cache exp]\nsignature = f64 exp(f64 x)\nttl = never\n' >"$T/logexp.conf"
+	{ printf '[global]\nadaptive = off\n\n'; cat "$T/logexp.conf"; } >"$T/logexp-off.conf"
+	say "| configuration | plain ms | with config ms | speed | output |"
+	say "|---|---|---|---|---|"
+	adapt_row "log, exp; adaptive = on" "$T/logexp.conf" gawk "$math"
+	adapt_row "log, exp; adaptive = off" "$T/logexp-off.conf" gawk "$math"
+	say ""
+}
+if [ "${1:-}" = profile ]; then
+	bench_profile
+	exit 0
+fi
+
 # ---- header ------------------------------------------------------------------
 
 commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -634,6 +720,7 @@ else
 fi
 say ""
 
+bench_profile
 sweep_section
 # The losses go first: a reader sees where ldmemo is slower before any table.
 { head -n 1 "$report"; echo ""; sweep_summary; tail -n +3 "$report"; } >"$root/bench/RESULTS.md"

@@ -6,7 +6,7 @@ set -euo pipefail
 pkgs=(
 	build-essential binutils pkg-config
 	libelf-dev libdw-dev libzydis-dev uthash-dev libxxhash-dev libhiredis-dev
-	libcriterion-dev
+	libcriterion-dev libcrypt-dev
 	clang libclang-rt-14-dev valgrind
 	clang-format clang-tidy cppcheck
 	redis-server

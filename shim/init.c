@@ -20,6 +20,7 @@
 #include "shim/call/runtime.h"
 #include "shim/call/sig_guard.h"
 #include "shim/ops/stats_dump.h"
+#include "shim/profile/profile.h"
 #include "shim/base/trust.h"
 #include "shim/base/clock.h"
 #include "shim/base/guard.h"
@@ -70,6 +71,7 @@ static int build_methods(struct lm_runtime *rt, bool verify_all)
 		m->negative_ttl_ms = cm->negative_ttl_ms;
 		m->stale_ms = cm->stale_if_error_ms;
 		m->coalesce = lm_method_coalesce(&rt->cfg, cm);
+		m->adaptive = lm_method_adaptive(&rt->cfg, cm);
 		m->verify = !cm->invalidator && (verify_all || cm->mode == LM_MODE_VERIFY);
 		if (cm->broken) {
 			m->state = LM_HS_CONFIG_ERROR;
@@ -267,6 +269,15 @@ static void strict_exit(const char *why)
 static void start(void)
 {
 	const char *path = env(LM_ENV_CONFIG);
+	const char *profile = env(LM_ENV_PROFILE);
+	if (profile && !env_is_1(LM_ENV_DISABLE)) {
+		/* `ldmemo profile`: count, cache nothing (spec 10). */
+		int fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
+		if (fd >= 0)
+			lm_log_set_fd(fd);
+		lm_profile_start(profile, env(LM_ENV_PROFILE_PROTOS));
+		return;
+	}
 	if (!path || env_is_1(LM_ENV_DISABLE))
 		return;
 	/* Read before it is set for what this process exec's or starts. */

@@ -160,6 +160,7 @@ static __attribute__((noinline)) int enter_slow(struct lm_hook *h, struct lm_rt_
 		lm_guard_leave();
 		return bypass(m, saved_errno);
 	}
+	lm_adaptive_tick();
 	c->epoch = lm_store_copy_epoch_now(lm_rt->store, m->id);
 	c->req = (struct lm_store_req){
 	    .method = m->id,
@@ -392,6 +393,7 @@ void lm_dispatch_leave(struct lm_hook *h, struct lm_frame *f)
 	keep_min(&m->min_call_ns, (uint64_t)(t1 - c->start_ns));
 	keep_min(&m->min_lookup_ns, (uint64_t)c->lookup_ns);
 	lm_count(m->id, LM_C_cost_ns, (uint64_t)(c->lookup_ns + (lm_now_ns() - t1)));
+	lm_adaptive_after_miss(m);
 	/* The arena is a stack: calls nested in the original popped what they
 	 * pushed, so this call's key is still in place. */
 	LM_ASSERT(t_arena.len >= c->base + c->klen);

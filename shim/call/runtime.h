@@ -13,6 +13,7 @@
 #include "shim/plan/plan.h"
 #include "shim/base/guard.h"
 #include "shim/store/store.h"
+#include "adaptive.h"
 
 /* What became of a method's hook, as the statistics name it. */
 /* CONFIG_ERROR: the method's section has errors; it is never looked for. */
@@ -49,7 +50,13 @@ struct lm_rt_method {
 	 * counts a cold first call as what every hit saved. 0: none yet. */
 	uint64_t min_call_ns, min_lookup_ns;
 	uint32_t arg_checks; /* calls whose pointer arguments are still checked */
-	bool bad_args;       /* one was no pointer: the signature is wrong, bypassed */
+	/* adaptive.c: may step aside; does now; its window and next sample */
+	bool adaptive;
+	int bypassing;
+	uint64_t adapt_misses;
+	struct lm_adaptive_window adapt_base;
+	int64_t recheck_ms, recheck_period_ms;
+	bool bad_args; /* one was no pointer: the signature is wrong, bypassed */
 };
 
 struct lm_runtime {

@@ -488,6 +488,15 @@ static void write_text(const struct lm_snapshot *s, struct out *o, bool colour)
 		put_u64(o, m->v[LM_SF_hits]);
 		put(o, " would-be hits\n");
 	}
+	for (size_t r = 0; r < s->nmethods; r++) {
+		const struct lm_snap_method *m = &s->methods[r];
+		if (strcmp(m->mode, "bypass") != 0)
+			continue;
+		put(o, "adaptive ");
+		put(o, m->name);
+		put(o, ": not cached for now, caching it did not pay; its calls since go "
+		       "straight to the function, uncounted\n");
+	}
 	for (size_t r = 0; r < s->nwriters; r++) {
 		const struct lm_snap_writer *wr = &s->writers[r];
 		put(o, "write function ");

@@ -60,7 +60,9 @@ static void collect_method(const struct lm_runtime *rt, uint32_t id, struct lm_s
 	out->name = m->cfg->name;
 	out->object = m->object ? m->object : "";
 	out->hook = hook_name(m->state);
-	out->mode = m->verify ? "verify" : "cache";
+	out->mode = m->verify                                          ? "verify"
+	            : __atomic_load_n(&m->bypassing, __ATOMIC_RELAXED) ? "bypass"
+	                                                               : "cache";
 	v[LM_SF_hits] = lm_counters_sum(id, LM_C_hits);
 	v[LM_SF_misses] = lm_counters_sum(id, LM_C_misses);
 	v[LM_SF_bypassed] = lm_counters_sum(id, LM_C_bypassed);
