@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -209,6 +210,22 @@ static void open_shared_tier(struct lm_runtime *rt)
 		rt->methods[i].shared = rt->l2_methods[i].shared;
 }
 
+/* fork: the shim's atfork handlers (the store's locks every shard) run with
+ * the thread marked inside the shim, so a signal handler that calls a
+ * hooked function meanwhile runs it uncached instead of waiting for a lock
+ * its own thread holds. Registered after every other handler of the shim:
+ * prepare handlers run in reverse order of registration, the others in
+ * order, so these enclose them all. */
+static void fork_enter_shim(void)
+{
+	lm_in_shim++;
+}
+
+static void fork_leave_shim(void)
+{
+	lm_in_shim--;
+}
+
 static void strict_exit(const char *why)
 {
 	lm_error("LDMEMO_STRICT=1: %s; exiting with status %d", why, LM_EXIT_STRICT);
@@ -287,6 +304,7 @@ static void start(void)
 	if (strict && (problems > 0 || errors > 0))
 		strict_exit("some methods cannot be hooked");
 	lm_control_setup(rt);
+	pthread_atfork(fork_enter_shim, fork_leave_shim, fork_leave_shim);
 }
 
 __attribute__((constructor)) static void lm_init(void)

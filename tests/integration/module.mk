@@ -63,3 +63,10 @@ $(ITD)/sigstack: $(ITS)/sigstack.c $(ITS)/sigstack_call.S
 	$(CC) -O2 -g -o $@ $^ -lpthread
 
 FIXTURES += $(ITD)/sigstack
+
+# fork() while a signal handler calls a hooked function (issue 16).
+$(ITD)/forksig: $(ITS)/forksig.c
+	@mkdir -p $(@D)
+	$(CC) -O2 -g -o $@ $<
+
+FIXTURES += $(ITD)/forksig
