@@ -73,6 +73,9 @@ int lm_dispatch_enter(struct lm_hook *h, struct lm_frame *f);
 void lm_dispatch_leave(struct lm_hook *h, struct lm_frame *f);
 int lm_dispatch_enter_write(struct lm_hook *h, struct lm_frame *f);
 void lm_dispatch_leave_write(struct lm_hook *h, struct lm_frame *f);
+/* The original was left by an unwinder (lm_hook_head.unwound). */
+void lm_dispatch_unwound(struct lm_hook *h, struct lm_frame *f);
+void lm_dispatch_unwound_write(struct lm_hook *h, struct lm_frame *f);
 
 /* resolve.c: find and hook every method not hooked yet in the objects
  * loaded now. Called at start-up and after each dlopen. Returns the number

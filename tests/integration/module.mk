@@ -70,3 +70,13 @@ $(ITD)/forksig: $(ITS)/forksig.c
 	$(CC) -O2 -g -o $@ $<
 
 FIXTURES += $(ITD)/forksig
+
+# Hooked calls left by a C++ exception, longjmp or cancellation (issue 16).
+$(ITD)/unwind: $(ITS)/unwind.cc
+	@mkdir -p $(@D)
+	g++ -O2 -g -o $@ $< -lpthread
+$(ITD)/leave: $(ITS)/leave.c
+	@mkdir -p $(@D)
+	$(CC) -O2 -g -o $@ $< -lpthread
+
+FIXTURES += $(ITD)/unwind $(ITD)/leave
