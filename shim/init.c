@@ -255,8 +255,11 @@ static void start(void)
 	if (mode && strcmp(mode, "verify") != 0)
 		lm_warn("%s=%s: the only mode is 'verify'", LM_ENV_MODE, mode);
 
+	/* Opened once and judged by what was opened (trust.h); parsed from
+	 * that descriptor. */
 	char why[PATH_MAX + 128];
-	if (lm_trust_check(path, why, sizeof why) != 0) {
+	int cfd = lm_trust_open(path, "config", why, sizeof why);
+	if (cfd < 0 && why[0]) {
 		lm_error("%s", why);
 		if (strict)
 			strict_exit("the config is not trusted");
@@ -264,12 +267,16 @@ static void start(void)
 	}
 
 	struct lm_runtime *rt = calloc(1, sizeof *rt);
-	if (!rt)
+	if (!rt) {
+		if (cfd >= 0)
+			close(cfd);
 		return;
+	}
 	rt->start_ns = lm_now_ns();
 	rt->strict = strict;
 	struct lm_diags diags = {0};
-	int errors = lm_config_load(path, &rt->cfg, &diags);
+	int errors = cfd >= 0 ? lm_config_load_fd(cfd, path, &rt->cfg, &diags)
+	                      : lm_config_load(path, &rt->cfg, &diags);
 	report_diags(&rt->cfg, &diags);
 	lm_diags_free(&diags);
 	if (errors != 0 && strict)
