@@ -17,7 +17,7 @@ static void fail(struct dp *p, const struct lm_tok *t, const char *expected)
 {
 	char d[64];
 	lm_tok_describe(t, d, sizeof(d));
-	lm_error(p->c, t->pos, "expected %s in 'drop', got %s", expected, d);
+	lm_diag_error(p->c, t->pos, "expected %s in 'drop', got %s", expected, d);
 	p->failed = true;
 }
 
@@ -40,7 +40,7 @@ static bool value(struct dp *p, struct lm_dropval *v)
 		v->fval = minus ? -t.fval : t.fval;
 	} else if (t.kind == LM_T_STRING && !minus) {
 		if (t.unterminated) {
-			lm_error(p->c, t.pos, "unterminated string");
+			lm_diag_error(p->c, t.pos, "unterminated string");
 			p->failed = true;
 			return false;
 		}
@@ -55,8 +55,8 @@ static bool value(struct dp *p, struct lm_dropval *v)
 			    memcmp(sig->params[i].name, t.s, t.len) == 0)
 				v->param = (int)i;
 		if (v->param < 0 && sig->name) {
-			lm_error(p->c, t.pos, "'" LM_QFMT "' is not a parameter of %s",
-			         LM_QARG(t.s, t.len), p->w->name);
+			lm_diag_error(p->c, t.pos, "'" LM_QFMT "' is not a parameter of %s",
+			              LM_QARG(t.s, t.len), p->w->name);
 			return false;
 		}
 	} else {
@@ -121,15 +121,15 @@ static void check(struct dp *p, struct lm_drop *d, const struct lm_tok *name)
 
 	d->method = lm_find_method_n(cfg, name->s, name->len);
 	if (d->method < 0) {
-		lm_error(p->c, name->pos, "drop target '" LM_QFMT "' is not a [cache] section",
-		         LM_QARG(name->s, name->len));
+		lm_diag_error(p->c, name->pos, "drop target '" LM_QFMT "' is not a [cache] section",
+		              LM_QARG(name->s, name->len));
 		return;
 	}
 	m = &cfg->methods[d->method];
 	if (m->invalidator) {
-		lm_error(p->c, name->pos,
-		         "drop target '" LM_QFMT "' is a write function, not a [cache] method",
-		         LM_QARG(name->s, name->len));
+		lm_diag_error(p->c, name->pos,
+		              "drop target '" LM_QFMT "' is a write function, not a [cache] method",
+		              LM_QARG(name->s, name->len));
 		return;
 	}
 	if (d->kind != LM_DROP_KEY || !m->sig.name)
@@ -137,8 +137,9 @@ static void check(struct dp *p, struct lm_drop *d, const struct lm_tok *name)
 	for (size_t i = 0; i < m->sig.nparams; i++)
 		nkey += lm_param_is_drop_key(&m->sig.params[i]);
 	if (d->nvals != nkey) {
-		lm_error(p->c, name->pos, "%s has %zu key parameter%s, %zu value%s given", m->name,
-		         nkey, nkey == 1 ? "" : "s", d->nvals, d->nvals == 1 ? "" : "s");
+		lm_diag_error(p->c, name->pos, "%s has %zu key parameter%s, %zu value%s given",
+		              m->name, nkey, nkey == 1 ? "" : "s", d->nvals,
+		              d->nvals == 1 ? "" : "s");
 		return;
 	}
 	if (nkey == 0)
@@ -149,8 +150,9 @@ static void check(struct dp *p, struct lm_drop *d, const struct lm_tok *name)
 			continue;
 		struct lm_dropval *v = &d->vals[k++];
 		if (!comparable(p, v, kp))
-			lm_error(p->c, v->pos, "%s value cannot match key parameter %zu of %s (%s)",
-			         value_class(p, v), k, m->name, lm_kind_class(kp->kind));
+			lm_diag_error(p->c, v->pos,
+			              "%s value cannot match key parameter %zu of %s (%s)",
+			              value_class(p, v), k, m->name, lm_kind_class(kp->kind));
 	}
 }
 

@@ -40,10 +40,10 @@ static void programs(struct lm_ctx *c, const struct lm_kv *kv, struct lm_global 
 			e--;
 		struct lm_pos pos = {kv->vpos.line, kv->vpos.col + (int)(s - kv->val)};
 		if (s == e) {
-			lm_error(c, pos, "empty program name in 'programs'");
+			lm_diag_error(c, pos, "empty program name in 'programs'");
 		} else if (memchr(s, '/', (size_t)(e - s)) || memchr(s, ' ', (size_t)(e - s))) {
-			lm_error(c, pos, "'" LM_QFMT "' is not a base-name glob",
-			         LM_QARG(s, (size_t)(e - s)));
+			lm_diag_error(c, pos, "'" LM_QFMT "' is not a base-name glob",
+			              LM_QARG(s, (size_t)(e - s)));
 		} else {
 			v[k] = lm_strndup(c, s, (size_t)(e - s));
 			if (v[k])

@@ -115,7 +115,7 @@ int lm_key_lookup(struct lm_ctx *c, const struct lm_rsec *s, const char *key, si
 	}
 	if (near)
 		snprintf(hint, sizeof(hint), " (did you mean '%s'?)", near);
-	lm_error(c, pos, "unknown key '" LM_QFMT "' in %s%s", LM_QARG(key, klen),
-	         lm_sec_label(s, label, sizeof(label)), hint);
+	lm_diag_error(c, pos, "unknown key '" LM_QFMT "' in %s%s", LM_QARG(key, klen),
+	              lm_sec_label(s, label, sizeof(label)), hint);
 	return -1;
 }

@@ -26,9 +26,9 @@ struct lm_ctx {
 };
 
 /* Append a diagnostic; counts errors; sets ctx->oom when it cannot. */
-void lm_error(struct lm_ctx *c, struct lm_pos pos, const char *fmt, ...)
+void lm_diag_error(struct lm_ctx *c, struct lm_pos pos, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-void lm_warn(struct lm_ctx *c, struct lm_pos pos, const char *fmt, ...)
+void lm_diag_warn(struct lm_ctx *c, struct lm_pos pos, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Order diagnostics by position, keeping the order of equal positions. */
 void lm_diags_sort(struct lm_diags *d);

@@ -23,8 +23,8 @@
 #include "shim/ops/stats_dump.h"
 #include "shim/base/trust.h"
 #include "shim/base/clock.h"
-
-struct lm_runtime *lm_rt;
+#include "shim/base/guard.h"
+#include "resolve.h"
 
 static const char *env(const char *name)
 {
@@ -122,6 +122,22 @@ static int build_drops(struct lm_runtime *rt)
 	return problems;
 }
 
+/* A start-up that stops before the runtime is published gives back what
+ * it built. */
+static void free_runtime(struct lm_runtime *rt)
+{
+	for (uint32_t i = 0; rt->methods && i < rt->nmethods; i++) {
+		struct lm_rt_method *m = &rt->methods[i];
+		for (size_t j = 0; j < m->ndrops; j++)
+			lm_drop_plan_free(m->drops[j].dp);
+		free(m->drops);
+		lm_plan_free(m->plan);
+	}
+	free(rt->methods);
+	lm_config_free(&rt->cfg);
+	free(rt);
+}
+
 static struct lm_store *make_store(const struct lm_runtime *rt)
 {
 	uint64_t *bounds = calloc(rt->nmethods ? rt->nmethods : 1, sizeof *bounds);
@@ -158,7 +174,7 @@ static void drop_local(void *arg, uint32_t method, const void *key, uint32_t kle
 /* The backend's own thread never runs a hooked function cached. */
 static void backend_thread_init(void)
 {
-	lm_in_shim = 1;
+	lm_guard_own_thread();
 }
 
 /* Guarantee 10: a backend that stops answering is said once, and its
@@ -189,8 +205,38 @@ static void open_shared_tier(struct lm_runtime *rt)
 		    .shared = shared,
 		};
 	}
+	const struct lm_global *g = &rt->cfg.global;
+	rt->tier_servers =
+	    calloc(g->backend.nhosts ? g->backend.nhosts : 1, sizeof *rt->tier_servers);
+	if (!rt->tier_servers)
+		return;
+	bool redis = g->backend.kind == LM_BACKEND_REDIS;
+	for (size_t i = 0; i < g->backend.nhosts; i++) {
+		int port = g->backend.hosts[i].port;
+		rt->tier_servers[i] = (struct lm_tier_server){
+		    .host = g->backend.hosts[i].host,
+		    .port = port    ? port
+		            : redis ? LM_DEFAULT_REDIS_PORT
+		                    : LM_DEFAULT_MEMCACHED_PORT,
+		};
+	}
 	struct lm_l2_params p = {
-	    .global = &rt->cfg.global,
+	    .settings =
+	        {
+	            .version = LM_TIER_SETTINGS_VERSION,
+	            .size = sizeof(struct lm_tier_settings),
+	            .kind = redis ? LM_TIER_REDIS : LM_TIER_MEMCACHED,
+	            .url = g->backend.url,
+	            .password = g->backend.password,
+	            .unix_path = g->backend.unix_path,
+	            .db = g->backend.db,
+	            .servers = rt->tier_servers,
+	            .nservers = g->backend.nhosts,
+	            .timeout_ms = g->redis_timeout_ms,
+	            .l1_ttl_ms = g->l1_ttl_ms,
+	            .max_entries = g->max_entries,
+	            .max_memory = g->max_memory,
+	        },
 	    .namespace_ =
 	        rt->cfg.global.namespace_ ? rt->cfg.global.namespace_ : program_base_name(),
 	    .methods = rt->l2_methods,
@@ -215,16 +261,7 @@ static void open_shared_tier(struct lm_runtime *rt)
  * hooked function meanwhile runs it uncached instead of waiting for a lock
  * its own thread holds. Registered after every other handler of the shim:
  * prepare handlers run in reverse order of registration, the others in
- * order, so these enclose them all. */
-static void fork_enter_shim(void)
-{
-	lm_in_shim++;
-}
-
-static void fork_leave_shim(void)
-{
-	lm_in_shim--;
-}
+ * order, so these enclose them all (see start). */
 
 static void strict_exit(const char *why)
 {
@@ -282,17 +319,20 @@ static void start(void)
 	if (errors != 0 && strict)
 		strict_exit("the config has errors");
 	if (errors < 0) {
-		lm_config_free(&rt->cfg);
-		free(rt);
+		free_runtime(rt);
 		return;
 	}
 	if (!lm_programs_match(&rt->cfg.global, program_base_name())) {
 		lm_info("%s: not in programs: inactive", program_base_name());
-		lm_config_free(&rt->cfg);
-		free(rt);
+		free_runtime(rt);
 		return;
 	}
 	int problems = build_methods(rt, mode && strcmp(mode, "verify") == 0);
+	if (problems < 0) {
+		lm_error("out of memory: inactive");
+		free_runtime(rt);
+		return;
+	}
 	problems += build_drops(rt);
 	lm_counters_init(rt->nmethods);
 	lm_fast_init();
@@ -301,6 +341,7 @@ static void start(void)
 		lm_error("cannot allocate the cache: inactive");
 		if (strict)
 			strict_exit("cannot allocate the cache");
+		free_runtime(rt);
 		return;
 	}
 	lm_stats_setup(rt);
@@ -311,7 +352,7 @@ static void start(void)
 	if (strict && (problems > 0 || errors > 0))
 		strict_exit("some methods cannot be hooked");
 	lm_control_setup(rt);
-	pthread_atfork(fork_enter_shim, fork_leave_shim, fork_leave_shim);
+	pthread_atfork(lm_guard_enter, lm_guard_leave, lm_guard_leave);
 }
 
 __attribute__((constructor)) static void lm_init(void)
@@ -319,9 +360,8 @@ __attribute__((constructor)) static void lm_init(void)
 	/* Secure-execution mode: ignore every LDMEMO_* variable (spec 2). */
 	if (getauxval(AT_SECURE))
 		return;
-	int saved = errno;
-	lm_in_shim = 1;
+	LM_KEEP_ERRNO();
+	lm_guard_enter();
 	start();
-	lm_in_shim = 0;
-	errno = saved;
+	lm_guard_leave();
 }

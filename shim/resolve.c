@@ -18,6 +18,8 @@
 #include "shim/hook/procmaps.h"
 #include "shim/arch/x86_64/reloc.h"
 #include "shim/call/runtime.h"
+#include "resolve.h"
+#include "shim/call/dispatch.h"
 
 static pthread_mutex_t resolve_lock = PTHREAD_MUTEX_INITIALIZER;
 

@@ -16,8 +16,9 @@
 #include "runtime.h"
 #include "shim/base/stack.h"
 #include "shim/base/clock.h"
-
-__thread int lm_in_shim;
+#include "shim/base/guard.h"
+#include "dispatch.h"
+#include "invalidate.h"
 
 /* Keys, values and drop lists of the calls this thread has in flight, as a
  * stack: a recursive call pushes above its caller and pops back. Offsets,
@@ -145,9 +146,11 @@ static bool transient(int err)
 /* A call from inside the shim, or from a signal handler that interrupted
  * it or a fast thunk's lookup on this thread: it runs uncached (guarantee
  * 6). */
+_Static_assert(LM_L2_TTL_NEVER == LM_DUR_NEVER, "the tier's never is the config's");
+
 static inline bool reentered(void)
 {
-	return lm_in_shim || lm_fast_busy();
+	return lm_guard_held() || lm_fast_busy();
 }
 
 static int bypass(struct lm_rt_method *m, int saved_errno)
@@ -164,7 +167,7 @@ static inline int answered(struct lm_rt_method *m, struct lm_call *c, bool coale
 	if (coalesced)
 		lm_count(m->id, LM_C_coalesced, 1);
 	t_arena.len = c->base;
-	lm_in_shim = 0;
+	lm_guard_leave();
 	errno = err;
 	return LM_ENTER_RETURN;
 }
@@ -221,7 +224,7 @@ static __attribute__((noinline)) int enter_slow(struct lm_hook *h, struct lm_rt_
 	int64_t t0 = lm_now_ns();
 	if (__builtin_expect(__atomic_load_n(&m->ptr_static, __ATOMIC_RELAXED), 0) && !m->verify) {
 		t_arena.len = c->base;
-		lm_in_shim = 0;
+		lm_guard_leave();
 		return bypass(m, saved_errno);
 	}
 	c->epoch = lm_store_copy_epoch_now(lm_rt->store, m->id);
@@ -271,7 +274,7 @@ static __attribute__((noinline)) int enter_slow(struct lm_hook *h, struct lm_rt_
 	inflight_push(c, f);
 	c->start_ns = lm_now_ns();
 	c->lookup_ns = c->start_ns - t0;
-	lm_in_shim = 0;
+	lm_guard_leave();
 	errno = saved_errno;
 	return LM_ENTER_CALL;
 }
@@ -286,19 +289,19 @@ int lm_dispatch_enter(struct lm_hook *h, struct lm_frame *f)
 	struct lm_rt_method *m = method_of(h);
 	if (__builtin_expect(reentered(), 0))
 		return bypass(m, errno);
-	lm_in_shim = 1;
+	lm_guard_enter();
 	if (__builtin_expect(t_top != 0, 0))
 		reap_below((uintptr_t)f);
 
 	struct lm_call *c = (struct lm_call *)f->call;
 	c->base = t_arena.len;
 	if (__builtin_expect(m->arg_checks != 0, 0) && lm_arg_guard(m, f) != 0) {
-		lm_in_shim = 0;
+		lm_guard_leave();
 		return bypass(m, errno);
 	}
 	if (__builtin_expect(lm_plan_key(m->plan, f, &t_arena) != 0, 0)) {
 		t_arena.len = c->base;
-		lm_in_shim = 0;
+		lm_guard_leave();
 		return bypass(m, errno);
 	}
 	c->klen = (uint32_t)(t_arena.len - c->base);
@@ -421,10 +424,10 @@ void lm_dispatch_leave(struct lm_hook *h, struct lm_frame *f)
 	struct lm_rt_method *m = method_of(h);
 	int err = errno;
 	struct lm_call *c = (struct lm_call *)f->call;
-	lm_in_shim = 1;
+	lm_guard_enter();
 	if (!inflight_pop(c, f)) {
 		t_arena.len = c->base;
-		lm_in_shim = 0;
+		lm_guard_leave();
 		errno = err;
 		return;
 	}
@@ -447,8 +450,11 @@ void lm_dispatch_leave(struct lm_hook *h, struct lm_frame *f)
 	keep_min(&m->min_call_ns, (uint64_t)(t1 - c->start_ns));
 	keep_min(&m->min_lookup_ns, (uint64_t)c->lookup_ns);
 	lm_count(m->id, LM_C_cost_ns, (uint64_t)(c->lookup_ns + (lm_now_ns() - t1)));
+	/* The arena is a stack: calls nested in the original popped what they
+	 * pushed, so this call's key is still in place. */
+	LM_ASSERT(t_arena.len >= c->base + c->klen);
 	t_arena.len = c->base;
-	lm_in_shim = 0;
+	lm_guard_leave();
 	errno = err;
 }
 
@@ -459,12 +465,12 @@ void lm_dispatch_unwound(struct lm_hook *h, struct lm_frame *f)
 	struct lm_rt_method *m = method_of(h);
 	int err = errno;
 	struct lm_call *c = (struct lm_call *)f->call;
-	lm_in_shim = 1;
+	lm_guard_enter();
 	if (inflight_pop(c, f))
 		release_call(m->id, &c->req, c->stale,
 		             c->mode == CALL_VERIFY ? c->verify_entry : NULL);
 	t_arena.len = c->base;
-	lm_in_shim = 0;
+	lm_guard_leave();
 	errno = err;
 }
 
@@ -539,7 +545,7 @@ int lm_dispatch_enter_write(struct lm_hook *h, struct lm_frame *f)
 	int saved_errno = errno;
 	if (__builtin_expect(reentered(), 0))
 		return bypass(m, saved_errno);
-	lm_in_shim = 1;
+	lm_guard_enter();
 	lm_count(m->id, LM_C_calls, 1);
 	struct write_call *w = (struct write_call *)f->call;
 	w->base = t_arena.len;
@@ -549,7 +555,7 @@ int lm_dispatch_enter_write(struct lm_hook *h, struct lm_frame *f)
 		 * always correct, only costlier. */
 		t_arena.len = w->base;
 	}
-	lm_in_shim = 0;
+	lm_guard_leave();
 	errno = saved_errno;
 	return LM_ENTER_CALL;
 }
@@ -603,11 +609,11 @@ void lm_dispatch_leave_write(struct lm_hook *h, struct lm_frame *f)
 	struct lm_rt_method *m = method_of(h);
 	int err = errno;
 	struct write_call *w = (struct write_call *)f->call;
-	lm_in_shim = 1;
+	lm_guard_enter();
 	if (lm_plan_when(m->plan, f, err))
 		lm_count(m->id, LM_C_dropped, apply_drops(m, w));
 	t_arena.len = w->base;
-	lm_in_shim = 0;
+	lm_guard_leave();
 	errno = err;
 }
 
@@ -618,9 +624,9 @@ void lm_dispatch_unwound_write(struct lm_hook *h, struct lm_frame *f)
 	struct lm_rt_method *m = method_of(h);
 	int err = errno;
 	struct write_call *w = (struct write_call *)f->call;
-	lm_in_shim = 1;
+	lm_guard_enter();
 	lm_count(m->id, LM_C_dropped, apply_drops(m, w));
 	t_arena.len = w->base;
-	lm_in_shim = 0;
+	lm_guard_leave();
 	errno = err;
 }

@@ -11,6 +11,7 @@
 #include "shim/hook/hook.h"
 #include "shim/tier/l2.h"
 #include "shim/plan/plan.h"
+#include "shim/base/guard.h"
 #include "shim/store/store.h"
 
 /* What became of a method's hook, as the statistics name it. */
@@ -54,41 +55,14 @@ struct lm_runtime {
 	struct lm_rt_method *methods; /* indexed by id = index in cfg.methods */
 	uint32_t nmethods;
 	struct lm_store *store;
-	struct lm_l2 *l2;                /* NULL: local backend (or it could not be set up) */
-	struct lm_l2_method *l2_methods; /* what l2 was opened with; lives as long */
+	struct lm_l2 *l2;                    /* NULL: local backend (or it could not be set up) */
+	struct lm_l2_method *l2_methods;     /* what l2 was opened with; lives as long */
+	struct lm_tier_server *tier_servers; /* likewise */
 	bool strict;
 	int64_t start_ns;
 };
 
 /* NULL while the shim is inactive. Set once, at the end of start-up. */
 extern struct lm_runtime *lm_rt;
-
-/* Thread-local re-entrancy guard: set while shim code runs, so a hooked
- * function called from inside ldmemo (its allocations, a signal handler
- * interrupting it) runs uncached (guarantee 6). */
-extern __thread int lm_in_shim;
-
-/* dispatch.c: the thunk callbacks. */
-int lm_dispatch_enter(struct lm_hook *h, struct lm_frame *f);
-void lm_dispatch_leave(struct lm_hook *h, struct lm_frame *f);
-int lm_dispatch_enter_write(struct lm_hook *h, struct lm_frame *f);
-void lm_dispatch_leave_write(struct lm_hook *h, struct lm_frame *f);
-/* The original was left by an unwinder (lm_hook_head.unwound). */
-void lm_dispatch_unwound(struct lm_hook *h, struct lm_frame *f);
-void lm_dispatch_unwound_write(struct lm_hook *h, struct lm_frame *f);
-
-/* resolve.c: find and hook every method not hooked yet in the objects
- * loaded now. Called at start-up and after each dlopen. Returns the number
- * of start-up problems (for LDMEMO_STRICT). */
-int lm_resolve_all(bool at_startup);
-
-/* invalidate.c: drops shared by write functions, the control socket and
- * the public API; each returns the number of entries dropped. */
-/* Each drops from the local store and, for a shared method, from L2. */
-size_t lm_invalidate_key(uint32_t id, const void *key, uint32_t klen);
-size_t lm_invalidate_key_hashed(uint32_t id, uint64_t hash, const void *key, uint32_t klen);
-size_t lm_invalidate_match(uint32_t id, lm_key_pred pred, void *arg);
-size_t lm_invalidate_method(uint32_t id);
-size_t lm_invalidate_all(void);
 
 #endif

@@ -12,6 +12,7 @@
 
 #include "shim/base/addr.h"
 #include "patch.h"
+#include "shim/base/guard.h"
 
 struct seen {
 	uintptr_t base;
@@ -165,14 +166,13 @@ static int install_cb(struct dl_phdr_info *info, size_t sz, void *arg)
 
 void lm_got_install(struct lm_hook *h)
 {
-	int saved = errno;
+	LM_KEEP_ERRNO();
 
 	pthread_mutex_lock(&lock);
 	dl_iterate_phdr(install_cb, h);
 	h->next_got = hooks;
 	hooks = h;
 	pthread_mutex_unlock(&lock);
-	errno = saved;
 }
 
 static bool mark_seen(const struct dl_phdr_info *info)
@@ -213,11 +213,10 @@ static int rescan_cb(struct dl_phdr_info *info, size_t sz, void *arg)
 
 void lm_hook_rescan_got(void)
 {
-	int saved = errno;
+	LM_KEEP_ERRNO();
 
 	pthread_mutex_lock(&lock);
 	if (hooks)
 		dl_iterate_phdr(rescan_cb, NULL);
 	pthread_mutex_unlock(&lock);
-	errno = saved;
 }

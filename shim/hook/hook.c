@@ -12,6 +12,7 @@
 #include "patch.h"
 #include "procmaps.h"
 #include "shim/base/why.h"
+#include "shim/base/guard.h"
 
 /* How many bytes after the symbol's end may hold padding worth looking at. */
 #define PADDING_LOOK 32
@@ -133,11 +134,15 @@ static int prepare_got(struct lm_hook *h, const struct lm_hook_req *req, char *w
 
 	if (!req->name || !*req->name)
 		return lm_why(why, whylen, "GOT hooking needs the symbol name");
+	/* The name first: near memory is not given back (the caller frees
+	 * the name on failure). */
 	h->name = strdup(req->name);
+	if (!h->name)
+		return lm_why(why, whylen, "out of memory");
 	mem = lm_nearmem_alloc(req->addr, LM_STUB_MAX);
 	if (!mem)
 		mem = lm_nearmem_alloc(0, LM_STUB_MAX);
-	if (!h->name || !mem)
+	if (!mem)
 		return lm_why(why, whylen, "out of memory");
 	h->stub = mem;
 	h->stub_len = make_stub(mem, (uintptr_t)mem, h);
@@ -149,7 +154,7 @@ static int prepare_got(struct lm_hook *h, const struct lm_hook_req *req, char *w
 
 struct lm_hook *lm_hook_prepare(const struct lm_hook_req *req, char *why, size_t whylen)
 {
-	int saved = errno;
+	LM_KEEP_ERRNO();
 	struct lm_hook *h;
 	int rc = -1;
 
@@ -162,7 +167,6 @@ struct lm_hook *lm_hook_prepare(const struct lm_hook_req *req, char *why, size_t
 	h = calloc(1, sizeof(*h));
 	if (!h) {
 		lm_why(why, whylen, "out of memory");
-		errno = saved;
 		return NULL;
 	}
 	h->head.stack_bytes = (req->stack_bytes + 15) & ~(uint64_t)15;
@@ -187,7 +191,6 @@ struct lm_hook *lm_hook_prepare(const struct lm_hook_req *req, char *why, size_t
 		free(h);
 		h = NULL;
 	}
-	errno = saved;
 	return h;
 }
 

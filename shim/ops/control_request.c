@@ -11,6 +11,7 @@
 #include "control.h"
 #include "shim/call/runtime.h"
 #include "stats_dump.h"
+#include "shim/call/invalidate.h"
 
 static void put(int out, const char *s, size_t n)
 {

@@ -15,6 +15,7 @@
 #include "persist_format.h"
 #include "shim/call/runtime.h"
 #include "shim/base/clock.h"
+#include "shim/base/guard.h"
 #include "shim/base/trust.h"
 
 /* The process that loaded the file; only it writes the file back. */
@@ -200,7 +201,7 @@ void lm_persist_load(struct lm_runtime *rt)
 	if (!path)
 		return;
 	owner = getpid();
-	int saved = errno;
+	LM_KEEP_ERRNO();
 	/* The writer held at most the store's content. */
 	uint64_t limit = rt->cfg.global.max_memory;
 	limit = limit > UINT64_MAX / 4 ? UINT64_MAX / 2 : 2 * limit + (1u << 20);
@@ -216,14 +217,12 @@ void lm_persist_load(struct lm_runtime *rt)
 			lm_warn("%s: cannot read the persisted cache: %s", path, strerror(errno));
 		}
 		free(pf.buf);
-		errno = saved;
 		return;
 	}
 	if (pf.foreign) {
 		hands_off = true;
 		lm_warn("%s: not an ldmemo cache file: ignored, and not written over", path);
 		free(pf.buf);
-		errno = saved;
 		return;
 	}
 	struct lm_persist_file f;
@@ -247,7 +246,6 @@ void lm_persist_load(struct lm_runtime *rt)
 	}
 	lm_persist_file_free(&f);
 	free(pf.buf);
-	errno = saved;
 }
 
 /* ---- Saving ---------------------------------------------------------------- */
@@ -385,9 +383,8 @@ void lm_persist_save(struct lm_runtime *rt)
 		keep[id] = persistable(m);
 		hooked |= keep[id] && (m->state == LM_HS_DETOUR || m->state == LM_HS_GOT);
 	}
-	int saved = errno;
+	LM_KEEP_ERRNO();
 	if (hooked && write_atomically(rt, path, keep) != 0)
 		lm_warn("%s: cannot persist the cache: %s", path, strerror(errno));
-	errno = saved;
 	free(keep);
 }

@@ -18,6 +18,7 @@
 #include "shim/call/runtime.h"
 #include "stats_format.h"
 #include "stats_snapshot.h"
+#include "shim/base/guard.h"
 
 static char *dest; /* "stderr", "fd:N" or a path template; NULL: no dump */
 static enum lm_stats_format format;
@@ -66,16 +67,15 @@ static void dump(const char *dest)
 {
 	if (!dest || !lm_rt)
 		return;
-	int saved = errno;
-	lm_in_shim++;
+	LM_KEEP_ERRNO();
+	lm_guard_enter();
 	int owned;
 	int fd = open_dest(dest, &owned);
 	if (fd < 0 || lm_stats_write(fd, format) != 0)
 		lm_warn("cannot write statistics to %s", dest);
 	if (owned)
 		close(fd);
-	lm_in_shim--;
-	errno = saved;
+	lm_guard_leave();
 }
 
 /* A dump signal with no destination set still shows the numbers: asking
@@ -112,12 +112,11 @@ int lm_stats_write(int fd, enum lm_stats_format fmt)
 	const struct lm_runtime *rt = lm_rt;
 	if (!rt)
 		return -1;
-	int saved = errno;
+	LM_KEEP_ERRNO();
 	size_t n = rt->nmethods ? rt->nmethods : 1;
 	size_t len = n * (sizeof(struct lm_snap_method) + sizeof(struct lm_snap_writer));
 	void *mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (mem == MAP_FAILED) {
-		errno = saved;
 		return -1;
 	}
 	struct lm_snap_method *methods = mem;
@@ -126,7 +125,6 @@ int lm_stats_write(int fd, enum lm_stats_format fmt)
 	lm_snapshot_collect(rt, &s, methods, writers);
 	int rc = lm_stats_render(&s, fd, fmt, fmt == LM_FMT_TEXT && isatty(fd));
 	munmap(mem, len);
-	errno = saved;
 	return rc;
 }
 
@@ -160,9 +158,9 @@ __attribute__((destructor)) static void lm_stats_at_exit(void)
 {
 	if (lm_rt) {
 		int saved = errno;
-		lm_in_shim++;
+		lm_guard_enter();
 		lm_persist_save(lm_rt);
-		lm_in_shim--;
+		lm_guard_leave();
 		errno = saved;
 	}
 	if (lm_rt && format == LM_FMT_TEXT && !any_calls())

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "plan_internal.h"
+#include "shim/base/guard.h"
 
 /* A str or buf argument: reads the caller's memory, which the program
  * passed and so is valid. */
@@ -205,7 +206,7 @@ size_t lm_plan_key_describe(const struct lm_plan *p, const void *key, size_t kle
 	struct lm_out o = {buf, len, 0};
 	struct lm_rd r = {key, klen};
 	size_t i, step = 0;
-	int saved = errno;
+	LM_KEEP_ERRNO();
 
 	if (!len)
 		return 0;
@@ -225,6 +226,5 @@ size_t lm_plan_key_describe(const struct lm_plan *p, const void *key, size_t kle
 	}
 	put(&o, ")", 1);
 	buf[o.pos] = '\0';
-	errno = saved;
 	return o.pos;
 }

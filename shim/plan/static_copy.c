@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "plan_internal.h"
+#include "shim/base/guard.h"
 
 struct slot {
 	void *p;
@@ -64,7 +65,7 @@ static struct slot *slot_get(uint32_t id)
 
 void *lm_static_buf(uint32_t id, size_t n)
 {
-	int saved = errno;
+	LM_KEEP_ERRNO();
 	struct slot *sl = slot_get(id);
 	void *np;
 
@@ -77,6 +78,5 @@ void *lm_static_buf(uint32_t id, size_t n)
 			sl->cap = n;
 		}
 	}
-	errno = saved;
 	return sl && sl->cap >= n ? sl->p : NULL;
 }

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "plan_internal.h"
+#include "shim/base/guard.h"
 
 static bool ret_has_word(const struct lm_plan *p)
 {
@@ -261,11 +262,10 @@ static void outs_write(const struct lm_plan *p, const struct lm_vview *v, const 
 static void *fresh_copy(const void *d, size_t n, bool nul)
 {
 	size_t sz = n + nul;
-	int saved = errno;
+	LM_KEEP_ERRNO();
 	/* The program's own malloc: its free will get this pointer. */
 	unsigned char *c = malloc(sz ? sz : 1);
 
-	errno = saved;
 	if (!c)
 		return NULL;
 	if (n)

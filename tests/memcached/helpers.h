@@ -39,8 +39,7 @@ long lm_test_mc_stat(int port, const char *name);
 enum { M_USER, M_LOOKUP, M_LOCAL, LM_TEST_NMETHODS };
 
 struct lm_test_l2 {
-	struct lm_global g;
-	struct lm_hostport hp[LM_TEST_MC_MAX];
+	struct lm_tier_server hp[LM_TEST_MC_MAX];
 	struct lm_l2_method methods[LM_TEST_NMETHODS];
 	struct lm_l2_params p;
 	struct lm_l2 *l2;
