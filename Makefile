@@ -31,7 +31,7 @@ SYMTAB_SRC := $(wildcard symtab/*.c)
 # shim/tier/l2.c); what they share goes into each of them, not into the shim.
 PLUGIN_SRC := $(addprefix shim/tier/,l2_redis.c l2_keymap.c l2_memcached.c l2_common.c)
 SHIM_DIRS  := shim shim/base shim/arch/x86_64 shim/hook shim/plan shim/store shim/call \
-	shim/tier shim/ops
+	shim/tier shim/host shim/ops
 SHIM_SRC   := $(filter-out $(PLUGIN_SRC),$(foreach d,$(SHIM_DIRS),$(wildcard $(d)/*.c $(d)/*.S)))
 CLI_SRC    := $(wildcard cli/*.c)
 
