@@ -125,7 +125,9 @@ static uint64_t claim(struct lm_host_slot *s, int64_t now)
 	uint64_t q = LOAD(&s->seq);
 	uint64_t mine = q + 1;
 	if (q & 1) {
-		if (now - __atomic_load_n(&s->claimed_ms, __ATOMIC_RELAXED) <= LM_HOST_ABANDON_MS)
+		/* a time ahead of ours is no writer's: garbage, taken over */
+		int64_t at = __atomic_load_n(&s->claimed_ms, __ATOMIC_RELAXED);
+		if (at <= now && now - at <= LM_HOST_ABANDON_MS)
 			return 0;
 		mine = q + 2; /* its writer is gone: the slot is ours */
 	}
