@@ -4,6 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <xxhash.h>
 
@@ -78,4 +82,73 @@ const char *ht_path(const char *name)
 	char *b = buf[next++ % 4];
 	snprintf(b, 512, "%s/build/tests/host/%s", getenv("PWD") ? getenv("PWD") : ".", name);
 	return b;
+}
+
+const char *ht_conf(const char *text)
+{
+	static char p[128];
+	snprintf(p, sizeof p, "%s/app.conf", dir);
+	FILE *f = fopen(p, "we");
+	cr_assert_not_null(f);
+	fputs(text, f);
+	fclose(f);
+	cr_assert_eq(chmod(p, 0644), 0);
+	cr_assert_eq(chmod(dir, 0755), 0);
+	return p;
+}
+
+pid_t ht_spawn(const char *conf, const char *const *argv, const char *out, int uid)
+{
+	char shim[600], cenv[600];
+	snprintf(shim, sizeof shim, "LD_PRELOAD=%s/build/libldmemo.so", getenv("PWD"));
+	snprintf(cenv, sizeof cenv, "LDMEMO_CONFIG=%s", conf);
+	char *envp[] = {shim, cenv, "LDMEMO_STATS=stderr", "LDMEMO_STATS_FORMAT=json", NULL};
+	pid_t pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		int fd = open(out, O_WRONLY | O_CREAT | O_APPEND, 0666);
+		if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+			_exit(126);
+		if (uid >= 0 && (setgid((gid_t)uid) != 0 || setuid((uid_t)uid) != 0))
+			_exit(126);
+		execve(argv[0], (char **)argv, envp);
+		_exit(127);
+	}
+	return pid;
+}
+
+int ht_wait(pid_t pid, int timeout_s)
+{
+	int st;
+	for (int i = 0; i < timeout_s * 100; i++) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		usleep(10000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	return -1;
+}
+
+char *ht_slurp(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	cr_assert_not_null(f, "%s", path);
+	size_t cap = 1 << 16, n = 0, k;
+	char *s = malloc(cap);
+	while ((k = fread(s + n, 1, cap - n - 1, f)) > 0) {
+		n += k;
+		if (cap - n < 4096)
+			s = realloc(s, cap *= 2);
+	}
+	s[n] = 0;
+	fclose(f);
+	return s;
+}
+
+void ht_unlink_map(const char *ns, unsigned uid)
+{
+	char p[512];
+	if (lm_host_path(NULL, uid, ns, p, sizeof p) == 0)
+		unlink(p);
 }

@@ -26,6 +26,19 @@ int ht_set(struct lm_host *h, const struct lm_host_method *m, const char *key, c
            int64_t ttl_ms);
 uint64_t ht_hash(const char *key);
 
+/* Processes under the shim: the config TEXT written (0644) into the
+ * directory; a process started with it (stdout and stderr appended to OUT,
+ * statistics as json on stderr), as user UID when UID >= 0 (root only);
+ * its wait, at most TIMEOUT_S seconds (then killed: -1). */
+#include <sys/types.h>
+const char *ht_conf(const char *text);
+pid_t ht_spawn(const char *conf, const char *const *argv, const char *out, int uid);
+int ht_wait(pid_t pid, int timeout_s);
+/* The whole of file PATH, malloc'd. */
+char *ht_slurp(const char *path);
+/* Remove the mapping of NS in the shim's own place (/dev/shm) for UID. */
+void ht_unlink_map(const char *ns, unsigned uid);
+
 /* build/tests/host/NAME */
 const char *ht_path(const char *name);
 
