@@ -23,7 +23,7 @@ JCC_clang := -mbranches-within-32B-boundaries
 SHIM_ASFLAGS := $(if $(findstring clang,$(CC)),$(JCC_clang),$(JCC_gcc))
 SHIM_CFLAGS := -fvisibility=hidden -ftls-model=initial-exec $(SHIM_ASFLAGS)
 LIBS_SHIM := -lelf -lZydis -lZycore -lxxhash -ldl -lpthread
-LIBS_CLI  := -lelf -ldw -lZydis -lZycore -ldl -lpthread
+LIBS_CLI  := -lelf -ldw -lZydis -lZycore -lxxhash -ldl -lpthread
 
 CONFIG_SRC := $(wildcard config/*.c)
 SYMTAB_SRC := $(wildcard symtab/*.c)

@@ -43,6 +43,10 @@ int lm_host_path(const char *dir, unsigned uid, const char *ns, char *out, size_
  * tier is off for this process. */
 struct lm_host *lm_host_open(const char *dir, const char *ns, uint64_t size, char *why,
                              size_t whylen, char *note, size_t notelen);
+/* The mapping of NS as it is, for `ldmemo ctl host`: never made nor
+ * replaced; the same checks. PATH gets its file name. */
+struct lm_host *lm_host_attach(const char *dir, const char *ns, char *path, size_t pathlen,
+                               char *why, size_t whylen);
 void lm_host_close(struct lm_host *h);
 
 /* The counter copies of HM's entries kept outside the store are checked

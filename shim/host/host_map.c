@@ -142,6 +142,43 @@ static void say(char *buf, size_t len, const char *fmt, const char *path, const 
 		snprintf(buf, len, fmt, path, what);
 }
 
+/* Check an open FD found at PATH and map it. NULL with WHY when it is
+ * refused (not ours, open to others, not a file); NULL with *BAD when it
+ * is ours but unusable; FD is closed either way. */
+static struct lm_host *check_map(int fd, const char *path, char *why, size_t whylen,
+                                 const char **bad)
+{
+	struct stat st;
+	*bad = NULL;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		say(why, whylen, "%s: %s", path, "not a regular file: refused");
+		return NULL;
+	}
+	if (st.st_uid != geteuid()) {
+		close(fd);
+		say(why, whylen, "%s: %s", path, "owned by another user: refused");
+		return NULL;
+	}
+	if (st.st_mode & 077) {
+		close(fd);
+		say(why, whylen, "%s: %s", path,
+		    "open to group or others (not mode 0600): refused");
+		return NULL;
+	}
+	*bad = "truncated or damaged";
+	struct lm_host *h = NULL;
+	if ((uint64_t)st.st_size >= LM_HOST_HDR_BYTES) {
+		h = map_fd(fd, (uint64_t)st.st_size);
+		*bad = h ? header_problem(h->hdr, (uint64_t)st.st_size) : "cannot map";
+	}
+	close(fd);
+	if (!*bad)
+		return h;
+	lm_host_close(h);
+	return NULL;
+}
+
 struct lm_host *lm_host_open(const char *dir, const char *ns, uint64_t size, char *why,
                              size_t whylen, char *note, size_t notelen)
 {
@@ -182,33 +219,10 @@ struct lm_host *lm_host_open(const char *dir, const char *ns, uint64_t size, cha
 			close(nfd);
 			continue;
 		}
-		struct stat st;
-		if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-			close(fd);
-			say(why, whylen, "%s: %s", path, "not a regular file: refused");
-			return NULL;
-		}
-		if (st.st_uid != geteuid()) {
-			close(fd);
-			say(why, whylen, "%s: %s", path, "owned by another user: refused");
-			return NULL;
-		}
-		if (st.st_mode & 077) {
-			close(fd);
-			say(why, whylen, "%s: %s", path,
-			    "open to group or others (not mode 0600): refused");
-			return NULL;
-		}
-		const char *bad = "truncated or damaged";
-		struct lm_host *h = NULL;
-		if ((uint64_t)st.st_size >= LM_HOST_HDR_BYTES) {
-			h = map_fd(fd, (uint64_t)st.st_size);
-			bad = h ? header_problem(h->hdr, (uint64_t)st.st_size) : "cannot map";
-		}
-		close(fd);
+		const char *bad;
+		struct lm_host *h = check_map(fd, path, why, whylen, &bad);
 		if (!bad)
 			return h;
-		lm_host_close(h);
 		/* Ours, but not usable: replaced by a fresh one, atomically, so
 		 * that others opening it meanwhile see either file whole. */
 		say(note, notelen, "%s: %s: replaced", path, bad);
@@ -229,6 +243,25 @@ struct lm_host *lm_host_open(const char *dir, const char *ns, uint64_t size, cha
 	}
 	say(why, whylen, "%s: %s", path, "it keeps changing while opened");
 	return NULL;
+}
+
+struct lm_host *lm_host_attach(const char *dir, const char *ns, char *path, size_t pathlen,
+                               char *why, size_t whylen)
+{
+	if (lm_host_path(dir, (unsigned)geteuid(), ns, path, pathlen) != 0) {
+		say(why, whylen, "%s%s", "", "no directory for the host tier (/dev/shm)");
+		return NULL;
+	}
+	int fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		say(why, whylen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	const char *bad;
+	struct lm_host *h = check_map(fd, path, why, whylen, &bad);
+	if (!h && bad)
+		say(why, whylen, "%s: %s", path, bad);
+	return h;
 }
 
 void lm_host_close(struct lm_host *h)
