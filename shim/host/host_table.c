@@ -55,8 +55,7 @@ static bool read_slot(const struct lm_host_slot *src, struct lm_host_slot *dst)
 	uint64_t s1 = LOAD(&src->seq);
 	if (s1 & 1)
 		return false;
-	memcpy((unsigned char *)dst + LM_HOST_SUM_OFF - 16, (const unsigned char *)src + 16,
-	       DATA_OFF - 16);
+	memcpy(dst, src, DATA_OFF);
 	size_t n = (size_t)dst->klen + dst->vlen;
 	if (n > SLOT_DATA)
 		return false;
