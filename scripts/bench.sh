@@ -77,6 +77,7 @@ build() {
 	$CC $CF -o "$B/evict" "$root/bench/evict.c" -L"$B" -lbenchfn "$rp" -lm
 	$CC $CF -o "$B/fill" "$root/bench/fill.c" -L"$B" -lbenchfn "$rp"
 	$CC $CF -o "$B/startup" "$root/bench/startup.c"
+	$CC $CF -o "$B/nss" "$root/bench/nss.c" -L"$B" -lbenchfn "$rp"
 	# The large programs take a while to compile: only when missing or
 	# when the generator changed. Two halves build in parallel.
 	local n
@@ -101,6 +102,92 @@ build || die "building the benchmark programs failed"
 cp "$SO" "$T/libldmemo.so" && cp "$LDMEMO" "$T/ldmemo" || die "cannot copy the shim"
 shim_src=$SO
 SO=$T/libldmemo.so LDMEMO=$T/ldmemo
+
+# ---- 9. ldmemo profile on real programs (its own function: `scripts/bench.sh
+# profile` runs it alone and prints it, without writing bench/RESULTS.md) ------
+
+# prof_row LABEL PROGRAM...: plain, under `ldmemo profile`, and with the
+# config the profile wrote, alternating; the sections it recommended.
+prof_row() {
+	local label=$1
+	shift
+	local pl=() pr=() ov=() lm=() sp=() same=identical t0 t1 t2 t3 secs
+	for ((r = 0; r < RUNS; r++)); do
+		t0=$(now_ms)
+		"$@" >"$T/plain.out" 2>/dev/null
+		t1=$(now_ms)
+		"$LDMEMO" profile -o "$T/prof.conf" -- "$@" >"$T/prof.out" 2>/dev/null
+		t2=$(now_ms)
+		LDMEMO_LOG=error "$LDMEMO" -c "$T/prof.conf" -- "$@" >"$T/memo.out" 2>/dev/null
+		t3=$(now_ms)
+		cmp -s "$T/plain.out" "$T/prof.out" || same=DIFFERENT
+		cmp -s "$T/plain.out" "$T/memo.out" || same=DIFFERENT
+		pl+=("$(sub "$t1" "$t0")") pr+=("$(sub "$t2" "$t1")") lm+=("$(sub "$t3" "$t2")")
+		ov+=("$(div "$(sub "$t2" "$t1")" "$(sub "$t1" "$t0")")")
+		sp+=("$(div "$(sub "$t1" "$t0")" "$(sub "$t3" "$t2")")")
+	done
+	secs=$(sed -n 's/^\[cache \(.*\)\]$/\1/p' "$T/prof.conf" | tr '\n' ' ')
+	say "| $label | $(med "${pl[@]}") | $(med "${pr[@]}") | $(med "${ov[@]}")x | ${secs:-none} | $(med "${lm[@]}") | $(med "${sp[@]}")x | $same |"
+}
+
+# adapt_row LABEL CONFIG PROGRAM...: plain against CONFIG, alternating;
+# speed = plain / with CONFIG (above 1: faster).
+adapt_row() {
+	local label=$1 conf=$2
+	shift 2
+	local pl=() lm=() sp=() same=identical t0 t1 t2
+	for ((r = 0; r < RUNS; r++)); do
+		t0=$(now_ms)
+		"$@" >"$T/plain.out" 2>/dev/null
+		t1=$(now_ms)
+		LDMEMO_LOG=error "$LDMEMO" -c "$conf" -- "$@" >"$T/memo.out" 2>/dev/null
+		t2=$(now_ms)
+		cmp -s "$T/plain.out" "$T/memo.out" || same=DIFFERENT
+		pl+=("$(sub "$t1" "$t0")") lm+=("$(sub "$t2" "$t1")")
+		sp+=("$(div "$(sub "$t1" "$t0")" "$(sub "$t2" "$t1")")")
+	done
+	say "| $label | $(med "${pl[@]}") | $(med "${lm[@]}") | $(med "${sp[@]}")x | $same |"
+}
+
+bench_profile() {
+	export LDMEMO_KNOWN_DIR=$root/config/known
+	say "## 9. ldmemo profile on real programs"
+	say ""
+	say "Each program plain, under \`ldmemo profile -o FILE\` and with the FILE that profile wrote, run as written; alternating, wall ms of the whole process. Overhead = profile / plain, speed-up = plain / with FILE, per round. Output: the program's output plain, under profile and with FILE compared byte for byte."
+	say ""
+	say "| program | plain ms | profile ms | profile overhead | sections written | with FILE ms | speed-up | output |"
+	say "|---|---|---|---|---|---|---|---|"
+	local crypt='my $s = q($y$j9T$F5Jx5fExrKuJdvnkXuDyx1$); my $n = 0;
+for my $i (1 .. 40) { my $h = crypt("secret" . ($i % 4), $s); $n++ if $h eq crypt("secret1", $s) && $i % 4 == 1; print "$i $h\n"; }
+print "$n\n";'
+	prof_row "perl crypt(), 80 calls, 4 passwords, yescrypt" perl -e "$crypt"
+	if [ "$(id -u)" = 0 ]; then
+		rm -rf "$T/ftree" && mkdir -p "$T/ftree"
+		(cd "$T/ftree" && seq 1 3000 | xargs touch) && chown -R 54321:54321 "$T/ftree"
+		prof_row "find -printf '%u %g', 3,000 files of uid 54321 (not in /etc/passwd)" find "$T/ftree" -printf '%u %g\n'
+	else
+		say "| find -printf '%u %g' | needs root to give files an unknown owner: skipped | | | | | | |"
+	fi
+	[ -f "$T/access.log" ] ||
+		awk 'BEGIN { t = 1700000000; for (i = 0; i < 300000; i++) { if (i % 50 == 0) t += i % 7; printf "%d GET /item/%d 200\n", t, i % 977 } }' >"$T/access.log"
+	prof_row "gawk strftime(), 300,000 lines" gawk '{ print strftime("%Y-%m-%d %H:%M:%S", $1), $2, $3 }' "$T/access.log"
+	local math='BEGIN { for (i = 0; i < 1000000; i++) s += log(i % 1000 + 1) + exp((i % 500) / 100); printf "%.6f\n", s }'
+	prof_row "gawk log()/exp(), 1,000,000 iterations" gawk "$math"
+	say ""
+	say "The math script with a config that names log and exp anyway (adaptive = on, the default, against off): speed = plain / with the config."
+	say ""
+	printf '[cache log]\nsignature = f64 log(f64 x)\nttl = never\n\n[cache exp]\nsignature = f64 exp(f64 x)\nttl = never\n' >"$T/logexp.conf"
+	{ printf '[global]\nadaptive = off\n\n'; cat "$T/logexp.conf"; } >"$T/logexp-off.conf"
+	say "| configuration | plain ms | with config ms | speed | output |"
+	say "|---|---|---|---|---|"
+	adapt_row "log, exp; adaptive = on" "$T/logexp.conf" gawk "$math"
+	adapt_row "log, exp; adaptive = off" "$T/logexp-off.conf" gawk "$math"
+	say ""
+}
+if [ "${1:-}" = profile ]; then
+	bench_profile
+	exit 0
+fi
 
 # ---- header ------------------------------------------------------------------
 
@@ -315,6 +402,61 @@ for row in f:never g:never f:5m g:5m h:never u:never; do
 done
 say ""
 hitconf=$root/bench/hit.conf
+
+# ---- 1b. struct results against nscd -----------------------------------------
+
+# nscd_section: getpwnam, getpwuid, getgrgid and an unknown name through
+# glibc's files backend, a running nscd and ldmemo (bench/nss.c,
+# bench/nss.conf); bench/nscd.sh runs them in a private mount namespace.
+nscd_section() {
+	say "## 1b. Struct results: against nscd"
+	say ""
+	local calls=$((CALLS / 5)) fcalls=20000
+	say "ns per call, $calls calls of one key in a loop, timed inside the driver (bench/nss.c; every cache filled before). files: glibc's files backend (a private /etc/nsswitch.conf saying \`files\`); nscd: the same process with an nscd running (started by bench/nscd.sh in a private mount namespace, shared-memory lookups, stopped by its PID afterwards); ldmemo: the shim with bench/nss.conf (\`static passwd* getpwnam(str name)\`, \`when = ret != NULL\`, negative_ttl = never) in front of that nscd. nscd and ldmemo alternate, medians of $RUNS rounds, ratio within each round; files and \`ldmemo, no nscd\` (the shim over the files backend) one run each ($fcalls calls for files). Goal: ldmemo / nscd <= 0.5."
+	say ""
+	if ! command -v nscd >/dev/null && [ ! -x /usr/sbin/nscd ]; then
+		say "nscd is not installed (make deps): skipped."
+		say ""
+		return
+	fi
+	local out
+	if ! out=$(unshare -m --propagation private "$root/bench/nscd.sh" "$B/nss" "$SO" \
+		"$root/bench/nss.conf" "$RUNS" "$calls" "$fcalls" 2>&1); then
+		say "could not run (a private mount namespace needs root): $(printf '%s' "$out" | tail -1)"
+		say ""
+		return
+	fi
+	say "| call | files | nscd | ldmemo | ldmemo / nscd (goal <= 0.5) | ldmemo, no nscd |"
+	say "|---|---|---|---|---|---|"
+	local k label fl nc lm ratios lf
+	for k in pwnam pwuid grgid unknown; do
+		case $k in
+		pwnam) label='getpwnam("root")' ;;
+		pwuid) label='getpwuid(0)' ;;
+		grgid) label='getgrgid(0)' ;;
+		unknown) label='getpwnam of an unknown name (NULL)' ;;
+		esac
+		fl=$(printf '%s\n' "$out" | awk -v k=$k '$1 == k && $2 == "files" { print $3 }')
+		lf=$(printf '%s\n' "$out" | awk -v k=$k '$1 == k && $2 == "ldmemo-files" { print $3 }')
+		mapfile -t nc < <(printf '%s\n' "$out" | awk -v k=$k '$1 == k && $2 == "nscd" { print $3 }')
+		mapfile -t lm < <(printf '%s\n' "$out" | awk -v k=$k '$1 == k && $2 == "ldmemo-nscd" { print $3 }')
+		ratios=()
+		for ((r = 0; r < ${#nc[@]} && r < ${#lm[@]}; r++)); do ratios+=("$(div "${lm[r]}" "${nc[r]}")"); done
+		say "| \`$label\` | $(med "$fl") | $(med "${nc[@]}") | $(med "${lm[@]}") | $(med "${ratios[@]}") | $(med "$lf") |"
+	done
+	say ""
+	# A localtime hit against the scalar anchor, f's hit, in one process
+	# kind each, alternating.
+	local lt=() ff=() lr=()
+	for ((r = 0; r < HIT_RUNS; r++)); do
+		a=$(field ns_per_call "$(shim LDMEMO_CONFIG="$root/bench/nss.conf" "$B/nss" localtime "$calls")")
+		b=$(field ns_per_call "$(shim LDMEMO_CONFIG="$root/bench/nss.conf" "$B/nss" f "$calls")")
+		lt+=("$a") ff+=("$b") lr+=("$(div "$a" "$b")")
+	done
+	say "A \`static tm* localtime(buf(8) timep)\` hit against a \`long f(long)\` hit, same config, $HIT_RUNS alternating runs: localtime $(med "${lt[@]}") ns, f $(med "${ff[@]}") ns, ratio $(med "${lr[@]}") (goal <= 2)."
+	say ""
+}
+nscd_section
 
 # ---- 2. pass-through and miss overhead ------------------------------------------
 
@@ -534,6 +676,21 @@ if command -v node >/dev/null; then
 else
 	say "| node crypto.pbkdf2Sync | node is not installed: skipped | | | | | |"
 fi
+# find over files of a uid and gid not in /etc/passwd or /etc/group:
+# every owner lookup is a negative result (chown needs root).
+find_owners_row() {
+	local tree=$T/owners n=2000
+	mkdir -p "$tree"
+	(cd "$tree" && seq -f 'f%05g' "$n" | xargs touch) &&
+		chown -R 4242:4343 "$tree" 2>/dev/null &&
+		! getent passwd 4242 >/dev/null && ! getent group 4343 >/dev/null || {
+		say "| find -printf '%u %g', $n files of an unknown uid | needs root and uid 4242 unknown: skipped | | | | | |"
+		return
+	}
+	real_row "find -printf '%u %g %p', $n files of an unknown uid and gid" \
+		"$root/bench/find-owners.conf" getpwuid find "$tree" -printf '%u %g %p\n'
+}
+find_owners_row
 say ""
 
 # ---- 8. Shared tier: memcached (bench/l2_memcached.c) --------------------
@@ -563,6 +720,7 @@ else
 fi
 say ""
 
+bench_profile
 sweep_section
 # The losses go first: a reader sees where ldmemo is slower before any table.
 { head -n 1 "$report"; echo ""; sweep_summary; tail -n +3 "$report"; } >"$root/bench/RESULTS.md"
