@@ -231,6 +231,9 @@ int lm_cmd_run(int argc, char **argv)
 		return status;
 	if (settle_config() != 0)
 		return LM_EXIT_STRICT;
+	/* PROGRAM is the one the user started, even from under another shim:
+	 * its missing methods are warnings. */
+	unsetenv(LM_ENV_INHERITED);
 	if (lm_cli_find_shim(shim, sizeof(shim)) != 0)
 		return LM_EXIT_STRICT;
 	if (lm_cli_set_preload(shim) != 0)

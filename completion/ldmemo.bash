@@ -43,7 +43,7 @@ _ldmemo() {
 		if [[ $cur == -* ]]; then
 			COMPREPLY=($(compgen -W "$_ldmemo_run_opts" -- "$cur"))
 		else
-			COMPREPLY=($(compgen -W "check symbols stats ctl" -- "$cur")
+			COMPREPLY=($(compgen -W "check symbols stats ctl profile" -- "$cur")
 				$(compgen -c -- "$cur"))
 		fi
 		return
@@ -82,6 +82,25 @@ _ldmemo() {
 		;;
 	ctl)
 		_ldmemo_ctl "$cur" "$COMP_CWORD"
+		;;
+	profile)
+		for ((i = 2; i < COMP_CWORD; i++)); do
+			case ${COMP_WORDS[i]} in
+			-o | --top) ((i++)) ;;
+			--) ((i++)); break ;;
+			-*) ;;
+			*) break ;;
+			esac
+		done
+		if ((i < COMP_CWORD)); then
+			COMPREPLY=($(compgen -f -- "$cur"))
+		elif [[ $prev == -o ]]; then
+			COMPREPLY=($(compgen -f -- "$cur"))
+		elif [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "-o --top -h --help --" -- "$cur"))
+		else
+			COMPREPLY=($(compgen -c -- "$cur"))
+		fi
 		;;
 	*)
 		# Run mode: options until PROGRAM, then PROGRAM's own arguments.

@@ -38,7 +38,7 @@ static void expect(const char *words, const char *want)
 Test(completion, subcommands_and_options)
 {
 	char *got = complete("ldmemo \"\"");
-	for (const char *s = "check\0symbols\0stats\0ctl\0"; *s; s += strlen(s) + 1) {
+	for (const char *s = "check\0symbols\0stats\0ctl\0profile\0"; *s; s += strlen(s) + 1) {
 		char line[32];
 		snprintf(line, sizeof(line), "\n%s\n", s);
 		cr_expect(strstr(got, line) || strncmp(got, line + 1, strlen(line + 1)) == 0,
@@ -55,6 +55,7 @@ Test(completion, subcommands_and_options)
 	expect("ldmemo ctl 1 stats -f p", "prom\n");
 	expect("ldmemo ctl 1 invalidate --a", "--all\n");
 	expect("ldmemo ctl 1 keys m --l", "--limit\n");
+	expect("ldmemo profile --t", "--top\n");
 	/* After PROGRAM, its own arguments: no ldmemo options. */
 	expect("ldmemo -c a.conf /bin/true --st", "\n");
 }

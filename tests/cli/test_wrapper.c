@@ -112,3 +112,19 @@ Test(wrapper, bad_stats_destination_is_a_usage_error)
 		cli_free(&r);
 	}
 }
+
+/* The program ldmemo starts is the user's, even when ldmemo itself runs
+ * under the shim (a script run with ldmemo calling ldmemo): a method it
+ * lacks is a warning there, not the info of an inherited process. */
+Test(wrapper, the_program_started_is_not_an_inherited_one)
+{
+	char *dir = cli_tempdir();
+	cli_write(dir, "app.conf", conf);
+	const char *env[] = {"LDMEMO_INHERITED=1", NULL};
+	const char *argv[] = {"-c", "app.conf", "--", "/bin/true", NULL};
+	struct cli_run r = cli_run(dir, env, argv);
+	cr_expect_eq(r.status, 0, "%s", r.err);
+	cr_expect(strstr(r.err, "no_such_function: not hooked:") != NULL, "%s", r.err);
+	cli_free(&r);
+	free(dir);
+}
