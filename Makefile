@@ -10,6 +10,7 @@ INCDIR  ?= $(PREFIX)/include
 MANDIR  ?= $(PREFIX)/share/man
 DATADIR ?= $(PREFIX)/share/ldmemo
 PCDIR   ?= $(LIBDIR)/pkgconfig
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 
 CC      ?= gcc
 B       := build
@@ -31,7 +32,7 @@ SYMTAB_SRC := $(wildcard symtab/*.c)
 # shim/tier/l2.c); what they share goes into each of them, not into the shim.
 PLUGIN_SRC := $(addprefix shim/tier/,l2_redis.c l2_keymap.c l2_memcached.c l2_common.c)
 SHIM_DIRS  := shim shim/base shim/arch/x86_64 shim/hook shim/plan shim/store shim/call \
-	shim/tier shim/host shim/ops
+	shim/tier shim/host shim/ops shim/profile
 SHIM_SRC   := $(filter-out $(PLUGIN_SRC),$(foreach d,$(SHIM_DIRS),$(wildcard $(d)/*.c $(d)/*.S)))
 CLI_SRC    := $(wildcard cli/*.c)
 
@@ -47,6 +48,7 @@ SHIM_SO := $(B)/libldmemo.so
 PLUGINS := $(B)/libldmemo-redis.so $(B)/libldmemo-memcached.so
 CLI_BIN := $(B)/ldmemo
 
+.DELETE_ON_ERROR:
 .PHONY: all deps test unit lint format demo bench install uninstall clean fixtures mutate
 all: $(SHIM_SO) $(PLUGINS) $(CLI_BIN)
 
@@ -76,11 +78,29 @@ $(B)/libshim.a: $(SHIM_OBJ) $(PLUGIN_OBJ)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
-# config and symtab come from their archives, so the shim takes only the
-# objects it uses (not the command's DWARF reader, for one).
-$(SHIM_SO): $(SHIM_OBJ) $(B)/libconfig.a $(B)/libsymtab.a shim/ldmemo.map
+# Each shim folder is an archive, linked after the wiring from the top
+# layer down; after the link, scripts/layers.py checks that every symbol an
+# object uses comes from its own folder or one scripts/layers.txt allows.
+# ops goes in whole (the public API is called by no one inside); config
+# and symtab come last, so the shim takes only the objects it uses (not the
+# command's DWARF reader, for one).
+SHIM_LAYERS := ops profile call host tier store plan hook arch/x86_64 base
+WIRING_OBJ  := $(call obj,$(wildcard shim/*.c))
+layer_obj    = $(filter $(B)/shim/$(1)/%,$(SHIM_OBJ))
+layer_lib    = $(B)/shim/$(1)/lib$(notdir $(1)).a
+define shim_layer
+$(call layer_lib,$(1)): $(call layer_obj,$(1))
+	rm -f $$@ && ar rcs $$@ $$^
+endef
+$(foreach l,$(SHIM_LAYERS),$(eval $(call shim_layer,$(l))))
+LAYER_LIBS := $(foreach l,$(SHIM_LAYERS),$(call layer_lib,$(l)))
+
+$(SHIM_SO): $(WIRING_OBJ) $(LAYER_LIBS) $(B)/libconfig.a $(B)/libsymtab.a shim/ldmemo.map
 	$(CC) -shared -Wl,--version-script=shim/ldmemo.map -Wl,-z,defs -Wl,-z,now -Wl,-z,relro \
-		-o $@ $(SHIM_OBJ) $(B)/libsymtab.a $(B)/libconfig.a $(LIBS_SHIM)
+		-o $@ $(WIRING_OBJ) -Wl,--whole-archive $(firstword $(LAYER_LIBS)) \
+		-Wl,--no-whole-archive $(wordlist 2,99,$(LAYER_LIBS)) $(B)/libsymtab.a \
+		$(B)/libconfig.a $(LIBS_SHIM)
+	@python3 scripts/layers.py --objects $(B) $(WIRING_OBJ) $(SHIM_OBJ) $(PLUGIN_OBJ)
 
 # The command links the shim's archive only for what `check` shares with it
 # (the detour analysis); the linker takes just those objects.
@@ -176,13 +196,15 @@ install: all $(B)/ldmemo.pc
 	install -m 644 man/ldmemo.1 $(DESTDIR)$(MANDIR)/man1/ldmemo.1
 	install -m 644 man/ldmemo.conf.5 $(DESTDIR)$(MANDIR)/man5/ldmemo.conf.5
 	install -m 644 man/libldmemo.7 $(DESTDIR)$(MANDIR)/man7/libldmemo.7
+	install -d $(DESTDIR)$(BASHCOMPDIR)
+	install -m 644 completion/ldmemo.bash $(DESTDIR)$(BASHCOMPDIR)/ldmemo
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/ldmemo $(DESTDIR)$(SHIMDIR)/libldmemo*.so \
 		$(DESTDIR)$(INCDIR)/ldmemo.h $(DESTDIR)$(PCDIR)/ldmemo.pc \
 		$(DESTDIR)$(DATADIR)/known/*.conf \
 		$(DESTDIR)$(MANDIR)/man1/ldmemo.1 $(DESTDIR)$(MANDIR)/man5/ldmemo.conf.5 \
-		$(DESTDIR)$(MANDIR)/man7/libldmemo.7
+		$(DESTDIR)$(MANDIR)/man7/libldmemo.7 $(DESTDIR)$(BASHCOMPDIR)/ldmemo
 
 clean:
 	rm -rf $(B)

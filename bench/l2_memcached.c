@@ -27,15 +27,20 @@ int main(int argc, char **argv)
 	long calls = atol(argv[2]);
 	static const char val[64] =
 	    "a result of sixty-four bytes, what a small function returns...";
-	struct lm_hostport hp = {"127.0.0.1", port};
-	struct lm_global g = {.backend = {.kind = LM_BACKEND_MEMCACHED, .hosts = &hp, .nhosts = 1},
-	                      .l1_ttl_ms = 60000, /* the generations stay cached */
-	                      .redis_timeout_ms = 1000,
-	                      .max_entries = 1000,
-	                      .max_memory = 1 << 20};
+	struct lm_tier_server hp = {"127.0.0.1", port};
 	struct lm_l2_method m = {"bench_fn", 0x1234, true};
-	struct lm_l2_params p = {
-	    .global = &g, .namespace_ = "lmbench", .methods = &m, .nmethods = 1};
+	struct lm_l2_params p = {.settings = {.version = LM_TIER_SETTINGS_VERSION,
+	                                      .size = sizeof(struct lm_tier_settings),
+	                                      .kind = LM_TIER_MEMCACHED,
+	                                      .servers = &hp,
+	                                      .nservers = 1,
+	                                      .l1_ttl_ms = 60000, /* the generations stay cached */
+	                                      .timeout_ms = 1000,
+	                                      .max_entries = 1000,
+	                                      .max_memory = 1 << 20},
+	                         .namespace_ = "lmbench",
+	                         .methods = &m,
+	                         .nmethods = 1};
 	char why[128] = "";
 	struct lm_l2 *l = lm_l2_open(&p, why, sizeof why);
 	if (!l || lm_l2_set(l, 0, "key", 3, val, sizeof val, 600000) != LM_L2_HIT) {

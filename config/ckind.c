@@ -62,7 +62,7 @@ static int c_words(struct lm_ctx *c, struct lm_lexer *lx, enum lm_kind *kind)
 		t = lm_lex_peek(lx);
 	}
 	if (lm_tok_is(&t, "double") && count[W_LONG]) {
-		lm_error(c, first.pos, "'long double' is not supported");
+		lm_diag_error(c, first.pos, "'long double' is not supported");
 		lm_lex_next(lx);
 		return -1;
 	}
@@ -70,8 +70,8 @@ static int c_words(struct lm_ctx *c, struct lm_lexer *lx, enum lm_kind *kind)
 	    count[W_INT] > 1 || count[W_LONG] > 2 ||
 	    (count[W_CHAR] && (count[W_INT] || count[W_LONG])) ||
 	    (count[W_SHORT] && count[W_LONG])) {
-		lm_error(c, first.pos, "invalid integer type '" LM_QFMT "'",
-		         LM_QARG(first.s, (size_t)(end - first.s)));
+		lm_diag_error(c, first.pos, "invalid integer type '" LM_QFMT "'",
+		              LM_QARG(first.s, (size_t)(end - first.s)));
 		return -1;
 	}
 	bool u = count[W_UNSIGNED] > 0;
@@ -111,7 +111,7 @@ int lm_parse_c_kind(struct lm_ctx *c, struct lm_lexer *lx, enum lm_kind *kind)
 			*kind = LM_K_STR;
 			return 1;
 		}
-		lm_error(
+		lm_diag_error(
 		    c, t.pos,
 		    "only 'const char *' is understood after 'const' (use str, ptr or buf(SIZE))");
 		return -1;

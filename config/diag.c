@@ -33,7 +33,7 @@ static void add(struct lm_ctx *c, struct lm_pos pos, bool warning, const char *f
 	d->n++;
 }
 
-void lm_error(struct lm_ctx *c, struct lm_pos pos, const char *fmt, ...)
+void lm_diag_error(struct lm_ctx *c, struct lm_pos pos, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -41,7 +41,7 @@ void lm_error(struct lm_ctx *c, struct lm_pos pos, const char *fmt, ...)
 	va_end(ap);
 }
 
-void lm_warn(struct lm_ctx *c, struct lm_pos pos, const char *fmt, ...)
+void lm_diag_warn(struct lm_ctx *c, struct lm_pos pos, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);

@@ -17,6 +17,7 @@ void lm_global_defaults(struct lm_global *g)
 	g->redis_timeout_ms = LM_DEFAULT_REDIS_TIMEOUT_MS;
 	g->hook = LM_HOOK_AUTO;
 	g->coalesce = true;
+	g->adaptive = true;
 	g->stats_format = LM_FMT_TEXT;
 	g->shared_memory = LM_DEFAULT_SHARED_MEMORY;
 }
@@ -41,10 +42,10 @@ static void programs(struct lm_ctx *c, const struct lm_kv *kv, struct lm_global 
 			e--;
 		struct lm_pos pos = {kv->vpos.line, kv->vpos.col + (int)(s - kv->val)};
 		if (s == e) {
-			lm_error(c, pos, "empty program name in 'programs'");
+			lm_diag_error(c, pos, "empty program name in 'programs'");
 		} else if (memchr(s, '/', (size_t)(e - s)) || memchr(s, ' ', (size_t)(e - s))) {
-			lm_error(c, pos, "'" LM_QFMT "' is not a base-name glob",
-			         LM_QARG(s, (size_t)(e - s)));
+			lm_diag_error(c, pos, "'" LM_QFMT "' is not a base-name glob",
+			              LM_QARG(s, (size_t)(e - s)));
 		} else {
 			v[k] = lm_strndup(c, s, (size_t)(e - s));
 			if (v[k])
@@ -77,13 +78,13 @@ static void shared_keys(struct lm_ctx *c, struct lm_kv *k, struct lm_global *g)
 		lm_value_bad(c, &k[LM_KEY_SHARED_MEMORY], "size",
 		             " (use a number with B, KiB, MiB or GiB)");
 	else if (v && (n < LM_SHARED_MEMORY_MIN || n > LM_SHARED_MEMORY_MAX))
-		lm_error(c, k[LM_KEY_SHARED_MEMORY].vpos,
-		         "shared_memory must be between 1MiB and 64GiB, not '%s'", v);
+		lm_diag_error(c, k[LM_KEY_SHARED_MEMORY].vpos,
+		              "shared_memory must be between 1MiB and 64GiB, not '%s'", v);
 	else if (v)
 		g->shared_memory = n;
 	if (v && !g->shared_host)
-		lm_warn(c, k[LM_KEY_SHARED_MEMORY].kpos,
-		        "shared_memory has no effect without 'shared = host'");
+		lm_diag_warn(c, k[LM_KEY_SHARED_MEMORY].kpos,
+		             "shared_memory has no effect without 'shared = host'");
 	free(v);
 }
 
@@ -128,12 +129,21 @@ void lm_global_apply(struct lm_ctx *c, struct lm_rsec *s)
 		lm_value_hook(c, &k[LM_KEY_HOOK], &g->hook);
 	if (k[LM_KEY_COALESCE].present)
 		lm_value_bool(c, &k[LM_KEY_COALESCE], &g->coalesce);
+	if (k[LM_KEY_ADAPTIVE].present)
+		lm_value_bool(c, &k[LM_KEY_ADAPTIVE], &g->adaptive);
 	if (k[LM_KEY_PERSIST].present)
 		g->persist = lm_value_str(c, &k[LM_KEY_PERSIST]);
 	if (k[LM_KEY_CONTROL].present)
 		lm_value_bool(c, &k[LM_KEY_CONTROL], &g->control);
-	if (k[LM_KEY_STATS].present)
+	if (k[LM_KEY_STATS].present) {
 		g->stats = lm_value_str(c, &k[LM_KEY_STATS]);
+		if (g->stats && lm_parse_stats_dest(g->stats) < 0) {
+			lm_value_bad(c, &k[LM_KEY_STATS], "statistics destination",
+			             " (use stderr, fd:N or a path)");
+			free(g->stats);
+			g->stats = NULL;
+		}
+	}
 	if (k[LM_KEY_STATS_FORMAT].present) {
 		v = lm_value_str(c, &k[LM_KEY_STATS_FORMAT]);
 		if (v && lm_parse_stats_format(v, &g->stats_format) < 0)

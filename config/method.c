@@ -23,12 +23,13 @@ void lm_method_apply(struct lm_ctx *c, struct lm_rsec *s)
 	bool sig_ok = false;
 
 	if (!k[LM_KEY_SIGNATURE].present)
-		lm_error(c, s->pos, "missing 'signature' in [%s %s]", lm_sec_kind_name(s->kind),
-		         m->name ? m->name : "");
+		lm_diag_error(c, s->pos, "missing 'signature' in [%s %s]",
+		              lm_sec_kind_name(s->kind), m->name ? m->name : "");
 	else
 		sig_ok = lm_sig_parse(c, s, &k[LM_KEY_SIGNATURE], &m->sig);
 	if (s->kind == LM_SEC_INVALIDATE && !k[LM_KEY_DROP].present)
-		lm_error(c, s->pos, "missing 'drop' in [invalidate %s]", m->name ? m->name : "");
+		lm_diag_error(c, s->pos, "missing 'drop' in [invalidate %s]",
+		              m->name ? m->name : "");
 	if (k[LM_KEY_TTL].present)
 		lm_value_duration(c, &k[LM_KEY_TTL], &m->ttl_ms);
 	if (k[LM_KEY_NEGATIVE_TTL].present)
@@ -47,6 +48,11 @@ void lm_method_apply(struct lm_ctx *c, struct lm_rsec *s)
 		bool b = true;
 		lm_value_bool(c, &k[LM_KEY_COALESCE], &b);
 		m->coalesce = b ? LM_ON : LM_OFF;
+	}
+	if (k[LM_KEY_ADAPTIVE].present) {
+		bool b = true;
+		lm_value_bool(c, &k[LM_KEY_ADAPTIVE], &b);
+		m->adaptive = b ? LM_ON : LM_OFF;
 	}
 	if (k[LM_KEY_MAX_ENTRIES].present)
 		lm_value_count(c, &k[LM_KEY_MAX_ENTRIES], &m->max_entries);

@@ -125,12 +125,12 @@ static void header(struct lm_parser *ps, int line, const char *base, const char 
 	ps->skipping = true;
 	close = memchr(s, ']', (size_t)(end - s));
 	if (!close) {
-		lm_error(c, at(line, base, s), "missing ']' in section header");
+		lm_diag_error(c, at(line, base, s), "missing ']' in section header");
 		return;
 	}
 	for (const char *q = close + 1; q < end; q++) {
 		if (!blank(*q)) {
-			lm_error(c, at(line, base, q), "unexpected text after ']'");
+			lm_diag_error(c, at(line, base, q), "unexpected text after ']'");
 			return;
 		}
 	}
@@ -152,37 +152,38 @@ static void header(struct lm_parser *ps, int line, const char *base, const char 
 		if (strlen(kinds[k]) == kwlen && memcmp(kinds[k], kw, kwlen) == 0)
 			kind = k;
 	if (kwlen == 0) {
-		lm_error(c, at(line, base, s), "empty section header");
+		lm_diag_error(c, at(line, base, s), "empty section header");
 		return;
 	}
 	if (kind < 0) {
-		lm_error(c, at(line, base, kw),
-		         "unknown section '" LM_QFMT
-		         "' (expected global, type, cache or invalidate)",
-		         LM_QARG(kw, kwlen));
+		lm_diag_error(c, at(line, base, kw),
+		              "unknown section '" LM_QFMT
+		              "' (expected global, type, cache or invalidate)",
+		              LM_QARG(kw, kwlen));
 		return;
 	}
 	if (p != close) {
-		lm_error(c, at(line, base, p), "unexpected '" LM_QFMT "' in section header",
-		         LM_QARG(p, (size_t)(close - p)));
+		lm_diag_error(c, at(line, base, p), "unexpected '" LM_QFMT "' in section header",
+		              LM_QARG(p, (size_t)(close - p)));
 		return;
 	}
 	if (kind == LM_SEC_GLOBAL && nlen) {
-		lm_error(c, at(line, base, name), "[global] takes no name");
+		lm_diag_error(c, at(line, base, name), "[global] takes no name");
 		return;
 	}
 	if (kind != LM_SEC_GLOBAL && !nlen) {
-		lm_error(c, at(line, base, close), "missing name in [%s]", kinds[kind]);
+		lm_diag_error(c, at(line, base, close), "missing name in [%s]", kinds[kind]);
 		return;
 	}
 	if (kind != LM_SEC_GLOBAL && !valid_name(name, nlen, kind == LM_SEC_TYPE)) {
-		lm_error(c, at(line, base, name), "invalid %s name '" LM_QFMT "'",
-		         kind == LM_SEC_TYPE ? "type" : "function", LM_QARG(name, nlen));
+		lm_diag_error(c, at(line, base, name), "invalid %s name '" LM_QFMT "'",
+		              kind == LM_SEC_TYPE ? "type" : "function", LM_QARG(name, nlen));
 		return;
 	}
 	if (kind == LM_SEC_TYPE && lm_is_reserved_word(name, nlen)) {
-		lm_error(c, at(line, base, name),
-		         "'" LM_QFMT "' is a built-in kind, not a type name", LM_QARG(name, nlen));
+		lm_diag_error(c, at(line, base, name),
+		              "'" LM_QFMT "' is a built-in kind, not a type name",
+		              LM_QARG(name, nlen));
 		return;
 	}
 	sec = new_section(ps);
@@ -205,8 +206,8 @@ static void header(struct lm_parser *ps, int line, const char *base, const char 
 	ps->skipping = false;
 	if (kind == LM_SEC_GLOBAL) {
 		if (ps->global >= 0) {
-			lm_error(c, sec->pos, "duplicate [global] section (first at line %d)",
-			         ps->secs[ps->global].pos.line);
+			lm_diag_error(c, sec->pos, "duplicate [global] section (first at line %d)",
+			              ps->secs[ps->global].pos.line);
 			sec->broken = true;
 		} else {
 			ps->global = ps->cur;
@@ -215,8 +216,8 @@ static void header(struct lm_parser *ps, int line, const char *base, const char 
 	}
 	const struct lm_rsec *o = find_earlier(ps, sec);
 	if (o) {
-		lm_error(c, sec->npos, "'" LM_QFMT "' is already defined at line %d",
-		         LM_QARG(sec->name, sec->nlen), o->pos.line);
+		lm_diag_error(c, sec->npos, "'" LM_QFMT "' is already defined at line %d",
+		              LM_QARG(sec->name, sec->nlen), o->pos.line);
 		sec->broken = true;
 		sec->index = -2; /* not entered */
 	}
@@ -231,7 +232,7 @@ static void key_value(struct lm_parser *ps, int line, const char *base, const ch
 	int key;
 
 	if (!eq) {
-		lm_error(c, at(line, base, s), "expected 'key = value' or a [section] header");
+		lm_diag_error(c, at(line, base, s), "expected 'key = value' or a [section] header");
 		mark_broken(ps);
 		return;
 	}
@@ -239,22 +240,22 @@ static void key_value(struct lm_parser *ps, int line, const char *base, const ch
 	while (kend > k && blank(kend[-1]))
 		kend--;
 	if (kend == k) {
-		lm_error(c, at(line, base, s), "missing key before '='");
+		lm_diag_error(c, at(line, base, s), "missing key before '='");
 		mark_broken(ps);
 		return;
 	}
 	for (const char *q = k; q < kend; q++) {
 		if (!ident_char(*q)) {
-			lm_error(c, at(line, base, k), "invalid key '" LM_QFMT "'",
-			         LM_QARG(k, (size_t)(kend - k)));
+			lm_diag_error(c, at(line, base, k), "invalid key '" LM_QFMT "'",
+			              LM_QARG(k, (size_t)(kend - k)));
 			mark_broken(ps);
 			return;
 		}
 	}
 	if (ps->cur < 0) {
 		if (!ps->skipping)
-			lm_error(c, at(line, base, k), "key '" LM_QFMT "' outside a section",
-			         LM_QARG(k, (size_t)(kend - k)));
+			lm_diag_error(c, at(line, base, k), "key '" LM_QFMT "' outside a section",
+			              LM_QARG(k, (size_t)(kend - k)));
 		return;
 	}
 	sec = &ps->secs[ps->cur];
@@ -268,14 +269,14 @@ static void key_value(struct lm_parser *ps, int line, const char *base, const ch
 		v++;
 	if (sec->keys[key].present) {
 		char label[96];
-		lm_error(c, at(line, base, k), "duplicate key '%s' in %s (first at line %d)",
-		         lm_key_name(key), lm_sec_label(sec, label, sizeof(label)),
-		         sec->keys[key].kpos.line);
+		lm_diag_error(c, at(line, base, k), "duplicate key '%s' in %s (first at line %d)",
+		              lm_key_name(key), lm_sec_label(sec, label, sizeof(label)),
+		              sec->keys[key].kpos.line);
 		sec->broken = true;
 		return;
 	}
 	if (v == end) {
-		lm_error(c, at(line, base, v), "missing value for '%s'", lm_key_name(key));
+		lm_diag_error(c, at(line, base, v), "missing value for '%s'", lm_key_name(key));
 		sec->broken = true;
 		return;
 	}
@@ -302,7 +303,7 @@ static void scan_lines(struct lm_parser *ps, const char *text, size_t len)
 		end = p + n;
 		nul = memchr(s, '\0', n);
 		if (nul) {
-			lm_error(&ps->c, at(line, p, nul), "NUL byte in line");
+			lm_diag_error(&ps->c, at(line, p, nul), "NUL byte in line");
 			mark_broken(ps);
 		} else {
 			end = cut_comment(s, end);
@@ -357,6 +358,7 @@ static void enter_sections(struct lm_parser *ps)
 		m->invalidator = s->kind == LM_SEC_INVALIDATE;
 		m->ttl_ms = LM_DUR_UNSET;
 		m->coalesce = LM_UNSET;
+		m->adaptive = LM_UNSET;
 		m->mode = LM_MODE_CACHE;
 		m->hook = LM_HOOK_AUTO;
 		m->pos = s->pos;
@@ -446,8 +448,8 @@ int lm_config_load(const char *path, struct lm_config *out, struct lm_diags *dia
 		memset(out, 0, sizeof(*out));
 		lm_global_defaults(&out->global);
 		out->file = path ? strdup(path) : NULL;
-		lm_error(&c, (struct lm_pos){0, 0}, "cannot read config: %s",
-		         fd >= 0 ? "file too large or out of memory" : strerror(err));
+		lm_diag_error(&c, (struct lm_pos){0, 0}, "cannot read config: %s",
+		              fd >= 0 ? "file too large or out of memory" : strerror(err));
 		errno = saved;
 		return c.oom ? -1 : 1;
 	}

@@ -25,7 +25,7 @@ static void describe_err(struct sp *p, const struct lm_tok *t, const char *expec
 {
 	char d[64];
 	lm_tok_describe(t, d, sizeof(d));
-	lm_error(p->c, t->pos, "expected %s, got %s", expected, d);
+	lm_diag_error(p->c, t->pos, "expected %s, got %s", expected, d);
 }
 
 /* "(SIZE)" after buf or out: a literal now, a word later. */
@@ -34,14 +34,14 @@ static bool size(struct sp *p, const struct lm_tok *kw, struct lm_size *sz, stru
 	struct lm_tok lp = lm_lex_next(&p->lx), v, rp;
 
 	if (lp.kind != LM_T_LPAREN) {
-		lm_error(p->c, kw->pos, "'" LM_QFMT "' needs a size: " LM_QFMT "(SIZE)",
-		         LM_QARG(kw->s, kw->len), LM_QARG(kw->s, kw->len));
+		lm_diag_error(p->c, kw->pos, "'" LM_QFMT "' needs a size: " LM_QFMT "(SIZE)",
+		              LM_QARG(kw->s, kw->len), LM_QARG(kw->s, kw->len));
 		return false;
 	}
 	v = lm_lex_next(&p->lx);
 	if (v.kind == LM_T_INT) {
 		if (v.ival <= 0) {
-			lm_error(p->c, v.pos, "SIZE must be positive");
+			lm_diag_error(p->c, v.pos, "SIZE must be positive");
 			return false;
 		}
 		sz->kind = LM_SZ_LIT;
@@ -69,7 +69,7 @@ static bool is_type_ref(struct sp *p, const struct lm_tok *t)
 static bool type_usable(struct sp *p, const struct lm_tok *t, int idx)
 {
 	if (p->c->cfg->types[idx].broken) {
-		lm_error(p->c, t->pos, "type '" LM_QFMT "' has errors", LM_QARG(t->s, t->len));
+		lm_diag_error(p->c, t->pos, "type '" LM_QFMT "' has errors", LM_QARG(t->s, t->len));
 		return false;
 	}
 	return true;
@@ -97,7 +97,14 @@ static bool ret_static(struct sp *p, const struct lm_tok *st)
 		r->type = lm_find_type_n(p->c->cfg, t.s, t.len);
 		return type_usable(p, &t, r->type);
 	}
-	lm_error(p->c, st->pos, "'static' must be followed by str, buf(SIZE) or TYPE*");
+	if (t.kind == LM_T_IDENT && lm_lex_peek(&p->lx).kind == LM_T_STAR) {
+		lm_diag_error(p->c, t.pos,
+		              "type '" LM_QFMT "' is not defined: add a [type " LM_QFMT
+		              "] section (ldmemo symbols --config writes one)",
+		              LM_QARG(t.s, t.len), LM_QARG(t.s, t.len));
+		return false;
+	}
+	lm_diag_error(p->c, st->pos, "'static' must be followed by str, buf(SIZE) or TYPE*");
 	return false;
 }
 
@@ -114,13 +121,13 @@ static bool ret_type(struct sp *p)
 		return false;
 	if (rc > 0) {
 		if (r->kind == LM_K_STR) {
-			lm_error(
+			lm_diag_error(
 			    p->c, t.pos,
 			    "a 'const char *' return is str (malloc'd) or static str: say which");
 			return false;
 		}
 		if (lm_lex_peek(&p->lx).kind == LM_T_STAR) {
-			lm_error(
+			lm_diag_error(
 			    p->c, t.pos,
 			    "pointer return: use ptr, str, buf(SIZE), ptr(NAME) or static TYPE*");
 			return false;
@@ -147,7 +154,7 @@ static bool ret_type(struct sp *p)
 		lm_lex_next(&p->lx);
 		struct lm_tok n = lm_lex_next(&p->lx), rp = lm_lex_next(&p->lx);
 		if (n.kind != LM_T_IDENT || rp.kind != LM_T_RPAREN) {
-			lm_error(p->c, t.pos, "expected ptr(NAME) with NAME a parameter");
+			lm_diag_error(p->c, t.pos, "expected ptr(NAME) with NAME a parameter");
 			return false;
 		}
 		r->how = LM_RET_PARAM;
@@ -156,29 +163,37 @@ static bool ret_type(struct sp *p)
 	}
 	if (lm_tok_is(&t, "void")) {
 		if (lm_lex_peek(&p->lx).kind == LM_T_STAR) {
-			lm_error(p->c, t.pos, "'void *' is not a kind: use ptr");
+			lm_diag_error(p->c, t.pos, "'void *' is not a kind: use ptr");
 			return false;
 		}
 		r->kind = LM_K_VOID;
 		return true;
 	}
 	if (lm_tok_is(&t, "struct") || lm_tok_is(&t, "union")) {
-		lm_error(p->c, t.pos, "structs and unions returned by value are not supported");
+		lm_diag_error(p->c, t.pos,
+		              "structs and unions returned by value are not supported");
 		return false;
 	}
 	if (is_type_ref(p, &t)) {
 		if (lm_lex_peek(&p->lx).kind == LM_T_STAR)
-			lm_error(p->c, t.pos,
-			         "a '" LM_QFMT "*' return needs 'static' (static " LM_QFMT "*)",
-			         LM_QARG(t.s, t.len), LM_QARG(t.s, t.len));
+			lm_diag_error(p->c, t.pos,
+			              "a '" LM_QFMT "*' return needs 'static' (static " LM_QFMT
+			              "*)",
+			              LM_QARG(t.s, t.len), LM_QARG(t.s, t.len));
 		else
-			lm_error(p->c, t.pos,
-			         "struct '" LM_QFMT "' returned by value is not supported",
-			         LM_QARG(t.s, t.len));
+			lm_diag_error(p->c, t.pos,
+			              "struct '" LM_QFMT "' returned by value is not supported",
+			              LM_QARG(t.s, t.len));
 		return false;
 	}
-	if (t.kind == LM_T_IDENT)
-		lm_error(p->c, t.pos, "unknown return type '" LM_QFMT "'", LM_QARG(t.s, t.len));
+	if (t.kind == LM_T_IDENT && lm_lex_peek(&p->lx).kind == LM_T_STAR)
+		lm_diag_error(p->c, t.pos,
+		              "type '" LM_QFMT "' is not defined (a [type " LM_QFMT
+		              "] section), and a pointer return needs 'static'",
+		              LM_QARG(t.s, t.len), LM_QARG(t.s, t.len));
+	else if (t.kind == LM_T_IDENT)
+		lm_diag_error(p->c, t.pos, "unknown return type '" LM_QFMT "'",
+		              LM_QARG(t.s, t.len));
 	else
 		describe_err(p, &t, "a return type");
 	return false;
@@ -194,15 +209,15 @@ static bool param_kind(struct sp *p, struct lm_param *pa, struct pending *pend)
 		return false;
 	if (rc > 0) {
 		if (lm_lex_peek(&p->lx).kind == LM_T_STAR) {
-			lm_error(p->c, t.pos,
-			         "pointer parameter: use str, ptr, buf(SIZE) or out(SIZE)");
+			lm_diag_error(p->c, t.pos,
+			              "pointer parameter: use str, ptr, buf(SIZE) or out(SIZE)");
 			return false;
 		}
 		return true;
 	}
 	lm_lex_next(&p->lx);
 	if (t.kind == LM_T_ELLIPSIS) {
-		lm_error(p->c, t.pos, "variadic functions ('...') are not supported");
+		lm_diag_error(p->c, t.pos, "variadic functions ('...') are not supported");
 		return false;
 	}
 	if (lm_tok_is(&t, "str") || lm_tok_is(&t, "ptr") || lm_tok_is(&t, "ignore")) {
@@ -214,30 +229,32 @@ static bool param_kind(struct sp *p, struct lm_param *pa, struct pending *pend)
 		return size(p, &t, &pa->size, pend);
 	}
 	if (lm_tok_is(&t, "void")) {
-		lm_error(p->c, t.pos,
-		         lm_lex_peek(&p->lx).kind == LM_T_STAR
-		             ? "'void *' is not a kind: use ptr"
-		             : "'void' must be the only parameter");
+		lm_diag_error(p->c, t.pos,
+		              lm_lex_peek(&p->lx).kind == LM_T_STAR
+		                  ? "'void *' is not a kind: use ptr"
+		                  : "'void' must be the only parameter");
 		return false;
 	}
 	if (lm_tok_is(&t, "struct") || lm_tok_is(&t, "union")) {
-		lm_error(p->c, t.pos, "structs and unions passed by value are not supported");
+		lm_diag_error(p->c, t.pos, "structs and unions passed by value are not supported");
 		return false;
 	}
 	if (is_type_ref(p, &t)) {
 		if (lm_lex_peek(&p->lx).kind == LM_T_STAR)
-			lm_error(p->c, t.pos,
-			         "'" LM_QFMT "*' is not a parameter kind: use ptr, buf(" LM_QFMT
-			         ") or out(" LM_QFMT ")",
-			         LM_QARG(t.s, t.len), LM_QARG(t.s, t.len), LM_QARG(t.s, t.len));
+			lm_diag_error(
+			    p->c, t.pos,
+			    "'" LM_QFMT "*' is not a parameter kind: use ptr, buf(" LM_QFMT
+			    ") or out(" LM_QFMT ")",
+			    LM_QARG(t.s, t.len), LM_QARG(t.s, t.len), LM_QARG(t.s, t.len));
 		else
-			lm_error(p->c, t.pos,
-			         "struct '" LM_QFMT "' passed by value is not supported",
-			         LM_QARG(t.s, t.len));
+			lm_diag_error(p->c, t.pos,
+			              "struct '" LM_QFMT "' passed by value is not supported",
+			              LM_QARG(t.s, t.len));
 		return false;
 	}
 	if (t.kind == LM_T_IDENT)
-		lm_error(p->c, t.pos, "unknown parameter kind '" LM_QFMT "'", LM_QARG(t.s, t.len));
+		lm_diag_error(p->c, t.pos, "unknown parameter kind '" LM_QFMT "'",
+		              LM_QARG(t.s, t.len));
 	else
 		describe_err(p, &t, "a parameter kind");
 	return false;
@@ -299,8 +316,9 @@ static void params(struct sp *p)
 			if (n.kind == LM_T_IDENT) {
 				lm_lex_next(&p->lx);
 				if (param_index(sig, n.s, n.len) >= 0) {
-					lm_error(p->c, n.pos, "duplicate parameter '" LM_QFMT "'",
-					         LM_QARG(n.s, n.len));
+					lm_diag_error(p->c, n.pos,
+					              "duplicate parameter '" LM_QFMT "'",
+					              LM_QARG(n.s, n.len));
 				} else {
 					pa->name = lm_strndup(p->c, n.s, n.len);
 					if (!pa->name)
@@ -312,7 +330,7 @@ static void params(struct sp *p)
 		t = lm_lex_peek(&p->lx);
 		if (t.kind != LM_T_COMMA && t.kind != LM_T_RPAREN) {
 			if (t.kind == LM_T_END)
-				lm_error(p->c, t.pos, "missing ')' after the parameters");
+				lm_diag_error(p->c, t.pos, "missing ')' after the parameters");
 			else if (ok)
 				describe_err(p, &t, "',' or ')'");
 			recover(p);
@@ -334,12 +352,13 @@ static void resolve_size(struct sp *p, struct pending *pend, struct lm_size *sz,
 		return;
 	if (lm_tok_is(w, "ret") || lm_tok_is(w, "str")) {
 		if (!out) {
-			lm_error(p->c, w->pos, "'" LM_QFMT "' is a SIZE only in out()",
-			         LM_QARG(w->s, w->len));
+			lm_diag_error(p->c, w->pos, "'" LM_QFMT "' is a SIZE only in out()",
+			              LM_QARG(w->s, w->len));
 		} else if (w->s[0] == 's') {
 			sz->kind = LM_SZ_STR;
 		} else if (p->sig->ret.how != LM_RET_VALUE || !lm_kind_is_int(p->sig->ret.kind)) {
-			lm_error(p->c, w->pos, "out(ret) needs a function that returns an integer");
+			lm_diag_error(p->c, w->pos,
+			              "out(ret) needs a function that returns an integer");
 		} else {
 			sz->kind = LM_SZ_RET;
 		}
@@ -348,8 +367,9 @@ static void resolve_size(struct sp *p, struct pending *pend, struct lm_size *sz,
 	i = param_index(p->sig, w->s, w->len);
 	if (i >= 0) {
 		if (!lm_kind_is_int(p->sig->params[i].kind))
-			lm_error(p->c, w->pos, "SIZE parameter '" LM_QFMT "' is not an integer",
-			         LM_QARG(w->s, w->len));
+			lm_diag_error(p->c, w->pos,
+			              "SIZE parameter '" LM_QFMT "' is not an integer",
+			              LM_QARG(w->s, w->len));
 		sz->kind = LM_SZ_PARAM;
 		sz->param = i;
 		return;
@@ -359,15 +379,15 @@ static void resolve_size(struct sp *p, struct pending *pend, struct lm_size *sz,
 		if (!type_usable(p, w, i))
 			return;
 		if (p->c->cfg->types[i].has_pointers)
-			lm_error(p->c, w->pos,
-			         "type '" LM_QFMT "' has pointer fields: it cannot be a SIZE",
-			         LM_QARG(w->s, w->len));
+			lm_diag_error(p->c, w->pos,
+			              "type '" LM_QFMT "' has pointer fields: it cannot be a SIZE",
+			              LM_QARG(w->s, w->len));
 		sz->kind = LM_SZ_TYPE;
 		sz->type = i;
 		return;
 	}
-	lm_error(p->c, w->pos, "unknown SIZE '" LM_QFMT "' (not a parameter or a [type])",
-	         LM_QARG(w->s, w->len));
+	lm_diag_error(p->c, w->pos, "unknown SIZE '" LM_QFMT "' (not a parameter or a [type])",
+	              LM_QARG(w->s, w->len));
 }
 
 static void resolve(struct sp *p)
@@ -382,15 +402,16 @@ static void resolve(struct sp *p)
 		const struct lm_tok *n = &p->retparam;
 		int i = param_index(sig, n->s, n->len);
 		if (i < 0) {
-			lm_error(p->c, n->pos, "ptr(" LM_QFMT "): no parameter named '" LM_QFMT "'",
-			         LM_QARG(n->s, n->len), LM_QARG(n->s, n->len));
+			lm_diag_error(p->c, n->pos,
+			              "ptr(" LM_QFMT "): no parameter named '" LM_QFMT "'",
+			              LM_QARG(n->s, n->len), LM_QARG(n->s, n->len));
 		} else {
 			enum lm_kind k = sig->params[i].kind;
 			if (lm_kind_is_int(k) || lm_kind_is_float(k))
-				lm_error(p->c, n->pos,
-				         "ptr(" LM_QFMT "): '" LM_QFMT
-				         "' is not a pointer parameter",
-				         LM_QARG(n->s, n->len), LM_QARG(n->s, n->len));
+				lm_diag_error(p->c, n->pos,
+				              "ptr(" LM_QFMT "): '" LM_QFMT
+				              "' is not a pointer parameter",
+				              LM_QARG(n->s, n->len), LM_QARG(n->s, n->len));
 			sig->ret.param = i;
 		}
 	}
@@ -418,9 +439,9 @@ bool lm_sig_parse(struct lm_ctx *c, struct lm_rsec *s, const struct lm_kv *kv, s
 		goto out;
 	}
 	if (t.len != s->nlen || memcmp(t.s, s->name, s->nlen) != 0) {
-		lm_error(c, t.pos,
-		         "signature names '" LM_QFMT "' but the section is [%s " LM_QFMT "]",
-		         LM_QARG(t.s, t.len), lm_sec_kind_name(s->kind), LM_QARG(s->name, s->nlen));
+		lm_diag_error(
+		    c, t.pos, "signature names '" LM_QFMT "' but the section is [%s " LM_QFMT "]",
+		    LM_QARG(t.s, t.len), lm_sec_kind_name(s->kind), LM_QARG(s->name, s->nlen));
 		goto out;
 	}
 	sig->name = lm_strndup(c, t.s, t.len);
@@ -432,7 +453,7 @@ bool lm_sig_parse(struct lm_ctx *c, struct lm_rsec *s, const struct lm_kv *kv, s
 	params(&p);
 	t = lm_lex_next(&p.lx);
 	if (t.kind != LM_T_END && c->errors == before)
-		lm_error(c, t.pos, "unexpected '" LM_QFMT "' after ')'", LM_QARG(t.s, t.len));
+		lm_diag_error(c, t.pos, "unexpected '" LM_QFMT "' after ')'", LM_QARG(t.s, t.len));
 	if (c->errors == before)
 		resolve(&p);
 out:

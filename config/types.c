@@ -32,8 +32,9 @@ static bool field_kind(struct lm_ctx *c, struct lm_lexer *lx, struct lm_field *f
 	if (rc > 0) {
 		struct lm_tok star = lm_lex_peek(lx);
 		if (star.kind == LM_T_STAR && f->kind != LM_K_STR) {
-			lm_error(c, t.pos, "pointer field '" LM_QFMT " *': use str, ptr or TYPE*",
-			         LM_QARG(t.s, t.len));
+			lm_diag_error(c, t.pos,
+			              "pointer field '" LM_QFMT " *': use str, ptr or TYPE*",
+			              LM_QARG(t.s, t.len));
 			return false;
 		}
 		return true;
@@ -41,7 +42,7 @@ static bool field_kind(struct lm_ctx *c, struct lm_lexer *lx, struct lm_field *f
 	if (t.kind != LM_T_IDENT) {
 		char d[64];
 		lm_tok_describe(&t, d, sizeof(d));
-		lm_error(c, t.pos, "expected a field kind, got %s", d);
+		lm_diag_error(c, t.pos, "expected a field kind, got %s", d);
 		return false;
 	}
 	lm_lex_next(lx);
@@ -52,11 +53,11 @@ static bool field_kind(struct lm_ctx *c, struct lm_lexer *lx, struct lm_field *f
 	if (lm_tok_is(&t, "bytes")) {
 		struct lm_tok lp = lm_lex_next(lx), n = lm_lex_next(lx), rp = lm_lex_next(lx);
 		if (lp.kind != LM_T_LPAREN || n.kind != LM_T_INT || rp.kind != LM_T_RPAREN) {
-			lm_error(c, t.pos, "expected bytes(N) with N a positive integer");
+			lm_diag_error(c, t.pos, "expected bytes(N) with N a positive integer");
 			return false;
 		}
 		if (n.ival <= 0 || (size_t)n.ival > LM_BYTES_MAX) {
-			lm_error(c, n.pos, "bytes(N) needs 0 < N <= %zu", LM_BYTES_MAX);
+			lm_diag_error(c, n.pos, "bytes(N) needs 0 < N <= %zu", LM_BYTES_MAX);
 			return false;
 		}
 		f->kind = LM_K_BYTES;
@@ -64,19 +65,19 @@ static bool field_kind(struct lm_ctx *c, struct lm_lexer *lx, struct lm_field *f
 		return true;
 	}
 	if (lm_tok_is(&t, "struct") || lm_tok_is(&t, "union")) {
-		lm_error(c, t.pos, "use a [type] name instead of '" LM_QFMT "'",
-		         LM_QARG(t.s, t.len));
+		lm_diag_error(c, t.pos, "use a [type] name instead of '" LM_QFMT "'",
+		              LM_QARG(t.s, t.len));
 		return false;
 	}
 	if (lm_tok_is(&t, "buf") || lm_tok_is(&t, "out") || lm_tok_is(&t, "ignore") ||
 	    lm_tok_is(&t, "void")) {
-		lm_error(c, t.pos, "'" LM_QFMT "' is not a field kind", LM_QARG(t.s, t.len));
+		lm_diag_error(c, t.pos, "'" LM_QFMT "' is not a field kind", LM_QARG(t.s, t.len));
 		return false;
 	}
 	f->type = lm_find_type_n(c->cfg, t.s, t.len);
 	if (f->type < 0) {
-		lm_error(c, t.pos, "unknown field kind '" LM_QFMT "' (not a kind or a [type])",
-		         LM_QARG(t.s, t.len));
+		lm_diag_error(c, t.pos, "unknown field kind '" LM_QFMT "' (not a kind or a [type])",
+		              LM_QARG(t.s, t.len));
 		return false;
 	}
 	f->kind = LM_K_STRUCT;
@@ -95,7 +96,7 @@ void lm_type_parse_fields(struct lm_ctx *c, struct lm_rsec *s)
 	size_t cap = 1;
 
 	if (!kv->present) {
-		lm_error(c, s->pos, "missing 'fields' in [type %s]", ty->name ? ty->name : "");
+		lm_diag_error(c, s->pos, "missing 'fields' in [type %s]", ty->name ? ty->name : "");
 		return;
 	}
 	for (size_t i = 0; i < kv->vlen; i++)
@@ -115,7 +116,7 @@ void lm_type_parse_fields(struct lm_ctx *c, struct lm_rsec *s)
 		} else if ((name = lm_lex_next(&lx)).kind != LM_T_IDENT) {
 			char d[64];
 			lm_tok_describe(&name, d, sizeof(d));
-			lm_error(c, name.pos, "expected a field name, got %s", d);
+			lm_diag_error(c, name.pos, "expected a field name, got %s", d);
 			recover(&lx);
 		} else {
 			bool dup = false;
@@ -124,8 +125,8 @@ void lm_type_parse_fields(struct lm_ctx *c, struct lm_rsec *s)
 				    memcmp(ty->fields[i].name, name.s, name.len) == 0)
 					dup = true;
 			if (dup) {
-				lm_error(c, name.pos, "duplicate field '" LM_QFMT "'",
-				         LM_QARG(name.s, name.len));
+				lm_diag_error(c, name.pos, "duplicate field '" LM_QFMT "'",
+				              LM_QARG(name.s, name.len));
 				recover(&lx);
 			} else {
 				f->name = lm_strndup(c, name.s, name.len);
@@ -140,7 +141,7 @@ void lm_type_parse_fields(struct lm_ctx *c, struct lm_rsec *s)
 		if (sep.kind != LM_T_COMMA) {
 			char d[64];
 			lm_tok_describe(&sep, d, sizeof(d));
-			lm_error(c, sep.pos, "expected ',' between fields, got %s", d);
+			lm_diag_error(c, sep.pos, "expected ',' between fields, got %s", d);
 			recover(&lx);
 			if (lm_lex_next(&lx).kind == LM_T_END)
 				break;
@@ -168,20 +169,20 @@ static void layout(struct lm_ctx *c, int idx, char *state, int depth)
 		if (f->kind == LM_K_STRUCT || f->kind == LM_K_STRUCT_PTR) {
 			struct lm_type *u = &c->cfg->types[f->type];
 			if (state[f->type] == VISITING) {
-				lm_error(c, f->pos, "type '%s' contains itself (field '%s')",
-				         t->name, f->name);
+				lm_diag_error(c, f->pos, "type '%s' contains itself (field '%s')",
+				              t->name, f->name);
 				t->broken = true;
 			} else if (state[f->type] == UNSEEN && depth >= LM_TYPE_MAX_DEPTH) {
-				lm_error(c, f->pos, "types nested more than %d deep",
-				         LM_TYPE_MAX_DEPTH);
+				lm_diag_error(c, f->pos, "types nested more than %d deep",
+				              LM_TYPE_MAX_DEPTH);
 				t->broken = true;
 			} else {
 				if (state[f->type] == UNSEEN)
 					layout(c, f->type, state, depth + 1);
 				if (u->broken) {
-					lm_error(c, f->pos,
-					         "field '%s' uses type '%s', which has errors",
-					         f->name, u->name);
+					lm_diag_error(c, f->pos,
+					              "field '%s' uses type '%s', which has errors",
+					              f->name, u->name);
 					t->broken = true;
 				}
 			}
@@ -216,7 +217,7 @@ static void layout(struct lm_ctx *c, int idx, char *state, int depth)
 		if (fa > align)
 			align = fa;
 		if (off > LM_TYPE_MAX_SIZE) {
-			lm_error(c, f->pos, "type '%s' is too large", t->name);
+			lm_diag_error(c, f->pos, "type '%s' is too large", t->name);
 			t->broken = true;
 			break;
 		}

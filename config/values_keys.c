@@ -13,8 +13,8 @@ char *lm_value_str(struct lm_ctx *c, const struct lm_kv *kv)
 
 void lm_value_bad(struct lm_ctx *c, const struct lm_kv *kv, const char *what, const char *expect)
 {
-	lm_error(c, kv->vpos, "invalid %s '" LM_QFMT "'%s", what, LM_QARG(kv->val, kv->vlen),
-	         expect);
+	lm_diag_error(c, kv->vpos, "invalid %s '" LM_QFMT "'%s", what, LM_QARG(kv->val, kv->vlen),
+	              expect);
 }
 
 void lm_value_duration(struct lm_ctx *c, const struct lm_kv *kv, int64_t *ms)
@@ -65,7 +65,8 @@ char *lm_value_word(struct lm_ctx *c, const struct lm_kv *kv, const char *what)
 		sp = memchr(kv->val, '\t', kv->vlen);
 	if (sp) {
 		struct lm_pos pos = {kv->vpos.line, kv->vpos.col + (int)(sp - kv->val)};
-		lm_error(c, pos, "blank inside %s '" LM_QFMT "'", what, LM_QARG(kv->val, kv->vlen));
+		lm_diag_error(c, pos, "blank inside %s '" LM_QFMT "'", what,
+		              LM_QARG(kv->val, kv->vlen));
 		return NULL;
 	}
 	return lm_value_str(c, kv);

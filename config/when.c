@@ -28,7 +28,7 @@ static void fail(struct wp *w, const struct lm_tok *t, const char *expected)
 {
 	char d[64];
 	lm_tok_describe(t, d, sizeof(d));
-	lm_error(w->c, t->pos, "expected %s in 'when', got %s", expected, d);
+	lm_diag_error(w->c, t->pos, "expected %s in 'when', got %s", expected, d);
 	w->failed = true;
 }
 
@@ -58,10 +58,10 @@ static bool literal(struct wp *w, struct lm_expr *e, const struct lm_tok *opnd)
 		e->lit = LM_LIT_INT;
 		e->ival = minus ? -ev : ev;
 	} else if (t.kind == LM_T_IDENT) {
-		lm_error(w->c, t.pos,
-		         "unknown constant '" LM_QFMT
-		         "' (expected a number, NULL or an errno name)",
-		         LM_QARG(t.s, t.len));
+		lm_diag_error(w->c, t.pos,
+		              "unknown constant '" LM_QFMT
+		              "' (expected a number, NULL or an errno name)",
+		              LM_QARG(t.s, t.len));
 		w->failed = true;
 		return false;
 	} else {
@@ -70,7 +70,8 @@ static bool literal(struct wp *w, struct lm_expr *e, const struct lm_tok *opnd)
 	}
 	if (e->operand == LM_OPND_ERRNO) {
 		if (e->lit != LM_LIT_INT) {
-			lm_error(w->c, neg.pos, "errno is compared with integers or errno names");
+			lm_diag_error(w->c, neg.pos,
+			              "errno is compared with integers or errno names");
 			w->failed = true;
 			return false;
 		}
@@ -79,13 +80,14 @@ static bool literal(struct wp *w, struct lm_expr *e, const struct lm_tok *opnd)
 	if (!w->sig_ok)
 		return true;
 	if (w->sig->ret.how == LM_RET_VALUE && w->sig->ret.kind == LM_K_VOID) {
-		lm_error(w->c, opnd->pos, "'ret' of a function returning void");
+		lm_diag_error(w->c, opnd->pos, "'ret' of a function returning void");
 	} else if (ret_is_pointer(w->sig)) {
 		if (e->lit == LM_LIT_NULL && (e->cmp == LM_CMP_EQ || e->cmp == LM_CMP_NE))
 			return true;
-		lm_error(w->c, neg.pos, "a pointer return compares only with == NULL or != NULL");
+		lm_diag_error(w->c, neg.pos,
+		              "a pointer return compares only with == NULL or != NULL");
 	} else if (e->lit == LM_LIT_NULL) {
-		lm_error(w->c, neg.pos, "NULL compared with a non-pointer return");
+		lm_diag_error(w->c, neg.pos, "NULL compared with a non-pointer return");
 	} else if (lm_kind_is_float(w->sig->ret.kind)) {
 		if (e->lit == LM_LIT_INT) {
 			e->lit = LM_LIT_FLOAT;
@@ -93,7 +95,7 @@ static bool literal(struct wp *w, struct lm_expr *e, const struct lm_tok *opnd)
 		}
 		return true;
 	} else if (e->lit == LM_LIT_FLOAT) {
-		lm_error(w->c, neg.pos, "float literal compared with an integer return");
+		lm_diag_error(w->c, neg.pos, "float literal compared with an integer return");
 	} else {
 		return true;
 	}
@@ -110,8 +112,8 @@ static struct lm_expr *primary(struct wp *w, int depth)
 
 	if (t.kind == LM_T_LPAREN) {
 		if (depth >= LM_WHEN_MAX_DEPTH) {
-			lm_error(w->c, t.pos, "'when' nested more than %d parentheses deep",
-			         LM_WHEN_MAX_DEPTH);
+			lm_diag_error(w->c, t.pos, "'when' nested more than %d parentheses deep",
+			              LM_WHEN_MAX_DEPTH);
 			w->failed = true;
 			return NULL;
 		}
@@ -128,7 +130,8 @@ static struct lm_expr *primary(struct wp *w, int depth)
 		return NULL;
 	}
 	if (++w->terms > LM_WHEN_MAX_TERMS) {
-		lm_error(w->c, t.pos, "'when' has more than %d comparisons", LM_WHEN_MAX_TERMS);
+		lm_diag_error(w->c, t.pos, "'when' has more than %d comparisons",
+		              LM_WHEN_MAX_TERMS);
 		w->failed = true;
 		return NULL;
 	}

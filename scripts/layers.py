@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
-"""make lint: fail on an #include edge that scripts/layers.txt does not allow.
+"""Fail on a dependency that scripts/layers.txt does not allow.
 
-Usage: layers.py FILE... (paths relative to the repository root)."""
+Usage: layers.py FILE...            the #include edges of these sources (make lint)
+       layers.py --objects B OBJ... the symbols these objects (built under B)
+                                    use from each other (after each link)"""
 import os
 import re
+import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -60,5 +63,51 @@ def main(files):
     return 1 if bad else 0
 
 
+# Functions the shim defines to interpose them: a call to them inside the
+# shim is a call to libc's.
+INTERPOSED = {"dlopen", "dlmopen"}
+
+
+def source_of(build, obj):
+    """The source an object was built from (B/x/y.o from x/y.c or x/y.S)."""
+    stem = os.path.splitext(os.path.relpath(obj, build))[0]
+    for ext in (".c", ".S"):
+        if os.path.isfile(os.path.join(ROOT, stem + ext)):
+            return stem + ext
+    return stem + ".c"
+
+
+def check_objects(build, objects):
+    """A symbol an object uses must be defined in its own folder or one it may use."""
+    table = load_table()
+    where = {}
+    uses = []
+    for obj in objects:
+        src = source_of(build, obj)
+        home = folder(src)
+        here = src if src in table else home
+        out = subprocess.run(["nm", "--defined-only", obj], capture_output=True, text=True,
+                             check=True).stdout
+        for line in out.splitlines():
+            parts = line.split()
+            if len(parts) == 3 and parts[1] in "TDBRVW":
+                where.setdefault(parts[2], folder(src))
+        out = subprocess.run(["nm", "-u", obj], capture_output=True, text=True,
+                             check=True).stdout
+        uses += [(obj, home, here, line.split()[-1]) for line in out.splitlines()
+                 if line.strip()]
+    bad = 0
+    for obj, home, here, sym in uses:
+        there = where.get(sym)
+        if sym in INTERPOSED or there is None or there == home or there in table.get(here, ()):
+            continue
+        print(f"{obj}: uses {sym} of {there}: {here} may not depend on {there} "
+              "(scripts/layers.txt)")
+        bad += 1
+    return 1 if bad else 0
+
+
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--objects"]:
+        sys.exit(check_objects(sys.argv[2], sys.argv[3:]))
     sys.exit(main(sys.argv[1:]))

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make sanitize: the test suites under the sanitizers, each step timed.
-#  1. everything built with ASan+UBSan into build/asan (CC carries the
+#  1. everything built with ASan+UBSan and the debug invariant checks
+#     (LM_DEBUG: LM_ASSERT) into build/asan (CC carries the
 #     flags, so the shim, the test binaries and the fixture programs all
 #     link the runtime) and every unit and integration suite run there;
 #  2. the store tests (coalescing included) built with TSan into build/tsan;
@@ -65,7 +66,7 @@ run_in_tree() {
 }
 
 asan_build() {
-	CFLAGS='-O1 -g' make -k -s --no-print-directory -j"$jobs" B=build/asan \
+	CFLAGS='-O1 -g -DLM_DEBUG' make -k -s --no-print-directory -j"$jobs" B=build/asan \
 		CC='gcc -fsanitize=address,undefined -fno-omit-frame-pointer' \
 		all fixtures $(printf 'build/asan/tests/test_%s ' $modules) >"$logs/asan-build.out" 2>&1 ||
 		{ tail -20 "$logs/asan-build.out"; return 1; }
@@ -99,7 +100,7 @@ asan_run() {
 }
 
 tsan_run() {
-	CFLAGS='-O1 -g' make -s --no-print-directory -j"$jobs" B=build/tsan \
+	CFLAGS='-O1 -g -DLM_DEBUG' make -s --no-print-directory -j"$jobs" B=build/tsan \
 		CC='gcc -fsanitize=thread' build/tsan/tests/test_store build/tsan/libshim.a >"$logs/tsan-build.out" 2>&1 ||
 		{ tail -20 "$logs/tsan-build.out"; return 1; }
 	TSAN_OPTIONS="log_path=$logs/tsan:second_deadlock_stack=1" \

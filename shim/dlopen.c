@@ -19,6 +19,8 @@
 #include "symtab/symtab.h"
 #include "shim/base/addr.h"
 #include "shim/call/runtime.h"
+#include "shim/base/guard.h"
+#include "resolve.h"
 
 typedef void *(*dlopen_fn)(const char *, int);
 typedef void *(*dlmopen_fn)(Lmid_t, const char *, int);
@@ -38,18 +40,17 @@ static int read_adds(struct dl_phdr_info *info, size_t size, void *arg)
 
 static void after_load(void)
 {
-	if (!lm_rt || lm_in_shim)
+	if (!lm_rt || lm_guard_held())
 		return;
-	int saved = errno;
+	LM_KEEP_ERRNO();
 	unsigned long long adds = 0;
 	dl_iterate_phdr(read_adds, &adds);
 	if (adds != __atomic_load_n(&last_adds, __ATOMIC_RELAXED)) {
 		__atomic_store_n(&last_adds, adds, __ATOMIC_RELAXED);
-		lm_in_shim++;
+		lm_guard_enter();
 		lm_resolve_all(false);
-		lm_in_shim--;
+		lm_guard_leave();
 	}
-	errno = saved;
 }
 
 /* DT_RPATH and DT_RUNPATH of a loaded object (glibc has relocated the

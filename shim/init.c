@@ -20,10 +20,11 @@
 #include "shim/call/runtime.h"
 #include "shim/call/sig_guard.h"
 #include "shim/ops/stats_dump.h"
+#include "shim/profile/profile.h"
 #include "shim/base/trust.h"
 #include "shim/base/clock.h"
-
-struct lm_runtime *lm_rt;
+#include "shim/base/guard.h"
+#include "resolve.h"
 
 static const char *env(const char *name)
 {
@@ -70,12 +71,16 @@ static int build_methods(struct lm_runtime *rt, bool verify_all)
 		m->negative_ttl_ms = cm->negative_ttl_ms;
 		m->stale_ms = cm->stale_if_error_ms;
 		m->coalesce = lm_method_coalesce(&rt->cfg, cm);
+		m->adaptive = lm_method_adaptive(&rt->cfg, cm);
 		m->verify = !cm->invalidator && (verify_all || cm->mode == LM_MODE_VERIFY);
-		if (cm->broken)
+		if (cm->broken) {
+			m->state = LM_HS_CONFIG_ERROR;
 			continue;
+		}
 		char why[256];
 		m->plan = lm_plan_compile(&rt->cfg, cm, i, why, sizeof why);
 		m->scalar = m->plan ? lm_plan_scalar(m->plan) : LM_SCALAR_NO;
+		m->reuse = m->plan && !m->verify && lm_plan_static_result(m->plan);
 		m->arg_checks = m->plan && lm_plan_has_pointer_args(m->plan) ? LM_ARG_CHECKS : 0;
 		if (!m->plan) {
 			lm_warn("%s: not hooked: %s", cm->name, why);
@@ -119,6 +124,22 @@ static int build_drops(struct lm_runtime *rt)
 		}
 	}
 	return problems;
+}
+
+/* A start-up that stops before the runtime is published gives back what
+ * it built. */
+static void free_runtime(struct lm_runtime *rt)
+{
+	for (uint32_t i = 0; rt->methods && i < rt->nmethods; i++) {
+		struct lm_rt_method *m = &rt->methods[i];
+		for (size_t j = 0; j < m->ndrops; j++)
+			lm_drop_plan_free(m->drops[j].dp);
+		free(m->drops);
+		lm_plan_free(m->plan);
+	}
+	free(rt->methods);
+	lm_config_free(&rt->cfg);
+	free(rt);
 }
 
 static struct lm_store *make_store(const struct lm_runtime *rt)
@@ -167,7 +188,7 @@ static void drop_local(void *arg, uint32_t method, const void *key, uint32_t kle
 /* The backend's own thread never runs a hooked function cached. */
 static void backend_thread_init(void)
 {
-	lm_in_shim = 1;
+	lm_guard_own_thread();
 }
 
 /* Guarantee 10: a backend that stops answering is said once, and its
@@ -198,8 +219,38 @@ static void open_shared_tier(struct lm_runtime *rt)
 		    .shared = shared,
 		};
 	}
+	const struct lm_global *g = &rt->cfg.global;
+	rt->tier_servers =
+	    calloc(g->backend.nhosts ? g->backend.nhosts : 1, sizeof *rt->tier_servers);
+	if (!rt->tier_servers)
+		return;
+	bool redis = g->backend.kind == LM_BACKEND_REDIS;
+	for (size_t i = 0; i < g->backend.nhosts; i++) {
+		int port = g->backend.hosts[i].port;
+		rt->tier_servers[i] = (struct lm_tier_server){
+		    .host = g->backend.hosts[i].host,
+		    .port = port    ? port
+		            : redis ? LM_DEFAULT_REDIS_PORT
+		                    : LM_DEFAULT_MEMCACHED_PORT,
+		};
+	}
 	struct lm_l2_params p = {
-	    .global = &rt->cfg.global,
+	    .settings =
+	        {
+	            .version = LM_TIER_SETTINGS_VERSION,
+	            .size = sizeof(struct lm_tier_settings),
+	            .kind = redis ? LM_TIER_REDIS : LM_TIER_MEMCACHED,
+	            .url = g->backend.url,
+	            .password = g->backend.password,
+	            .unix_path = g->backend.unix_path,
+	            .db = g->backend.db,
+	            .servers = rt->tier_servers,
+	            .nservers = g->backend.nhosts,
+	            .timeout_ms = g->redis_timeout_ms,
+	            .l1_ttl_ms = g->l1_ttl_ms,
+	            .max_entries = g->max_entries,
+	            .max_memory = g->max_memory,
+	        },
 	    .namespace_ =
 	        rt->cfg.global.namespace_ ? rt->cfg.global.namespace_ : program_base_name(),
 	    .methods = rt->l2_methods,
@@ -256,8 +307,22 @@ static void strict_exit(const char *why)
 static void start(void)
 {
 	const char *path = env(LM_ENV_CONFIG);
+	const char *profile = env(LM_ENV_PROFILE);
+	if (profile && !env_is_1(LM_ENV_DISABLE)) {
+		/* `ldmemo profile`: count, cache nothing (spec 10). */
+		int fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
+		if (fd >= 0)
+			lm_log_set_fd(fd);
+		lm_profile_start(profile, env(LM_ENV_PROFILE_PROTOS));
+		return;
+	}
 	if (!path || env_is_1(LM_ENV_DISABLE))
 		return;
+	/* Read before it is set for what this process exec's or starts. */
+	bool inherited = env(LM_ENV_INHERITED) != NULL;
+	char self[16];
+	snprintf(self, sizeof self, "%d", (int)getpid());
+	setenv(LM_ENV_INHERITED, self, 1);
 	/* A private copy of stderr: the program may close fd 2 (spec 2). */
 	int fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
 	if (fd >= 0)
@@ -289,24 +354,31 @@ static void start(void)
 		return;
 	rt->start_ns = lm_now_ns();
 	rt->strict = strict;
+	rt->inherited = inherited;
 	struct lm_diags diags = {0};
 	int errors = lm_config_load(path, &rt->cfg, &diags);
+	/* A process the config is not for (a wrapper's helpers) stays silent
+	 * at the default level: its problems are those of every process. */
+	if (errors >= 0 && !lm_programs_match(&rt->cfg.global, program_base_name())) {
+		lm_info("%s: not in programs: inactive", program_base_name());
+		lm_diags_free(&diags);
+		free_runtime(rt);
+		return;
+	}
 	report_diags(&rt->cfg, &diags);
 	lm_diags_free(&diags);
 	if (errors != 0 && strict)
 		strict_exit("the config has errors");
 	if (errors < 0) {
-		lm_config_free(&rt->cfg);
-		free(rt);
-		return;
-	}
-	if (!lm_programs_match(&rt->cfg.global, program_base_name())) {
-		lm_info("%s: not in programs: inactive", program_base_name());
-		lm_config_free(&rt->cfg);
-		free(rt);
+		free_runtime(rt);
 		return;
 	}
 	int problems = build_methods(rt, mode && strcmp(mode, "verify") == 0);
+	if (problems < 0) {
+		lm_error("out of memory: inactive");
+		free_runtime(rt);
+		return;
+	}
 	problems += build_drops(rt);
 	lm_counters_init(rt->nmethods);
 	lm_fast_init();
@@ -315,6 +387,7 @@ static void start(void)
 		lm_error("cannot allocate the cache: inactive");
 		if (strict)
 			strict_exit("cannot allocate the cache");
+		free_runtime(rt);
 		return;
 	}
 	lm_stats_setup(rt);
@@ -333,9 +406,8 @@ __attribute__((constructor)) static void lm_init(void)
 	/* Secure-execution mode: ignore every LDMEMO_* variable (spec 2). */
 	if (getauxval(AT_SECURE))
 		return;
-	int saved = errno;
-	lm_in_shim = 1;
+	LM_KEEP_ERRNO();
+	lm_guard_enter();
 	start();
-	lm_in_shim = 0;
-	errno = saved;
+	lm_guard_leave();
 }

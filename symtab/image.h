@@ -89,11 +89,6 @@ int lm_image_read_symbols(struct lm_image *img, Elf *elf, char *err, size_t errl
  * out-of-memory. */
 uint32_t lm_image_str(struct lm_image *img, const char *s, size_t len);
 
-static inline const char *lm_image_name(const struct lm_image *img, uint32_t off)
-{
-	return img->strs + off;
-}
-
 /* An image of PATH not read yet: lm_object_image reads it on first use. */
 struct lm_image *lm_image_lazy(const char *path);
 /* The image of O, read on first use (O's soname, pie and has_symtab are

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "shim/base/guard.h"
 
 int lm_buf_grow(struct lm_buf *b, size_t extra)
 {
@@ -40,10 +41,9 @@ int lm_buf_append(struct lm_buf *b, const void *p, size_t n)
 
 void lm_buf_free(struct lm_buf *b)
 {
-	int saved = errno;
+	LM_KEEP_ERRNO();
 
 	free(b->p);
-	errno = saved;
 	b->p = NULL;
 	b->len = b->cap = 0;
 }

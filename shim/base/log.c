@@ -1,4 +1,5 @@
 #include "log.h"
+#include "shim/base/guard.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -56,7 +57,7 @@ void lm_log(enum lm_log_level lvl, const char *fmt, ...)
 {
 	if (lvl > lm_log_level || lvl == LM_LOG_QUIET)
 		return;
-	int saved = errno;
+	LM_KEEP_ERRNO();
 	char body[1024];
 	va_list ap;
 	va_start(ap, fmt);
@@ -66,19 +67,17 @@ void lm_log(enum lm_log_level lvl, const char *fmt, ...)
 		n = (int)sizeof body - 1;
 	if (n > 0)
 		emit_line(body, (size_t)n);
-	errno = saved;
 }
 
 void lm_log_block(enum lm_log_level lvl, const char *text)
 {
 	if (lvl > lm_log_level || lvl == LM_LOG_QUIET)
 		return;
-	int saved = errno;
+	LM_KEEP_ERRNO();
 	while (*text) {
 		const char *nl = strchr(text, '\n');
 		size_t len = nl ? (size_t)(nl - text) : strlen(text);
 		emit_line(text, len);
 		text += len + (nl != NULL);
 	}
-	errno = saved;
 }

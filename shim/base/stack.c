@@ -1,4 +1,5 @@
 #include "stack.h"
+#include "shim/base/guard.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -6,10 +7,9 @@
 
 bool lm_stack_short(size_t need)
 {
-	int saved = errno;
+	LM_KEEP_ERRNO();
 	stack_t ss;
 	bool on = sigaltstack(NULL, &ss) == 0 && (ss.ss_flags & SS_ONSTACK);
-	errno = saved;
 	if (!on)
 		return false;
 	uintptr_t sp = (uintptr_t)__builtin_frame_address(0), lo = (uintptr_t)ss.ss_sp;

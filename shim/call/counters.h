@@ -25,6 +25,7 @@
 	X(miss_ns)           \
 	X(dropped)           \
 	X(cost_ns)           \
+	X(negative)          \
 	X(shared_hits)
 
 enum lm_counter {

@@ -11,13 +11,15 @@
 #include "counters.h"
 #include "fast.h"
 #include "front.h"
+#include "reuse.h"
 #include "shim/base/log.h"
 #include "shim/call/sig_guard.h"
 #include "runtime.h"
 #include "shim/base/stack.h"
 #include "shim/base/clock.h"
-
-__thread int lm_in_shim;
+#include "shim/base/guard.h"
+#include "dispatch.h"
+#include "invalidate.h"
 
 /* Keys, values and drop lists of the calls this thread has in flight, as a
  * stack: a recursive call pushes above its caller and pops back. Offsets,
@@ -55,9 +57,11 @@ static bool transient(int err)
 /* A call from inside the shim, or from a signal handler that interrupted
  * it or a fast thunk's lookup on this thread: it runs uncached (guarantee
  * 6). */
+_Static_assert(LM_L2_TTL_NEVER == LM_DUR_NEVER, "the tier's never is the config's");
+
 static inline bool reentered(void)
 {
-	return lm_in_shim || lm_fast_busy();
+	return lm_guard_held() || lm_fast_busy();
 }
 
 static int bypass(struct lm_rt_method *m, int saved_errno)
@@ -74,7 +78,7 @@ static inline int answered(struct lm_rt_method *m, struct lm_call *c, bool coale
 	if (coalesced)
 		lm_count(m->id, LM_C_coalesced, 1);
 	t_arena.len = c->base;
-	lm_in_shim = 0;
+	lm_guard_leave();
 	errno = err;
 	return LM_ENTER_RETURN;
 }
@@ -121,7 +125,7 @@ static bool ask_l2(struct lm_hook *h, struct lm_rt_method *m, struct lm_call *c,
 		lm_host_set(lm_rt->host, &m->hm, c->req.hash, c->req.key, c->klen, val, vlen,
 		            l1_ttl, &c->ticket);
 	if (c->stale)
-		lm_entry_release(lm_rt->store, c->stale);
+		lm_entry_unref(lm_rt->store, c->stale);
 	errno = err;
 	return true;
 }
@@ -149,7 +153,7 @@ static bool ask_host(struct lm_hook *h, struct lm_rt_method *m, struct lm_call *
 	if (lm_store_fill(lm_rt->store, &c->req, val, vlen, ttl) == 1)
 		keep_copy(h, m, c, f, val, vlen, err, expires);
 	if (c->stale)
-		lm_entry_release(lm_rt->store, c->stale);
+		lm_entry_unref(lm_rt->store, c->stale);
 	lm_count(m->id, LM_C_shared_hits, 1);
 	errno = err;
 	return true;
@@ -169,18 +173,42 @@ static uint64_t host_sync(struct lm_rt_method *m)
 	return g;
 }
 
+/* Store hits between copies kept: a working set larger than the
+ * thread's copies would otherwise evict one hot copy per hit (a store hit
+ * costs little more than keeping the copy). */
+#define LM_COPY_EVERY 8
+static __thread uint32_t t_copy_tick;
+
+/* A store hit pinned in E: replay it. False when the value cannot be
+ * replayed (the function runs instead). */
+static bool replay_hit(struct lm_hook *h, struct lm_rt_method *m, struct lm_call *c,
+                       struct lm_frame *f, struct lm_entry *e, int *err)
+{
+	size_t vlen;
+	const void *val = lm_entry_value(e, &vlen);
+	int rc = m->scalar != LM_SCALAR_NO ? lm_scalar_replay(m->scalar, val, vlen, f, err)
+	                                   : lm_plan_replay(m->plan, val, vlen, f, err);
+	if (rc == 0 && ++t_copy_tick % LM_COPY_EVERY == 0)
+		keep_copy(h, m, c, f, val, vlen, *err, lm_entry_expires_ms(e));
+	if (rc == 0 && m->reuse)
+		lm_reuse_put(lm_rt_copy_epoch(lm_rt, m), m->plan, m->id, t_arena.p + c->base,
+		             c->klen, f, *err, lm_entry_expires_ms(e), c->epoch);
+	lm_entry_release(lm_rt->store, e);
+	return rc == 0;
+}
+
 /* Everything but a front-cache hit: the store, coalescing, verify mode. */
 static __attribute__((noinline)) int enter_slow(struct lm_hook *h, struct lm_rt_method *m,
                                                 struct lm_call *c, struct lm_frame *f,
                                                 int saved_errno)
 {
 	const unsigned char *key = t_arena.p + c->base;
-	int64_t t0 = lm_now_ns();
 	if (__builtin_expect(__atomic_load_n(&m->ptr_static, __ATOMIC_RELAXED), 0) && !m->verify) {
 		t_arena.len = c->base;
-		lm_in_shim = 0;
+		lm_guard_leave();
 		return bypass(m, saved_errno);
 	}
+	lm_adaptive_tick();
 	c->epoch = m->host ? host_sync(m) : lm_store_copy_epoch_now(lm_rt->store, m->id);
 	c->req = (struct lm_store_req){
 	    .method = m->id,
@@ -189,11 +217,22 @@ static __attribute__((noinline)) int enter_slow(struct lm_hook *h, struct lm_rt_
 	    .klen = c->klen,
 	    .coalesce = m->coalesce && !m->verify,
 	    .stale_ms = m->stale_ms,
+	    .hold = m->verify,
 	};
 	c->verify_entry = NULL;
 	c->stale = NULL;
 
 	struct lm_entry *e = NULL;
+	int err;
+	/* The common hit, lock-free and before any clock is read: the time
+	 * a miss costs is counted from the full lookup. */
+	if (!m->verify && lm_store_get(lm_rt->store, &c->req, &e)) {
+		if (replay_hit(h, m, c, f, e, &err))
+			return answered(m, c, false, err);
+		e = NULL;
+	}
+	c->req.probed = !m->verify;
+	int64_t t0 = lm_now_ns();
 	bool coalesced = false;
 	switch (lm_store_lookup(lm_rt->store, &c->req, &e, &coalesced, &c->stale)) {
 	case LM_LOOKUP_HIT:
@@ -202,14 +241,7 @@ static __attribute__((noinline)) int enter_slow(struct lm_hook *h, struct lm_rt_
 			c->mode = CALL_VERIFY;
 			break;
 		}
-		size_t vlen;
-		const void *val = lm_entry_value(e, &vlen);
-		int err;
-		int rc = lm_plan_replay(m->plan, val, vlen, f, &err);
-		if (rc == 0)
-			keep_copy(h, m, c, f, val, vlen, err, lm_entry_expires_ms(e));
-		lm_entry_release(lm_rt->store, e);
-		if (rc == 0)
+		if (replay_hit(h, m, c, f, e, &err))
 			return answered(m, c, coalesced, err);
 		c->mode = CALL_NOFILL; /* a value we cannot replay: run the function */
 		break;
@@ -229,7 +261,7 @@ static __attribute__((noinline)) int enter_slow(struct lm_hook *h, struct lm_rt_
 	}
 	c->start_ns = lm_now_ns();
 	c->lookup_ns = c->start_ns - t0;
-	lm_in_shim = 0;
+	lm_guard_leave();
 	errno = saved_errno;
 	return LM_ENTER_CALL;
 }
@@ -244,17 +276,22 @@ int lm_dispatch_enter(struct lm_hook *h, struct lm_frame *f)
 	struct lm_rt_method *m = method_of(h);
 	if (__builtin_expect(reentered(), 0))
 		return bypass(m, errno);
-	lm_in_shim = 1;
+	lm_guard_enter();
 
 	struct lm_call *c = (struct lm_call *)f->call;
 	c->base = t_arena.len;
 	if (__builtin_expect(m->arg_checks != 0, 0) && lm_arg_guard(m, f) != 0) {
-		lm_in_shim = 0;
+		lm_guard_leave();
 		return bypass(m, errno);
+	}
+	if (m->reuse) {
+		int err;
+		if (lm_reuse_get(m->plan, m->id, f, &err))
+			return answered(m, c, false, err);
 	}
 	if (__builtin_expect(lm_plan_key(m->plan, f, &t_arena) != 0, 0)) {
 		t_arena.len = c->base;
-		lm_in_shim = 0;
+		lm_guard_leave();
 		return bypass(m, errno);
 	}
 	c->klen = (uint32_t)(t_arena.len - c->base);
@@ -262,11 +299,19 @@ int lm_dispatch_enter(struct lm_hook *h, struct lm_frame *f)
 	if (!m->verify && !m->fast) {
 		size_t vlen;
 		int err;
-		const void *val = lm_front_get(m->id, key, c->klen, &vlen);
-		if (val &&
-		    (m->scalar != LM_SCALAR_NO ? lm_scalar_replay(m->scalar, val, vlen, f, &err)
-		                               : lm_plan_replay(m->plan, val, vlen, f, &err)) == 0)
+		/* read before the lookup, as for any copy (front.h) */
+		uint64_t epoch =
+		    m->reuse ? __atomic_load_n(lm_rt_copy_epoch(lm_rt, m), __ATOMIC_ACQUIRE) : 0;
+		int64_t expires;
+		const void *val = lm_front_get_exp(m->id, key, c->klen, &vlen, &expires);
+		if (val && (m->scalar != LM_SCALAR_NO
+		                ? lm_scalar_replay(m->scalar, val, vlen, f, &err)
+		                : lm_plan_replay(m->plan, val, vlen, f, &err)) == 0) {
+			if (m->reuse)
+				lm_reuse_put(lm_rt_copy_epoch(lm_rt, m), m->plan, m->id, key,
+				             c->klen, f, err, expires, epoch);
 			return answered(m, c, false, err);
+		}
 	}
 	c->req.hash = lm_key_hash(key, c->klen);
 	return enter_slow(h, m, c, f, errno);
@@ -301,7 +346,7 @@ static void leave_verify(struct lm_rt_method *m, struct lm_call *c, struct lm_fr
 			log_mismatch(m, t_arena.p + c->base, c->klen);
 		}
 	}
-	lm_entry_release(lm_rt->store, c->verify_entry);
+	lm_entry_unref(lm_rt->store, c->verify_entry);
 }
 
 /* A result that fails `when`: stale_if_error may answer instead. Returns
@@ -356,6 +401,8 @@ static void leave_fill(struct lm_hook *h, struct lm_rt_method *m, struct lm_call
 	int64_t expires = l1_ttl == LM_DUR_NEVER ? LM_DUR_NEVER : lm_clock_ms() + l1_ttl;
 	if (lm_store_fill(lm_rt->store, &c->req, t_arena.p + vbase, vlen, l1_ttl) == 1) {
 		lm_count(m->id, LM_C_stored, 1);
+		if (!ok)
+			lm_count(m->id, LM_C_negative, 1);
 		keep_copy(h, m, c, f, t_arena.p + vbase, vlen, *err, expires);
 	}
 	if (m->host)
@@ -380,7 +427,7 @@ void lm_dispatch_leave(struct lm_hook *h, struct lm_frame *f)
 	struct lm_rt_method *m = method_of(h);
 	int err = errno;
 	struct lm_call *c = (struct lm_call *)f->call;
-	lm_in_shim = 1;
+	lm_guard_enter();
 	int64_t t1 = lm_now_ns();
 	lm_count(m->id, LM_C_miss_ns, (uint64_t)(t1 - c->start_ns));
 
@@ -396,12 +443,16 @@ void lm_dispatch_leave(struct lm_hook *h, struct lm_frame *f)
 		break;
 	}
 	if (c->stale)
-		lm_entry_release(lm_rt->store, c->stale);
+		lm_entry_unref(lm_rt->store, c->stale);
 	keep_min(&m->min_call_ns, (uint64_t)(t1 - c->start_ns));
 	keep_min(&m->min_lookup_ns, (uint64_t)c->lookup_ns);
 	lm_count(m->id, LM_C_cost_ns, (uint64_t)(c->lookup_ns + (lm_now_ns() - t1)));
+	lm_adaptive_after_miss(m);
+	/* The arena is a stack: calls nested in the original popped what they
+	 * pushed, so this call's key is still in place. */
+	LM_ASSERT(t_arena.len >= c->base + c->klen);
 	t_arena.len = c->base;
-	lm_in_shim = 0;
+	lm_guard_leave();
 	errno = err;
 }
 
@@ -476,7 +527,7 @@ int lm_dispatch_enter_write(struct lm_hook *h, struct lm_frame *f)
 	int saved_errno = errno;
 	if (__builtin_expect(reentered(), 0))
 		return bypass(m, saved_errno);
-	lm_in_shim = 1;
+	lm_guard_enter();
 	lm_count(m->id, LM_C_calls, 1);
 	struct write_call *w = (struct write_call *)f->call;
 	w->base = t_arena.len;
@@ -486,7 +537,7 @@ int lm_dispatch_enter_write(struct lm_hook *h, struct lm_frame *f)
 		 * always correct, only costlier. */
 		t_arena.len = w->base;
 	}
-	lm_in_shim = 0;
+	lm_guard_leave();
 	errno = saved_errno;
 	return LM_ENTER_CALL;
 }
@@ -540,10 +591,10 @@ void lm_dispatch_leave_write(struct lm_hook *h, struct lm_frame *f)
 	struct lm_rt_method *m = method_of(h);
 	int err = errno;
 	struct write_call *w = (struct write_call *)f->call;
-	lm_in_shim = 1;
+	lm_guard_enter();
 	if (lm_plan_when(m->plan, f, err))
 		lm_count(m->id, LM_C_dropped, apply_drops(m, w));
 	t_arena.len = w->base;
-	lm_in_shim = 0;
+	lm_guard_leave();
 	errno = err;
 }

@@ -8,6 +8,7 @@
 
 #include "config/config.h"
 #include "counters.h"
+#include "shim/base/guard.h"
 
 __thread struct lm_fast_table *lm_fast_table;
 
@@ -84,12 +85,11 @@ void lm_fast_init(void)
 	uintptr_t tp;
 	__asm__("movq %%fs:0, %0" : "=r"(tp));
 	lm_fast_errno_tpoff = (intptr_t)((uintptr_t)&errno - tp);
-	int saved = errno;
+	LM_KEEP_ERRNO();
 	void *vdso = dlopen("linux-vdso.so.1", RTLD_LAZY | RTLD_NOLOAD);
 	if (vdso)
 		lm_fast_clock =
 		    (int (*)(clockid_t, struct timespec *))dlsym(vdso, "__vdso_clock_gettime");
-	errno = saved;
 }
 
 lm_fast_entry_fn lm_fast_prepare(const struct lm_plan *p, uint32_t id, const uint64_t *epoch,

@@ -12,10 +12,13 @@
 #include "shim/host/host.h"
 #include "shim/tier/l2.h"
 #include "shim/plan/plan.h"
+#include "shim/base/guard.h"
 #include "shim/store/store.h"
+#include "adaptive.h"
 
 /* What became of a method's hook, as the statistics name it. */
-enum lm_hook_state { LM_HS_UNRESOLVED, LM_HS_FAILED, LM_HS_DETOUR, LM_HS_GOT };
+/* CONFIG_ERROR: the method's section has errors; it is never looked for. */
+enum lm_hook_state { LM_HS_UNRESOLVED, LM_HS_FAILED, LM_HS_DETOUR, LM_HS_GOT, LM_HS_CONFIG_ERROR };
 
 struct lm_rt_drop {
 	enum lm_drop_kind kind;
@@ -40,6 +43,7 @@ struct lm_rt_method {
 	uint64_t host_seen;       /* the host tier's l1gen our L1 was last emptied at */
 	enum lm_scalar scalar;    /* lm_plan_scalar: the hit path's inline replay */
 	bool fast;                /* entered through a fast thunk (fast.h) */
+	bool reuse;               /* a static result whose hits reuse the built buffer (reuse.h) */
 	struct lm_rt_drop *drops; /* write functions */
 	uint32_t ndrops;
 	uint32_t mismatch_logged;
@@ -50,7 +54,13 @@ struct lm_rt_method {
 	 * counts a cold first call as what every hit saved. 0: none yet. */
 	uint64_t min_call_ns, min_lookup_ns;
 	uint32_t arg_checks; /* calls whose pointer arguments are still checked */
-	bool bad_args;       /* one was no pointer: the signature is wrong, bypassed */
+	/* adaptive.c: may step aside; does now; its window and next sample */
+	bool adaptive;
+	int bypassing;
+	uint64_t adapt_misses;
+	struct lm_adaptive_window adapt_base;
+	int64_t recheck_ms, recheck_period_ms;
+	bool bad_args; /* one was no pointer: the signature is wrong, bypassed */
 };
 
 struct lm_runtime {
@@ -58,10 +68,12 @@ struct lm_runtime {
 	struct lm_rt_method *methods; /* indexed by id = index in cfg.methods */
 	uint32_t nmethods;
 	struct lm_store *store;
-	struct lm_l2 *l2;                /* NULL: local backend (or it could not be set up) */
-	struct lm_l2_method *l2_methods; /* what l2 was opened with; lives as long */
-	struct lm_host *host;            /* NULL: shared = off (or the mapping was refused) */
+	struct lm_l2 *l2;                    /* NULL: local backend (or it could not be set up) */
+	struct lm_l2_method *l2_methods;     /* what l2 was opened with; lives as long */
+	struct lm_tier_server *tier_servers; /* likewise */
+	struct lm_host *host;                /* NULL: shared = off (or the mapping was refused) */
 	bool strict;
+	bool inherited; /* an earlier image of this process or a parent ran the shim */
 	int64_t start_ns;
 };
 
@@ -76,30 +88,5 @@ static inline const uint64_t *lm_rt_copy_epoch(const struct lm_runtime *rt,
 
 /* NULL while the shim is inactive. Set once, at the end of start-up. */
 extern struct lm_runtime *lm_rt;
-
-/* Thread-local re-entrancy guard: set while shim code runs, so a hooked
- * function called from inside ldmemo (its allocations, a signal handler
- * interrupting it) runs uncached (guarantee 6). */
-extern __thread int lm_in_shim;
-
-/* dispatch.c: the thunk callbacks. */
-int lm_dispatch_enter(struct lm_hook *h, struct lm_frame *f);
-void lm_dispatch_leave(struct lm_hook *h, struct lm_frame *f);
-int lm_dispatch_enter_write(struct lm_hook *h, struct lm_frame *f);
-void lm_dispatch_leave_write(struct lm_hook *h, struct lm_frame *f);
-
-/* resolve.c: find and hook every method not hooked yet in the objects
- * loaded now. Called at start-up and after each dlopen. Returns the number
- * of start-up problems (for LDMEMO_STRICT). */
-int lm_resolve_all(bool at_startup);
-
-/* invalidate.c: drops shared by write functions, the control socket and
- * the public API; each returns the number of entries dropped. */
-/* Each drops from the local store and, for a shared method, from L2. */
-size_t lm_invalidate_key(uint32_t id, const void *key, uint32_t klen);
-size_t lm_invalidate_key_hashed(uint32_t id, uint64_t hash, const void *key, uint32_t klen);
-size_t lm_invalidate_match(uint32_t id, lm_key_pred pred, void *arg);
-size_t lm_invalidate_method(uint32_t id);
-size_t lm_invalidate_all(void);
 
 #endif

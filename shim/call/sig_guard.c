@@ -6,6 +6,7 @@
  * same address for two different keys. Checked on misses only. */
 #include <errno.h>
 
+#include "shim/base/guard.h"
 #include "shim/base/log.h"
 #include "sig_guard.h"
 
@@ -51,9 +52,8 @@ int lm_arg_guard(struct lm_rt_method *m, const struct lm_frame *f)
 
 	if (__atomic_load_n(&m->bad_args, __ATOMIC_RELAXED))
 		return -1;
-	int saved = errno; /* the checks make system calls */
+	LM_KEEP_ERRNO(); /* the checks make system calls */
 	int i = lm_plan_bad_pointer(m->plan, f, &why);
-	errno = saved;
 	if (i < 0) {
 		/* Racing threads may count one check twice: harmless. */
 		uint32_t n = __atomic_load_n(&m->arg_checks, __ATOMIC_RELAXED);

@@ -12,6 +12,7 @@
 #include "patch.h"
 #include "procmaps.h"
 #include "shim/base/why.h"
+#include "shim/base/guard.h"
 
 /* How many bytes after the symbol's end may hold padding worth looking at. */
 #define PADDING_LOOK 32
@@ -133,11 +134,15 @@ static int prepare_got(struct lm_hook *h, const struct lm_hook_req *req, char *w
 
 	if (!req->name || !*req->name)
 		return lm_why(why, whylen, "GOT hooking needs the symbol name");
+	/* The name first: near memory is not given back (the caller frees
+	 * the name on failure). */
 	h->name = strdup(req->name);
+	if (!h->name)
+		return lm_why(why, whylen, "out of memory");
 	mem = lm_nearmem_alloc(req->addr, LM_STUB_MAX);
 	if (!mem)
 		mem = lm_nearmem_alloc(0, LM_STUB_MAX);
-	if (!h->name || !mem)
+	if (!mem)
 		return lm_why(why, whylen, "out of memory");
 	h->stub = mem;
 	h->stub_len = make_stub(mem, (uintptr_t)mem, h);
@@ -149,7 +154,7 @@ static int prepare_got(struct lm_hook *h, const struct lm_hook_req *req, char *w
 
 struct lm_hook *lm_hook_prepare(const struct lm_hook_req *req, char *why, size_t whylen)
 {
-	int saved = errno;
+	LM_KEEP_ERRNO();
 	struct lm_hook *h;
 	int rc = -1;
 
@@ -162,7 +167,6 @@ struct lm_hook *lm_hook_prepare(const struct lm_hook_req *req, char *why, size_t
 	h = calloc(1, sizeof(*h));
 	if (!h) {
 		lm_why(why, whylen, "out of memory");
-		errno = saved;
 		return NULL;
 	}
 	h->head.stack_bytes = (req->stack_bytes + 15) & ~(uint64_t)15;
@@ -186,7 +190,6 @@ struct lm_hook *lm_hook_prepare(const struct lm_hook_req *req, char *why, size_t
 		free(h);
 		h = NULL;
 	}
-	errno = saved;
 	return h;
 }
 
@@ -213,6 +216,28 @@ int lm_hook_install(struct lm_hook *h, char *why, size_t whylen)
 		return -1;
 	h->installed = true;
 	return 0;
+}
+
+int lm_hook_set_bypass(struct lm_hook *h, bool on, char *why, size_t whylen)
+{
+	if (!h || !h->installed)
+		return lm_why(why, whylen, "not hooked");
+	if (h->info.mode == LM_HM_GOT) {
+		if (on)
+			lm_hook_restore_got(h);
+		else
+			lm_got_repatch(h);
+		return 0;
+	}
+	/* The same bytes, the same atomicity, as the install: a thread in the
+	 * trampoline goes on through it either way. */
+	uintptr_t site = h->def + h->plan.skip;
+	const unsigned char *from = on ? h->info.new_bytes : h->info.old_bytes;
+	const unsigned char *to = on ? h->info.old_bytes : h->info.new_bytes;
+	if (memcmp(lm_ptr(site), from, h->info.patch_len) != 0)
+		return lm_why(why, whylen, "the code at 0x%lx changed since it was patched",
+		              (unsigned long)site);
+	return lm_patch_code(site, to, h->info.patch_len, why, whylen);
 }
 
 void *lm_hook_ctx(const struct lm_hook *h)

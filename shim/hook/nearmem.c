@@ -11,6 +11,7 @@
 
 #include "shim/base/addr.h"
 #include "procmaps.h"
+#include "shim/base/guard.h"
 
 #define MAX_PAGES 1024
 /* Every block starts on a 32-byte boundary: a stub (at most 32 bytes) then
@@ -136,7 +137,7 @@ static uintptr_t map_near(uintptr_t near)
 
 void *lm_nearmem_alloc(uintptr_t near, size_t size)
 {
-	int saved = errno;
+	LM_KEEP_ERRNO();
 	void *r = NULL;
 	uintptr_t base;
 
@@ -157,7 +158,6 @@ void *lm_nearmem_alloc(uintptr_t near, size_t size)
 		r = lm_ptr(base);
 	}
 	pthread_mutex_unlock(&lock);
-	errno = saved;
 	return r;
 }
 

@@ -50,6 +50,7 @@
 #include "config/defaults.h"
 #include "shim/base/log.h"
 #include "shim/call/runtime.h"
+#include "shim/base/guard.h"
 
 #define LM_CTL_MAX_REQUEST 4096
 #define LM_CTL_READ_MS     1000
@@ -183,7 +184,7 @@ static void *serve(void *arg)
 {
 	(void)arg;
 	int lfd = ctl.listen_fd; /* set before the thread was created */
-	lm_in_shim = 1;
+	lm_guard_own_thread();
 	pthread_setname_np(pthread_self(), "ldmemo-ctl");
 	atomic_store(&ctl.reply_fd, memfd_create("ldmemo-ctl", MFD_CLOEXEC));
 	for (;;) {
@@ -324,8 +325,8 @@ static void close_fd(_Atomic int *slot)
 
 static void child_after_fork(void)
 {
-	int saved = errno;
-	lm_in_shim++;
+	LM_KEEP_ERRNO();
+	lm_guard_enter();
 	if (ctl.listen_fd >= 0)
 		close(ctl.listen_fd);
 	ctl.listen_fd = -1;
@@ -333,8 +334,7 @@ static void child_after_fork(void)
 	close_fd(&ctl.client_fd);
 	close_fd(&ctl.reply_fd);
 	open_socket();
-	lm_in_shim--;
-	errno = saved;
+	lm_guard_leave();
 }
 
 void lm_control_setup(const struct lm_runtime *rt)
@@ -353,9 +353,8 @@ __attribute__((destructor)) static void lm_control_at_exit(void)
 {
 	if (ctl.listen_fd < 0 || ctl.pid != getpid())
 		return;
-	int saved = errno;
+	LM_KEEP_ERRNO();
 	/* Wakes the thread out of accept: it returns. */
 	shutdown(ctl.listen_fd, SHUT_RDWR);
 	unlink(ctl.path);
-	errno = saved;
 }

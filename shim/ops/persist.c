@@ -15,6 +15,7 @@
 #include "persist_format.h"
 #include "shim/call/runtime.h"
 #include "shim/base/clock.h"
+#include "shim/base/guard.h"
 
 /* The process that loaded the file; only it writes the file back. */
 static pid_t owner;
@@ -165,7 +166,7 @@ void lm_persist_load(struct lm_runtime *rt)
 	if (!path)
 		return;
 	owner = getpid();
-	int saved = errno;
+	LM_KEEP_ERRNO();
 	/* The writer held at most the store's content. */
 	uint64_t limit = rt->cfg.global.max_memory;
 	limit = limit > UINT64_MAX / 4 ? UINT64_MAX / 2 : 2 * limit + (1u << 20);
@@ -176,7 +177,6 @@ void lm_persist_load(struct lm_runtime *rt)
 			lm_info("%s: no persisted cache yet", path);
 		else
 			lm_warn("%s: cannot read the persisted cache: %s", path, strerror(errno));
-		errno = saved;
 		return;
 	}
 	struct lm_persist_file f;
@@ -200,7 +200,6 @@ void lm_persist_load(struct lm_runtime *rt)
 	}
 	lm_persist_file_free(&f);
 	free(buf);
-	errno = saved;
 }
 
 /* ---- Saving ---------------------------------------------------------------- */
@@ -311,9 +310,8 @@ void lm_persist_save(struct lm_runtime *rt)
 		keep[id] = persistable(m);
 		hooked |= keep[id] && (m->state == LM_HS_DETOUR || m->state == LM_HS_GOT);
 	}
-	int saved = errno;
+	LM_KEEP_ERRNO();
 	if (hooked && write_atomically(rt, path, keep) != 0)
 		lm_warn("%s: cannot persist the cache: %s", path, strerror(errno));
-	errno = saved;
 	free(keep);
 }

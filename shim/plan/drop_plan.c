@@ -22,6 +22,7 @@
 
 #include "plan_internal.h"
 #include "shim/base/why.h"
+#include "shim/base/guard.h"
 
 struct lm_drop_plan {
 	const struct lm_plan *w, *t;
@@ -53,7 +54,7 @@ static bool compatible(enum lm_kind tk, const struct lm_dropval *v, enum lm_kind
 
 void lm_drop_plan_free(struct lm_drop_plan *dp)
 {
-	int saved = errno;
+	LM_KEEP_ERRNO();
 	size_t i;
 
 	if (!dp)
@@ -62,7 +63,6 @@ void lm_drop_plan_free(struct lm_drop_plan *dp)
 		free(dp->vals[i].sval);
 	free(dp->vals);
 	free(dp);
-	errno = saved;
 }
 
 static int vals_compile(struct lm_drop_plan *dp, const struct lm_drop *d, char *why, size_t wl)
@@ -117,7 +117,7 @@ struct lm_drop_plan *lm_drop_plan_compile(const struct lm_plan *w, const struct 
                                           const struct lm_drop *d, char *why, size_t whylen)
 {
 	struct lm_drop_plan *dp;
-	int saved = errno;
+	LM_KEEP_ERRNO();
 
 	if (!d || (d->kind == LM_DROP_KEY && !t) || (d->kind == LM_DROP_METHOD && !t)) {
 		lm_why(why, whylen, "a drop needs its target method");
@@ -126,7 +126,6 @@ struct lm_drop_plan *lm_drop_plan_compile(const struct lm_plan *w, const struct 
 	dp = calloc(1, sizeof(*dp));
 	if (!dp) {
 		lm_why(why, whylen, "out of memory");
-		errno = saved;
 		return NULL;
 	}
 	dp->w = w;
@@ -136,7 +135,6 @@ struct lm_drop_plan *lm_drop_plan_compile(const struct lm_plan *w, const struct 
 		lm_drop_plan_free(dp);
 		dp = NULL;
 	}
-	errno = saved;
 	return dp;
 }
 

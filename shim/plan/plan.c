@@ -9,6 +9,7 @@
 
 #include "plan_internal.h"
 #include "shim/base/why.h"
+#include "shim/base/guard.h"
 
 static bool param_is_pointer(enum lm_kind k)
 {
@@ -436,7 +437,7 @@ struct lm_plan *lm_plan_compile(const struct lm_config *cfg, const struct lm_met
                                 char *why, size_t whylen)
 {
 	struct lm_plan *p;
-	int saved = errno;
+	LM_KEEP_ERRNO();
 
 	if (!m || !m->sig.name || (m->sig.nparams && !m->sig.params)) {
 		lm_why(why, whylen, "no signature");
@@ -465,18 +466,16 @@ struct lm_plan *lm_plan_compile(const struct lm_config *cfg, const struct lm_met
 		lm_why(why, whylen, "out of memory");
 		goto fail;
 	}
-	errno = saved;
 	return p;
 fail:
 	lm_plan_free(p);
-	errno = saved;
 	return NULL;
 }
 
 void lm_plan_free(struct lm_plan *p)
 {
 	size_t t;
-	int saved = errno;
+	LM_KEEP_ERRNO();
 
 	if (!p)
 		return;
@@ -489,7 +488,6 @@ void lm_plan_free(struct lm_plan *p)
 	free(p->params);
 	free(p->name);
 	free(p);
-	errno = saved;
 }
 
 uint64_t lm_plan_stack_bytes(const struct lm_plan *p)

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "l2_internal.h"
+#include "shim/base/guard.h"
 
 typedef struct lm_l2 *(*open_fn)(const struct lm_l2_params *p, char *why, size_t whylen);
 
@@ -39,32 +40,29 @@ static open_fn backend_open(const char *plugin, const char *symbol, char *why, s
 
 struct lm_l2 *lm_l2_open(const struct lm_l2_params *p, char *why, size_t whylen)
 {
-	int saved = errno;
+	LM_KEEP_ERRNO();
 	struct lm_l2 *l = NULL;
-	if (!p || !p->global) {
-		snprintf(why, whylen, "no configuration");
+	if (!p || lm_tier_settings_check(&p->settings, why, whylen) != 0) {
+		if (!p)
+			snprintf(why, whylen, "no configuration");
 	} else if (!p->namespace_ || !*p->namespace_ || strchr(p->namespace_, ' ')) {
 		snprintf(why, whylen, "the namespace must be a non-empty word");
 	} else {
-		switch (p->global->backend.kind) {
-		case LM_BACKEND_REDIS:
-		case LM_BACKEND_MEMCACHED: {
-			bool redis = p->global->backend.kind == LM_BACKEND_REDIS;
+		switch (p->settings.kind) {
+		case LM_TIER_REDIS:
+		case LM_TIER_MEMCACHED: {
+			bool redis = p->settings.kind == LM_TIER_REDIS;
 			open_fn fn = backend_open(
 			    redis ? "libldmemo-redis.so" : "libldmemo-memcached.so",
 			    redis ? "lm_l2_redis_open" : "lm_l2_memcached_open", why, whylen);
 			l = fn ? fn(p, why, whylen) : NULL;
 			break;
 		}
-		case LM_BACKEND_LOCAL:
-			snprintf(why, whylen, "the backend is local");
-			break;
 		default:
 			snprintf(why, whylen, "this backend is not supported by this build");
 			break;
 		}
 	}
-	errno = saved;
 	return l;
 }
 
@@ -79,14 +77,13 @@ enum lm_l2_result lm_l2_get_ttl(struct lm_l2 *l, uint32_t method, const void *ke
 {
 	if (!servable(l, method))
 		return LM_L2_MISS;
-	int saved = errno;
+	LM_KEEP_ERRNO();
 	int64_t left = -1;
 	enum lm_l2_result r = l->ops->get(l, method, key, klen, out, &left);
 	if (r == LM_L2_HIT && l1_ttl_ms) {
-		int64_t cap = l->p.global->l1_ttl_ms;
+		int64_t cap = l->p.settings.l1_ttl_ms;
 		*l1_ttl_ms = (left >= 0 && left < cap) ? left : cap;
 	}
-	errno = saved;
 	return r;
 }
 
@@ -101,9 +98,8 @@ enum lm_l2_result lm_l2_set(struct lm_l2 *l, uint32_t method, const void *key, u
 {
 	if (!servable(l, method) || ttl_ms <= 0)
 		return LM_L2_MISS;
-	int saved = errno;
+	LM_KEEP_ERRNO();
 	enum lm_l2_result r = l->ops->set(l, method, key, klen, val, vlen, ttl_ms);
-	errno = saved;
 	return r;
 }
 
@@ -111,34 +107,30 @@ void lm_l2_drop_key(struct lm_l2 *l, uint32_t method, const void *key, uint32_t 
 {
 	if (!servable(l, method))
 		return;
-	int saved = errno;
+	LM_KEEP_ERRNO();
 	l->ops->drop_key(l, method, key, klen);
-	errno = saved;
 }
 
 void lm_l2_drop_method(struct lm_l2 *l, uint32_t method)
 {
 	if (!servable(l, method))
 		return;
-	int saved = errno;
+	LM_KEEP_ERRNO();
 	l->ops->drop_method(l, method);
-	errno = saved;
 }
 
 void lm_l2_drop_all(struct lm_l2 *l)
 {
 	if (!l)
 		return;
-	int saved = errno;
+	LM_KEEP_ERRNO();
 	l->ops->drop_all(l);
-	errno = saved;
 }
 
 void lm_l2_close(struct lm_l2 *l)
 {
 	if (!l)
 		return;
-	int saved = errno;
+	LM_KEEP_ERRNO();
 	l->ops->close(l);
-	errno = saved;
 }

@@ -11,8 +11,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
-#include "config/config.h"
 #include "shim/base/buf.h"
 
 struct lm_l2;
@@ -29,8 +29,42 @@ struct lm_l2_method {
 #define LM_L2_ALL UINT32_MAX
 typedef void (*lm_l2_invalidate_fn)(void *arg, uint32_t method, const void *key, uint32_t klen);
 
+/* What a backend is told of the config: its own settings, versioned, so
+ * that a plugin built against another layout refuses them instead of
+ * misreading them; never the config module's structures. */
+#define LM_TIER_SETTINGS_VERSION 1
+enum lm_tier_kind { LM_TIER_REDIS = 1, LM_TIER_MEMCACHED = 2 };
+struct lm_tier_server {
+	const char *host;
+	int port; /* filled: never 0 */
+};
+struct lm_tier_settings {
+	uint32_t version; /* LM_TIER_SETTINGS_VERSION */
+	uint32_t size;    /* sizeof(struct lm_tier_settings) */
+	enum lm_tier_kind kind;
+	const char *url;       /* as written, for messages */
+	const char *password;  /* redis; NULL: none */
+	const char *unix_path; /* redis unix:PATH; NULL: TCP */
+	int db;                /* redis /DB */
+	const struct lm_tier_server *servers;
+	size_t nservers;
+	int64_t timeout_ms; /* each call's deadline */
+	int64_t l1_ttl_ms;  /* how long L1 may keep what the tier answered */
+	uint64_t max_entries, max_memory;
+};
+/* 0, or -1 with a reason when S is not the layout this code was built
+ * for. Inline: the shim and each plugin check with their own copy. */
+static inline int lm_tier_settings_check(const struct lm_tier_settings *s, char *why, size_t whylen)
+{
+	if (s->version == LM_TIER_SETTINGS_VERSION && s->size == sizeof *s)
+		return 0;
+	snprintf(why, whylen, "settings version %u (%u bytes), this plugin reads version %d (%zu)",
+	         s->version, s->size, LM_TIER_SETTINGS_VERSION, sizeof *s);
+	return -1;
+}
+
 struct lm_l2_params {
-	const struct lm_global *global;     /* backend, l1_ttl, redis_timeout */
+	struct lm_tier_settings settings;
 	const char *namespace_;             /* resolved: [global] namespace or the program's name */
 	const struct lm_l2_method *methods; /* kept: must outlive the lm_l2 */
 	uint32_t nmethods;
@@ -47,6 +81,9 @@ struct lm_l2_params {
 };
 
 enum lm_l2_result { LM_L2_HIT, LM_L2_MISS, LM_L2_DOWN };
+
+/* A TTL of lm_l2_set that never expires (the config's `never`). */
+#define LM_L2_TTL_NEVER INT64_MAX
 
 /* The stack a miss that asks the shared tier needs below the dispatcher:
  * measured 18.5 KiB with Redis (hiredis reads replies into a 16 KiB buffer

@@ -32,7 +32,6 @@
 #include <unistd.h>
 #include <xxhash.h>
 
-#include "config/defaults.h"
 #include "l2_internal.h"
 #include "shim/base/clock.h"
 
@@ -115,7 +114,7 @@ int lm_l2_mc_key(struct lm_buf *out, const char *name, size_t len)
 
 time_t lm_l2_mc_exptime(int64_t ttl_ms, time_t now)
 {
-	if (ttl_ms == LM_DUR_NEVER)
+	if (ttl_ms == LM_L2_TTL_NEVER)
 		return 0;
 	int64_t s = ttl_ms / 1000 + (ttl_ms % 1000 != 0);
 	if (s < 1)
@@ -140,8 +139,9 @@ static int envelope(struct lm_buf *out, int64_t ttl_ms, uint64_t fingerprint, co
                     uint32_t klen, const void *val, size_t vlen)
 {
 	unsigned char e[ENV_LEN];
-	uint64_t exp =
-	    ttl_ms == LM_DUR_NEVER || ttl_ms > INT64_MAX / 2 ? 0 : (uint64_t)(wall_ms() + ttl_ms);
+	uint64_t exp = ttl_ms == LM_L2_TTL_NEVER || ttl_ms > INT64_MAX / 2
+	                   ? 0
+	                   : (uint64_t)(wall_ms() + ttl_ms);
 	for (int i = 0; i < ENV_LEN; i++)
 		e[i] = (unsigned char)(exp >> (8 * i));
 	if (lm_buf_append(out, e, sizeof e) != 0)
@@ -773,14 +773,16 @@ static int gen_key(struct lm_buf *out, const char *ns, const char *method)
 
 struct lm_l2 *lm_l2_memcached_open(const struct lm_l2_params *p, char *why, size_t whylen)
 {
-	const struct lm_backend *b = &p->global->backend;
-	if (!b->hosts || b->nhosts < 1 || b->nhosts > UINT32_MAX) {
+	const struct lm_tier_settings *b = &p->settings;
+	if (lm_tier_settings_check(b, why, whylen) != 0)
+		return NULL;
+	if (!b->servers || b->nservers < 1 || b->nservers > UINT32_MAX) {
 		snprintf(why, whylen, "no memcached host");
 		return NULL;
 	}
-	for (size_t i = 0; i < b->nhosts; i++) {
-		if (!b->hosts[i].host || !*b->hosts[i].host || b->hosts[i].port < 0 ||
-		    b->hosts[i].port > 65535) {
+	for (size_t i = 0; i < b->nservers; i++) {
+		if (!b->servers[i].host || !*b->servers[i].host || b->servers[i].port <= 0 ||
+		    b->servers[i].port > 65535) {
 			snprintf(why, whylen, "bad memcached host");
 			return NULL;
 		}
@@ -794,9 +796,9 @@ struct lm_l2 *lm_l2_memcached_open(const struct lm_l2_params *p, char *why, size
 	c->base.ops = &memcached_ops;
 	c->base.p = *p;
 	c->pid = getpid();
-	c->timeout_ms = p->global->redis_timeout_ms > 0 ? p->global->redis_timeout_ms : 50;
-	c->l1_ttl_ms = p->global->l1_ttl_ms > 0 ? p->global->l1_ttl_ms : 0;
-	c->nhosts = (uint32_t)b->nhosts;
+	c->timeout_ms = b->timeout_ms > 0 ? b->timeout_ms : 50;
+	c->l1_ttl_ms = b->l1_ttl_ms > 0 ? b->l1_ttl_ms : 0;
+	c->nhosts = (uint32_t)b->nservers;
 	c->nm = p->nmethods;
 	c->ns = strdup(p->namespace_);
 	c->host = calloc(c->nhosts, sizeof *c->host);
@@ -806,9 +808,8 @@ struct lm_l2 *lm_l2_memcached_open(const struct lm_l2_params *p, char *why, size
 	bool oom = !c->ns || !c->host || !c->port || !c->bo || !c->m ||
 	           gen_key(&c->gen_all, p->namespace_, NULL) != 0;
 	for (uint32_t i = 0; !oom && i < c->nhosts; i++) {
-		c->host[i] = strdup(b->hosts[i].host);
-		c->port[i] =
-		    (in_port_t)(b->hosts[i].port ? b->hosts[i].port : LM_DEFAULT_MEMCACHED_PORT);
+		c->host[i] = strdup(b->servers[i].host);
+		c->port[i] = (in_port_t)b->servers[i].port;
 		oom = !c->host[i];
 	}
 	for (uint32_t i = 0; !oom && i < c->nm; i++) {

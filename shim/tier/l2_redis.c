@@ -219,7 +219,7 @@ fail:
 static void report(const struct redis_l2 *r, const char *why)
 {
 	if (r->base.p.report)
-		r->base.p.report(r->base.p.global->backend.url, why);
+		r->base.p.report(r->base.p.settings.url, why);
 }
 
 static void free_conns(struct conn *cn)
@@ -615,7 +615,7 @@ static enum xres set_on(struct redis_l2 *r, struct conn *cn, uint32_t method, st
 	enum xres x = data_name(r, cn, method, h, &name);
 	if (x != XR_OK)
 		goto out;
-	int q = ttl_ms == LM_DUR_NEVER
+	int q = ttl_ms == LM_L2_TTL_NEVER
 	            ? redisAppendCommand(cn->c, "SET %b %b", name.p, name.len, blob->p, blob->len)
 	            : redisAppendCommand(cn->c, "SET %b %b PX %lld", name.p, name.len, blob->p,
 	                                 blob->len, (long long)ttl_ms);
@@ -968,8 +968,10 @@ static char *dup_or_null(const char *s, bool *oom)
 
 struct lm_l2 *lm_l2_redis_open(const struct lm_l2_params *p, char *why, size_t whylen)
 {
-	const struct lm_backend *b = &p->global->backend;
-	if (!b->unix_path && (!b->hosts || b->nhosts < 1 || !b->hosts[0].host)) {
+	const struct lm_tier_settings *b = &p->settings;
+	if (lm_tier_settings_check(b, why, whylen) != 0)
+		return NULL;
+	if (!b->unix_path && (!b->servers || b->nservers < 1 || !b->servers[0].host)) {
 		snprintf(why, whylen, "no Redis host");
 		return NULL;
 	}
@@ -991,19 +993,19 @@ struct lm_l2 *lm_l2_redis_open(const struct lm_l2_params *p, char *why, size_t w
 	}
 	r->unix_path = dup_or_null(b->unix_path, &oom);
 	if (!b->unix_path) {
-		r->host = dup_or_null(b->hosts[0].host, &oom);
-		r->port = b->hosts[0].port > 0 ? b->hosts[0].port : 6379;
+		r->host = dup_or_null(b->servers[0].host, &oom);
+		r->port = b->servers[0].port;
 	}
 	r->password = dup_or_null(b->password, &oom);
 	r->db = b->db;
-	r->timeout_ms = p->global->redis_timeout_ms > 0 ? p->global->redis_timeout_ms : 50;
+	r->timeout_ms = b->timeout_ms > 0 ? b->timeout_ms : 50;
 	r->tv.tv_sec = r->timeout_ms / 1000;
 	r->tv.tv_usec = (r->timeout_ms % 1000) * 1000;
 	r->nm = p->nmethods;
 	r->m = calloc(r->nm ? r->nm : 1, sizeof *r->m);
 	r->by_name = calloc(r->nm ? r->nm : 1, sizeof *r->by_name);
-	uint64_t cap = p->global->max_entries > KEYMAP_MIN ? p->global->max_entries : KEYMAP_MIN;
-	r->km = lm_keymap_new(cap, p->global->max_memory / 4, p->invalidate, p->arg);
+	uint64_t cap = b->max_entries > KEYMAP_MIN ? b->max_entries : KEYMAP_MIN;
+	r->km = lm_keymap_new(cap, b->max_memory / 4, p->invalidate, p->arg);
 	if (oom || !r->m || !r->by_name || !r->km) {
 		free_redis(r);
 		snprintf(why, whylen, "out of memory");

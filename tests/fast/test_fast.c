@@ -54,7 +54,7 @@ struct call {
 static int t_enter(struct lm_hook *h, struct lm_frame *f)
 {
 	(void)h;
-	if (lm_in_shim || lm_fast_busy())
+	if (lm_guard_held() || lm_fast_busy())
 		return LM_ENTER_PASS;
 	((struct call *)f->call)->epoch = epoch;
 	return LM_ENTER_CALL;
@@ -304,9 +304,9 @@ Test(fast, inside_the_shim_the_function_runs)
 {
 	fx_rdi(13);
 	long runs = fx_runs;
-	lm_in_shim = 1;
+	lm_guard_enter();
 	fx_rdi(13);
-	lm_in_shim = 0;
+	lm_guard_leave();
 	cr_expect_eq(fx_runs, runs + 1, "guarantee 6: no answer from the cache");
 }
 

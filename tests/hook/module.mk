@@ -17,3 +17,4 @@ $(HOOK_FIX)/libgotcall.so: tests/hook/lib/gotcall.c $(HOOK_FIX)/libgotfix.so
 $(HOOK_FIX)/libgotcall_now.so: tests/hook/lib/gotcall.c $(HOOK_FIX)/libgotfix.so
 	$(CC) -O2 -fPIC -shared -Wl,-z,now -Wl,-z,relro -o $@ $< -L$(HOOK_FIX) -lgotfix \
 		-Wl,-rpath,'$$ORIGIN'
+TEST_LDLIBS_hook += -Wl,--wrap=strdup -Wl,--wrap=lm_nearmem_alloc

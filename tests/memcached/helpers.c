@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -157,28 +158,61 @@ long lm_test_mc_stat(int port, const char *name)
 	return s ? strtol(s + strlen(want), NULL, 10) : -1;
 }
 
+static struct lm_test_mc_reports reports;
+static pthread_mutex_t reports_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void report(const char *server, const char *why)
+{
+	(void)server;
+	pthread_mutex_lock(&reports_lock);
+	if (why) {
+		reports.down++;
+		snprintf(reports.why, sizeof reports.why, "%s", why);
+	} else {
+		reports.up++;
+	}
+	pthread_mutex_unlock(&reports_lock);
+}
+
+struct lm_test_mc_reports lm_test_mc_reports_now(void)
+{
+	pthread_mutex_lock(&reports_lock);
+	struct lm_test_mc_reports r = reports;
+	pthread_mutex_unlock(&reports_lock);
+	return r;
+}
+
+void lm_test_mc_reports_reset(void)
+{
+	pthread_mutex_lock(&reports_lock);
+	memset(&reports, 0, sizeof reports);
+	pthread_mutex_unlock(&reports_lock);
+}
+
 struct lm_l2 *lm_test_l2_open(struct lm_test_l2 *x, const struct lm_test_mc *t, int n,
                               const char *ns, int64_t l1_ttl_ms)
 {
 	memset(x, 0, sizeof *x);
-	x->g.backend.kind = LM_BACKEND_MEMCACHED;
+	struct lm_tier_settings *s = &x->p.settings;
+	*s = (struct lm_tier_settings){
+	    .version = LM_TIER_SETTINGS_VERSION, .size = sizeof *s, .kind = LM_TIER_MEMCACHED};
 	for (int i = 0; i < n; i++)
-		x->hp[i] = (struct lm_hostport){"127.0.0.1", t[i].port};
-	x->g.backend.hosts = x->hp;
-	x->g.backend.nhosts = (size_t)n;
-	x->g.l1_ttl_ms = l1_ttl_ms;
+		x->hp[i] = (struct lm_tier_server){"127.0.0.1", t[i].port};
+	s->servers = x->hp;
+	s->nservers = (size_t)n;
+	s->l1_ttl_ms = l1_ttl_ms;
 	/* Slower runs (valgrind) need a longer deadline than the default. */
 	const char *tmo = getenv("LM_TEST_REDIS_TIMEOUT_MS");
-	x->g.redis_timeout_ms = tmo ? atoi(tmo) : 50;
-	x->g.max_entries = 10000;
-	x->g.max_memory = 1 << 24;
+	s->timeout_ms = tmo ? atoi(tmo) : 50;
+	s->max_entries = 10000;
+	s->max_memory = 1 << 24;
 	x->methods[M_USER] = (struct lm_l2_method){"get_user", 0x1111, true};
 	x->methods[M_LOOKUP] = (struct lm_l2_method){"lookup", 0x2222, true};
 	x->methods[M_LOCAL] = (struct lm_l2_method){"local_fn", 0x3333, false};
-	x->p = (struct lm_l2_params){.global = &x->g,
-	                             .namespace_ = ns ? ns : "lmtest",
-	                             .methods = x->methods,
-	                             .nmethods = LM_TEST_NMETHODS};
+	x->p.namespace_ = ns ? ns : "lmtest";
+	x->p.methods = x->methods;
+	x->p.nmethods = LM_TEST_NMETHODS;
+	x->p.report = report;
 	char why[128] = "";
 	x->l2 = lm_l2_open(&x->p, why, sizeof why);
 	return x->l2;

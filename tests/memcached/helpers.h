@@ -39,8 +39,7 @@ long lm_test_mc_stat(int port, const char *name);
 enum { M_USER, M_LOOKUP, M_LOCAL, LM_TEST_NMETHODS };
 
 struct lm_test_l2 {
-	struct lm_global g;
-	struct lm_hostport hp[LM_TEST_MC_MAX];
+	struct lm_tier_server hp[LM_TEST_MC_MAX];
 	struct lm_l2_method methods[LM_TEST_NMETHODS];
 	struct lm_l2_params p;
 	struct lm_l2 *l2;
@@ -51,6 +50,15 @@ struct lm_test_l2 {
 struct lm_l2 *lm_test_l2_open(struct lm_test_l2 *x, const struct lm_test_mc *t, int n,
                               const char *ns, int64_t l1_ttl_ms);
 void lm_test_l2_close(struct lm_test_l2 *x);
+
+/* What the backends the test opened reported (their `report` parameter):
+ * servers going down, with the last reason, and coming back. */
+struct lm_test_mc_reports {
+	int down, up;
+	char why[256];
+};
+struct lm_test_mc_reports lm_test_mc_reports_now(void);
+void lm_test_mc_reports_reset(void);
 
 /* The memcached key KEY of METHOD has now in namespace NS, read from the
  * generations the servers of T hold; false when they are not set. */

@@ -27,7 +27,7 @@ Test(mc_exptime, ttls_past_30_days_are_absolute)
 Test(mc_exptime, never_and_beyond_32_bits_do_not_expire)
 {
 	time_t now = 1700000000;
-	cr_expect_eq(lm_l2_mc_exptime(LM_DUR_NEVER, now), 0);
+	cr_expect_eq(lm_l2_mc_exptime(LM_L2_TTL_NEVER, now), 0);
 	cr_expect_eq(lm_l2_mc_exptime(100LL * 365 * DAY * 1000, now), 0);
 }
 

@@ -118,31 +118,32 @@ struct lm_l2 *lm_test_l2_open(struct lm_test_l2 *x, const struct lm_test_redis *
                               uint64_t fp)
 {
 	memset(x, 0, sizeof *x);
-	x->g.backend.kind = LM_BACKEND_REDIS;
+	struct lm_tier_settings *s = &x->p.settings;
+	*s = (struct lm_tier_settings){
+	    .version = LM_TIER_SETTINGS_VERSION, .size = sizeof *s, .kind = LM_TIER_REDIS};
 	if (tcp) {
-		x->hp.host = lm_test_host ? (char *)lm_test_host : "127.0.0.1";
+		x->hp.host = lm_test_host ? lm_test_host : "127.0.0.1";
 		x->hp.port = t->port;
-		x->g.backend.hosts = &x->hp;
-		x->g.backend.nhosts = 1;
+		s->servers = &x->hp;
+		s->nservers = 1;
 	} else {
-		x->g.backend.unix_path = (char *)t->sock;
+		s->unix_path = t->sock;
 	}
-	x->g.l1_ttl_ms = 1000;
+	s->l1_ttl_ms = 1000;
 	/* Slower runs (valgrind) need a longer deadline than the default. */
 	const char *tmo = getenv("LM_TEST_REDIS_TIMEOUT_MS");
-	x->g.redis_timeout_ms = tmo ? atoi(tmo) : 50;
-	x->g.max_entries = 10000;
-	x->g.max_memory = 1 << 24;
+	s->timeout_ms = tmo ? atoi(tmo) : 50;
+	s->max_entries = 10000;
+	s->max_memory = 1 << 24;
 	x->methods[M_USER] = (struct lm_l2_method){"get_user", fp, true};
 	x->methods[M_LOOKUP] = (struct lm_l2_method){"lookup", 0x2222, true};
 	x->methods[M_LOCAL] = (struct lm_l2_method){"local_fn", 0x3333, false};
-	x->p = (struct lm_l2_params){.global = &x->g,
-	                             .namespace_ = "lmtest",
-	                             .methods = x->methods,
-	                             .nmethods = LM_TEST_NMETHODS,
-	                             .invalidate = record,
-	                             .arg = x,
-	                             .report = lm_test_report};
+	x->p.namespace_ = "lmtest";
+	x->p.methods = x->methods;
+	x->p.nmethods = LM_TEST_NMETHODS;
+	x->p.invalidate = record;
+	x->p.arg = x;
+	x->p.report = lm_test_report;
 	char why[128] = "";
 	x->l2 = lm_l2_open(&x->p, why, sizeof why);
 	return x->l2;

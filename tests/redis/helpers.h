@@ -38,8 +38,7 @@ struct lm_test_inval {
 };
 
 struct lm_test_l2 {
-	struct lm_global g;
-	struct lm_hostport hp;
+	struct lm_tier_server hp;
 	struct lm_l2_method methods[LM_TEST_NMETHODS];
 	struct lm_l2_params p;
 	struct lm_test_inval seen; /* under a lock: read with lm_test_seen */

@@ -138,7 +138,7 @@ Test(redis_roundtrip, ttl_goes_to_redis_as_px_and_caps_l1)
 Test(redis_roundtrip, never_sets_no_expiry_and_l1_gets_l1_ttl)
 {
 	char name[256];
-	cr_assert_eq(lm_test_set(a.l2, M_USER, "hal", "v", LM_DUR_NEVER), LM_L2_HIT);
+	cr_assert_eq(lm_test_set(a.l2, M_USER, "hal", "v", LM_L2_TTL_NEVER), LM_L2_HIT);
 	lm_test_name("get_user", "hal", name, sizeof name);
 	redisContext *raw = lm_test_redis_raw(&srv);
 	redisReply *rep = redisCommand(raw, "PTTL %s", name);
@@ -148,7 +148,7 @@ Test(redis_roundtrip, never_sets_no_expiry_and_l1_gets_l1_ttl)
 	struct lm_buf out = {0};
 	int64_t l1 = -5;
 	cr_assert_eq(lm_l2_get_ttl(a.l2, M_USER, "hal", 3, &out, &l1), LM_L2_HIT);
-	cr_expect_eq(l1, a.g.l1_ttl_ms);
+	cr_expect_eq(l1, a.p.settings.l1_ttl_ms);
 	lm_buf_free(&out);
 }
 

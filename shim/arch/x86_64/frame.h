@@ -54,6 +54,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "thunk_abi.h"
+
 /* Bytes of per-call scratch the dispatcher keeps in the thunk's frame
  * (between enter and leave). Opaque to the thunk. */
 #define LM_CALL_STATE_SIZE 256
@@ -72,8 +74,6 @@ struct lm_frame {
 	uint64_t reserved;          /* 248 */
 	unsigned char call[LM_CALL_STATE_SIZE] __attribute__((aligned(16))); /* 256 */
 };
-
-#define LM_FRAME_SIZE 512
 
 /* What lm_dispatch_enter tells the thunk to do. */
 enum lm_enter_action {
@@ -117,18 +117,27 @@ struct lm_hook_head {
  * pushed on the stack. */
 void lm_thunk(void);
 
-_Static_assert(offsetof(struct lm_frame, rax) == 48, "thunk.S offsets");
-_Static_assert(offsetof(struct lm_frame, r10) == 56, "thunk.S offsets");
-_Static_assert(offsetof(struct lm_frame, xmm) == 64, "thunk.S offsets");
-_Static_assert(offsetof(struct lm_frame, ret_rax) == 192, "thunk.S offsets");
-_Static_assert(offsetof(struct lm_frame, ret_xmm0) == 208, "thunk.S offsets");
-_Static_assert(offsetof(struct lm_frame, ret_xmm1) == 224, "thunk.S offsets");
-_Static_assert(offsetof(struct lm_frame, stack_args) == 240, "thunk.S offsets");
-_Static_assert(offsetof(struct lm_frame, call) == 256, "thunk.S offsets");
-_Static_assert(sizeof(struct lm_frame) == LM_FRAME_SIZE, "thunk.S frame size");
-_Static_assert(offsetof(struct lm_hook_head, leave) == 24, "thunk.S offsets");
-_Static_assert(offsetof(struct lm_hook_head, fast.mask) == 40, "thunk_fast.S offsets");
-_Static_assert(offsetof(struct lm_hook_head, fast.seed) == 56, "thunk_fast.S offsets");
-_Static_assert(offsetof(struct lm_hook_head, fast.epoch) == 64, "thunk_fast.S offsets");
+#define LM_ABI_CHECK(type, field, off)                                                  \
+	_Static_assert(offsetof(struct type, field) == (off), #field " at " #off " in " \
+	                                                             "thunk_abi.h")
+LM_ABI_CHECK(lm_frame, rax, LM_F_RAX);
+LM_ABI_CHECK(lm_frame, r10, LM_F_R10);
+LM_ABI_CHECK(lm_frame, xmm, LM_F_XMM);
+LM_ABI_CHECK(lm_frame, ret_rax, LM_F_RET_RAX);
+LM_ABI_CHECK(lm_frame, ret_rdx, LM_F_RET_RDX);
+LM_ABI_CHECK(lm_frame, ret_xmm0, LM_F_RET_XMM0);
+LM_ABI_CHECK(lm_frame, ret_xmm1, LM_F_RET_XMM1);
+LM_ABI_CHECK(lm_frame, stack_args, LM_F_STACK_ARGS);
+LM_ABI_CHECK(lm_frame, call, LM_F_CALL);
+_Static_assert(sizeof(struct lm_frame) == LM_FRAME_SIZE, "thunk_abi.h frame size");
+LM_ABI_CHECK(lm_hook_head, original, LM_H_ORIGINAL);
+LM_ABI_CHECK(lm_hook_head, stack_bytes, LM_H_STACK_BYTES);
+LM_ABI_CHECK(lm_hook_head, enter, LM_H_ENTER);
+LM_ABI_CHECK(lm_hook_head, leave, LM_H_LEAVE);
+LM_ABI_CHECK(lm_hook_head, fast.mask[0], LM_H_FAST_MASK0);
+LM_ABI_CHECK(lm_hook_head, fast.mask[1], LM_H_FAST_MASK1);
+LM_ABI_CHECK(lm_hook_head, fast.seed, LM_H_FAST_SEED);
+LM_ABI_CHECK(lm_hook_head, fast.epoch, LM_H_FAST_EPOCH);
+#undef LM_ABI_CHECK
 
 #endif

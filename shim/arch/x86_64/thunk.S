@@ -16,54 +16,42 @@
  * values unless the dispatcher wrote a result there. errno is never
  * touched here. */
 
-#define FRAME_SIZE	512
-#define F_RAX		48
-#define F_R10		56
-#define F_XMM		64
-#define F_RET_RAX	192
-#define F_RET_RDX	200
-#define F_RET_XMM0	208
-#define F_RET_XMM1	224
-#define F_STACK_ARGS	240
-/* Beyond struct lm_frame: what the C side never needs. */
-#define F_R11		512
-#define F_XMM8		528
-#define TOTAL_SIZE	(FRAME_SIZE + 16 + 8 * 16)
+#include "thunk_abi.h"
 
-#define H_ORIGINAL	0
-#define H_STACK_BYTES	8
-#define H_ENTER		16
-#define H_LEAVE		24
+/* Beyond struct lm_frame: what the C side never needs. */
+#define F_R11		LM_FRAME_SIZE
+#define F_XMM8		(LM_FRAME_SIZE + 16)
+#define TOTAL_SIZE	(LM_FRAME_SIZE + 16 + 8 * 16)
 
 /* Reload every argument register from the frame at %r12. */
 .macro restore_args
-	movaps	F_XMM+0*16(%r12), %xmm0
-	movaps	F_XMM+1*16(%r12), %xmm1
-	movaps	F_XMM+2*16(%r12), %xmm2
-	movaps	F_XMM+3*16(%r12), %xmm3
-	movaps	F_XMM+4*16(%r12), %xmm4
-	movaps	F_XMM+5*16(%r12), %xmm5
-	movaps	F_XMM+6*16(%r12), %xmm6
-	movaps	F_XMM+7*16(%r12), %xmm7
+	movaps	LM_F_XMM+0*16(%r12), %xmm0
+	movaps	LM_F_XMM+1*16(%r12), %xmm1
+	movaps	LM_F_XMM+2*16(%r12), %xmm2
+	movaps	LM_F_XMM+3*16(%r12), %xmm3
+	movaps	LM_F_XMM+4*16(%r12), %xmm4
+	movaps	LM_F_XMM+5*16(%r12), %xmm5
+	movaps	LM_F_XMM+6*16(%r12), %xmm6
+	movaps	LM_F_XMM+7*16(%r12), %xmm7
 	movq	0(%r12), %rdi
 	movq	8(%r12), %rsi
 	movq	16(%r12), %rdx
 	movq	24(%r12), %rcx
 	movq	32(%r12), %r8
 	movq	40(%r12), %r9
-	movq	F_RAX(%r12), %rax
-	movq	F_R10(%r12), %r10
+	movq	LM_F_RAX(%r12), %rax
+	movq	LM_F_R10(%r12), %r10
 .endm
 
 /* Back to the caller's view of every register but the results: those
  * are in ret_* (which enter pre-filled with the entry values). */
 .macro restore_all_but_results
-	movaps	F_XMM+2*16(%r12), %xmm2
-	movaps	F_XMM+3*16(%r12), %xmm3
-	movaps	F_XMM+4*16(%r12), %xmm4
-	movaps	F_XMM+5*16(%r12), %xmm5
-	movaps	F_XMM+6*16(%r12), %xmm6
-	movaps	F_XMM+7*16(%r12), %xmm7
+	movaps	LM_F_XMM+2*16(%r12), %xmm2
+	movaps	LM_F_XMM+3*16(%r12), %xmm3
+	movaps	LM_F_XMM+4*16(%r12), %xmm4
+	movaps	LM_F_XMM+5*16(%r12), %xmm5
+	movaps	LM_F_XMM+6*16(%r12), %xmm6
+	movaps	LM_F_XMM+7*16(%r12), %xmm7
 	movaps	F_XMM8+0*16(%r12), %xmm8
 	movaps	F_XMM8+1*16(%r12), %xmm9
 	movaps	F_XMM8+2*16(%r12), %xmm10
@@ -77,12 +65,12 @@
 	movq	24(%r12), %rcx
 	movq	32(%r12), %r8
 	movq	40(%r12), %r9
-	movq	F_R10(%r12), %r10
+	movq	LM_F_R10(%r12), %r10
 	movq	F_R11(%r12), %r11
-	movq	F_RET_RAX(%r12), %rax
-	movq	F_RET_RDX(%r12), %rdx
-	movaps	F_RET_XMM0(%r12), %xmm0
-	movaps	F_RET_XMM1(%r12), %xmm1
+	movq	LM_F_RET_RAX(%r12), %rax
+	movq	LM_F_RET_RDX(%r12), %rdx
+	movaps	LM_F_RET_XMM0(%r12), %xmm0
+	movaps	LM_F_RET_XMM1(%r12), %xmm1
 .endm
 
 	.text
@@ -119,17 +107,17 @@ lm_thunk:
 	movq	%rcx, 24(%r12)
 	movq	%r8, 32(%r12)
 	movq	%r9, 40(%r12)
-	movq	%rax, F_RAX(%r12)
-	movq	%r10, F_R10(%r12)
+	movq	%rax, LM_F_RAX(%r12)
+	movq	%r10, LM_F_R10(%r12)
 	movq	%r11, F_R11(%r12)
-	movaps	%xmm0, F_XMM+0*16(%r12)
-	movaps	%xmm1, F_XMM+1*16(%r12)
-	movaps	%xmm2, F_XMM+2*16(%r12)
-	movaps	%xmm3, F_XMM+3*16(%r12)
-	movaps	%xmm4, F_XMM+4*16(%r12)
-	movaps	%xmm5, F_XMM+5*16(%r12)
-	movaps	%xmm6, F_XMM+6*16(%r12)
-	movaps	%xmm7, F_XMM+7*16(%r12)
+	movaps	%xmm0, LM_F_XMM+0*16(%r12)
+	movaps	%xmm1, LM_F_XMM+1*16(%r12)
+	movaps	%xmm2, LM_F_XMM+2*16(%r12)
+	movaps	%xmm3, LM_F_XMM+3*16(%r12)
+	movaps	%xmm4, LM_F_XMM+4*16(%r12)
+	movaps	%xmm5, LM_F_XMM+5*16(%r12)
+	movaps	%xmm6, LM_F_XMM+6*16(%r12)
+	movaps	%xmm7, LM_F_XMM+7*16(%r12)
 	movaps	%xmm8, F_XMM8+0*16(%r12)
 	movaps	%xmm9, F_XMM8+1*16(%r12)
 	movaps	%xmm10, F_XMM8+2*16(%r12)
@@ -140,16 +128,16 @@ lm_thunk:
 	movaps	%xmm15, F_XMM8+7*16(%r12)
 	/* A hit that writes no result (void, or an integer result leaving
 	 * xmm0 alone) returns the entry values of these. */
-	movq	%rax, F_RET_RAX(%r12)
-	movq	%rdx, F_RET_RDX(%r12)
-	movaps	%xmm0, F_RET_XMM0(%r12)
-	movaps	%xmm1, F_RET_XMM1(%r12)
+	movq	%rax, LM_F_RET_RAX(%r12)
+	movq	%rdx, LM_F_RET_RDX(%r12)
+	movaps	%xmm0, LM_F_RET_XMM0(%r12)
+	movaps	%xmm1, LM_F_RET_XMM1(%r12)
 	leaq	24(%rbp), %rax
-	movq	%rax, F_STACK_ARGS(%r12)
+	movq	%rax, LM_F_STACK_ARGS(%r12)
 
 	movq	%rbx, %rdi
 	movq	%r12, %rsi
-	call	*H_ENTER(%rbx)
+	call	*LM_H_ENTER(%rbx)
 	testl	%eax, %eax		/* LM_ENTER_RETURN */
 	jne	.Lcall
 
@@ -176,25 +164,25 @@ lm_thunk:
 .Lcall:
 	movl	%eax, %r13d
 	/* copy the caller's stack arguments below the frame, 16-byte rounded */
-	movq	H_STACK_BYTES(%rbx), %rcx
+	movq	LM_H_STACK_BYTES(%rbx), %rcx
 	addq	$15, %rcx
 	andq	$-16, %rcx
 	subq	%rcx, %rsp
 	movq	%rsp, %rdi
-	movq	F_STACK_ARGS(%r12), %rsi
+	movq	LM_F_STACK_ARGS(%r12), %rsi
 	rep movsb
 	restore_args
-	call	*H_ORIGINAL(%rbx)
-	movq	%rax, F_RET_RAX(%r12)
-	movq	%rdx, F_RET_RDX(%r12)
-	movaps	%xmm0, F_RET_XMM0(%r12)
-	movaps	%xmm1, F_RET_XMM1(%r12)
+	call	*LM_H_ORIGINAL(%rbx)
+	movq	%rax, LM_F_RET_RAX(%r12)
+	movq	%rdx, LM_F_RET_RDX(%r12)
+	movaps	%xmm0, LM_F_RET_XMM0(%r12)
+	movaps	%xmm1, LM_F_RET_XMM1(%r12)
 	movq	%r12, %rsp
 	cmpl	$1, %r13d		/* LM_ENTER_CALL */
 	jne	.Lreturn
 	movq	%rbx, %rdi
 	movq	%r12, %rsi
-	call	*H_LEAVE(%rbx)
+	call	*LM_H_LEAVE(%rbx)
 	jmp	.Lreturn
 	.cfi_endproc
 	.size	lm_thunk, .-lm_thunk

@@ -18,11 +18,8 @@
  * result register across the call, and rax carries nothing into a
  * function that is not variadic (a signature never is). */
 #include "fast_abi.h"
+#include "thunk_abi.h"
 
-#define D_MASK0	40
-#define D_MASK1	48
-#define D_SEED	56
-#define D_EPOCH	64
 
 #define CLOCK_MONOTONIC_COARSE 6
 
@@ -84,7 +81,7 @@
  * rcx; fast.h has it in C. */
 .macro HASH two
 	movq	%rax, %rdx
-	xorq	D_SEED(%rcx), %rdx
+	xorq	LM_H_FAST_SEED(%rcx), %rdx
 	imulq	.Lmul(%rip), %rdx
 	.if \two
 	xorq	%r11, %rdx
@@ -104,13 +101,13 @@
 	.ifb	\src1
 	SAVE_ENTRY 0, \ret
 	load_\src0 %rax
-	andq	D_MASK0(%rcx), %rax
+	andq	LM_H_FAST_MASK0(%rcx), %rax
 	.else
 	SAVE_ENTRY 1, \ret
 	load_\src0 %rax
 	load_\src1 %r11
-	andq	D_MASK0(%rcx), %rax
-	andq	D_MASK1(%rcx), %r11
+	andq	LM_H_FAST_MASK0(%rcx), %rax
+	andq	LM_H_FAST_MASK1(%rcx), %r11
 	.endif
 	jmp	\lookup
 	.cfi_endproc
@@ -199,7 +196,7 @@
 	jmp	.Lmiss\@
 .Lfound\@:
 	/* rdx: the slot, r8: the table; the key is no longer needed */
-	movq	D_EPOCH(%rcx), %rax
+	movq	LM_H_FAST_EPOCH(%rcx), %rax
 	movq	(%rax), %rax
 	cmpq	%rax, LM_FS_EPOCH(%rdx)
 	jne	.Lmiss\@

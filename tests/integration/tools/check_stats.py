@@ -6,8 +6,8 @@ import sys
 
 METHOD_FIELDS = ["name", "object", "hook", "mode", "calls", "hits", "misses", "bypassed",
                  "stored", "stale", "mismatches", "uncacheable", "coalesced", "shared_hits",
-                 "expired",
-                 "evicted", "invalidated", "entries", "bytes", "miss_ns", "saved_ns"]
+                 "expired", "evicted", "invalidated", "entries", "bytes", "miss_ns", "saved_ns",
+                 "negative"]
 TOP_FIELDS = ["version", "pid", "program", "uptime_s", "backend", "entries", "bytes",
               "methods", "invalidators"]
 

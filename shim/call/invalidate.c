@@ -1,13 +1,7 @@
-/* Drops shared by write functions, the control socket and the public API
- * (include/ldmemo.h): one place to extend when a drop must reach more than
- * the local store. */
-#include <errno.h>
-#include <string.h>
-
-#include "include/ldmemo.h"
-#include "shim/call/counters.h"
-#include "shim/call/runtime.h"
-#include "stats_dump.h"
+/* Drops shared by write functions, the control socket and the public API:
+ * one place to extend when a drop must reach more than the local store. */
+#include "invalidate.h"
+#include "runtime.h"
 
 static bool shared(uint32_t id)
 {
@@ -70,45 +64,4 @@ size_t lm_invalidate_all(void)
 	if (lm_rt->l2)
 		lm_l2_drop_all(lm_rt->l2);
 	return n;
-}
-
-LDMEMO_API int ldmemo_invalidate_method(const char *method)
-{
-	if (!lm_rt || !method)
-		return -1;
-	int saved = errno;
-	int id = lm_config_find_method(&lm_rt->cfg, method);
-	int n = -1;
-	if (id >= 0 && !lm_rt->cfg.methods[id].invalidator) {
-		lm_in_shim++;
-		n = (int)lm_invalidate_method((uint32_t)id);
-		lm_in_shim--;
-	}
-	errno = saved;
-	return n;
-}
-
-LDMEMO_API int ldmemo_invalidate_all(void)
-{
-	if (!lm_rt)
-		return -1;
-	int saved = errno;
-	lm_in_shim++;
-	int n = (int)lm_invalidate_all();
-	lm_in_shim--;
-	errno = saved;
-	return n;
-}
-
-LDMEMO_API int ldmemo_stats_dump(int fd, const char *format)
-{
-	enum lm_stats_format f = LM_FMT_TEXT;
-	if (!lm_rt || fd < 0 || (format && lm_parse_stats_format(format, &f) != 0))
-		return -1;
-	int saved = errno;
-	lm_in_shim++;
-	int rc = lm_stats_write(fd, f);
-	lm_in_shim--;
-	errno = saved;
-	return rc;
 }

@@ -1,0 +1,13 @@
+/* The thunk callbacks (dispatch.c): what every hooked call enters. */
+#ifndef LM_DISPATCH_H
+#define LM_DISPATCH_H
+
+#include "shim/arch/x86_64/frame.h"
+
+int lm_dispatch_enter(struct lm_hook *h, struct lm_frame *f);
+void lm_dispatch_leave(struct lm_hook *h, struct lm_frame *f);
+/* Write functions: call, then drop what the config says they change. */
+int lm_dispatch_enter_write(struct lm_hook *h, struct lm_frame *f);
+void lm_dispatch_leave_write(struct lm_hook *h, struct lm_frame *f);
+
+#endif

@@ -1,0 +1,12 @@
+/* Finding and hooking methods (resolve.c). */
+#ifndef LM_RESOLVE_H
+#define LM_RESOLVE_H
+
+#include <stdbool.h>
+
+/* Find and hook every method not hooked yet in the objects loaded now.
+ * Called at start-up and after each dlopen. Returns the number of
+ * start-up problems (for LDMEMO_STRICT). */
+int lm_resolve_all(bool at_startup);
+
+#endif
