@@ -394,8 +394,9 @@ host_section() {
 	local ns="lmbench-hit-$$" hcalls=2000000 nproc=1000 port= rpid= i r
 	[ "${BENCH_QUICK:-0}" = 1 ] && { hcalls=200000 nproc=100; }
 	rm -f "/dev/shm/ldmemo-$(id -u)-$ns" "/dev/shm/ldmemo-$(id -u)-lmbench-oneshot"
-	host_conf "$T/l1.conf"
-	host_conf "$T/l1-host.conf" "shared = host" "namespace = $ns-l1"
+	# adaptive off: f is cheap enough that the bypass would step aside
+	host_conf "$T/l1.conf" "adaptive = off"
+	host_conf "$T/l1-host.conf" "adaptive = off" "shared = host" "namespace = $ns-l1"
 	if command -v redis-server >/dev/null; then
 		port=$((20000 + RANDOM % 20000))
 		redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
