@@ -758,12 +758,14 @@ int lm_cmd_check(int argc, char **argv)
 	}
 	/* The shim's own test: a config it would refuse must not pass here. */
 	char why[PATH_MAX + 128];
-	if (lm_trust_check(config, why, sizeof why) != 0) {
+	int cfd = lm_trust_open(config, "config", why, sizeof why);
+	if (cfd < 0 && why[0]) {
 		fprintf(stderr, "ldmemo: %s: the shim would refuse it and cache nothing\n", why);
 		return 2;
 	}
 	memset(&cfg, 0, sizeof(cfg));
-	errors = lm_config_load(config, &cfg, &diags);
+	errors = cfd >= 0 ? lm_config_load_fd(cfd, config, &cfg, &diags)
+	                  : lm_config_load(config, &cfg, &diags);
 	print_diags(&cfg, &diags);
 	if (errors != 0) {
 		if (errors < 0)

@@ -94,7 +94,7 @@ static void add_value(struct req *r, const char *v)
 	"usage: ldmemo ctl PID stats [-f text|json|prom]\n"    \
 	"       ldmemo ctl PID invalidate METHOD [VALUE...]\n" \
 	"       ldmemo ctl PID invalidate --all\n"             \
-	"       ldmemo ctl PID keys METHOD [--limit N]\n"             \
+	"       ldmemo ctl PID keys METHOD [--limit N]\n"      \
 	"       ldmemo ctl host NAMESPACE (stats [-f text|json] | invalidate METHOD|--all)"
 
 /* Keys listed when --limit is not given. */

@@ -290,6 +290,8 @@ int lm_config_parse(const char *text, size_t len, const char *file, struct lm_co
 
 /* Read PATH and parse it. A file that cannot be read is one error at 0:0. */
 int lm_config_load(const char *path, struct lm_config *out, struct lm_diags *diags);
+/* The same from FD, opened on PATH (named in messages); closes FD. */
+int lm_config_load_fd(int fd, const char *path, struct lm_config *out, struct lm_diags *diags);
 
 void lm_config_free(struct lm_config *cfg);
 void lm_diags_free(struct lm_diags *d);

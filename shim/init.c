@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -270,6 +271,13 @@ static void open_shared_tier(struct lm_runtime *rt)
 		rt->methods[i].shared = rt->l2_methods[i].shared;
 }
 
+/* fork: the shim's atfork handlers (the store's locks every shard) run with
+ * the thread marked inside the shim, so a signal handler that calls a
+ * hooked function meanwhile runs it uncached instead of waiting for a lock
+ * its own thread holds. Registered after every other handler of the shim:
+ * prepare handlers run in reverse order of registration, the others in
+ * order, so these enclose them all (see start). */
+
 /* ---- The host tier (spec 11) ---------------------------------------------- */
 
 static void open_host_tier(struct lm_runtime *rt)
@@ -341,8 +349,11 @@ static void start(void)
 	if (mode && strcmp(mode, "verify") != 0)
 		lm_warn("%s=%s: the only mode is 'verify'", LM_ENV_MODE, mode);
 
+	/* Opened once and judged by what was opened (trust.h); parsed from
+	 * that descriptor. */
 	char why[PATH_MAX + 128];
-	if (lm_trust_check(path, why, sizeof why) != 0) {
+	int cfd = lm_trust_open(path, "config", why, sizeof why);
+	if (cfd < 0 && why[0]) {
 		lm_error("%s", why);
 		if (strict)
 			strict_exit("the config is not trusted");
@@ -350,13 +361,17 @@ static void start(void)
 	}
 
 	struct lm_runtime *rt = calloc(1, sizeof *rt);
-	if (!rt)
+	if (!rt) {
+		if (cfd >= 0)
+			close(cfd);
 		return;
+	}
 	rt->start_ns = lm_now_ns();
 	rt->strict = strict;
 	rt->inherited = inherited;
 	struct lm_diags diags = {0};
-	int errors = lm_config_load(path, &rt->cfg, &diags);
+	int errors = cfd >= 0 ? lm_config_load_fd(cfd, path, &rt->cfg, &diags)
+	                      : lm_config_load(path, &rt->cfg, &diags);
 	/* A process the config is not for (a wrapper's helpers) stays silent
 	 * at the default level: its problems are those of every process. */
 	if (errors >= 0 && !lm_programs_match(&rt->cfg.global, program_base_name())) {
@@ -399,6 +414,7 @@ static void start(void)
 	if (strict && (problems > 0 || errors > 0))
 		strict_exit("some methods cannot be hooked");
 	lm_control_setup(rt);
+	pthread_atfork(lm_guard_enter, lm_guard_leave, lm_guard_leave);
 }
 
 __attribute__((constructor)) static void lm_init(void)

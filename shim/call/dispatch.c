@@ -37,11 +37,102 @@ struct lm_call {
 	int64_t lookup_ns; /* ldmemo's time before the call */
 	uint64_t epoch;    /* the method's copy epoch, read before the lookup */
 	size_t base;       /* arena offset of this call's bytes */
+	size_t rec;        /* its in-flight record's offset + 1; 0: none */
 	uint32_t klen;
 	uint8_t mode;
 	bool l2_down; /* the shared tier could not be asked: counted as bypassed */
 };
 _Static_assert(sizeof(struct lm_call) <= LM_CALL_STATE_SIZE, "call state fits the frame");
+
+/* Calls that run the original, from the lookup to leave, as a list in the
+ * arena: what it takes to finish a call whose frame is gone without
+ * leave. An unwinder (an exception, a cancellation) tells the dispatcher
+ * (lm_dispatch_unwound), a longjmp does not: a record whose thunk frame
+ * lies at or below a newer call's frame belongs to a call the stack has
+ * left, and that call's pending marker, entry references and arena bytes
+ * are released then. A call on another stack (a handler on a sigaltstack
+ * above the thread's stack, a coroutine's) can be taken for one: its
+ * record is released early and its leave, finding it gone, stores
+ * nothing. Never wrong, at worst uncached. */
+struct inflight {
+	size_t prev;     /* the record below, + 1; 0: none */
+	uintptr_t frame; /* the call's struct lm_frame */
+	size_t base;     /* the call's arena bytes start here */
+	uint32_t method;
+	struct lm_store_req req;
+	struct lm_entry *stale, *verify_entry;
+};
+static __thread size_t t_top; /* the newest record's offset + 1; 0: none */
+
+static inline struct inflight *rec_at(size_t rec)
+{
+	return (struct inflight *)(void *)(t_arena.p + rec - 1);
+}
+
+/* Track C (frame F) until leave; untracked when the arena cannot grow
+ * (then only an unwinder can finish it early). */
+static void inflight_push(struct lm_call *c, const struct lm_frame *f)
+{
+	size_t off = (t_arena.len + 7) & ~(size_t)7;
+	c->rec = 0;
+	if (lm_buf_reserve(&t_arena, off - t_arena.len + sizeof(struct inflight)) != 0)
+		return;
+	t_arena.len = off + sizeof(struct inflight);
+	c->rec = off + 1;
+	*rec_at(c->rec) = (struct inflight){
+	    .prev = t_top,
+	    .frame = (uintptr_t)f,
+	    .base = c->base,
+	    .method = c->req.method,
+	    .req = c->req,
+	    .stale = c->stale,
+	    .verify_entry = c->mode == CALL_VERIFY ? c->verify_entry : NULL,
+	};
+	t_top = c->rec;
+}
+
+/* A call that will never reach leave: wake its key's waiters, drop its
+ * references. Counted as a miss: the original ran. */
+static void release_call(uint32_t method, struct lm_store_req *req, struct lm_entry *stale,
+                         struct lm_entry *verify_entry)
+{
+	lm_store_abandon(lm_rt->store, req);
+	if (stale)
+		lm_entry_release(lm_rt->store, stale);
+	if (verify_entry)
+		lm_entry_release(lm_rt->store, verify_entry);
+	lm_count(method, LM_C_misses, 1);
+}
+
+/* Release every record at or below FRAME: their calls were left by a
+ * longjmp. */
+static __attribute__((noinline)) void reap_below(uintptr_t frame)
+{
+	while (t_top) {
+		struct inflight *r = rec_at(t_top);
+		if (r->frame > frame)
+			return;
+		r->req.key = t_arena.p + r->base;
+		release_call(r->method, &r->req, r->stale, r->verify_entry);
+		t_top = r->prev;
+		t_arena.len = r->base;
+	}
+}
+
+/* Leave's (or the unwinder's) end of C's record: false when it was
+ * released already, and C must touch neither the store nor its
+ * references. */
+static bool inflight_pop(const struct lm_call *c, const struct lm_frame *f)
+{
+	if (!c->rec)
+		return true;
+	if (t_top && t_top != c->rec)
+		reap_below((uintptr_t)f - 1); /* calls of the original a longjmp left */
+	if (t_top != c->rec)
+		return false;
+	t_top = rec_at(c->rec)->prev;
+	return true;
+}
 
 static inline struct lm_rt_method *method_of(struct lm_hook *h)
 {
@@ -259,6 +350,7 @@ static __attribute__((noinline)) int enter_slow(struct lm_hook *h, struct lm_rt_
 		c->mode = CALL_NOFILL;
 		break;
 	}
+	inflight_push(c, f);
 	c->start_ns = lm_now_ns();
 	c->lookup_ns = c->start_ns - t0;
 	lm_guard_leave();
@@ -277,6 +369,8 @@ int lm_dispatch_enter(struct lm_hook *h, struct lm_frame *f)
 	if (__builtin_expect(reentered(), 0))
 		return bypass(m, errno);
 	lm_guard_enter();
+	if (__builtin_expect(t_top != 0, 0))
+		reap_below((uintptr_t)f);
 
 	struct lm_call *c = (struct lm_call *)f->call;
 	c->base = t_arena.len;
@@ -428,6 +522,12 @@ void lm_dispatch_leave(struct lm_hook *h, struct lm_frame *f)
 	int err = errno;
 	struct lm_call *c = (struct lm_call *)f->call;
 	lm_guard_enter();
+	if (!inflight_pop(c, f)) {
+		t_arena.len = c->base;
+		lm_guard_leave();
+		errno = err;
+		return;
+	}
 	int64_t t1 = lm_now_ns();
 	lm_count(m->id, LM_C_miss_ns, (uint64_t)(t1 - c->start_ns));
 
@@ -451,6 +551,22 @@ void lm_dispatch_leave(struct lm_hook *h, struct lm_frame *f)
 	/* The arena is a stack: calls nested in the original popped what they
 	 * pushed, so this call's key is still in place. */
 	LM_ASSERT(t_arena.len >= c->base + c->klen);
+	t_arena.len = c->base;
+	lm_guard_leave();
+	errno = err;
+}
+
+/* The original was left by an unwinder (frame.h): nothing to store, the
+ * waiters to wake. */
+void lm_dispatch_unwound(struct lm_hook *h, struct lm_frame *f)
+{
+	struct lm_rt_method *m = method_of(h);
+	int err = errno;
+	struct lm_call *c = (struct lm_call *)f->call;
+	lm_guard_enter();
+	if (inflight_pop(c, f))
+		release_call(m->id, &c->req, c->stale,
+		             c->mode == CALL_VERIFY ? c->verify_entry : NULL);
 	t_arena.len = c->base;
 	lm_guard_leave();
 	errno = err;
@@ -594,6 +710,20 @@ void lm_dispatch_leave_write(struct lm_hook *h, struct lm_frame *f)
 	lm_guard_enter();
 	if (lm_plan_when(m->plan, f, err))
 		lm_count(m->id, LM_C_dropped, apply_drops(m, w));
+	t_arena.len = w->base;
+	lm_guard_leave();
+	errno = err;
+}
+
+/* A write function left by an unwinder may have written before it threw:
+ * its drops apply as after a success. */
+void lm_dispatch_unwound_write(struct lm_hook *h, struct lm_frame *f)
+{
+	struct lm_rt_method *m = method_of(h);
+	int err = errno;
+	struct write_call *w = (struct write_call *)f->call;
+	lm_guard_enter();
+	lm_count(m->id, LM_C_dropped, apply_drops(m, w));
 	t_arena.len = w->base;
 	lm_guard_leave();
 	errno = err;

@@ -892,11 +892,18 @@ enum lm_lookup lm_store_lookup(struct lm_store *s, struct lm_store_req *r, struc
 				atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);
 				lm_unlock(&sh->lock);
 				bool done = pending_wait(s, p);
-				pending_release(p, 1);
 				waited = true;
-				if (done)
+				if (done) {
+					pending_release(p, 1);
 					continue;
-				/* The owner is taking too long: run uncoalesced. */
+				}
+				/* The owner is taking too long, or is gone (a longjmp
+				 * past its call): run uncoalesced, and take the marker
+				 * off the list so that no later miss waits for it. */
+				lm_lock(&sh->lock);
+				uint32_t n = pending_unlink(sh, p);
+				lm_unlock(&sh->lock);
+				pending_release(p, n + 1);
 				return LM_LOOKUP_MISS;
 			}
 			r->pending = pending_new(sh, r);

@@ -20,8 +20,7 @@ Test(render_json, fields_in_the_order_of_the_spec)
 	    "\"bypassed\":0,\"stored\":1004,\"stale\":1005,\"mismatches\":1006,"
 	    "\"uncacheable\":1007,\"coalesced\":1008,\"shared_hits\":1009,\"expired\":1010,"
 	    "\"evicted\":1011,\"invalidated\":1012,\"entries\":1013,\"bytes\":176,"
-	    "\"miss_ns\":21000000,"
-	    "\"saved_ns\":20979000000,\"negative\":1017}],"
+	    "\"miss_ns\":21000000,\"saved_ns\":20979000000,\"negative\":1017}],"
 	    "\"invalidators\":[{\"name\":\"update_user\",\"object\":\"/usr/lib/libuserdb.so\","
 	    "\"hook\":\"detour\",\"calls\":3,\"dropped\":5}]}\n";
 	cr_expect_str_eq(out, want);
