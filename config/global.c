@@ -79,12 +79,12 @@ static void shared_keys(struct lm_ctx *c, struct lm_kv *k, struct lm_global *g)
 		             " (use a number with B, KiB, MiB or GiB)");
 	else if (v && (n < LM_SHARED_MEMORY_MIN || n > LM_SHARED_MEMORY_MAX))
 		lm_diag_error(c, k[LM_KEY_SHARED_MEMORY].vpos,
-		         "shared_memory must be between 1MiB and 64GiB, not '%s'", v);
+		              "shared_memory must be between 1MiB and 64GiB, not '%s'", v);
 	else if (v)
 		g->shared_memory = n;
 	if (v && !g->shared_host)
 		lm_diag_warn(c, k[LM_KEY_SHARED_MEMORY].kpos,
-		        "shared_memory has no effect without 'shared = host'");
+		             "shared_memory has no effect without 'shared = host'");
 	free(v);
 }
 
