@@ -81,7 +81,7 @@ build() {
 	# The large programs take a while to compile: only when missing or
 	# when the generator changed. Two halves build in parallel.
 	local n
-	[ "$mode" = sweep ] && { set +e; return 0; }
+	[ "$mode" != all ] && { set +e; return 0; }
 	for n in 12500 50000 200000; do
 		if [ ! -x "$B/many$n" ] || [ "$root/bench/genmany.sh" -nt "$B/many$n" ]; then
 			echo "bench: compiling a program with $n functions..." >&2
@@ -356,6 +356,140 @@ sweep_summary() {
 	fi
 	echo ""
 }
+
+# ---- 10. Host tier (issue 22) ----------------------------------------------------
+# host_section: the host-wide tier (spec 11) against its anchors, in one
+# run: a hit at the table (bench/host_get.c) and through the shim, nscd's
+# shared-memory getpwnam hit (bench/nscd.sh), a Redis L2 hit through the
+# shim, the function itself, and a loop of 1,000 short processes
+# (bench/oneshot.c) with no cache, the host tier and Redis.
+host_conf() { # FILE EXTRA-GLOBAL-LINES...
+	local f=$1
+	shift
+	{
+		printf '[global]\nttl = never\n'
+		printf '%s\n' "$@"
+		printf '[cache f]\nsignature = long f(long x)\n'
+	} >"$f"
+}
+host_loop_ms() { # N CONF-or-empty: wall time of N oneshot processes
+	local n=$1 conf=$2 t0 t1
+	t0=$(now_ms)
+	if [ -z "$conf" ]; then
+		for ((i = 0; i < n; i++)); do "$B/oneshot" 7 >/dev/null; done
+	else
+		for ((i = 0; i < n; i++)); do
+			env LD_PRELOAD="$SO" LDMEMO_CONFIG="$conf" LDMEMO_LOG=error "$B/oneshot" 7 >/dev/null
+		done
+	fi
+	t1=$(now_ms)
+	sub "$t1" "$t0"
+}
+host_section() {
+	say "## 10. Host tier (shared = host)"
+	say ""
+	$CC $CF -I"$root" -o "$B/host_get" "$root/bench/host_get.c" "$root/build/libshim.a" \
+		-lxxhash || { say "building bench/host_get.c failed: skipped."; return; }
+	$CC $CF -o "$B/oneshot" "$root/bench/oneshot.c" || return
+	local ns="lmbench-hit-$$" hcalls=2000000 nproc=1000 port= rpid= i r
+	[ "${BENCH_QUICK:-0}" = 1 ] && { hcalls=200000 nproc=100; }
+	rm -f "/dev/shm/ldmemo-$(id -u)-$ns" "/dev/shm/ldmemo-$(id -u)-lmbench-oneshot"
+	# adaptive off: f is cheap enough that the bypass would step aside
+	host_conf "$T/l1.conf" "adaptive = off"
+	host_conf "$T/l1-host.conf" "adaptive = off" "shared = host" "namespace = $ns-l1"
+	if command -v redis-server >/dev/null; then
+		port=$((20000 + RANDOM % 20000))
+		redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
+			--daemonize no >/dev/null & rpid=$!
+		for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.05; done
+		sed -e "s|^\[cache slow\]|backend = redis://127.0.0.1:$port\nl1_ttl = 1h\n[cache slow]|" \
+			-e '/^shared = host/d' "$root/bench/oneshot.conf" >"$T/oneshot-redis.conf"
+	fi
+	# 1. per call
+	local tab=() plain=() l1=() l1h=() pw=() lr=()
+	for ((r = 0; r < RUNS; r++)); do
+		out=$("$B/host_get" "$T" "$hcalls") || break
+		tab+=("$(field f_ns "$out")") pw+=("$(field pw_ns "$out")")
+		plain+=("$(field ns_per_call "$("$B/hit" f "$hcalls" 64 1 shared)")")
+		a=$(field ns_per_call "$(shim LDMEMO_CONFIG="$T/l1.conf" "$B/hit" f "$hcalls" 64 1 shared)")
+		b=$(field ns_per_call "$(shim LDMEMO_CONFIG="$T/l1-host.conf" "$B/hit" f "$hcalls" 64 1 shared)")
+		l1+=("$a") l1h+=("$b") lr+=("$(div "$b" "$a")")
+	done
+	rm -f "$T"/ldmemo-*
+	local nscd_pw=()
+	if command -v nscd >/dev/null || [ -x /usr/sbin/nscd ]; then
+		mapfile -t nscd_pw < <(unshare -m --propagation private "$root/bench/nscd.sh" "$B/nss" "$SO" \
+			"$root/bench/nss.conf" 3 "$hcalls" 10000 2>/dev/null |
+			awk '$1 == "pwnam" && $2 == "nscd" { print $3 }')
+	fi
+	local nscd_med=n/a pw_ratio=n/a
+	if [ ${#nscd_pw[@]} -gt 0 ]; then
+		nscd_med=$(med "${nscd_pw[@]}")
+		pw_ratio=$(div "$(median "${pw[@]}")" "$(median "${nscd_pw[@]}")")
+	fi
+	say "ns per call, medians of $RUNS runs (min-max). Table: lm_host_get alone (bench/host_get.c, 64 keys cycled; f's shape: an 8-byte key and a 16-byte value; getpwnam's: a 5-byte name and a 120-byte passwd copy). The function itself: bench/hit.c calling \`long f(long)\` over 64 keys with no shim. (A Redis L2 hit per call is in section 8's anchor, memcached, and in the process loop below: about 60 µs a round trip on this machine, issue 22.) nscd: getpwnam(\"root\") against a running nscd's shared memory (bench/nscd.sh, medians of 3 rounds). Goals: a host-tier hit <= 250 ns for f, <= 2x nscd's hit for getpwnam."
+	say ""
+	say "| | ns per call |"
+	say "|---|---|"
+	say "| host tier at the table, f's shape | $(med "${tab[@]}") |"
+	say "| host tier at the table, getpwnam's shape | $(med "${pw[@]}") |"
+	say "| nscd, getpwnam hit | $nscd_med |"
+	say "| host tier (getpwnam's shape) / nscd (goal <= 2) | $pw_ratio |"
+	say "| the function itself (f), no shim | $(med "${plain[@]}") |"
+	say ""
+	say "An L1 hit with the host tier on (\`long f(long)\`, 64 keys, the fast thunk): $(med "${l1h[@]}") ns against $(med "${l1[@]}") ns with it off; ratio on / off $(med "${lr[@]}") (goal: not slower)."
+	say ""
+	# 2. a loop of short processes
+	local plain_ms=() host_ms=() red_ms=() q1=() q2=()
+	for ((r = 0; r < RUNS; r++)); do
+		rm -f "/dev/shm/ldmemo-$(id -u)-lmbench-oneshot"
+		[ -n "$port" ] && redis-cli -p "$port" flushall >/dev/null 2>&1
+		a=$(host_loop_ms "$nproc" "")
+		b=$(host_loop_ms "$nproc" "$root/bench/oneshot.conf")
+		plain_ms+=("$a") host_ms+=("$b") q1+=("$(div "$a" "$b")")
+		if [ -n "$port" ]; then
+			c=$(host_loop_ms "$nproc" "$T/oneshot-redis.conf")
+			red_ms+=("$c") q2+=("$(div "$c" "$b")")
+		fi
+	done
+	rm -f "/dev/shm/ldmemo-$(id -u)-lmbench-oneshot"
+	[ -n "$rpid" ] && { kill "$rpid" 2>/dev/null; wait "$rpid" 2>/dev/null; }
+	local one
+	one=$(
+		t0=$(now_ms)
+		"$B/oneshot" 7 >/dev/null
+		t1=$(now_ms)
+		sub "$t1" "$t0"
+	)
+	say "A loop of $nproc short processes (bench/oneshot.c: one call of \`long slow(long)\`, about ${one} ms in one process here, the same argument every time), ms in total from a shell loop, medians of $RUNS runs; every run starts with an empty host tier and an empty Redis, so the first process fills them. Goals: host tier >= 5x faster than no cache, >= 3x faster than Redis."
+	say ""
+	say "| no cache | host tier | Redis (L2) | no cache / host tier (goal >= 5) | Redis / host tier (goal >= 3) |"
+	say "|---|---|---|---|---|"
+	say "| $(med "${plain_ms[@]}") | $(med "${host_ms[@]}") | $( [ -n "$port" ] && med "${red_ms[@]}" || echo n/a) | $(med "${q1[@]}") | $( [ -n "$port" ] && med "${q2[@]}" || echo n/a) |"
+	say ""
+}
+
+# `scripts/bench.sh host`: the host-tier section alone, written between
+# its markers in bench/RESULTS.md (added at the end when missing).
+if [ "$mode" = host ]; then
+	: >"$report"
+	say "<!-- host tier: scripts/bench.sh host -->"
+	say "## 10. Host tier: a run of this section alone"
+	say ""
+	say "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); commit: $commit$dirty; machine: $(nproc) CPUs, $cpu; load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
+	say ""
+	host_section
+	say "<!-- /host tier -->"
+	res=$root/bench/RESULTS.md
+	if grep -q '^<!-- host tier' "$res" 2>/dev/null; then
+		awk -v f="$report" '/^<!-- host tier/ { while ((getline l < f) > 0) print l; skip = 1; next }
+			/^<!-- \/host tier -->/ { skip = 0; next } !skip' "$res" >"$res.new" && mv "$res.new" "$res"
+	else
+		{ echo ""; cat "$report"; } >>"$res"
+	fi
+	echo "bench: the host-tier section written to bench/RESULTS.md" >&2
+	exit 0
+fi
 
 if [ "$mode" = sweep ]; then
 	: >"$report"
@@ -720,6 +854,7 @@ else
 fi
 say ""
 
+host_section
 bench_profile
 sweep_section
 # The losses go first: a reader sees where ldmemo is slower before any table.

@@ -243,30 +243,6 @@ static inline int64_t timed_now(const struct lm_call *c)
 	return c->weight ? lm_now_ns() : 0;
 }
 
-/* Store hits between copies kept: a working set larger than the
- * thread's copies would otherwise evict one hot copy per hit (a store hit
- * costs little more than keeping the copy). */
-#define LM_COPY_EVERY 8
-static __thread uint32_t t_copy_tick;
-
-/* A store hit pinned in E: replay it. False when the value cannot be
- * replayed (the function runs instead). */
-static bool replay_hit(struct lm_hook *h, struct lm_rt_method *m, struct lm_call *c,
-                       struct lm_frame *f, struct lm_entry *e, int *err)
-{
-	size_t vlen;
-	const void *val = lm_entry_value(e, &vlen);
-	int rc = m->scalar != LM_SCALAR_NO ? lm_scalar_replay(m->scalar, val, vlen, f, err)
-	                                   : lm_plan_replay(m->plan, val, vlen, f, err);
-	if (rc == 0 && ++t_copy_tick % LM_COPY_EVERY == 0)
-		keep_copy(h, m, c, f, val, vlen, *err, lm_entry_expires_ms(e));
-	if (rc == 0 && m->reuse)
-		lm_reuse_put(lm_rt->store, m->plan, m->id, t_arena.p + c->base, c->klen, f, *err,
-		             lm_entry_expires_ms(e), c->epoch);
-	lm_entry_release(lm_rt->store, e);
-	return rc == 0;
-}
-
 /* An L1 miss of a host-tier method: another process may have stored the
  * result. True when F now holds it (errno set to the stored one); either
  * way c->ticket holds the generations a fill must still find. */
@@ -308,6 +284,30 @@ static uint64_t host_sync(struct lm_rt_method *m)
 		__atomic_store_n(&m->host_seen, g, __ATOMIC_RELEASE);
 	}
 	return g;
+}
+
+/* Store hits between copies kept: a working set larger than the
+ * thread's copies would otherwise evict one hot copy per hit (a store hit
+ * costs little more than keeping the copy). */
+#define LM_COPY_EVERY 8
+static __thread uint32_t t_copy_tick;
+
+/* A store hit pinned in E: replay it. False when the value cannot be
+ * replayed (the function runs instead). */
+static bool replay_hit(struct lm_hook *h, struct lm_rt_method *m, struct lm_call *c,
+                       struct lm_frame *f, struct lm_entry *e, int *err)
+{
+	size_t vlen;
+	const void *val = lm_entry_value(e, &vlen);
+	int rc = m->scalar != LM_SCALAR_NO ? lm_scalar_replay(m->scalar, val, vlen, f, err)
+	                                   : lm_plan_replay(m->plan, val, vlen, f, err);
+	if (rc == 0 && ++t_copy_tick % LM_COPY_EVERY == 0)
+		keep_copy(h, m, c, f, val, vlen, *err, lm_entry_expires_ms(e));
+	if (rc == 0 && m->reuse)
+		lm_reuse_put(lm_rt_copy_epoch(lm_rt, m), m->plan, m->id, t_arena.p + c->base,
+		             c->klen, f, *err, lm_entry_expires_ms(e), c->epoch);
+	lm_entry_release(lm_rt->store, e);
+	return rc == 0;
 }
 
 /* Everything but a front-cache hit: the store, coalescing, verify mode. */
@@ -446,15 +446,16 @@ int lm_dispatch_enter(struct lm_hook *h, struct lm_frame *f)
 		size_t vlen;
 		int err;
 		/* read before the lookup, as for any copy (front.h) */
-		uint64_t epoch = m->reuse ? lm_store_copy_epoch_now(lm_rt->store, m->id) : 0;
+		uint64_t epoch =
+		    m->reuse ? __atomic_load_n(lm_rt_copy_epoch(lm_rt, m), __ATOMIC_ACQUIRE) : 0;
 		int64_t expires;
 		const void *val = lm_front_get_exp(m->id, key, c->klen, &vlen, &expires);
 		if (val && (m->scalar != LM_SCALAR_NO
 		                ? lm_scalar_replay(m->scalar, val, vlen, f, &err)
 		                : lm_plan_replay(m->plan, val, vlen, f, &err)) == 0) {
 			if (m->reuse)
-				lm_reuse_put(lm_rt->store, m->plan, m->id, key, c->klen, f, err,
-				             expires, epoch);
+				lm_reuse_put(lm_rt_copy_epoch(lm_rt, m), m->plan, m->id, key,
+				             c->klen, f, err, expires, epoch);
 			return answered(m, c, false, err);
 		}
 	}

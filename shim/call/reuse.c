@@ -36,7 +36,7 @@ static struct lm_reuse *reuse_grow(uint32_t id)
 	return t;
 }
 
-void lm_reuse_put(const struct lm_store *s, const struct lm_plan *p, uint32_t id, const void *key,
+void lm_reuse_put(const uint64_t *epochp, const struct lm_plan *p, uint32_t id, const void *key,
                   uint32_t klen, const struct lm_frame *f, int err, int64_t expires_ms,
                   uint64_t epoch)
 {
@@ -51,7 +51,7 @@ void lm_reuse_put(const struct lm_store *s, const struct lm_plan *p, uint32_t id
 	/* A key lives in one record: the other one's copy is older. */
 	if (other->klen == klen && memcmp(other->key, key, klen) == 0)
 		other->klen = UINT32_MAX;
-	r->epochp = lm_store_copy_epoch(s, id);
+	r->epochp = epochp;
 	r->epoch = epoch;
 	r->expires_ms = expires_ms;
 	r->gen = gen;

@@ -72,7 +72,7 @@ static inline bool lm_reuse_get(const struct lm_plan *p, uint32_t id, struct lm_
  * result valid until EXPIRES_MS, from a lookup that began after the
  * method's copy epoch read EPOCH): keep the record for the next call.
  * Allocates this thread's table on its first put, never on a hit. */
-void lm_reuse_put(const struct lm_store *s, const struct lm_plan *p, uint32_t id, const void *key,
+void lm_reuse_put(const uint64_t *epochp, const struct lm_plan *p, uint32_t id, const void *key,
                   uint32_t klen, const struct lm_frame *f, int err, int64_t expires_ms,
                   uint64_t epoch);
 

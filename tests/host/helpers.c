@@ -11,6 +11,8 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+extern char **environ;
+
 static char dir[64];
 
 const char *ht_dir_new(void)
@@ -102,7 +104,18 @@ pid_t ht_spawn(const char *conf, const char *const *argv, const char *out, int u
 	char shim[600], cenv[600];
 	snprintf(shim, sizeof shim, "LD_PRELOAD=%s/build/libldmemo.so", getenv("PWD"));
 	snprintf(cenv, sizeof cenv, "LDMEMO_CONFIG=%s", conf);
-	char *envp[] = {shim, cenv, "LDMEMO_STATS=stderr", "LDMEMO_STATS_FORMAT=json", NULL};
+	/* the environment passes (sanitizer options, for one), but for
+	 * ldmemo's own variables */
+	char *envp[256];
+	int n = 0;
+	for (char **e = environ; *e && n < 240; e++)
+		if (strncmp(*e, "LDMEMO_", 7) != 0 && strncmp(*e, "LD_PRELOAD=", 11) != 0)
+			envp[n++] = *e;
+	envp[n++] = shim;
+	envp[n++] = cenv;
+	envp[n++] = "LDMEMO_STATS=stderr";
+	envp[n++] = "LDMEMO_STATS_FORMAT=json";
+	envp[n] = NULL;
 	pid_t pid = fork();
 	cr_assert(pid >= 0);
 	if (pid == 0) {
