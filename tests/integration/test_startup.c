@@ -122,11 +122,21 @@ Test(startup, debug_shows_patched_bytes_and_trampoline)
 	it_free(&r);
 }
 
+/* The shim runs and has a warning to give (a function it cannot find):
+ * quiet silences the warning, not the shim. An empty stderr alone would
+ * pass for a shim that never started or a program that died silently. */
 Test(startup, quiet_prints_nothing)
 {
-	const char conf[] = "[cache no_such_fn]\nsignature = int no_such_fn(int x)\n";
+	const char conf[] = "[cache no_such_fn]\nsignature = int no_such_fn(int x)\n"
+	                    "[cache fix_square]\nsignature = long fix_square(long x)\n";
 	const char *env[] = {"LDMEMO_LOG=quiet", NULL};
+	struct it_run loud = run_basic(conf, NULL);
+	cr_assert_eq(loud.status, 0, "%s", loud.err);
+	cr_assert(strstr(loud.err, "no_such_fn") != NULL, "nothing to silence: %s", loud.err);
+	it_free(&loud);
 	struct it_run r = run_basic(conf, env);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_expect_eq(it_field(r.out, "runs"), 10, "the cache works: %s", r.out);
 	cr_expect_str_empty(r.err);
 	it_free(&r);
 }
