@@ -75,6 +75,12 @@ Test(startup, strict_unknown_symbol_exits_125)
 	const char *env[] = {"LDMEMO_STRICT=1", NULL};
 	struct it_run r = run_basic(conf, env);
 	cr_expect_eq(r.status, 125);
+	/* For that reason, and before the program ran: a status alone would
+	 * pass for a strict exit on anything else, or after main. */
+	cr_expect_str_empty(r.out);
+	cr_expect(strstr(r.err, "no_such_fn: not hooked: ") != NULL, "%s", r.err);
+	cr_expect(strstr(r.err, "LDMEMO_STRICT=1: some methods cannot be hooked") != NULL, "%s",
+	          r.err);
 	it_free(&r);
 }
 
