@@ -58,8 +58,8 @@ static void after_load(void)
  * d_ptr of DT_STRTAB to an address). */
 static void search_of(const struct link_map *map, struct lm_searcher *s, char *origin, size_t olen)
 {
-	static const ElfW(Sxword) tags[] = {DT_STRTAB, DT_RPATH, DT_RUNPATH};
-	ElfW(Xword) v[3];
+	static const Elf64_Sxword tags[] = {DT_STRTAB, DT_RPATH, DT_RUNPATH};
+	Elf64_Xword v[3];
 	unsigned found = lm_dyn_read(map->l_ld, tags, v, 3);
 	const char *strtab = (found & 1) ? lm_ptr(v[0]) : NULL;
 	s->rpath = strtab && (found & 2) ? strtab + v[1] : NULL;

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-unsigned lm_dyn_read(const ElfW(Dyn) * dyn, const ElfW(Sxword) * tags, ElfW(Xword) * vals, size_t n)
+unsigned lm_dyn_read(const Elf64_Dyn *dyn, const Elf64_Sxword *tags, Elf64_Xword *vals, size_t n)
 {
 	unsigned found = 0;
 

@@ -3,7 +3,7 @@
 #ifndef LM_SYMTAB_DYNAMIC_H
 #define LM_SYMTAB_DYNAMIC_H
 
-#include <link.h>
+#include <elf.h>
 #include <stddef.h>
 
 /* At most this many tags per walk (the found mask is one bit a tag). */
@@ -13,7 +13,6 @@
  * d_val (or d_ptr, unrelocated as stored) of the last entry tagged
  * TAGS[i], 0 when there is none. Returns the mask of the tags found (bit
  * i for TAGS[i]). N is at most LM_DYN_MAX_TAGS. */
-unsigned lm_dyn_read(const ElfW(Dyn) * dyn, const ElfW(Sxword) * tags, ElfW(Xword) * vals,
-                     size_t n);
+unsigned lm_dyn_read(const Elf64_Dyn *dyn, const Elf64_Sxword *tags, Elf64_Xword *vals, size_t n);
 
 #endif

@@ -42,13 +42,13 @@ enum {
 	D_SONAME,
 	D_N
 };
-static const ElfW(Sxword) dyn_tags[D_N] = {
+static const Elf64_Sxword dyn_tags[D_N] = {
     [D_STRTAB] = DT_STRTAB,     [D_STRSZ] = DT_STRSZ,         [D_SYMTAB] = DT_SYMTAB,
     [D_GNU_HASH] = DT_GNU_HASH, [D_HASH] = DT_HASH,           [D_VERSYM] = DT_VERSYM,
     [D_VERDEF] = DT_VERDEF,     [D_VERDEFNUM] = DT_VERDEFNUM, [D_SONAME] = DT_SONAME};
 
 /* An optional table: NULL when the section names none. */
-static const void *dyn_table(const struct extent *e, uintptr_t bias, ElfW(Xword) p)
+static const void *dyn_table(const struct extent *e, uintptr_t bias, uintptr_t p)
 {
 	return p ? dyn_ptr(e, bias, p) : NULL;
 }
@@ -57,7 +57,7 @@ int lm_live_init(struct lm_live *l, uintptr_t bias, const ElfW(Phdr) * phdr, siz
 {
 	struct extent e = {UINTPTR_MAX, 0};
 	const ElfW(Dyn) *dyn = NULL;
-	ElfW(Xword) v[D_N];
+	Elf64_Xword v[D_N];
 
 	memset(l, 0, sizeof(*l));
 	l->bias = bias;
