@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "symtab/dynamic.h"
 #include "symtab/symtab.h"
 #include "shim/base/addr.h"
 #include "shim/call/runtime.h"
@@ -57,19 +58,12 @@ static void after_load(void)
  * d_ptr of DT_STRTAB to an address). */
 static void search_of(const struct link_map *map, struct lm_searcher *s, char *origin, size_t olen)
 {
-	const char *strtab = NULL;
-	ElfW(Xword) rpath = 0, runpath = 0;
-	int has_rpath = 0, has_runpath = 0;
-	for (const ElfW(Dyn) *d = map->l_ld; d && d->d_tag != DT_NULL; d++) {
-		if (d->d_tag == DT_STRTAB)
-			strtab = lm_ptr(d->d_un.d_ptr);
-		else if (d->d_tag == DT_RPATH)
-			rpath = d->d_un.d_val, has_rpath = 1;
-		else if (d->d_tag == DT_RUNPATH)
-			runpath = d->d_un.d_val, has_runpath = 1;
-	}
-	s->rpath = strtab && has_rpath ? strtab + rpath : NULL;
-	s->runpath = strtab && has_runpath ? strtab + runpath : NULL;
+	static const Elf64_Sxword tags[] = {DT_STRTAB, DT_RPATH, DT_RUNPATH};
+	Elf64_Xword v[3];
+	unsigned found = lm_dyn_read(map->l_ld, tags, v, 3);
+	const char *strtab = (found & 1) ? lm_ptr(v[0]) : NULL;
+	s->rpath = strtab && (found & 2) ? strtab + v[1] : NULL;
+	s->runpath = strtab && (found & 4) ? strtab + v[2] : NULL;
 	char exe[PATH_MAX];
 	const char *path = map->l_name;
 	if (!path || !*path) {

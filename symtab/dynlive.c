@@ -4,6 +4,7 @@
  * lookup costs one hash and a short chain, whatever the object's size. */
 #include <string.h>
 
+#include "dynamic.h"
 #include "live.h"
 
 struct extent {
@@ -28,12 +29,35 @@ static const void *dyn_ptr(const struct extent *e, uintptr_t bias, uintptr_t p)
 	return NULL;
 }
 
+/* The entries lm_live_init reads, in the order of dyn_tags. */
+enum {
+	D_STRTAB,
+	D_STRSZ,
+	D_SYMTAB,
+	D_GNU_HASH,
+	D_HASH,
+	D_VERSYM,
+	D_VERDEF,
+	D_VERDEFNUM,
+	D_SONAME,
+	D_N
+};
+static const Elf64_Sxword dyn_tags[D_N] = {
+    [D_STRTAB] = DT_STRTAB,     [D_STRSZ] = DT_STRSZ,         [D_SYMTAB] = DT_SYMTAB,
+    [D_GNU_HASH] = DT_GNU_HASH, [D_HASH] = DT_HASH,           [D_VERSYM] = DT_VERSYM,
+    [D_VERDEF] = DT_VERDEF,     [D_VERDEFNUM] = DT_VERDEFNUM, [D_SONAME] = DT_SONAME};
+
+/* An optional table: NULL when the section names none. */
+static const void *dyn_table(const struct extent *e, uintptr_t bias, uintptr_t p)
+{
+	return p ? dyn_ptr(e, bias, p) : NULL;
+}
+
 int lm_live_init(struct lm_live *l, uintptr_t bias, const ElfW(Phdr) * phdr, size_t phnum)
 {
 	struct extent e = {UINTPTR_MAX, 0};
 	const ElfW(Dyn) *dyn = NULL;
-	uintptr_t strtab = 0, symtab = 0, gnu = 0, sysv = 0, versym = 0, verdef = 0;
-	size_t soname = SIZE_MAX;
+	Elf64_Xword v[D_N];
 
 	memset(l, 0, sizeof(*l));
 	l->bias = bias;
@@ -49,49 +73,19 @@ int lm_live_init(struct lm_live *l, uintptr_t bias, const ElfW(Phdr) * phdr, siz
 	}
 	if (!dyn)
 		return -1;
-	for (; dyn->d_tag != DT_NULL; dyn++) {
-		switch (dyn->d_tag) {
-		case DT_STRTAB:
-			strtab = dyn->d_un.d_ptr;
-			break;
-		case DT_STRSZ:
-			l->strsz = dyn->d_un.d_val;
-			break;
-		case DT_SYMTAB:
-			symtab = dyn->d_un.d_ptr;
-			break;
-		case DT_GNU_HASH:
-			gnu = dyn->d_un.d_ptr;
-			break;
-		case DT_HASH:
-			sysv = dyn->d_un.d_ptr;
-			break;
-		case DT_VERSYM:
-			versym = dyn->d_un.d_ptr;
-			break;
-		case DT_VERDEF:
-			verdef = dyn->d_un.d_ptr;
-			break;
-		case DT_VERDEFNUM:
-			l->verdefnum = dyn->d_un.d_val;
-			break;
-		case DT_SONAME:
-			soname = dyn->d_un.d_val;
-			break;
-		default:
-			break;
-		}
-	}
-	l->str = dyn_ptr(&e, bias, strtab);
-	l->sym = dyn_ptr(&e, bias, symtab);
+	unsigned found = lm_dyn_read(dyn, dyn_tags, v, D_N);
+	l->strsz = v[D_STRSZ];
+	l->verdefnum = v[D_VERDEFNUM];
+	l->str = dyn_ptr(&e, bias, v[D_STRTAB]);
+	l->sym = dyn_ptr(&e, bias, v[D_SYMTAB]);
 	if (!l->str || !l->sym || l->strsz == 0)
 		return -1;
-	l->gnu = gnu ? dyn_ptr(&e, bias, gnu) : NULL;
-	l->sysv = sysv ? dyn_ptr(&e, bias, sysv) : NULL;
-	l->versym = versym ? dyn_ptr(&e, bias, versym) : NULL;
-	l->verdef = verdef ? dyn_ptr(&e, bias, verdef) : NULL;
-	if (soname < l->strsz)
-		l->soname = l->str + soname;
+	l->gnu = dyn_table(&e, bias, v[D_GNU_HASH]);
+	l->sysv = dyn_table(&e, bias, v[D_HASH]);
+	l->versym = dyn_table(&e, bias, v[D_VERSYM]);
+	l->verdef = dyn_table(&e, bias, v[D_VERDEF]);
+	if ((found & (1u << D_SONAME)) && v[D_SONAME] < l->strsz)
+		l->soname = l->str + v[D_SONAME];
 	return 0;
 }
 

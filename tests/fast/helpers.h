@@ -32,7 +32,4 @@ struct fx_regs {
  * OUT (regs.S). */
 void fx_call(void *fn, const struct fx_regs *in, struct fx_regs *out);
 
-/* FN(X), called with the stack at 8 mod 16 (regs.S). */
-long fx_misaligned(void *fn, long x);
-
 #endif

@@ -56,29 +56,4 @@ fx_call:
 	.cfi_endproc
 	.size	fx_call, .-fx_call
 
-/* long fx_misaligned(long (*fn)(long), long x): fn(x), called with the
- * stack at 8 mod 16 (the ABI wants 0); frame-pointer CFI, so that an
- * unwinder walks through it */
-	.globl	fx_misaligned
-	.type	fx_misaligned, @function
-	.p2align 4
-fx_misaligned:
-	.cfi_startproc
-	pushq	%rbp
-	.cfi_def_cfa_offset 16
-	.cfi_offset %rbp, -16
-	movq	%rsp, %rbp
-	.cfi_def_cfa_register %rbp
-	andq	$-16, %rsp
-	subq	$8, %rsp
-	movq	%rdi, %rax
-	movq	%rsi, %rdi
-	call	*%rax
-	leave
-	.cfi_def_cfa %rsp, 8
-	.cfi_restore %rbp
-	ret
-	.cfi_endproc
-	.size	fx_misaligned, .-fx_misaligned
-
 	.section .note.GNU-stack, "", @progbits

@@ -18,6 +18,7 @@
 #include "shim/hook/hook.h"
 #include "shim/call/runtime.h"
 #include "shim/store/store.h"
+#include "tests/common/call_at.h"
 #include "tests/fast/helpers.h"
 #include "shim/base/clock.h"
 
@@ -408,10 +409,10 @@ Test(fast, the_clock_is_called_aligned_from_a_caller_at_8_mod_16)
 		real_clock = lm_fast_clock;
 		lm_fast_clock = clock_that_checks;
 		clock_aligned = clock_unwound = 0;
-		clock_caller = misaligned ? "fx_misaligned" : "fx_call";
+		clock_caller = misaligned ? "tc_call" : "fx_call";
 		long runs = fx_runs;
 		if (misaligned)
-			out.gpr[R_RAX] = (uint64_t)fx_misaligned(fn, 31);
+			out.gpr[R_RAX] = (uint64_t)tc_misaligned(fn, 31);
 		else
 			fx_call(fn, &in, &out);
 		lm_fast_clock = real_clock;

@@ -20,6 +20,5 @@ void fx_after_tiny(void);
 long fx_loop(long n);
 long fx_endbr(long x);
 long fx_work(long x);
-long fx_misaligned(long (*fn)(long), long x);
 
 #endif

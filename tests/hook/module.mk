@@ -4,7 +4,7 @@
 HOOK_FIX := $(B)/tests/hook
 HOOK_LIBS := $(HOOK_FIX)/libgotfix.so $(HOOK_FIX)/libgotcall.so $(HOOK_FIX)/libgotcall_now.so
 
-TEST_EXTRA_hook += $(HOOK_FIX)/fixtures.o
+TEST_EXTRA_hook += $(HOOK_FIX)/fixtures.o $(B)/tests/common/call_at.o
 FIXTURES += $(HOOK_LIBS)
 
 $(B)/tests/test_hook: $(HOOK_LIBS)

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "tests/common/call_at.h"
 #include "tests/hook/helpers_cfix.h"
 #include "tests/hook/helpers_probe.h"
 
@@ -87,16 +88,16 @@ Test(thunk, unwinder_walks_through_the_thunk)
  * Served, answered and unwound from there too. */
 Test(thunk, a_caller_at_8_mod_16_is_served_and_unwound)
 {
-	struct probe p = {.action = LM_ENTER_CALL, .unwind = true, .caller = "fx_misaligned"};
+	struct probe p = {.action = LM_ENTER_CALL, .unwind = true, .caller = "tc_call"};
 
 	must_hook("fx_jcc8", fx_jcc8, &p, 0);
-	cr_assert_eq(fx_misaligned(fx_jcc8, 4), 5);
+	cr_assert_eq(tc_misaligned((void *)fx_jcc8, 4), 5);
 	cr_assert_eq(p.saw_caller, 2, "seen from enter and from leave");
 	p.action = LM_ENTER_RETURN;
 	p.ret_rax = 77;
-	cr_assert_eq(fx_misaligned(fx_jcc8, 4), 77);
+	cr_assert_eq(tc_misaligned((void *)fx_jcc8, 4), 77);
 	p.action = LM_ENTER_PASS;
-	cr_assert_eq(fx_misaligned(fx_jcc8, 0), 42);
+	cr_assert_eq(tc_misaligned((void *)fx_jcc8, 0), 42);
 	cr_assert_eq(p.enters, 3);
 }
 

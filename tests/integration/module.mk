@@ -58,9 +58,9 @@ FIXTURES += $(ITD)/filedb
 
 # Hooked functions entered from any stack: misaligned calls (an assembly
 # helper), signal handlers, sigaltstacks, new threads' first calls.
-$(ITD)/sigstack: $(ITS)/sigstack.c $(ITS)/sigstack_call.S
+$(ITD)/sigstack: $(ITS)/sigstack.c tests/common/call_at.S tests/common/call_at.h
 	@mkdir -p $(@D)
-	$(CC) -O2 -g -o $@ $^ -lpthread
+	$(CC) -O2 -g -I. -o $@ $(filter-out %.h,$^) -lpthread
 
 FIXTURES += $(ITD)/sigstack
 

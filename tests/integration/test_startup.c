@@ -75,6 +75,12 @@ Test(startup, strict_unknown_symbol_exits_125)
 	const char *env[] = {"LDMEMO_STRICT=1", NULL};
 	struct it_run r = run_basic(conf, env);
 	cr_expect_eq(r.status, 125);
+	/* For that reason, and before the program ran: a status alone would
+	 * pass for a strict exit on anything else, or after main. */
+	cr_expect_str_empty(r.out);
+	cr_expect(strstr(r.err, "no_such_fn: not hooked: ") != NULL, "%s", r.err);
+	cr_expect(strstr(r.err, "LDMEMO_STRICT=1: some methods cannot be hooked") != NULL, "%s",
+	          r.err);
 	it_free(&r);
 }
 
@@ -122,11 +128,21 @@ Test(startup, debug_shows_patched_bytes_and_trampoline)
 	it_free(&r);
 }
 
+/* The shim runs and has a warning to give (a function it cannot find):
+ * quiet silences the warning, not the shim. An empty stderr alone would
+ * pass for a shim that never started or a program that died silently. */
 Test(startup, quiet_prints_nothing)
 {
-	const char conf[] = "[cache no_such_fn]\nsignature = int no_such_fn(int x)\n";
+	const char conf[] = "[cache no_such_fn]\nsignature = int no_such_fn(int x)\n"
+	                    "[cache fix_square]\nsignature = long fix_square(long x)\n";
 	const char *env[] = {"LDMEMO_LOG=quiet", NULL};
+	struct it_run loud = run_basic(conf, NULL);
+	cr_assert_eq(loud.status, 0, "%s", loud.err);
+	cr_assert(strstr(loud.err, "no_such_fn") != NULL, "nothing to silence: %s", loud.err);
+	it_free(&loud);
 	struct it_run r = run_basic(conf, env);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_expect_eq(it_field(r.out, "runs"), 10, "the cache works: %s", r.out);
 	cr_expect_str_empty(r.err);
 	it_free(&r);
 }

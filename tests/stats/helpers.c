@@ -52,6 +52,13 @@ void sample_init(struct sample *x)
 	                            .nwriters = 1};
 }
 
+struct sample sample;
+
+void sample_setup(void)
+{
+	sample_init(&sample);
+}
+
 char *render(const struct lm_snapshot *s, enum lm_stats_format fmt, bool colour)
 {
 	FILE *f = tmpfile();
@@ -75,4 +82,34 @@ char *line_starting(const char *text, const char *prefix)
 		}
 	}
 	return NULL;
+}
+
+char *row_of(const char *text, const char *prefix)
+{
+	char *row = line_starting(text, prefix);
+	cr_assert(row != NULL, "no line starting '%s' in:\n%s", prefix, text);
+	return row;
+}
+
+void expect_has(const char *text, const char *want)
+{
+	cr_expect(strstr(text, want) != NULL, "no '%s' in:\n%s", want, text);
+}
+
+char *two_dumps(struct sample *x, int pid)
+{
+	char *a = render(&x->s, LM_FMT_JSON, false);
+	x->s.pid = pid;
+	char *b = render(&x->s, LM_FMT_JSON, false), *both;
+	cr_assert(asprintf(&both, "%s%s", a, b) > 0);
+	free(a);
+	free(b);
+	return both;
+}
+
+void must_read(const char *text, size_t *pos, struct lm_dump *d)
+{
+	struct lm_json_err err = {0};
+	cr_assert_eq(lm_dump_next(text, strlen(text), pos, d, &err), 1, "%s at %zu", err.msg,
+	             err.offset);
 }

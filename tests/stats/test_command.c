@@ -79,18 +79,18 @@ static char *write_file(const char *text)
 	return path;
 }
 
+TestSuite(command, .init = sample_setup);
+
 Test(command, renders_a_file_in_each_format)
 {
-	struct sample x;
-	sample_init(&x);
-	char *json = render(&x.s, LM_FMT_JSON, false);
+	char *json = render(&sample.s, LM_FMT_JSON, false);
 	char *path = write_file(json);
 	for (int fmt = LM_FMT_TEXT; fmt <= LM_FMT_PROM; fmt++) {
 		static const char *const names[] = {"text", "json", "prom"};
 		const char *args[] = {"-f", names[fmt], path, NULL};
 		struct result r = cmd(NULL, args);
 		cr_expect_eq(r.status, 0, "%s", r.err);
-		char *want = render(&x.s, (enum lm_stats_format)fmt, false);
+		char *want = render(&sample.s, (enum lm_stats_format)fmt, false);
 		cr_expect_str_eq(r.out, want);
 		free(want);
 		result_free(&r);
@@ -102,13 +102,8 @@ Test(command, renders_a_file_in_each_format)
 
 Test(command, stdin_last_dump_or_all)
 {
-	struct sample x;
-	sample_init(&x);
-	char *a = render(&x.s, LM_FMT_JSON, false);
-	x.s.pid = 77;
-	char *b = render(&x.s, LM_FMT_JSON, false);
-	char *both;
-	cr_assert(asprintf(&both, "%s%s", a, b) > 0);
+	char *both = two_dumps(&sample, 77);
+	char *b = render(&sample.s, LM_FMT_JSON, false); /* the last of them */
 
 	const char *last[] = {"--format=json", "-", NULL};
 	struct result r = cmd(both, last);
@@ -121,7 +116,6 @@ Test(command, stdin_last_dump_or_all)
 	cr_expect_eq(r.status, 0, "%s", r.err);
 	cr_expect_str_eq(r.out, both);
 	result_free(&r);
-	free(a);
 	free(b);
 	free(both);
 }

@@ -7,60 +7,50 @@
 #include "cli/dump.h"
 #include "helpers.h"
 
+TestSuite(dump, .init = sample_setup);
+
 Test(dump, json_round_trip_is_exact)
 {
-	struct sample x;
-	sample_init(&x);
-	char *text = render(&x.s, LM_FMT_JSON, false);
+	char *text = render(&sample.s, LM_FMT_JSON, false);
 	size_t pos = 0;
 	struct lm_dump d;
-	struct lm_json_err err = {0};
-	cr_assert_eq(lm_dump_next(text, strlen(text), &pos, &d, &err), 1, "%s at %zu", err.msg,
-	             err.offset);
+	must_read(text, &pos, &d);
 	cr_expect_eq(d.snap.pid, 4242);
 	cr_expect_eq(d.snap.uptime_ms, 1230);
 	cr_expect_str_eq(d.snap.program, "/usr/bin/perl");
 	cr_assert_eq(d.snap.nmethods, 2);
-	cr_expect_str_eq(d.snap.methods[1].object, x.m[1].object);
+	cr_expect_str_eq(d.snap.methods[1].object, sample.m[1].object);
 	cr_expect_str_eq(d.snap.methods[1].mode, "verify");
-	cr_expect_eq(memcmp(d.snap.methods[0].v, x.m[0].v, sizeof x.m[0].v), 0);
-	cr_expect_eq(memcmp(d.snap.methods[1].v, x.m[1].v, sizeof x.m[1].v), 0);
+	cr_expect_eq(memcmp(d.snap.methods[0].v, sample.m[0].v, sizeof sample.m[0].v), 0);
+	cr_expect_eq(memcmp(d.snap.methods[1].v, sample.m[1].v, sizeof sample.m[1].v), 0);
 	cr_assert_eq(d.snap.nwriters, 1);
 	cr_expect_eq(d.snap.writers[0].dropped, 5);
 	for (int fmt = LM_FMT_TEXT; fmt <= LM_FMT_PROM; fmt++) {
-		char *a = render(&x.s, (enum lm_stats_format)fmt, false);
+		char *a = render(&sample.s, (enum lm_stats_format)fmt, false);
 		char *b = render(&d.snap, (enum lm_stats_format)fmt, false);
 		cr_expect_str_eq(a, b);
 		free(a);
 		free(b);
 	}
 	lm_dump_free(&d);
+	struct lm_json_err err = {0};
 	cr_expect_eq(lm_dump_next(text, strlen(text), &pos, &d, &err), 0, "then the end");
 	free(text);
 }
 
 Test(dump, several_dumps_one_per_line)
 {
-	struct sample x;
-	sample_init(&x);
-	char *a = render(&x.s, LM_FMT_JSON, false);
-	x.s.pid = 7;
-	char *b = render(&x.s, LM_FMT_JSON, false);
-	char *text = malloc(strlen(a) + strlen(b) + 1);
-	strcpy(text, a);
-	strcat(text, b);
+	char *text = two_dumps(&sample, 7);
 	size_t pos = 0;
 	struct lm_dump d;
-	struct lm_json_err err;
-	cr_assert_eq(lm_dump_next(text, strlen(text), &pos, &d, &err), 1);
+	struct lm_json_err err = {0};
+	must_read(text, &pos, &d);
 	cr_expect_eq(d.snap.pid, 4242);
 	lm_dump_free(&d);
-	cr_assert_eq(lm_dump_next(text, strlen(text), &pos, &d, &err), 1);
+	must_read(text, &pos, &d);
 	cr_expect_eq(d.snap.pid, 7);
 	lm_dump_free(&d);
 	cr_expect_eq(lm_dump_next(text, strlen(text), &pos, &d, &err), 0);
-	free(a);
-	free(b);
 	free(text);
 }
 
@@ -76,9 +66,7 @@ static int read_one(const char *text, struct lm_json_err *err)
 
 Test(dump, missing_or_mistyped_fields_are_named)
 {
-	struct sample x;
-	sample_init(&x);
-	char *text = render(&x.s, LM_FMT_JSON, false);
+	char *text = render(&sample.s, LM_FMT_JSON, false);
 	struct lm_json_err err = {0};
 
 	char *p = strstr(text, "\"hits\":999");
@@ -100,9 +88,7 @@ Test(dump, missing_or_mistyped_fields_are_named)
 
 Test(dump, truncation_at_every_offset_is_refused)
 {
-	struct sample x;
-	sample_init(&x);
-	char *text = render(&x.s, LM_FMT_JSON, false);
+	char *text = render(&sample.s, LM_FMT_JSON, false);
 	size_t len = strlen(text) - 1; /* without the newline */
 	for (size_t cut = 1; cut < len; cut++) {
 		char *part = strndup(text, cut);
@@ -118,9 +104,7 @@ Test(dump, truncation_at_every_offset_is_refused)
  * to a snapshot that renders and reads back to itself. Both must occur. */
 Test(dump, flipped_bytes_are_refused_or_read_consistently)
 {
-	struct sample x;
-	sample_init(&x);
-	char *text = render(&x.s, LM_FMT_JSON, false);
+	char *text = render(&sample.s, LM_FMT_JSON, false);
 	size_t len = strlen(text);
 	unsigned seed = 99;
 	int refused = 0, read = 0;
@@ -141,8 +125,7 @@ Test(dump, flipped_bytes_are_refused_or_read_consistently)
 			char *again = render(&d.snap, LM_FMT_JSON, false);
 			struct lm_dump d2;
 			size_t pos2 = 0;
-			cr_assert_eq(lm_dump_next(again, strlen(again), &pos2, &d2, &err), 1,
-			             "round %d: what was read renders to a readable dump", round);
+			must_read(again, &pos2, &d2); /* what was read renders to a readable dump */
 			char *third = render(&d2.snap, LM_FMT_JSON, false);
 			cr_expect_str_eq(third, again, "round %d", round);
 			free(third);
@@ -161,14 +144,11 @@ Test(dump, flipped_bytes_are_refused_or_read_consistently)
 
 Test(dump, a_loss_reads_back_negative)
 {
-	struct sample x;
-	sample_init(&x);
-	x.m[0].v[LM_SF_saved_ns] = (uint64_t) - (int64_t)42;
-	char *text = render(&x.s, LM_FMT_JSON, false);
+	sample.m[0].v[LM_SF_saved_ns] = (uint64_t) - (int64_t)42;
+	char *text = render(&sample.s, LM_FMT_JSON, false);
 	struct lm_dump d;
-	struct lm_json_err err;
 	size_t pos = 0;
-	cr_assert_eq(lm_dump_next(text, strlen(text), &pos, &d, &err), 1, "%s", err.msg);
+	must_read(text, &pos, &d);
 	cr_expect_eq((int64_t)d.snap.methods[0].v[LM_SF_saved_ns], -42);
 	lm_dump_free(&d);
 	free(text);

@@ -63,7 +63,7 @@ static int try_open(const char *path, char *err, size_t errlen)
 		return rc;
 	}
 	if (lm_symtab_find(&set, "fix_lib_func", NULL, NULL, &s) == LM_FIND_OK) {
-		cr_assert_not_null(s.name);
+		cr_assert_str_eq(s.name, "fix_lib_func", "a found symbol has the name asked for");
 		lm_symbol_free(&s);
 	}
 	lm_objset_free(&set);
@@ -118,15 +118,24 @@ Test(damaged, truncated_at_many_offsets)
 	cr_assert_gt(failures, 0, "a truncated library cannot all be fine");
 }
 
+/* Section headers past the end of the file: the file is damaged (a
+ * truncated copy, most likely), and the error says so. */
 Test(damaged, section_header_offset_past_the_end)
 {
-	char err[256];
+	const Elf64_Off past[] = {orig_len + 4096, (Elf64_Off)-64 /* wraps around */};
+	char err[256], want[64];
 	Elf64_Ehdr *eh = (Elf64_Ehdr *)orig;
 
-	eh->e_shoff = orig_len + 4096;
-	try_open(write_bytes("shoff", orig, orig_len), err, sizeof(err));
-	eh->e_shoff = (Elf64_Off)-64;
-	try_open(write_bytes("shoff2", orig, orig_len), err, sizeof(err));
+	snprintf(want, sizeof want, "the file ends at byte %zu, before its section headers",
+	         orig_len);
+	for (size_t i = 0; i < sizeof past / sizeof past[0]; i++) {
+		eh->e_shoff = past[i];
+		cr_expect_eq(try_open(write_bytes("shoff", orig, orig_len), err, sizeof(err)),
+		             LM_OBJSET_DAMAGED, "e_shoff %#llx", (unsigned long long)eh->e_shoff);
+		cr_expect(strstr(err, want) != NULL, "%s", err);
+	}
+	/* Inside the file but overlapping the ELF header: opens or fails
+	 * cleanly (try_open checks). */
 	eh->e_shoff = 1;
 	try_open(write_bytes("shoff3", orig, orig_len), err, sizeof(err));
 }
