@@ -273,6 +273,18 @@ static const char *ownership(const struct lm_method *me)
 	}
 }
 
+/* Where a prototype came from: a file of the table, or the debug
+ * information (`--functions`, through `ldmemo symbols --config`). */
+static const char *source_of(const struct lm_known_file *kf)
+{
+	static char buf[512];
+	const char *base = base_of(kf->cfg.file);
+	if (strncmp(base, "dwarf-", 6) == 0)
+		return "the program's debug information (ldmemo symbols --config)";
+	snprintf(buf, sizeof buf, "ldmemo's table of known functions (%s)", base);
+	return buf;
+}
+
 /* The [type] sections SET's recommended functions use, each once. */
 static void write_types(const struct lm_prof_set *set, FILE *out)
 {
@@ -316,12 +328,10 @@ void lm_prof_config(const struct lm_prof_set *set, const struct lm_known *known,
 		fprintf(
 		    out,
 		    "# %s: %llu calls, %.2f ms (%.1f%% of the run), %.0f distinct keys: predicted "
-		    "hit ratio %.1f%%, saving %.2f ms.\n# Result ownership: %s, from ldmemo's "
-		    "table of known functions (%s).\n",
+		    "hit ratio %.1f%%, saving %.2f ms.\n# Result ownership: %s, from %s.\n",
 		    p->name, (unsigned long long)p->calls, p->ns / 1e6,
 		    set->wall_ns > 0 ? 100 * p->ns / set->wall_ns : 0, p->distinct,
-		    100 * p->hit_ratio, p->saving_ns / 1e6, ownership(p->me),
-		    base_of(p->kf->cfg.file));
+		    100 * p->hit_ratio, p->saving_ns / 1e6, ownership(p->me), source_of(p->kf));
 		lm_known_section(p->kf, p->me->pos, out);
 		if (p->fails && p->me->when && p->me->negative_ttl_ms == 0)
 			fprintf(out,

@@ -9,9 +9,13 @@
 #define LM_PROFILE_H
 
 /* The environment profile mode reads: the directory the record files go
- * to (<pid>.prof), and the config of known prototypes (optional). */
+ * to (<pid>.prof), and the configs of known prototypes (optional; paths
+ * separated by ':', the first that names a function wins). */
 #define LM_ENV_PROFILE        "LDMEMO_PROFILE"
 #define LM_ENV_PROFILE_PROTOS "LDMEMO_PROFILE_PROTOS"
+/* --functions: shell patterns, one a line, of functions to count too
+ * (the program's own, static ones included), hooked by detour. */
+#define LM_ENV_PROFILE_FUNCTIONS "LDMEMO_PROFILE_FUNCTIONS"
 
 /* Record file format: a first line LM_PROFILE_MAGIC, a line "run WALL_NS",
  * then one line per function called at least once:
@@ -21,8 +25,9 @@
  * from the protos config; SKETCH the registers in hex. */
 #define LM_PROFILE_MAGIC "ldmemo-profile 1"
 
-/* Hook the imports and arrange the record file at exit. DIR is the
- * directory; PROTOS the known prototypes' config path, or NULL. */
-void lm_profile_start(const char *dir, const char *protos);
+/* Hook the imports (and the FUNCTIONS patterns' matches, NULL: none) and
+ * arrange the record file at exit. DIR is the directory; PROTOS the known
+ * prototypes' config path, or NULL. */
+void lm_profile_start(const char *dir, const char *protos, const char *functions);
 
 #endif
