@@ -62,6 +62,13 @@ static void dwarf_protos(const char *program, const char *glob, const char *path
 		        glob);
 }
 
+/* Free P, return RC: the early returns of lm_cmd_profile. */
+static int drop(char *p, int rc)
+{
+	free(p);
+	return rc;
+}
+
 static int64_t now_ns(void)
 {
 	struct timespec ts;
@@ -135,7 +142,7 @@ int lm_cmd_profile(int argc, char **argv)
 		case 'F': {
 			char *nf = realloc(functions, flen + strlen(optarg) + 2);
 			if (!nf)
-				return LM_EXIT_STRICT;
+				return drop(functions, LM_EXIT_STRICT);
 			functions = nf;
 			flen += (size_t)sprintf(functions + flen, "%s%s", flen ? "\n" : "", optarg);
 			break;
@@ -143,25 +150,28 @@ int lm_cmd_profile(int argc, char **argv)
 		case 't':
 			top = strtol(optarg, &end, 10);
 			if (*end || top <= 0)
-				return lm_cli_usage_error("--top: not a positive number: '%s'",
-				                          optarg);
+				return drop(functions,
+				            lm_cli_usage_error("--top: not a positive number: '%s'",
+				                               optarg));
 			break;
 		case ':':
-			return lm_cli_usage_error("option '%s' needs a value", argv[optind - 1]);
+			return drop(functions, lm_cli_usage_error("option '%s' needs a value",
+			                                          argv[optind - 1]));
 		default:
-			return lm_cli_usage_error("unknown option '%s'", argv[optind - 1]);
+			return drop(functions,
+			            lm_cli_usage_error("unknown option '%s'", argv[optind - 1]));
 		}
 	}
 	if (optind >= argc)
-		return lm_cli_usage_error("missing PROGRAM");
+		return drop(functions, lm_cli_usage_error("missing PROGRAM"));
 
 	char shim[PATH_MAX], dir[] = "/tmp/ldmemo-profile.XXXXXX";
 	if (lm_cli_find_shim(shim, sizeof shim) != 0)
-		return LM_EXIT_STRICT;
+		return drop(functions, LM_EXIT_STRICT);
 	if (!mkdtemp(dir)) {
 		fprintf(stderr, "ldmemo: cannot make a directory for the records: %s\n",
 		        strerror(errno));
-		return LM_EXIT_STRICT;
+		return drop(functions, LM_EXIT_STRICT);
 	}
 	struct lm_known known;
 	lm_known_load(&known);

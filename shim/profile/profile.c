@@ -19,6 +19,7 @@
 #include <xxhash.h>
 
 #include "config/config.h"
+#include "shim/base/addr.h"
 #include "shim/base/buf.h"
 #include "shim/base/clock.h"
 #include "shim/base/guard.h"
@@ -565,7 +566,7 @@ static void calibrate(void)
 	 * but makes the stub executable */
 	if (!h || lm_hook_install(h, why, sizeof why) != 0)
 		return;
-	void (*stub)(void) = (void (*)(void))lm_hook_get_info(h)->stub;
+	void (*stub)(void) = (void (*)(void))lm_ptr(lm_hook_get_info(h)->stub);
 	for (int i = 0; i < 2000; i++)
 		stub();
 	if (calib_min != UINT64_MAX)
