@@ -51,12 +51,48 @@ struct sample {
 	uint64_t key, val; /* key 0: empty */
 };
 
+/* Per-call times in ticks, four buckets a power of two: the median of a
+ * function's calls, which a preempted call or two cannot move as they move
+ * the mean (a loaded machine would make cheap functions look dear). */
+#define HIST_BUCKETS 128
+
 struct rec {
 	uint64_t calls, cycles, fails, impure, checked, static_rep, caller_ptr;
 	uint64_t last_ptr, last_key;
 	struct sample samp[SAMPLES];
+	uint32_t hist[HIST_BUCKETS];
 	struct lm_sketch sk;
 };
+
+static inline unsigned bucket_of(uint64_t t)
+{
+	if (t < 4)
+		return (unsigned)t;
+	unsigned lg = 63u - (unsigned)__builtin_clzll(t);
+	unsigned b = lg * 4 + (unsigned)((t >> (lg - 2)) & 3);
+	return b < HIST_BUCKETS ? b : HIST_BUCKETS - 1;
+}
+
+/* The middle of bucket B, in ticks. */
+static double bucket_mid(unsigned b)
+{
+	if (b < 8)
+		return b;
+	unsigned lg = b / 4, sub = b % 4;
+	return (double)(((uint64_t)(4 + sub) << (lg - 2)) + ((uint64_t)(5 + sub) << (lg - 2))) / 2;
+}
+
+/* The median call of HIST (CALLS calls), in ticks. */
+static double median_ticks(const uint32_t *hist, uint64_t calls)
+{
+	uint64_t seen = 0;
+	for (unsigned b = 0; b < HIST_BUCKETS; b++) {
+		seen += hist[b];
+		if (2 * seen >= calls)
+			return bucket_mid(b);
+	}
+	return 0;
+}
 
 struct block {
 	struct block *next;
@@ -223,9 +259,9 @@ static void maybe_stop(struct fn *fn, const struct rec *r)
 	uint64_t ticks = __rdtsc() - start_tsc;
 	if (ns <= 0 || !ticks)
 		return;
-	double mean_ns = (double)r->cycles / (double)r->calls * ((double)ns / (double)ticks);
+	double median_ns = median_ticks(r->hist, r->calls) * ((double)ns / (double)ticks);
 	int no = 0;
-	if (mean_ns < STOP_BELOW_NS &&
+	if (median_ns < STOP_BELOW_NS &&
 	    __atomic_compare_exchange_n(&fn->stopped, &no, 1, false, __ATOMIC_ACQ_REL,
 	                                __ATOMIC_RELAXED))
 		lm_hook_restore_got(fn->hook);
@@ -274,6 +310,7 @@ static void prof_leave(struct lm_hook *h, struct lm_frame *f)
 
 	r->calls++;
 	r->cycles += t;
+	r->hist[bucket_of(t)]++;
 	r->fails += fails;
 	lm_sketch_add(&r->sk, c->key);
 	struct sample *s = &r->samp[c->key & (SAMPLES - 1)];
@@ -394,6 +431,8 @@ static void write_records(void)
 			const struct rec *r = &b->rec[i];
 			sum->calls += r->calls;
 			sum->cycles += r->cycles;
+			for (unsigned b = 0; b < HIST_BUCKETS; b++)
+				sum->hist[b] += r->hist[b];
 			sum->fails += r->fails;
 			sum->impure += r->impure;
 			sum->checked += r->checked;
@@ -403,9 +442,10 @@ static void write_records(void)
 		}
 		if (!sum->calls)
 			continue;
-		fprintf(f, "fn\t%s\t%d\t%s\t%d\t%llu\t%.0f\t%llu\t%llu\t%llu\t%llu\t%llu\t",
+		fprintf(f, "fn\t%s\t%d\t%s\t%d\t%llu\t%.0f\t%.1f\t%llu\t%llu\t%llu\t%llu\t%llu\t",
 		        fns[i].name, fns[i].stopped, fns[i].object, fns[i].plan && !fns[i].bad_args,
 		        (unsigned long long)sum->calls, (double)sum->cycles * ns_per_tick,
+		        median_ticks(sum->hist, sum->calls) * ns_per_tick,
 		        (unsigned long long)sum->fails, (unsigned long long)sum->impure,
 		        (unsigned long long)sum->checked, (unsigned long long)sum->static_rep,
 		        (unsigned long long)sum->caller_ptr);

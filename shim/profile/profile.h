@@ -19,11 +19,13 @@
 
 /* Record file format: a first line LM_PROFILE_MAGIC, a line "run WALL_NS",
  * then one line per function called at least once:
- * fn NAME STOPPED OBJECT KNOWN CALLS NS FAILS IMPURE CHECKED STATIC CALLERPTR SKETCH
+ * fn NAME STOPPED OBJECT KNOWN CALLS NS MEDIAN_NS FAILS IMPURE CHECKED STATIC CALLERPTR
+ * SKETCH
  * tab-separated; STOPPED 1 when counting stopped early (too cheap to
  * cache: the counts are those before); KNOWN 1 when the prototype came
- * from the protos config; SKETCH the registers in hex. */
-#define LM_PROFILE_MAGIC "ldmemo-profile 1"
+ * from the protos config; MEDIAN_NS the median call (a process's: the
+ * command keeps the largest); SKETCH the registers in hex. */
+#define LM_PROFILE_MAGIC "ldmemo-profile 2"
 
 /* Hook the imports (and the FUNCTIONS patterns' matches, NULL: none) and
  * arrange the record file at exit. DIR is the directory; PROTOS the known
