@@ -140,6 +140,17 @@ struct lm_dropval {
 	struct lm_pos pos;
 };
 
+/* dropval.c: one literal value (`*`, an integer, a float or a "string"
+ * with \\, \" and \n escapes) as `drop` writes it, from S (LEN bytes): 0,
+ * or -1 with WHY. V->sval is malloc'd. The same reader serves `drop` and
+ * `ldmemo ctl invalidate`. */
+int lm_dropval_parse(const char *s, size_t len, struct lm_dropval *v, char *why, size_t whylen);
+/* Can literal V match a key parameter of kind K? An integer matches an
+ * integer, a float or an address (ptr); a float a float; a string a str. */
+bool lm_dropval_fits(const struct lm_dropval *v, enum lm_kind k);
+/* "integer", "float" or "string", for messages. */
+const char *lm_dropval_class(enum lm_dropval_kind k);
+
 enum lm_drop_kind {
 	LM_DROP_ALL,    /* `*` */
 	LM_DROP_METHOD, /* `M` or `M(*)` */
@@ -240,7 +251,9 @@ struct lm_global {
 	char *stats; /* NULL: unset */
 	enum lm_stats_format stats_format;
 	bool stats_format_set;
-	int stats_signal; /* 0: unset */
+	int stats_signal;       /* 0: unset */
+	bool shared_host;       /* shared = host: the host-wide tier (spec 11) */
+	uint64_t shared_memory; /* bytes, default LM_DEFAULT_SHARED_MEMORY */
 	struct lm_pos pos;
 };
 
@@ -277,6 +290,8 @@ int lm_config_parse(const char *text, size_t len, const char *file, struct lm_co
 
 /* Read PATH and parse it. A file that cannot be read is one error at 0:0. */
 int lm_config_load(const char *path, struct lm_config *out, struct lm_diags *diags);
+/* The same from FD, opened on PATH (named in messages); closes FD. */
+int lm_config_load_fd(int fd, const char *path, struct lm_config *out, struct lm_diags *diags);
 
 void lm_config_free(struct lm_config *cfg);
 void lm_diags_free(struct lm_diags *d);
@@ -309,6 +324,7 @@ int lm_parse_size(const char *s, uint64_t *bytes);
 int lm_parse_bool(const char *s, bool *b);
 int lm_parse_stats_format(const char *s, enum lm_stats_format *f);
 int lm_parse_signal(const char *s, int *signo); /* USR2, SIGUSR2, 12 */
+int lm_parse_stats_dest(const char *s);         /* stderr, fd:N, a path */
 int lm_parse_backend(const char *s, struct lm_backend *b);
 void lm_backend_free(struct lm_backend *b);
 /* Shell-style glob match of a program base name against the programs list. */

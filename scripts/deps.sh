@@ -12,6 +12,8 @@ pkgs=(
 	redis-server
 	libmemcached-dev memcached
 	libsqlite3-dev sqlite3 gawk groff-base python3 python3-prometheus-client
+	gnuplot-nox
+	nscd # the benchmark starts its own in a private mount namespace (bench/nscd.sh)
 )
 
 missing=()

@@ -172,6 +172,7 @@ struct lm_hook *lm_hook_prepare(const struct lm_hook_req *req, char *why, size_t
 	h->head.stack_bytes = (req->stack_bytes + 15) & ~(uint64_t)15;
 	h->head.enter = req->enter;
 	h->head.leave = req->leave;
+	h->head.unwound = req->unwound;
 	h->head.ctx = req->ctx;
 	h->head.fast = req->fast;
 	h->entry = req->entry ? req->entry : lm_thunk;

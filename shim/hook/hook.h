@@ -27,7 +27,8 @@ struct lm_hook_req {
 	uint64_t stack_bytes; /* stack-passed argument bytes (rounded up to 16) */
 	lm_enter_fn enter;
 	lm_leave_fn leave;
-	void *ctx; /* the dispatcher's method, returned by lm_hook_ctx */
+	lm_leave_fn unwound; /* the original was left by unwinding (frame.h); may be NULL */
+	void *ctx;           /* the dispatcher's method, returned by lm_hook_ctx */
 	/* The thunk the stub enters (NULL: lm_thunk) and what it reads. */
 	void (*entry)(void);
 	struct lm_fast_desc fast;
