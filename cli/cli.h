@@ -58,6 +58,9 @@ struct lm_known {
 /* Load every *.conf of the table's directory; a file with errors is
  * skipped with a warning. -1 only when out of memory. */
 int lm_known_load(struct lm_known *k);
+/* Add the config file PATH to K (after the table): 0, or -1 when it cannot
+ * be read or has errors. */
+int lm_known_add_file(struct lm_known *k, const char *path);
 /* The known section for function NAME defined in OBJECT (a path; matched
  * by base name against the section's `object`), and its file; or NULL. */
 const struct lm_method *lm_known_method(const struct lm_known *k, const char *name,

@@ -88,6 +88,30 @@ static int conf_filter(const struct dirent *d)
 	return n > 5 && strcmp(d->d_name + n - 5, ".conf") == 0;
 }
 
+int lm_known_add_file(struct lm_known *k, const char *path)
+{
+	struct lm_known_file *v = realloc(k->v, (k->n + 1) * sizeof(*v));
+	struct lm_diags diags = {0};
+
+	if (!v)
+		return -1;
+	k->v = v;
+	struct lm_known_file *f = &k->v[k->n];
+	memset(f, 0, sizeof(*f));
+	f->text = slurp(path, &f->len);
+	if (!f->text)
+		return -1;
+	if (lm_config_parse(f->text, f->len, path, &f->cfg, &diags) != 0) {
+		lm_config_free(&f->cfg);
+		free(f->text);
+		lm_diags_free(&diags);
+		return -1;
+	}
+	lm_diags_free(&diags);
+	k->n++;
+	return 0;
+}
+
 int lm_known_load(struct lm_known *k)
 {
 	char dir[PATH_MAX], path[PATH_MAX + 256];

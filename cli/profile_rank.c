@@ -68,7 +68,7 @@ static int hexval(char c)
 /* One "fn" line (tab-separated fields, F[0] is "fn"). */
 static int parse_fn(char **fld, size_t nf, struct lm_prof_set *set)
 {
-	if (nf != 13 || strlen(fld[12]) != 2 * LM_SKETCH_REGS)
+	if (nf != 14 || strlen(fld[13]) != 2 * LM_SKETCH_REGS)
 		return -1;
 	struct lm_prof_fn *p = find_or_add(set, fld[1], fld[3]);
 	if (!p)
@@ -76,13 +76,16 @@ static int parse_fn(char **fld, size_t nf, struct lm_prof_set *set)
 	p->stopped |= fld[2][0] == '1';
 	p->calls += strtoull(fld[5], NULL, 10);
 	p->ns += strtod(fld[6], NULL);
-	p->fails += strtoull(fld[7], NULL, 10);
-	p->impure += strtoull(fld[8], NULL, 10);
-	p->checked += strtoull(fld[9], NULL, 10);
-	p->static_rep += strtoull(fld[10], NULL, 10);
-	p->caller_ptr += strtoull(fld[11], NULL, 10);
+	double median = strtod(fld[7], NULL);
+	if (median > p->median_ns)
+		p->median_ns = median;
+	p->fails += strtoull(fld[8], NULL, 10);
+	p->impure += strtoull(fld[9], NULL, 10);
+	p->checked += strtoull(fld[10], NULL, 10);
+	p->static_rep += strtoull(fld[11], NULL, 10);
+	p->caller_ptr += strtoull(fld[12], NULL, 10);
 	for (uint32_t k = 0; k < LM_SKETCH_REGS; k++) {
-		int hi = hexval(fld[12][2 * k]), lo = hexval(fld[12][2 * k + 1]);
+		int hi = hexval(fld[13][2 * k]), lo = hexval(fld[13][2 * k + 1]);
 		if (hi < 0 || lo < 0)
 			return -1;
 		uint8_t r = (uint8_t)(hi * 16 + lo);
@@ -167,9 +170,14 @@ static void judge(struct lm_prof_fn *p, const struct lm_known *known, double wal
 	p->saving_ns = hits * (p->mean_ns - LM_PROF_LOOKUP_NS) - p->distinct * LM_PROF_MISS_NS;
 	p->me = lm_known_method(known, p->name, p->object, &p->kf);
 	p->why_not = p->why_buf;
-	if (p->mean_ns < 2 * LM_PROF_LOOKUP_NS)
+	if (p->median_ns < 2 * LM_PROF_LOOKUP_NS && p->median_ns >= 1)
 		snprintf(p->why_buf, sizeof p->why_buf,
-		         "cheaper than two lookups (%.0f ns a call%s)", p->mean_ns,
+		         "cheaper than two lookups (median %.0f ns a call%s)", p->median_ns,
+		         p->stopped ? "; no longer counted after that" : "");
+	else if (p->median_ns < 1)
+		snprintf(p->why_buf, sizeof p->why_buf,
+		         "cheaper than two lookups (the median call is within the cost of "
+		         "measuring it%s)",
 		         p->stopped ? "; no longer counted after that" : "");
 	else if (!p->me)
 		snprintf(p->why_buf, sizeof p->why_buf,
@@ -273,6 +281,18 @@ static const char *ownership(const struct lm_method *me)
 	}
 }
 
+/* Where a prototype came from: a file of the table, or the debug
+ * information (`--functions`, through `ldmemo symbols --config`). */
+static const char *source_of(const struct lm_known_file *kf)
+{
+	static char buf[512];
+	const char *base = base_of(kf->cfg.file);
+	if (strncmp(base, "dwarf-", 6) == 0)
+		return "the program's debug information (ldmemo symbols --config)";
+	snprintf(buf, sizeof buf, "ldmemo's table of known functions (%s)", base);
+	return buf;
+}
+
 /* The [type] sections SET's recommended functions use, each once. */
 static void write_types(const struct lm_prof_set *set, FILE *out)
 {
@@ -316,12 +336,10 @@ void lm_prof_config(const struct lm_prof_set *set, const struct lm_known *known,
 		fprintf(
 		    out,
 		    "# %s: %llu calls, %.2f ms (%.1f%% of the run), %.0f distinct keys: predicted "
-		    "hit ratio %.1f%%, saving %.2f ms.\n# Result ownership: %s, from ldmemo's "
-		    "table of known functions (%s).\n",
+		    "hit ratio %.1f%%, saving %.2f ms.\n# Result ownership: %s, from %s.\n",
 		    p->name, (unsigned long long)p->calls, p->ns / 1e6,
 		    set->wall_ns > 0 ? 100 * p->ns / set->wall_ns : 0, p->distinct,
-		    100 * p->hit_ratio, p->saving_ns / 1e6, ownership(p->me),
-		    base_of(p->kf->cfg.file));
+		    100 * p->hit_ratio, p->saving_ns / 1e6, ownership(p->me), source_of(p->kf));
 		lm_known_section(p->kf, p->me->pos, out);
 		if (p->fails && p->me->when && p->me->negative_ttl_ms == 0)
 			fprintf(out,

@@ -25,7 +25,8 @@ struct lm_prof_fn {
 	char *name, *object;
 	uint64_t calls, fails, impure, checked, static_rep, caller_ptr;
 	double ns;
-	bool stopped; /* counting stopped early: calls and time are a lower bound */
+	double median_ns; /* the median call (the largest of the processes') */
+	bool stopped;     /* counting stopped early: calls and time are a lower bound */
 	struct lm_sketch sk;
 	/* lm_prof_rank's */
 	double distinct, hit_ratio, mean_ns, saving_ns;

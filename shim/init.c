@@ -321,7 +321,8 @@ static void start(void)
 		int fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
 		if (fd >= 0)
 			lm_log_set_fd(fd);
-		lm_profile_start(profile, env(LM_ENV_PROFILE_PROTOS));
+		lm_profile_start(profile, env(LM_ENV_PROFILE_PROTOS),
+		                 env(LM_ENV_PROFILE_FUNCTIONS));
 		return;
 	}
 	if (!path || env_is_1(LM_ENV_DISABLE))

@@ -24,7 +24,8 @@ enum lm_adaptive_verdict lm_adaptive_judge(const struct lm_adaptive_window *w, u
 		return LM_ADAPT_WAIT;
 	double call = (double)w->miss_ns / (double)w->misses;
 	double cost = (double)w->cost_ns / (double)w->misses;
-	if (call < 2.0 * (double)hit_ns)
+	if (call < 2.0 * (double)hit_ns ||
+	    (w->min_call_ns && w->min_call_ns < hit_ns && call < 4.0 * (double)hit_ns))
 		return LM_ADAPT_CHEAP;
 	if (w->hits + w->misses < LM_ADAPT_WARMUP)
 		return LM_ADAPT_WAIT;
@@ -74,6 +75,7 @@ void lm_adaptive_after_miss(struct lm_rt_method *m)
 	if (pthread_mutex_trylock(&lock) != 0)
 		return;
 	struct lm_adaptive_window now = now_window(m), w = since(&now, &m->adapt_base);
+	w.min_call_ns = __atomic_load_n(&m->min_call_ns, __ATOMIC_RELAXED);
 	uint64_t hit_ns = __atomic_load_n(&m->min_lookup_ns, __ATOMIC_RELAXED);
 	enum lm_adaptive_verdict v = hit_ns ? lm_adaptive_judge(&w, hit_ns) : LM_ADAPT_WAIT;
 	if (!m->bypassing && (v == LM_ADAPT_CHEAP || v == LM_ADAPT_NO_PAY)) {

@@ -12,8 +12,9 @@
 /* A method's numbers over a window (since it was last hooked). */
 struct lm_adaptive_window {
 	uint64_t hits, misses;
-	uint64_t miss_ns; /* the function's own time on misses */
-	uint64_t cost_ns; /* ldmemo's time on misses (lookup and store) */
+	uint64_t miss_ns;     /* the function's own time on misses */
+	uint64_t cost_ns;     /* ldmemo's time on misses (lookup and store) */
+	uint64_t min_call_ns; /* the fastest call seen (0: none) */
 };
 
 enum lm_adaptive_verdict {
@@ -27,7 +28,10 @@ enum lm_adaptive_verdict {
 #define LM_ADAPT_MIN_MISSES 64
 #define LM_ADAPT_WARMUP     1024
 
-/* The decision on W, a hit costing about HIT_NS (a lookup). */
+/* The decision on W, a hit costing about HIT_NS (a lookup). A call is
+ * cheap when its mean is below two lookups, or when the fastest call beats
+ * the fastest lookup and the mean (which a preempted call inflates on a
+ * loaded machine) stays below four. */
 enum lm_adaptive_verdict lm_adaptive_judge(const struct lm_adaptive_window *w, uint64_t hit_ns);
 const char *lm_adaptive_why(enum lm_adaptive_verdict v);
 

@@ -6,6 +6,7 @@
 #include "profile.h"
 
 #include <dlfcn.h>
+#include <fnmatch.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -18,6 +19,7 @@
 #include <xxhash.h>
 
 #include "config/config.h"
+#include "shim/base/addr.h"
 #include "shim/base/buf.h"
 #include "shim/base/clock.h"
 #include "shim/base/guard.h"
@@ -25,6 +27,8 @@
 #include "shim/hook/hook.h"
 #include "shim/hook/procmaps.h"
 #include "shim/plan/plan.h"
+#include "shim/arch/x86_64/reloc.h"
+#include "symtab/symtab.h"
 #include "sketch.h"
 
 /* Stack-argument bytes copied for a function whose prototype is unknown:
@@ -40,17 +44,55 @@
  * to it directly again, and the program runs at full speed through it. */
 #define STOP_AFTER    16384
 #define STOP_BELOW_NS 60.0
+/* The most functions --functions may add. */
+#define MAX_FUNCTIONS 4096
 
 struct sample {
 	uint64_t key, val; /* key 0: empty */
 };
 
+/* Per-call times in ticks, four buckets a power of two: the median of a
+ * function's calls, which a preempted call or two cannot move as they move
+ * the mean (a loaded machine would make cheap functions look dear). */
+#define HIST_BUCKETS 128
+
 struct rec {
 	uint64_t calls, cycles, fails, impure, checked, static_rep, caller_ptr;
 	uint64_t last_ptr, last_key;
 	struct sample samp[SAMPLES];
+	uint32_t hist[HIST_BUCKETS];
 	struct lm_sketch sk;
 };
+
+static inline unsigned bucket_of(uint64_t t)
+{
+	if (t < 4)
+		return (unsigned)t;
+	unsigned lg = 63u - (unsigned)__builtin_clzll(t);
+	unsigned b = lg * 4 + (unsigned)((t >> (lg - 2)) & 3);
+	return b < HIST_BUCKETS ? b : HIST_BUCKETS - 1;
+}
+
+/* The middle of bucket B, in ticks. */
+static double bucket_mid(unsigned b)
+{
+	if (b < 8)
+		return b;
+	unsigned lg = b / 4, sub = b % 4;
+	return (double)(((uint64_t)(4 + sub) << (lg - 2)) + ((uint64_t)(5 + sub) << (lg - 2))) / 2;
+}
+
+/* The median call of HIST (CALLS calls), in ticks. */
+static double median_ticks(const uint32_t *hist, uint64_t calls)
+{
+	uint64_t seen = 0;
+	for (unsigned b = 0; b < HIST_BUCKETS; b++) {
+		seen += hist[b];
+		if (2 * seen >= calls)
+			return bucket_mid(b);
+	}
+	return 0;
+}
 
 struct block {
 	struct block *next;
@@ -78,7 +120,11 @@ static struct fn *fns;
 static uint32_t nfns;
 static uint32_t nslots;      /* records per thread block: every hook's id is below */
 static struct block *blocks; /* every thread's, newest first */
-static struct lm_config protos;
+/* The known prototypes: ldmemo's tables, then what DWARF said of the
+ * --functions; the first that names a function wins. */
+#define MAX_PROTOS 16
+static struct lm_config protos[MAX_PROTOS];
+static size_t nprotos;
 static char *out_dir;
 static uint64_t start_tsc;
 static int64_t start_ns;
@@ -213,9 +259,9 @@ static void maybe_stop(struct fn *fn, const struct rec *r)
 	uint64_t ticks = __rdtsc() - start_tsc;
 	if (ns <= 0 || !ticks)
 		return;
-	double mean_ns = (double)r->cycles / (double)r->calls * ((double)ns / (double)ticks);
+	double median_ns = median_ticks(r->hist, r->calls) * ((double)ns / (double)ticks);
 	int no = 0;
-	if (mean_ns < STOP_BELOW_NS &&
+	if (median_ns < STOP_BELOW_NS &&
 	    __atomic_compare_exchange_n(&fn->stopped, &no, 1, false, __ATOMIC_ACQ_REL,
 	                                __ATOMIC_RELAXED))
 		lm_hook_restore_got(fn->hook);
@@ -264,6 +310,7 @@ static void prof_leave(struct lm_hook *h, struct lm_frame *f)
 
 	r->calls++;
 	r->cycles += t;
+	r->hist[bucket_of(t)]++;
 	r->fails += fails;
 	lm_sketch_add(&r->sk, c->key);
 	struct sample *s = &r->samp[c->key & (SAMPLES - 1)];
@@ -328,15 +375,16 @@ static const char *base_of(const char *path)
 
 static struct lm_plan *plan_for(const char *name, const char *object)
 {
-	for (size_t i = 0; i < protos.nmethods; i++) {
-		const struct lm_method *m = &protos.methods[i];
-		if (m->broken || m->invalidator || strcmp(m->name, name) != 0)
-			continue;
-		if (m->object && strcmp(m->object, base_of(object)) != 0)
-			continue;
-		char why[256];
-		return lm_plan_compile(&protos, m, (uint32_t)i, why, sizeof why);
-	}
+	for (size_t k = 0; k < nprotos; k++)
+		for (size_t i = 0; i < protos[k].nmethods; i++) {
+			const struct lm_method *m = &protos[k].methods[i];
+			if (m->broken || m->invalidator || strcmp(m->name, name) != 0)
+				continue;
+			if (m->object && strcmp(m->object, base_of(object)) != 0)
+				continue;
+			char why[256];
+			return lm_plan_compile(&protos[k], m, (uint32_t)i, why, sizeof why);
+		}
 	return NULL;
 }
 
@@ -383,6 +431,8 @@ static void write_records(void)
 			const struct rec *r = &b->rec[i];
 			sum->calls += r->calls;
 			sum->cycles += r->cycles;
+			for (unsigned b = 0; b < HIST_BUCKETS; b++)
+				sum->hist[b] += r->hist[b];
 			sum->fails += r->fails;
 			sum->impure += r->impure;
 			sum->checked += r->checked;
@@ -392,9 +442,10 @@ static void write_records(void)
 		}
 		if (!sum->calls)
 			continue;
-		fprintf(f, "fn\t%s\t%d\t%s\t%d\t%llu\t%.0f\t%llu\t%llu\t%llu\t%llu\t%llu\t",
+		fprintf(f, "fn\t%s\t%d\t%s\t%d\t%llu\t%.0f\t%.1f\t%llu\t%llu\t%llu\t%llu\t%llu\t",
 		        fns[i].name, fns[i].stopped, fns[i].object, fns[i].plan && !fns[i].bad_args,
 		        (unsigned long long)sum->calls, (double)sum->cycles * ns_per_tick,
+		        median_ticks(sum->hist, sum->calls) * ns_per_tick,
 		        (unsigned long long)sum->fails, (unsigned long long)sum->impure,
 		        (unsigned long long)sum->checked, (unsigned long long)sum->static_rep,
 		        (unsigned long long)sum->caller_ptr);
@@ -414,6 +465,122 @@ static void after_fork(void)
 		memset(b->rec, 0, (size_t)nslots * sizeof(struct rec));
 	start_tsc = __rdtsc();
 	start_ns = lm_now_ns();
+}
+
+/* --functions: the functions whose names match GLOBS (one a line) in the
+ * program and its libraries, static ones too (.symtab), hooked by detour
+ * (or through the GOT when a detour is refused). */
+struct wanted {
+	const char *globs;
+	struct lm_symbol *v;
+	size_t n, cap;
+};
+
+static bool matches(const char *globs, const char *name)
+{
+	char g[256];
+	for (const char *p = globs; *p;) {
+		size_t len = strcspn(p, "\n");
+		if (len < sizeof g) {
+			memcpy(g, p, len);
+			g[len] = '\0';
+			if (fnmatch(g, name, 0) == 0)
+				return true;
+		}
+		p += len + (p[len] == '\n');
+	}
+	return false;
+}
+
+static int on_symbol(const struct lm_symbol *s, void *arg)
+{
+	struct wanted *w = arg;
+	if (s->type != LM_SYM_FUNC || !s->size || !matches(w->globs, s->name))
+		return 0;
+	if (w->n == w->cap) {
+		size_t cap = w->cap ? 2 * w->cap : 16;
+		struct lm_symbol *v = realloc(w->v, cap * sizeof *v);
+		if (!v)
+			return 1;
+		w->v = v;
+		w->cap = cap;
+	}
+	w->v[w->n] = *s;
+	w->v[w->n].name = strdup(s->name);
+	w->v[w->n].version = NULL;
+	w->v[w->n].aliases = NULL;
+	w->v[w->n].naliases = 0;
+	w->v[w->n].clones = NULL;
+	w->v[w->n].nclones = 0;
+	if (w->v[w->n].name)
+		w->n++;
+	return 0;
+}
+
+/* Is the definition at ADDR counted already, as an import? */
+static bool counted(uintptr_t addr)
+{
+	for (uint32_t i = 0; i < nfns; i++)
+		if ((uintptr_t)((const struct lm_hook_head *)fns[i].hook)->original == addr)
+			return true;
+	return false;
+}
+
+static void hook_functions(const char *globs, uint32_t cap)
+{
+	struct lm_objset set;
+	struct wanted w = {.globs = globs};
+	if (lm_objset_live(&set) != 0)
+		return;
+	for (size_t i = 0; i < set.n; i++) {
+		const char *base = base_of(set.v[i].path);
+		if (strncmp(base, "ld-linux", 8) != 0 && !strstr(base, "libldmemo"))
+			lm_symtab_each(&set.v[i], on_symbol, &w);
+	}
+	lm_maps_hold();
+	for (size_t i = 0; i < w.n; i++) {
+		struct lm_symbol *s = &w.v[i];
+		struct fn *fn = &fns[nfns];
+		if (nfns >= cap || counted(s->addr)) {
+			free(s->name);
+			continue;
+		}
+		fn->name = s->name;
+		fn->object = strdup(s->obj->path);
+		fn->plan = plan_for(fn->name, s->obj->path);
+		fn->id = nfns;
+		uintptr_t limit = 0;
+		if (s->size < 4 + LM_JMP_ABS_LEN) {
+			lm_symtab_reach(s);
+			limit = (uintptr_t)s->next_addr + s->obj->bias;
+		}
+		struct lm_hook_req req = {
+		    .name = fn->name,
+		    .addr = s->addr,
+		    .size = s->size,
+		    .limit = limit,
+		    .object = fn->object,
+		    .mode = LM_HM_AUTO,
+		    .stack_bytes = fn->plan ? lm_plan_stack_bytes(fn->plan) : UNKNOWN_STACK_BYTES,
+		    .enter = prof_enter,
+		    .leave = prof_leave,
+		    .ctx = fn,
+		};
+		char why[256];
+		fn->hook = lm_hook_prepare(&req, why, sizeof why);
+		if (fn->hook && lm_hook_install(fn->hook, why, sizeof why) == 0) {
+			nfns++;
+			continue;
+		}
+		lm_warn("%s: not profiled (--functions): %s", fn->name, why);
+		free(fn->object);
+		lm_plan_free(fn->plan);
+		free(s->name);
+		memset(fn, 0, sizeof *fn);
+	}
+	lm_maps_release();
+	free(w.v);
+	lm_objset_free(&set);
 }
 
 __attribute__((noinline)) static void empty_function(void)
@@ -439,31 +606,40 @@ static void calibrate(void)
 	 * but makes the stub executable */
 	if (!h || lm_hook_install(h, why, sizeof why) != 0)
 		return;
-	void (*stub)(void) = (void (*)(void))lm_hook_get_info(h)->stub;
+	void (*stub)(void) = (void (*)(void))lm_ptr(lm_hook_get_info(h)->stub);
 	for (int i = 0; i < 2000; i++)
 		stub();
 	if (calib_min != UINT64_MAX)
 		window_ticks = calib_min;
 }
 
-void lm_profile_start(const char *dir, const char *protos_path)
+void lm_profile_start(const char *dir, const char *protos_path, const char *functions)
 {
 	struct names ns = {0};
 	lm_guard_enter();
 	out_dir = strdup(dir);
-	if (protos_path) {
+	char *paths = protos_path ? strdup(protos_path) : NULL, *save = NULL;
+	for (char *p = paths ? strtok_r(paths, ":", &save) : NULL; p && nprotos < MAX_PROTOS;
+	     p = strtok_r(NULL, ":", &save)) {
 		struct lm_diags d = {0};
-		if (lm_config_load(protos_path, &protos, &d) < 0)
-			lm_warn("%s: the known prototypes cannot be read: every function is "
-			        "listed with its prototype unknown",
-			        protos_path);
+		if (lm_config_load(p, &protos[nprotos], &d) == 0) {
+			nprotos++;
+		} else {
+			lm_config_free(&protos[nprotos]);
+			lm_warn("%s: prototypes not read: its functions are listed with their "
+			        "prototype unknown",
+			        p);
+		}
 		lm_diags_free(&d);
 	}
+	free(paths);
 	lm_got_imports(add_name, &ns);
 	if (ns.n)
 		qsort(ns.v, ns.n, sizeof *ns.v, by_name);
-	fns = calloc(ns.n ? ns.n : 1, sizeof *fns);
-	nslots = (uint32_t)ns.n;
+	/* room for the imports and for as many --functions matches */
+	size_t room = ns.n + (functions ? MAX_FUNCTIONS : 0);
+	fns = calloc(room ? room : 1, sizeof *fns);
+	nslots = (uint32_t)room;
 	const char *prev = NULL; /* names are freed only after the loop */
 	lm_maps_hold();
 	for (size_t i = 0; fns && i < ns.n; i++) {
@@ -502,6 +678,8 @@ void lm_profile_start(const char *dir, const char *protos_path)
 		ns.v[i] = NULL; /* lives on in fns */
 	}
 	lm_maps_release();
+	if (functions && fns)
+		hook_functions(functions, nslots);
 	calibrate();
 	for (size_t i = 0; i < ns.n; i++)
 		free(ns.v[i]);

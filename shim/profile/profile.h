@@ -9,20 +9,27 @@
 #define LM_PROFILE_H
 
 /* The environment profile mode reads: the directory the record files go
- * to (<pid>.prof), and the config of known prototypes (optional). */
+ * to (<pid>.prof), and the configs of known prototypes (optional; paths
+ * separated by ':', the first that names a function wins). */
 #define LM_ENV_PROFILE        "LDMEMO_PROFILE"
 #define LM_ENV_PROFILE_PROTOS "LDMEMO_PROFILE_PROTOS"
+/* --functions: shell patterns, one a line, of functions to count too
+ * (the program's own, static ones included), hooked by detour. */
+#define LM_ENV_PROFILE_FUNCTIONS "LDMEMO_PROFILE_FUNCTIONS"
 
 /* Record file format: a first line LM_PROFILE_MAGIC, a line "run WALL_NS",
  * then one line per function called at least once:
- * fn NAME STOPPED OBJECT KNOWN CALLS NS FAILS IMPURE CHECKED STATIC CALLERPTR SKETCH
+ * fn NAME STOPPED OBJECT KNOWN CALLS NS MEDIAN_NS FAILS IMPURE CHECKED STATIC CALLERPTR
+ * SKETCH
  * tab-separated; STOPPED 1 when counting stopped early (too cheap to
  * cache: the counts are those before); KNOWN 1 when the prototype came
- * from the protos config; SKETCH the registers in hex. */
-#define LM_PROFILE_MAGIC "ldmemo-profile 1"
+ * from the protos config; MEDIAN_NS the median call (a process's: the
+ * command keeps the largest); SKETCH the registers in hex. */
+#define LM_PROFILE_MAGIC "ldmemo-profile 2"
 
-/* Hook the imports and arrange the record file at exit. DIR is the
- * directory; PROTOS the known prototypes' config path, or NULL. */
-void lm_profile_start(const char *dir, const char *protos);
+/* Hook the imports (and the FUNCTIONS patterns' matches, NULL: none) and
+ * arrange the record file at exit. DIR is the directory; PROTOS the known
+ * prototypes' config path, or NULL. */
+void lm_profile_start(const char *dir, const char *protos, const char *functions);
 
 #endif

@@ -35,6 +35,17 @@ Test(adaptive, judge_hit_ratio)
 	cr_assert_eq(lm_adaptive_judge(&w, 50), LM_ADAPT_WAIT, "too few misses to say");
 }
 
+Test(adaptive, judge_a_loaded_machine)
+{
+	/* preempted calls make the mean 2.4 lookups; the fastest call is
+	 * below the fastest lookup: cheap all the same */
+	struct lm_adaptive_window w = {
+	    .misses = 64, .miss_ns = 64 * 120, .cost_ns = 64 * 300, .min_call_ns = 12};
+	cr_assert_eq(lm_adaptive_judge(&w, 50), LM_ADAPT_CHEAP);
+	w.min_call_ns = 80; /* never faster than a lookup: not judged cheap */
+	cr_assert_eq(lm_adaptive_judge(&w, 50), LM_ADAPT_WAIT);
+}
+
 static const char *methods = "[cache cheap_add]\nsignature = i64 cheap_add(i64 k)\n%s\n"
                              "[cache slow_spin]\nsignature = i64 slow_spin(i64 k)\n";
 

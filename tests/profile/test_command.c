@@ -29,7 +29,8 @@ Test(command, writes_a_config_that_works_as_written, .timeout = 180)
 	const char *run_plain[] = {prog, NULL};
 	cr_assert_eq(pf_run(run_plain, NULL, &plain, NULL), 0);
 
-	const char *run_profile[] = {ldmemo, "profile", "-o", conf, "--", prog, NULL};
+	const char *run_profile[] = {ldmemo,   "profile", "-o", conf, "--functions",
+	                             "prog_*", "--",      prog, NULL};
 	cr_assert_eq(pf_run(run_profile, env, &profiled, &table), 0, "PROGRAM's status");
 	cr_assert_str_eq(profiled, plain, "the program's output is its own under profile");
 	cr_assert(strstr(table, "crypt_r"), "the table names crypt_r:\n%s", table);
@@ -37,6 +38,10 @@ Test(command, writes_a_config_that_works_as_written, .timeout = 180)
 	char *text = pf_slurp(conf);
 	cr_assert_not_null(text);
 	cr_assert(strstr(text, "[cache crypt_r]"), "crypt_r recommended:\n%s", text);
+	/* the program's own static function, by --functions, its prototype
+	 * from DWARF */
+	cr_assert(strstr(text, "[cache prog_digest]\nsignature = i64 prog_digest(i64 k)"),
+	          "prog_digest recommended:\n%s", text);
 	cr_assert(strstr(text, "# left out: impure_tick"), "impure_tick left out:\n%s", text);
 	cr_assert(strstr(text, "# left out: static_name"), "static_name left out");
 	cr_assert_null(strstr(text, "[cache impure_tick]"));
@@ -52,6 +57,7 @@ Test(command, writes_a_config_that_works_as_written, .timeout = 180)
 	cr_assert_str_eq(cached, plain, "byte-identical output with the config");
 	char *js = pf_slurp(stats);
 	cr_assert(js && strstr(js, "\"hits\":36"), "crypt_r hit 36 of 40 times: %s", js);
+	cr_assert(strstr(js, "\"hits\":190"), "prog_digest hit 190 of 200 times: %s", js);
 
 	free(plain);
 	free(profiled);
