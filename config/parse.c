@@ -358,6 +358,7 @@ static void enter_sections(struct lm_parser *ps)
 		m->invalidator = s->kind == LM_SEC_INVALIDATE;
 		m->ttl_ms = LM_DUR_UNSET;
 		m->coalesce = LM_UNSET;
+		m->adaptive = LM_UNSET;
 		m->mode = LM_MODE_CACHE;
 		m->hook = LM_HOOK_AUTO;
 		m->pos = s->pos;

@@ -21,6 +21,7 @@
 #include "shim/call/runtime.h"
 #include "shim/call/sig_guard.h"
 #include "shim/ops/stats_dump.h"
+#include "shim/profile/profile.h"
 #include "shim/base/trust.h"
 #include "shim/base/clock.h"
 #include "shim/base/guard.h"
@@ -76,12 +77,16 @@ static int build_methods(struct lm_runtime *rt, bool verify_all)
 			m->ttl_ms = m->negative_ttl_ms = 0;
 		m->stale_ms = cm->stale_if_error_ms;
 		m->coalesce = lm_method_coalesce(&rt->cfg, cm);
+		m->adaptive = lm_method_adaptive(&rt->cfg, cm);
 		m->verify = !cm->invalidator && (verify_all || cm->mode == LM_MODE_VERIFY);
-		if (cm->broken)
+		if (cm->broken) {
+			m->state = LM_HS_CONFIG_ERROR;
 			continue;
+		}
 		char why[256];
 		m->plan = lm_plan_compile(&rt->cfg, cm, i, why, sizeof why);
 		m->scalar = m->plan ? lm_plan_scalar(m->plan) : LM_SCALAR_NO;
+		m->reuse = m->plan && !m->verify && lm_plan_static_result(m->plan);
 		m->arg_checks = m->plan && lm_plan_has_pointer_args(m->plan) ? LM_ARG_CHECKS : 0;
 		if (!m->plan) {
 			lm_warn("%s: not hooked: %s", cm->name, why);
@@ -174,6 +179,16 @@ static void drop_local(void *arg, uint32_t method, const void *key, uint32_t kle
 		lm_store_drop_method(rt->store, method);
 	else
 		lm_store_drop_key(rt->store, method, lm_key_hash(key, klen), key, klen);
+	/* the host tier's copies go too: its processes were told the same */
+	if (!rt->host)
+		return;
+	if (method == LM_L2_ALL)
+		lm_host_drop_all(rt->host);
+	else if (rt->methods[method].host && !key)
+		lm_host_drop_method(rt->host, &rt->methods[method].hm);
+	else if (rt->methods[method].host)
+		lm_host_drop_key(rt->host, &rt->methods[method].hm, lm_key_hash(key, klen), key,
+		                 klen);
 }
 
 /* The backend's own thread never runs a hooked function cached. */
@@ -268,6 +283,34 @@ static void open_shared_tier(struct lm_runtime *rt)
  * prepare handlers run in reverse order of registration, the others in
  * order, so these enclose them all (see start). */
 
+/* ---- The host tier (spec 11) ---------------------------------------------- */
+
+static void open_host_tier(struct lm_runtime *rt)
+{
+	if (!rt->cfg.global.shared_host)
+		return;
+	const char *ns =
+	    rt->cfg.global.namespace_ ? rt->cfg.global.namespace_ : program_base_name();
+	char why[768] = "", note[768] = "";
+	rt->host = lm_host_open(NULL, ns, rt->cfg.global.shared_memory, why, sizeof why, note,
+	                        sizeof note);
+	if (note[0])
+		lm_warn("host tier: %s", note);
+	if (!rt->host) {
+		lm_warn("host tier: %s; methods run with their per-process cache only", why);
+		return;
+	}
+	for (uint32_t i = 0; i < rt->nmethods; i++) {
+		struct lm_rt_method *m = &rt->methods[i];
+		/* ptr parameters and results mean nothing in another process */
+		if (!m->plan || m->cfg->invalidator || m->verify || lm_plan_local_only(m->plan))
+			continue;
+		m->host = true;
+		lm_host_method_init(&m->hm, m->cfg->name, lm_plan_fingerprint(m->plan));
+		m->host_seen = lm_host_l1gen_now(rt->host, &m->hm);
+	}
+}
+
 static void strict_exit(const char *why)
 {
 	lm_error("LDMEMO_STRICT=1: %s; exiting with status %d", why, LM_EXIT_STRICT);
@@ -277,8 +320,22 @@ static void strict_exit(const char *why)
 static void start(void)
 {
 	const char *path = env(LM_ENV_CONFIG);
+	const char *profile = env(LM_ENV_PROFILE);
+	if (profile && !env_is_1(LM_ENV_DISABLE)) {
+		/* `ldmemo profile`: count, cache nothing (spec 10). */
+		int fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
+		if (fd >= 0)
+			lm_log_set_fd(fd);
+		lm_profile_start(profile, env(LM_ENV_PROFILE_PROTOS));
+		return;
+	}
 	if (!path || env_is_1(LM_ENV_DISABLE))
 		return;
+	/* Read before it is set for what this process exec's or starts. */
+	bool inherited = env(LM_ENV_INHERITED) != NULL;
+	char self[16];
+	snprintf(self, sizeof self, "%d", (int)getpid());
+	setenv(LM_ENV_INHERITED, self, 1);
 	/* A private copy of stderr: the program may close fd 2 (spec 2). */
 	int fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
 	if (fd >= 0)
@@ -316,19 +373,23 @@ static void start(void)
 	}
 	rt->start_ns = lm_now_ns();
 	rt->strict = strict;
+	rt->inherited = inherited;
 	struct lm_diags diags = {0};
 	int errors = cfd >= 0 ? lm_config_load_fd(cfd, path, &rt->cfg, &diags)
 	                      : lm_config_load(path, &rt->cfg, &diags);
+	/* A process the config is not for (a wrapper's helpers) stays silent
+	 * at the default level: its problems are those of every process. */
+	if (errors >= 0 && !lm_programs_match(&rt->cfg.global, program_base_name())) {
+		lm_info("%s: not in programs: inactive", program_base_name());
+		lm_diags_free(&diags);
+		free_runtime(rt);
+		return;
+	}
 	report_diags(&rt->cfg, &diags);
 	lm_diags_free(&diags);
 	if (errors != 0 && strict)
 		strict_exit("the config has errors");
 	if (errors < 0) {
-		free_runtime(rt);
-		return;
-	}
-	if (!lm_programs_match(&rt->cfg.global, program_base_name())) {
-		lm_info("%s: not in programs: inactive", program_base_name());
 		free_runtime(rt);
 		return;
 	}
@@ -351,6 +412,7 @@ static void start(void)
 	}
 	lm_stats_setup(rt);
 	lm_persist_load(rt);
+	open_host_tier(rt);
 	open_shared_tier(rt);
 	lm_rt = rt;
 	problems += lm_resolve_all(true);

@@ -24,7 +24,9 @@
 	X(coalesced)         \
 	X(miss_ns)           \
 	X(dropped)           \
-	X(cost_ns)
+	X(cost_ns)           \
+	X(negative)          \
+	X(shared_hits)
 
 enum lm_counter {
 #define LM_X(name) LM_C_##name,

@@ -11,6 +11,7 @@
 #include "counters.h"
 #include "fast.h"
 #include "front.h"
+#include "reuse.h"
 #include "shim/base/log.h"
 #include "shim/call/sig_guard.h"
 #include "runtime.h"
@@ -29,6 +30,7 @@ enum call_mode { CALL_FILL, CALL_NOFILL, CALL_VERIFY };
 
 struct lm_call {
 	struct lm_store_req req;
+	struct lm_host_ticket ticket;  /* the host tier's generations at the lookup */
 	struct lm_entry *verify_entry; /* verify: the entry a hit would return */
 	struct lm_entry *stale;        /* stale_if_error candidate */
 	int64_t start_ns;
@@ -182,8 +184,8 @@ static void keep_copy(struct lm_hook *h, struct lm_rt_method *m, struct lm_call 
 	if (m->fast)
 		lm_fast_put((const struct lm_hook_head *)h, f, err, expires, c->epoch);
 	else
-		lm_front_put(lm_rt->store, m->id, t_arena.p + c->base, c->klen, val, vlen, expires,
-		             c->epoch);
+		lm_front_put(lm_rt_copy_epoch(lm_rt, m), m->id, t_arena.p + c->base, c->klen, val,
+		             vlen, expires, c->epoch);
 }
 
 /* An L1 miss of a shared method: the shared tier may have the result.
@@ -209,10 +211,81 @@ static bool ask_l2(struct lm_hook *h, struct lm_rt_method *m, struct lm_call *c,
 	int64_t expires = lm_clock_ms() + l1_ttl;
 	if (lm_store_fill(lm_rt->store, &c->req, val, vlen, l1_ttl) == 1)
 		keep_copy(h, m, c, f, val, vlen, err, expires);
+	/* the host tier is a nearer tier: it keeps the copy as long as L1 may */
+	if (m->host)
+		lm_host_set(lm_rt->host, &m->hm, c->req.hash, c->req.key, c->klen, val, vlen,
+		            l1_ttl, &c->ticket);
 	if (c->stale)
-		lm_entry_release(lm_rt->store, c->stale);
+		lm_entry_unref(lm_rt->store, c->stale);
 	errno = err;
 	return true;
+}
+
+/* Store hits between copies kept: a working set larger than the
+ * thread's copies would otherwise evict one hot copy per hit (a store hit
+ * costs little more than keeping the copy). */
+#define LM_COPY_EVERY 8
+static __thread uint32_t t_copy_tick;
+
+/* A store hit pinned in E: replay it. False when the value cannot be
+ * replayed (the function runs instead). */
+static bool replay_hit(struct lm_hook *h, struct lm_rt_method *m, struct lm_call *c,
+                       struct lm_frame *f, struct lm_entry *e, int *err)
+{
+	size_t vlen;
+	const void *val = lm_entry_value(e, &vlen);
+	int rc = m->scalar != LM_SCALAR_NO ? lm_scalar_replay(m->scalar, val, vlen, f, err)
+	                                   : lm_plan_replay(m->plan, val, vlen, f, err);
+	if (rc == 0 && ++t_copy_tick % LM_COPY_EVERY == 0)
+		keep_copy(h, m, c, f, val, vlen, *err, lm_entry_expires_ms(e));
+	if (rc == 0 && m->reuse)
+		lm_reuse_put(lm_rt->store, m->plan, m->id, t_arena.p + c->base, c->klen, f, *err,
+		             lm_entry_expires_ms(e), c->epoch);
+	lm_entry_release(lm_rt->store, e);
+	return rc == 0;
+}
+
+/* An L1 miss of a host-tier method: another process may have stored the
+ * result. True when F now holds it (errno set to the stored one); either
+ * way c->ticket holds the generations a fill must still find. */
+static bool ask_host(struct lm_hook *h, struct lm_rt_method *m, struct lm_call *c,
+                     struct lm_frame *f)
+{
+	size_t vbase = t_arena.len;
+	int64_t expires = 0;
+	int r = lm_host_get(lm_rt->host, &m->hm, c->req.hash, t_arena.p + c->base, c->klen,
+	                    &t_arena, &expires, &c->ticket);
+	c->req.key = t_arena.p + c->base; /* the arena may have moved */
+	int64_t ttl = expires == LM_DUR_NEVER ? LM_DUR_NEVER : expires - lm_clock_ms();
+	int err;
+	if (!r || ttl <= 0 ||
+	    lm_plan_replay(m->plan, t_arena.p + vbase, t_arena.len - vbase, f, &err) != 0) {
+		t_arena.len = vbase;
+		return false;
+	}
+	const unsigned char *val = t_arena.p + vbase;
+	size_t vlen = t_arena.len - vbase;
+	if (lm_store_fill(lm_rt->store, &c->req, val, vlen, ttl) == 1)
+		keep_copy(h, m, c, f, val, vlen, err, expires);
+	if (c->stale)
+		lm_entry_release(lm_rt->store, c->stale);
+	lm_count(m->id, LM_C_shared_hits, 1);
+	errno = err;
+	return true;
+}
+
+/* A drop by another process of the host moved the method's l1gen: what
+ * L1 holds of it may be older than that drop, so it goes (guarantee 4
+ * across processes). Noted only once the drop is done, so that a thread
+ * seeing the note finds L1 already emptied. */
+static uint64_t host_sync(struct lm_rt_method *m)
+{
+	uint64_t g = lm_host_l1gen_now(lm_rt->host, &m->hm);
+	if (__builtin_expect(g != __atomic_load_n(&m->host_seen, __ATOMIC_ACQUIRE), 0)) {
+		lm_store_drop_method(lm_rt->store, m->id);
+		__atomic_store_n(&m->host_seen, g, __ATOMIC_RELEASE);
+	}
+	return g;
 }
 
 /* Everything but a front-cache hit: the store, coalescing, verify mode. */
@@ -221,13 +294,13 @@ static __attribute__((noinline)) int enter_slow(struct lm_hook *h, struct lm_rt_
                                                 int saved_errno)
 {
 	const unsigned char *key = t_arena.p + c->base;
-	int64_t t0 = lm_now_ns();
 	if (__builtin_expect(__atomic_load_n(&m->ptr_static, __ATOMIC_RELAXED), 0) && !m->verify) {
 		t_arena.len = c->base;
 		lm_guard_leave();
 		return bypass(m, saved_errno);
 	}
-	c->epoch = lm_store_copy_epoch_now(lm_rt->store, m->id);
+	lm_adaptive_tick();
+	c->epoch = m->host ? host_sync(m) : lm_store_copy_epoch_now(lm_rt->store, m->id);
 	c->req = (struct lm_store_req){
 	    .method = m->id,
 	    .hash = c->req.hash,
@@ -235,11 +308,22 @@ static __attribute__((noinline)) int enter_slow(struct lm_hook *h, struct lm_rt_
 	    .klen = c->klen,
 	    .coalesce = m->coalesce && !m->verify,
 	    .stale_ms = m->stale_ms,
+	    .hold = m->verify,
 	};
 	c->verify_entry = NULL;
 	c->stale = NULL;
 
 	struct lm_entry *e = NULL;
+	int err;
+	/* The common hit, lock-free and before any clock is read: the time
+	 * a miss costs is counted from the full lookup. */
+	if (!m->verify && lm_store_get(lm_rt->store, &c->req, &e)) {
+		if (replay_hit(h, m, c, f, e, &err))
+			return answered(m, c, false, err);
+		e = NULL;
+	}
+	c->req.probed = !m->verify;
+	int64_t t0 = lm_now_ns();
 	bool coalesced = false;
 	switch (lm_store_lookup(lm_rt->store, &c->req, &e, &coalesced, &c->stale)) {
 	case LM_LOOKUP_HIT:
@@ -248,14 +332,7 @@ static __attribute__((noinline)) int enter_slow(struct lm_hook *h, struct lm_rt_
 			c->mode = CALL_VERIFY;
 			break;
 		}
-		size_t vlen;
-		const void *val = lm_entry_value(e, &vlen);
-		int err;
-		int rc = lm_plan_replay(m->plan, val, vlen, f, &err);
-		if (rc == 0)
-			keep_copy(h, m, c, f, val, vlen, err, lm_entry_expires_ms(e));
-		lm_entry_release(lm_rt->store, e);
-		if (rc == 0)
+		if (replay_hit(h, m, c, f, e, &err))
 			return answered(m, c, coalesced, err);
 		c->mode = CALL_NOFILL; /* a value we cannot replay: run the function */
 		break;
@@ -264,6 +341,8 @@ static __attribute__((noinline)) int enter_slow(struct lm_hook *h, struct lm_rt_
 		/* the shared tier's clients need more stack than a small signal
 		 * stack has (l2.h): that miss is served like one with it down */
 		c->l2_down = m->shared && lm_stack_short(LM_L2_STACK_NEED);
+		if (m->host && ask_host(h, m, c, f))
+			return answered(m, c, false, errno);
 		if (m->shared && !c->l2_down && ask_l2(h, m, c, f))
 			return answered(m, c, false, errno);
 		break;
@@ -299,6 +378,11 @@ int lm_dispatch_enter(struct lm_hook *h, struct lm_frame *f)
 		lm_guard_leave();
 		return bypass(m, errno);
 	}
+	if (m->reuse) {
+		int err;
+		if (lm_reuse_get(m->plan, m->id, f, &err))
+			return answered(m, c, false, err);
+	}
 	if (__builtin_expect(lm_plan_key(m->plan, f, &t_arena) != 0, 0)) {
 		t_arena.len = c->base;
 		lm_guard_leave();
@@ -309,11 +393,18 @@ int lm_dispatch_enter(struct lm_hook *h, struct lm_frame *f)
 	if (!m->verify && !m->fast) {
 		size_t vlen;
 		int err;
-		const void *val = lm_front_get(m->id, key, c->klen, &vlen);
-		if (val &&
-		    (m->scalar != LM_SCALAR_NO ? lm_scalar_replay(m->scalar, val, vlen, f, &err)
-		                               : lm_plan_replay(m->plan, val, vlen, f, &err)) == 0)
+		/* read before the lookup, as for any copy (front.h) */
+		uint64_t epoch = m->reuse ? lm_store_copy_epoch_now(lm_rt->store, m->id) : 0;
+		int64_t expires;
+		const void *val = lm_front_get_exp(m->id, key, c->klen, &vlen, &expires);
+		if (val && (m->scalar != LM_SCALAR_NO
+		                ? lm_scalar_replay(m->scalar, val, vlen, f, &err)
+		                : lm_plan_replay(m->plan, val, vlen, f, &err)) == 0) {
+			if (m->reuse)
+				lm_reuse_put(lm_rt->store, m->plan, m->id, key, c->klen, f, err,
+				             expires, epoch);
 			return answered(m, c, false, err);
+		}
 	}
 	c->req.hash = lm_key_hash(key, c->klen);
 	return enter_slow(h, m, c, f, errno);
@@ -348,7 +439,7 @@ static void leave_verify(struct lm_rt_method *m, struct lm_call *c, struct lm_fr
 			log_mismatch(m, t_arena.p + c->base, c->klen);
 		}
 	}
-	lm_entry_release(lm_rt->store, c->verify_entry);
+	lm_entry_unref(lm_rt->store, c->verify_entry);
 }
 
 /* A result that fails `when`: stale_if_error may answer instead. Returns
@@ -403,8 +494,13 @@ static void leave_fill(struct lm_hook *h, struct lm_rt_method *m, struct lm_call
 	int64_t expires = l1_ttl == LM_DUR_NEVER ? LM_DUR_NEVER : lm_clock_ms() + l1_ttl;
 	if (lm_store_fill(lm_rt->store, &c->req, t_arena.p + vbase, vlen, l1_ttl) == 1) {
 		lm_count(m->id, LM_C_stored, 1);
+		if (!ok)
+			lm_count(m->id, LM_C_negative, 1);
 		keep_copy(h, m, c, f, t_arena.p + vbase, vlen, *err, expires);
 	}
+	if (m->host)
+		lm_host_set(lm_rt->host, &m->hm, c->req.hash, c->req.key, c->klen,
+		            t_arena.p + vbase, vlen, ttl, &c->ticket);
 	if (m->shared && !c->l2_down)
 		lm_l2_set(lm_rt->l2, m->id, c->req.key, c->klen, t_arena.p + vbase, vlen, ttl);
 }
@@ -446,10 +542,11 @@ void lm_dispatch_leave(struct lm_hook *h, struct lm_frame *f)
 		break;
 	}
 	if (c->stale)
-		lm_entry_release(lm_rt->store, c->stale);
+		lm_entry_unref(lm_rt->store, c->stale);
 	keep_min(&m->min_call_ns, (uint64_t)(t1 - c->start_ns));
 	keep_min(&m->min_lookup_ns, (uint64_t)c->lookup_ns);
 	lm_count(m->id, LM_C_cost_ns, (uint64_t)(c->lookup_ns + (lm_now_ns() - t1)));
+	lm_adaptive_after_miss(m);
 	/* The arena is a stack: calls nested in the original popped what they
 	 * pushed, so this call's key is still in place. */
 	LM_ASSERT(t_arena.len >= c->base + c->klen);

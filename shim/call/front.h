@@ -105,9 +105,9 @@ static inline uint32_t lm_front_pair(uint64_t hash)
 }
 
 /* The value of KEY if this thread holds a valid copy, else NULL. Two-way:
- * a key may sit in either slot of its pair. */
-static inline const void *lm_front_get(uint32_t method, const void *key, uint32_t klen,
-                                       size_t *vlen)
+ * a key may sit in either slot of its pair. *EXPIRES_MS: the copy's expiry. */
+static inline const void *lm_front_get_exp(uint32_t method, const void *key, uint32_t klen,
+                                           size_t *vlen, int64_t *expires_ms)
 {
 	struct lm_front_slot *f = lm_front;
 	if (!f)
@@ -123,13 +123,22 @@ static inline const void *lm_front_get(uint32_t method, const void *key, uint32_
 	if (__atomic_load_n(f->epochp, __ATOMIC_ACQUIRE) != f->epoch)
 		return NULL;
 	*vlen = f->vlen;
+	*expires_ms = f->expires_ms;
 	return f->data + klen;
 }
 
+static inline const void *lm_front_get(uint32_t method, const void *key, uint32_t klen,
+                                       size_t *vlen)
+{
+	int64_t expires_ms;
+	return lm_front_get_exp(method, key, klen, vlen, &expires_ms);
+}
+
 /* Keep a copy of an entry seen by a lookup or fill that began after
- * METHOD's copy epoch read EPOCH. Too large a key or value is simply not
+ * METHOD's copy epoch (*EPOCHP: the store's, or the host tier's while it
+ * is on) read EPOCH. Too large a key or value is simply not
  * kept. */
-void lm_front_put(const struct lm_store *s, uint32_t method, const void *key, uint32_t klen,
+void lm_front_put(const uint64_t *epochp, uint32_t method, const void *key, uint32_t klen,
                   const void *val, size_t vlen, int64_t expires_ms, uint64_t epoch);
 
 #endif

@@ -9,13 +9,16 @@
 
 #include "config/config.h"
 #include "shim/hook/hook.h"
+#include "shim/host/host.h"
 #include "shim/tier/l2.h"
 #include "shim/plan/plan.h"
 #include "shim/base/guard.h"
 #include "shim/store/store.h"
+#include "adaptive.h"
 
 /* What became of a method's hook, as the statistics name it. */
-enum lm_hook_state { LM_HS_UNRESOLVED, LM_HS_FAILED, LM_HS_DETOUR, LM_HS_GOT };
+/* CONFIG_ERROR: the method's section has errors; it is never looked for. */
+enum lm_hook_state { LM_HS_UNRESOLVED, LM_HS_FAILED, LM_HS_DETOUR, LM_HS_GOT, LM_HS_CONFIG_ERROR };
 
 struct lm_rt_drop {
 	enum lm_drop_kind kind;
@@ -35,8 +38,12 @@ struct lm_rt_method {
 	int64_t ttl_ms, negative_ttl_ms, stale_ms;
 	bool coalesce, verify;
 	bool shared;              /* also in the shared tier (L2) */
+	bool host;                /* also in the host tier (spec 11) */
+	struct lm_host_method hm; /* its place in the host tier */
+	uint64_t host_seen;       /* the host tier's l1gen our L1 was last emptied at */
 	enum lm_scalar scalar;    /* lm_plan_scalar: the hit path's inline replay */
 	bool fast;                /* entered through a fast thunk (fast.h) */
+	bool reuse;               /* a static result whose hits reuse the built buffer (reuse.h) */
 	struct lm_rt_drop *drops; /* write functions */
 	uint32_t ndrops;
 	uint32_t mismatch_logged;
@@ -47,7 +54,13 @@ struct lm_rt_method {
 	 * counts a cold first call as what every hit saved. 0: none yet. */
 	uint64_t min_call_ns, min_lookup_ns;
 	uint32_t arg_checks; /* calls whose pointer arguments are still checked */
-	bool bad_args;       /* one was no pointer: the signature is wrong, bypassed */
+	/* adaptive.c: may step aside; does now; its window and next sample */
+	bool adaptive;
+	int bypassing;
+	uint64_t adapt_misses;
+	struct lm_adaptive_window adapt_base;
+	int64_t recheck_ms, recheck_period_ms;
+	bool bad_args; /* one was no pointer: the signature is wrong, bypassed */
 };
 
 struct lm_runtime {
@@ -58,9 +71,20 @@ struct lm_runtime {
 	struct lm_l2 *l2;                    /* NULL: local backend (or it could not be set up) */
 	struct lm_l2_method *l2_methods;     /* what l2 was opened with; lives as long */
 	struct lm_tier_server *tier_servers; /* likewise */
+	struct lm_host *host;                /* NULL: shared = off (or the mapping was refused) */
 	bool strict;
+	bool inherited; /* an earlier image of this process or a parent ran the shim */
 	int64_t start_ns;
 };
+
+/* The counter copies of M's entries outside the store (front cache, fast
+ * table) are checked against: with the host tier, drops by any process of
+ * the host move it. */
+static inline const uint64_t *lm_rt_copy_epoch(const struct lm_runtime *rt,
+                                               const struct lm_rt_method *m)
+{
+	return m->host ? lm_host_l1gen(rt->host, &m->hm) : lm_store_copy_epoch(rt->store, m->id);
+}
 
 /* NULL while the shim is inactive. Set once, at the end of start-up. */
 extern struct lm_runtime *lm_rt;

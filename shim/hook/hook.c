@@ -219,6 +219,28 @@ int lm_hook_install(struct lm_hook *h, char *why, size_t whylen)
 	return 0;
 }
 
+int lm_hook_set_bypass(struct lm_hook *h, bool on, char *why, size_t whylen)
+{
+	if (!h || !h->installed)
+		return lm_why(why, whylen, "not hooked");
+	if (h->info.mode == LM_HM_GOT) {
+		if (on)
+			lm_hook_restore_got(h);
+		else
+			lm_got_repatch(h);
+		return 0;
+	}
+	/* The same bytes, the same atomicity, as the install: a thread in the
+	 * trampoline goes on through it either way. */
+	uintptr_t site = h->def + h->plan.skip;
+	const unsigned char *from = on ? h->info.new_bytes : h->info.old_bytes;
+	const unsigned char *to = on ? h->info.old_bytes : h->info.new_bytes;
+	if (memcmp(lm_ptr(site), from, h->info.patch_len) != 0)
+		return lm_why(why, whylen, "the code at 0x%lx changed since it was patched",
+		              (unsigned long)site);
+	return lm_patch_code(site, to, h->info.patch_len, why, whylen);
+}
+
 void *lm_hook_ctx(const struct lm_hook *h)
 {
 	return h ? h->ctx : NULL;

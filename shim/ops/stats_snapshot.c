@@ -6,6 +6,7 @@
 #include "shim/call/counters.h"
 #include "shim/call/runtime.h"
 #include "shim/base/clock.h"
+#include "shim/host/host.h"
 
 static char program[4096];
 
@@ -17,7 +18,8 @@ void lm_snapshot_setup(void)
 
 static const char *hook_name(enum lm_hook_state s)
 {
-	static const char *const names[] = {"unresolved", "failed", "detour", "got"};
+	static const char *const names[] = {"unresolved", "failed", "detour", "got",
+	                                    "config_error"};
 	return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "unresolved";
 }
 
@@ -59,7 +61,9 @@ static void collect_method(const struct lm_runtime *rt, uint32_t id, struct lm_s
 	out->name = m->cfg->name;
 	out->object = m->object ? m->object : "";
 	out->hook = hook_name(m->state);
-	out->mode = m->verify ? "verify" : "cache";
+	out->mode = m->verify                                          ? "verify"
+	            : __atomic_load_n(&m->bypassing, __ATOMIC_RELAXED) ? "bypass"
+	                                                               : "cache";
 	v[LM_SF_hits] = lm_counters_sum(id, LM_C_hits);
 	v[LM_SF_misses] = lm_counters_sum(id, LM_C_misses);
 	v[LM_SF_bypassed] = lm_counters_sum(id, LM_C_bypassed);
@@ -67,10 +71,12 @@ static void collect_method(const struct lm_runtime *rt, uint32_t id, struct lm_s
 	 * path saves a counter by not keeping calls apart. */
 	v[LM_SF_calls] = v[LM_SF_hits] + v[LM_SF_misses] + v[LM_SF_bypassed];
 	v[LM_SF_stored] = lm_counters_sum(id, LM_C_stored);
+	v[LM_SF_negative] = lm_counters_sum(id, LM_C_negative);
 	v[LM_SF_stale] = lm_counters_sum(id, LM_C_stale);
 	v[LM_SF_mismatches] = lm_counters_sum(id, LM_C_mismatches);
 	v[LM_SF_uncacheable] = lm_counters_sum(id, LM_C_uncacheable);
 	v[LM_SF_coalesced] = lm_counters_sum(id, LM_C_coalesced);
+	v[LM_SF_shared_hits] = lm_counters_sum(id, LM_C_shared_hits);
 	v[LM_SF_expired] = st.expired;
 	v[LM_SF_evicted] = st.evicted;
 	v[LM_SF_invalidated] = st.invalidated;
@@ -113,6 +119,14 @@ void lm_snapshot_collect(const struct lm_runtime *rt, struct lm_snapshot *s,
 	    .writers = writers,
 	};
 	lm_store_totals(rt->store, &s->entries, &s->bytes);
+	if (rt->host) {
+		struct lm_host_stats hs;
+		lm_host_stats(rt->host, &hs);
+		s->host = true;
+		s->host_size = hs.size;
+		s->host_entries = hs.entries;
+		s->host_evictions = hs.evictions;
+	}
 	for (uint32_t id = 0; id < rt->nmethods; id++) {
 		const struct lm_rt_method *m = &rt->methods[id];
 		if (!m->cfg->invalidator) {

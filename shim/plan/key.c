@@ -58,6 +58,50 @@ int lm_plan_key(const struct lm_plan *p, const struct lm_frame *f, struct lm_buf
 	return 0;
 }
 
+/* One step of the call in F against the encoded key at R (advanced past
+ * it): without building the call's key. */
+static bool step_equals(const struct lm_plan *p, const struct lm_kstep *s, const struct lm_frame *f,
+                        struct lm_rd *r)
+{
+	uint64_t v = lm_loc_read(f, &s->loc);
+	const unsigned char *b;
+	const void *q = lm_word_ptr(v);
+	uint8_t tag;
+	uint32_t n;
+	int64_t want;
+
+	switch (s->op) {
+	case LM_KS_RAW:
+		return lm_rd_bytes(r, s->width, &b) && memcmp(b, &v, s->width) == 0;
+	case LM_KS_OUT:
+		return lm_rd_u8(r, &tag) && tag == (v != 0);
+	default:
+		if (!lm_rd_u8(r, &tag) || tag != (q != NULL))
+			return false;
+		if (!q)
+			return true;
+		if (!lm_rd_u32(r, &n) || !lm_rd_bytes(r, n, &b))
+			return false;
+		/* A str compares without reading past its NUL: it equals N
+		 * stored bytes (which hold no NUL) iff its byte N is the NUL. */
+		if (s->op == LM_KS_STR)
+			return strncmp(q, (const char *)b, n) == 0 && ((const char *)q)[n] == '\0';
+		want = lm_size_at(p, &p->params[s->param].size, f);
+		return want == (int64_t)n && memcmp(q, b, n) == 0;
+	}
+}
+
+bool lm_plan_key_equals(const struct lm_plan *p, const struct lm_frame *f, const void *key,
+                        uint32_t klen)
+{
+	struct lm_rd r = {key, klen};
+
+	for (size_t i = 0; i < p->nksteps; i++)
+		if (!step_equals(p, &p->ksteps[i], f, &r))
+			return false;
+	return r.n == 0;
+}
+
 int lm_plan_register_key(const struct lm_plan *p, uint32_t off[2], uint8_t width[2])
 {
 	if (p->nksteps > 2)

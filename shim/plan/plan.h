@@ -39,6 +39,11 @@ uint64_t lm_plan_fingerprint(const struct lm_plan *p);
  * equal key arguments. Reads caller memory (str, buf). 0, or -1 on OOM. */
 int lm_plan_key(const struct lm_plan *p, const struct lm_frame *f, struct lm_buf *out);
 
+/* Is KEY (as lm_plan_key encodes it) the key of the call in F? Compares
+ * without building the call's key. Reads caller memory (str, buf). */
+bool lm_plan_key_equals(const struct lm_plan *p, const struct lm_frame *f, const void *key,
+                        uint32_t klen);
+
 /* When the key is at most two argument registers taken raw (integers,
  * floats, pointers), set their offsets in struct lm_frame and their widths
  * and return how many (0 to 2); else -1. Such keys the fast thunk builds
@@ -57,6 +62,19 @@ int lm_plan_capture(const struct lm_plan *p, const struct lm_frame *f, int err, 
  * function instead). */
 int lm_plan_replay(const struct lm_plan *p, const void *val, size_t len, struct lm_frame *f,
                    int *err);
+
+/* Static results (static str, static buf, static TYPE*) without out
+ * params: a hit on the key whose result this thread's static buffer
+ * already holds may return the buffer as it stands, as libc's own would
+ * be, when the caller did not write into it since. */
+bool lm_plan_static_result(const struct lm_plan *p);
+/* After lm_plan_replay returned a non-NULL static result: the generation
+ * of the buffer it built (0: it cannot be reused). Any later replay for P
+ * on this thread moves the generation. */
+uint64_t lm_plan_static_gen(const struct lm_plan *p);
+/* This thread's static buffer for P if it is still at generation GEN and
+ * holds, byte for byte, what that replay built; else NULL. */
+void *lm_plan_static_reuse(const struct lm_plan *p, uint64_t gen);
 
 /* The common case, a scalar result and no out params, has a fixed blob:
  * errno (4 bytes, only when not 0), then the return register (8 bytes;

@@ -217,5 +217,13 @@ int lm_deep_rebuild(const struct lm_plan *p, int t, struct lm_rd *r, unsigned ch
  * N bytes; valid until the next call for the same ID on this thread. NULL
  * on OOM. errno is preserved. */
 void *lm_static_buf(uint32_t id, size_t n);
+/* The replay wrote the first N bytes of that buffer: keep a copy of them
+ * (none on OOM: the buffer is then never reused). */
+void lm_static_built(uint32_t id, size_t n);
+/* The generation of ID's buffer when it holds built bytes, else 0. */
+uint64_t lm_static_gen(uint32_t id);
+/* The buffer of ID, if it is still at generation GEN and its built bytes
+ * are as the replay wrote them; else NULL. */
+void *lm_static_intact(uint32_t id, uint64_t gen);
 
 #endif

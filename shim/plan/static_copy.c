@@ -1,6 +1,11 @@
 /* Per-thread buffers behind `static` results on a hit: one per method and
  * thread, reused (and grown) by that thread's next hit on the method, as
- * the callee's own static buffer would be. Freed when the thread exits. */
+ * the callee's own static buffer would be. Freed when the thread exits.
+ *
+ * Each buffer also keeps a copy of the bytes the last replay built in it
+ * and a generation that moves whenever it is handed out again, so that a
+ * hit on the same key can return the buffer as it stands instead of
+ * rebuilding it, after checking that the caller did not write into it. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -12,6 +17,10 @@
 struct slot {
 	void *p;
 	size_t cap;
+	uint64_t gen;   /* 0: never handed out */
+	size_t built;   /* bytes of p the last replay wrote; 0: none known */
+	void *pristine; /* a copy of them, as written */
+	size_t pcap;
 };
 
 struct slots {
@@ -20,6 +29,8 @@ struct slots {
 };
 
 static __thread struct slots *tls_slots;
+/* Generations are unique per thread, so a slot never repeats one. */
+static __thread uint64_t tls_gen;
 static pthread_key_t slots_key;
 static pthread_once_t slots_once = PTHREAD_ONCE_INIT;
 static bool slots_key_ok;
@@ -29,8 +40,10 @@ static void slots_free(void *arg)
 	struct slots *s = arg;
 	uint32_t i;
 
-	for (i = 0; i < s->n; i++)
+	for (i = 0; i < s->n; i++) {
 		free(s->v[i].p);
+		free(s->v[i].pristine);
+	}
 	free(s);
 	tls_slots = NULL;
 }
@@ -71,6 +84,10 @@ void *lm_static_buf(uint32_t id, size_t n)
 
 	if (!n)
 		n = 1;
+	if (sl) {
+		sl->gen = ++tls_gen;
+		sl->built = 0;
+	}
 	if (sl && sl->cap < n) {
 		np = realloc(sl->p, n);
 		if (np) {
@@ -79,4 +96,44 @@ void *lm_static_buf(uint32_t id, size_t n)
 		}
 	}
 	return sl && sl->cap >= n ? sl->p : NULL;
+}
+
+void lm_static_built(uint32_t id, size_t n)
+{
+	LM_KEEP_ERRNO();
+	struct slots *s = tls_slots;
+	struct slot *sl;
+
+	if (!s || id >= s->n || !(sl = &s->v[id])->gen || !n || n > sl->cap)
+		return;
+	if (sl->pcap < n) {
+		void *np = realloc(sl->pristine, n);
+
+		if (!np)
+			return;
+		sl->pristine = np;
+		sl->pcap = n;
+	}
+	memcpy(sl->pristine, sl->p, n);
+	sl->built = n;
+}
+
+uint64_t lm_static_gen(uint32_t id)
+{
+	const struct slots *s = tls_slots;
+
+	return s && id < s->n && s->v[id].built ? s->v[id].gen : 0;
+}
+
+void *lm_static_intact(uint32_t id, uint64_t gen)
+{
+	const struct slots *s = tls_slots;
+	const struct slot *sl;
+
+	if (!s || id >= s->n)
+		return NULL;
+	sl = &s->v[id];
+	if (sl->gen != gen || !sl->built || memcmp(sl->p, sl->pristine, sl->built) != 0)
+		return NULL;
+	return sl->p;
 }

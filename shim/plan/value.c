@@ -285,6 +285,7 @@ static void *static_copy(const struct lm_plan *p, const void *d, size_t n, bool 
 		memcpy(c, d, n);
 	if (nul)
 		c[n] = '\0';
+	lm_static_built(p->id, n + nul);
 	return c;
 }
 
@@ -326,12 +327,30 @@ static int replay_ret(const struct lm_plan *p, const struct lm_vview *v, const s
 		c = lm_static_buf(p->id, need);
 		if (c && lm_deep_rebuild(p, p->ret.type, &r, c, &need) < 0)
 			c = NULL;
+		if (c)
+			lm_static_built(p->id, need);
 		break;
 	}
 	if (!c)
 		return -1;
 	*rax = (uint64_t)(uintptr_t)c;
 	return 0;
+}
+
+bool lm_plan_static_result(const struct lm_plan *p)
+{
+	return !p->nouts && (p->ret.how == LM_RET_STATIC_STR || p->ret.how == LM_RET_STATIC_BUF ||
+	                     p->ret.how == LM_RET_STATIC_TYPE);
+}
+
+uint64_t lm_plan_static_gen(const struct lm_plan *p)
+{
+	return lm_static_gen(p->id);
+}
+
+void *lm_plan_static_reuse(const struct lm_plan *p, uint64_t gen)
+{
+	return lm_static_intact(p->id, gen);
 }
 
 enum lm_scalar lm_plan_scalar(const struct lm_plan *p)

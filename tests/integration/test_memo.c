@@ -12,9 +12,12 @@ static const char *const variants[] = {"prog-pie-O2", "prog-nopie-O2", "prog-pie
                                        "prog-nopie-O0-noplt"};
 #define NVARIANTS 4
 
+/* These count real runs of functions far cheaper than a lookup: the
+ * adaptive bypass would rightly stop caching them. */
 static const char conf[] =
     "[global]\n"
     "ttl = 1h\n"
+    "adaptive = off\n"
     "[type fix_rec]\n"
     "fields = str name, str dir, u32 id, strv tags, fix_rec2* boss\n"
     "[type fix_rec2]\n"
@@ -46,6 +49,10 @@ static const char conf[] =
     "negative_ttl = 1h\n"
     "[cache fix_lookup]\n"
     "signature = static fix_rec* fix_lookup(u32 id)\n"
+    "[cache fix_lookup_name]\n"
+    "signature = static fix_rec* fix_lookup_name(str name)\n"
+    "when = ret != NULL\n"
+    "negative_ttl = 1h\n"
     "[cache fix_strlen]\n"
     "signature = long fix_strlen(str s)\n"
     "[cache fix_recip]\n"
@@ -118,6 +125,11 @@ MATRIX(failed_write_drops_nothing, "failed_write", 2)
 MATRIX(fast_keys_each_get_their_own_answer, "fastkeys", 1308)
 /* static TYPE* deep copy with strings, a string vector and a pointer. */
 MATRIX(static_struct_deep_copy, "struct", 2)
+/* A static result's buffer reused by the next hit on its key, rebuilt
+ * after the caller wrote into it or another key's result was put there;
+ * NULL answers for a u32 and a str key; str keys that are prefixes of
+ * each other. */
+MATRIX(static_buffer_reused_until_written, "reuse", 8)
 /* NULL and "" and content are distinct str keys. */
 MATRIX(str_keys_by_content, "strlen", 4)
 

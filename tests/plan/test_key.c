@@ -464,3 +464,34 @@ Test(key, long_str_and_buf_differ_past_64_256_and_4096)
 	lm_plan_free(ps);
 	lm_plan_free(pb);
 }
+
+/* lm_plan_key_equals compares a call with an encoded key without building
+ * the call's key: it must agree with comparing built keys, for str keys
+ * that are prefixes of each other, NULL, "", and integers with garbage
+ * upper bits. */
+Test(key, equals_agrees_with_built_keys)
+{
+	struct lm_plan *p = PLAN("f", rv(LM_K_VOID), lp(LM_K_STR), lp(LM_K_I32));
+	const char *strs[] = {NULL, "", "rec", "rec5", "rec55", "rec6"};
+	uint64_t ints[] = {5, 0xdeadbeef00000005ull, 6};
+	struct lm_frame f[18];
+	size_t n = 0;
+
+	for (size_t i = 0; i < 6; i++)
+		for (size_t j = 0; j < 3; j++) {
+			f[n] = (struct lm_frame){0};
+			f[n].gpr[0] = (uint64_t)(uintptr_t)strs[i];
+			f[n].gpr[1] = ints[j];
+			n++;
+		}
+	for (size_t a = 0; a < n; a++) {
+		struct lm_buf k = key_of(p, &f[a]);
+		for (size_t b = 0; b < n; b++)
+			cr_expect_eq(lm_plan_key_equals(p, &f[b], k.p, (uint32_t)k.len),
+			             keys_equal(p, &f[a], &f[b]), "frames %zu and %zu", a, b);
+		cr_expect_not(lm_plan_key_equals(p, &f[a], k.p, (uint32_t)k.len - 1),
+		              "a truncated key never matches");
+		lm_buf_free(&k);
+	}
+	lm_plan_free(p);
+}

@@ -1,0 +1,61 @@
+#include "reuse.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "shim/base/guard.h"
+
+__thread struct lm_reuse *lm_reuse_tab;
+__thread uint32_t lm_reuse_n;
+
+static pthread_key_t reuse_key;
+static pthread_once_t reuse_once = PTHREAD_ONCE_INIT;
+
+static void make_key(void)
+{
+	pthread_key_create(&reuse_key, free);
+}
+
+/* Room for method ID, the new records empty. */
+static struct lm_reuse *reuse_grow(uint32_t id)
+{
+	uint32_t had = lm_reuse_n, n = id < 8 ? 16 : id * 2;
+	if (n <= id)
+		return NULL;
+	pthread_once(&reuse_once, make_key);
+	struct lm_reuse *t = realloc(lm_reuse_tab, (size_t)n * sizeof *t);
+	if (!t)
+		return NULL;
+	memset(&t[had], 0, (size_t)(n - had) * sizeof *t);
+	for (uint32_t i = had; i < n; i++)
+		t[i].rec[0].klen = t[i].rec[1].klen = UINT32_MAX;
+	pthread_setspecific(reuse_key, t);
+	lm_reuse_tab = t;
+	lm_reuse_n = n;
+	return t;
+}
+
+void lm_reuse_put(const struct lm_store *s, const struct lm_plan *p, uint32_t id, const void *key,
+                  uint32_t klen, const struct lm_frame *f, int err, int64_t expires_ms,
+                  uint64_t epoch)
+{
+	LM_KEEP_ERRNO();
+	uint64_t gen = f->ret_rax ? lm_plan_static_gen(p) : 0;
+	if (klen > LM_REUSE_KEY || (f->ret_rax && !gen))
+		return;
+	struct lm_reuse *t = id < lm_reuse_n ? lm_reuse_tab : reuse_grow(id);
+	if (!t)
+		return;
+	struct lm_reuse_rec *r = &t[id].rec[gen ? 0 : 1], *other = &t[id].rec[gen ? 1 : 0];
+	/* A key lives in one record: the other one's copy is older. */
+	if (other->klen == klen && memcmp(other->key, key, klen) == 0)
+		other->klen = UINT32_MAX;
+	r->epochp = lm_store_copy_epoch(s, id);
+	r->epoch = epoch;
+	r->expires_ms = expires_ms;
+	r->gen = gen;
+	r->err = err;
+	r->klen = klen;
+	memcpy(r->key, key, klen);
+}
