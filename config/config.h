@@ -207,7 +207,9 @@ struct lm_method {
 	bool hook_set;
 	enum lm_tristate coalesce; /* LM_UNSET: [global] coalesce */
 	enum lm_tristate adaptive; /* LM_UNSET: [global] adaptive */
-	uint64_t max_entries;      /* 0: only the global bound */
+	uint64_t max_entries;      /* with max_entries_set: the method's bound (0:
+	                              nothing stored, as in [global]) */
+	bool max_entries_set;
 	enum lm_mode mode;
 	struct lm_drop *drops; /* [invalidate] only */
 	size_t ndrops;

@@ -54,8 +54,12 @@ void lm_method_apply(struct lm_ctx *c, struct lm_rsec *s)
 		lm_value_bool(c, &k[LM_KEY_ADAPTIVE], &b);
 		m->adaptive = b ? LM_ON : LM_OFF;
 	}
-	if (k[LM_KEY_MAX_ENTRIES].present)
-		lm_value_count(c, &k[LM_KEY_MAX_ENTRIES], &m->max_entries);
+	if (k[LM_KEY_MAX_ENTRIES].present) {
+		uint64_t n = UINT64_MAX; /* left so by a value in error */
+		lm_value_count(c, &k[LM_KEY_MAX_ENTRIES], &n);
+		m->max_entries_set = n != UINT64_MAX;
+		m->max_entries = m->max_entries_set ? n : 0;
+	}
 	if (k[LM_KEY_MODE].present)
 		mode(c, &k[LM_KEY_MODE], &m->mode);
 }

@@ -70,6 +70,11 @@ static int build_methods(struct lm_runtime *rt, bool verify_all)
 		m->id = i;
 		m->ttl_ms = lm_method_ttl_ms(&rt->cfg, cm);
 		m->negative_ttl_ms = cm->negative_ttl_ms;
+		/* max_entries = 0 stores nothing, in a method as in [global]: its
+		 * calls run as with ttl = 0 (the store's own 0 is "no bound of its
+		 * own"). */
+		if (cm->max_entries_set && cm->max_entries == 0)
+			m->ttl_ms = m->negative_ttl_ms = 0;
 		m->stale_ms = cm->stale_if_error_ms;
 		m->coalesce = lm_method_coalesce(&rt->cfg, cm);
 		m->adaptive = lm_method_adaptive(&rt->cfg, cm);

@@ -99,6 +99,20 @@ static void on_signal(int sig)
 	dump(dest ? dest : "stderr");
 }
 
+/* A program that installs its own handler for the dump signal ends the
+ * dumps without a word from the kernel: said once, at exit, at info. */
+static void say_if_signal_taken(void)
+{
+	struct sigaction cur;
+	if (dump_signal <= 0 || sigaction(dump_signal, NULL, &cur) != 0)
+		return;
+	if (!(cur.sa_flags & SA_SIGINFO) && cur.sa_handler == on_signal)
+		return;
+	lm_info("signal %d (%s): the program installed its own handler, so it did not dump "
+	        "statistics after that",
+	        dump_signal, strsignal(dump_signal));
+}
+
 /* Did any method see a call? A process that made none (a wrapper script's
  * helpers) writes no text table: 35 empty tables hid the one that
  * counted. */
@@ -180,6 +194,8 @@ void lm_stats_setup(struct lm_runtime *rt)
  * dump that fails cannot cost it. */
 __attribute__((destructor)) static void lm_stats_at_exit(void)
 {
+	if (lm_rt)
+		say_if_signal_taken();
 	if (lm_rt) {
 		int saved = errno;
 		lm_guard_enter();

@@ -80,3 +80,10 @@ $(ITD)/leave: $(ITS)/leave.c
 	$(CC) -O2 -g -o $@ $< -lpthread
 
 FIXTURES += $(ITD)/unwind $(ITD)/leave
+
+# A program that takes the statistics signal for itself (issue 16).
+$(ITD)/ownsig: $(ITS)/ownsig.c
+	@mkdir -p $(@D)
+	$(CC) -O2 -g -o $@ $<
+
+FIXTURES += $(ITD)/ownsig

@@ -179,3 +179,28 @@ Test(memo, library_loaded_later_with_rtld_local)
 		it_free(&memo);
 	}
 }
+
+/* max_entries = 0 has one meaning (issue 16): nothing is stored, in a
+ * method's section as in [global]. It used to mean "no bound" in a
+ * method. */
+Test(memo, max_entries_0_stores_nothing_in_global_and_in_a_method)
+{
+	const char *argv[] = {it_path("prog-pie-O2"), "basic", NULL};
+	struct it_run r = it_run("[cache fix_square]\nsignature = long fix_square(long x)\n"
+	                         "max_entries = 0\n",
+	                         argv, NULL);
+	cr_expect_eq(r.status, 0, "%s", r.err);
+	cr_expect_eq(it_field(r.out, "runs"), 30, "method: %s%s", r.out, r.err);
+	it_free(&r);
+	r = it_run(
+	    "[global]\nmax_entries = 0\n[cache fix_square]\nsignature = long fix_square(long "
+	    "x)\n",
+	    argv, NULL);
+	cr_expect_eq(r.status, 0, "%s", r.err);
+	cr_expect_eq(it_field(r.out, "runs"), 30, "global: %s%s", r.out, r.err);
+	it_free(&r);
+	r = it_run("[cache fix_square]\nsignature = long fix_square(long x)\nmax_entries = 1000\n",
+	           argv, NULL);
+	cr_expect_eq(it_field(r.out, "runs"), 10, "bounded: %s%s", r.out, r.err);
+	it_free(&r);
+}

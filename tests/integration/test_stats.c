@@ -164,3 +164,20 @@ Test(stats, thousand_signals_during_hits)
 	unlink(dest);
 	it_free(&r);
 }
+
+/* The program installs its own handler for the statistics signal: the
+ * dumps stop, and ldmemo says so once at info (issue 16). */
+Test(stats, a_program_taking_the_stats_signal_is_told_about)
+{
+	const char *argv[] = {it_path("ownsig"), NULL};
+	const char *env[] = {"LDMEMO_STATS_SIGNAL=USR1", "LDMEMO_LOG=info", NULL};
+	struct it_run r = it_run("[cache twice]\nsignature = long twice(long x)\n", argv, env);
+	cr_expect_eq(r.status, 0, "%s", r.err);
+	cr_expect(strstr(r.out, "ok handled=1") != NULL, "%s", r.out);
+	cr_expect(strstr(r.err, "the program installed its own handler"), "%s", r.err);
+	it_free(&r);
+	const char *quiet[] = {"LDMEMO_LOG=info", NULL};
+	r = it_run("[cache twice]\nsignature = long twice(long x)\n", argv, quiet);
+	cr_expect(strstr(r.err, "installed its own handler") == NULL, "no dump signal: %s", r.err);
+	it_free(&r);
+}
