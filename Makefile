@@ -10,6 +10,7 @@ INCDIR  ?= $(PREFIX)/include
 MANDIR  ?= $(PREFIX)/share/man
 DATADIR ?= $(PREFIX)/share/ldmemo
 PCDIR   ?= $(LIBDIR)/pkgconfig
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 
 CC      ?= gcc
 B       := build
@@ -31,7 +32,7 @@ SYMTAB_SRC := $(wildcard symtab/*.c)
 # shim/tier/l2.c); what they share goes into each of them, not into the shim.
 PLUGIN_SRC := $(addprefix shim/tier/,l2_redis.c l2_keymap.c l2_memcached.c l2_common.c)
 SHIM_DIRS  := shim shim/base shim/arch/x86_64 shim/hook shim/plan shim/store shim/call \
-	shim/tier shim/ops
+	shim/tier shim/ops shim/profile
 SHIM_SRC   := $(filter-out $(PLUGIN_SRC),$(foreach d,$(SHIM_DIRS),$(wildcard $(d)/*.c $(d)/*.S)))
 CLI_SRC    := $(wildcard cli/*.c)
 
@@ -83,7 +84,7 @@ $(B)/libshim.a: $(SHIM_OBJ) $(PLUGIN_OBJ)
 # ops goes in whole (the public API is called by no one inside); config
 # and symtab come last, so the shim takes only the objects it uses (not the
 # command's DWARF reader, for one).
-SHIM_LAYERS := ops call tier store plan hook arch/x86_64 base
+SHIM_LAYERS := ops profile call tier store plan hook arch/x86_64 base
 WIRING_OBJ  := $(call obj,$(wildcard shim/*.c))
 layer_obj    = $(filter $(B)/shim/$(1)/%,$(SHIM_OBJ))
 layer_lib    = $(B)/shim/$(1)/lib$(notdir $(1)).a
@@ -195,13 +196,15 @@ install: all $(B)/ldmemo.pc
 	install -m 644 man/ldmemo.1 $(DESTDIR)$(MANDIR)/man1/ldmemo.1
 	install -m 644 man/ldmemo.conf.5 $(DESTDIR)$(MANDIR)/man5/ldmemo.conf.5
 	install -m 644 man/libldmemo.7 $(DESTDIR)$(MANDIR)/man7/libldmemo.7
+	install -d $(DESTDIR)$(BASHCOMPDIR)
+	install -m 644 completion/ldmemo.bash $(DESTDIR)$(BASHCOMPDIR)/ldmemo
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/ldmemo $(DESTDIR)$(SHIMDIR)/libldmemo*.so \
 		$(DESTDIR)$(INCDIR)/ldmemo.h $(DESTDIR)$(PCDIR)/ldmemo.pc \
 		$(DESTDIR)$(DATADIR)/known/*.conf \
 		$(DESTDIR)$(MANDIR)/man1/ldmemo.1 $(DESTDIR)$(MANDIR)/man5/ldmemo.conf.5 \
-		$(DESTDIR)$(MANDIR)/man7/libldmemo.7
+		$(DESTDIR)$(MANDIR)/man7/libldmemo.7 $(DESTDIR)$(BASHCOMPDIR)/ldmemo
 
 clean:
 	rm -rf $(B)

@@ -5,8 +5,10 @@
  *
  *   hit FN CALLS NKEYS THREADS shared|distinct
  *
- * FN is f, g, h or u. Every thread makes CALLS calls; with `distinct` each
- * thread has its own NKEYS keys, with `shared` all threads use the same.
+ * FN is f, g, h or u. Every thread makes CALLS calls, cycling over NKEYS
+ * keys (any count); with `distinct` each thread has its own NKEYS keys,
+ * with `shared` all threads use the same. h's strings are 16 to 64 bytes
+ * long.
  * Output: one line, `ns_per_call=N mcalls_per_s=M` (wall time over all
  * threads). */
 #include <pthread.h>
@@ -38,38 +40,38 @@ static double now_s(void)
 }
 
 /* The loops are written once per function so that each is as tight as a
- * real caller's: index arithmetic, the call, and an accumulation that
- * keeps the result alive. */
-static long loop_f(const long *keys, long n, unsigned mask)
+ * real caller's: index arithmetic (a counter that wraps at NK), the call,
+ * and an accumulation that keeps the result alive. */
+static long loop_f(const long *keys, long n, unsigned nk)
 {
 	long acc = 0;
-	for (long i = 0; i < n; i++)
-		acc += f(keys[i & mask]);
+	for (long i = 0, j = 0; i < n; i++, j = j + 1 == nk ? 0 : j + 1)
+		acc += f(keys[j]);
 	return acc;
 }
 
-static long loop_g(const double *keys, long n, unsigned mask)
+static long loop_g(const double *keys, long n, unsigned nk)
 {
 	double acc = 0;
-	for (long i = 0; i < n; i++)
-		acc += g(keys[i & mask]);
+	for (long i = 0, j = 0; i < n; i++, j = j + 1 == nk ? 0 : j + 1)
+		acc += g(keys[j]);
 	return (long)acc;
 }
 
-static long loop_h(char *const *keys, long n, unsigned mask)
+static long loop_h(char *const *keys, long n, unsigned nk)
 {
 	long acc = 0;
-	for (long i = 0; i < n; i++)
-		acc += h(keys[i & mask]);
+	for (long i = 0, j = 0; i < n; i++, j = j + 1 == nk ? 0 : j + 1)
+		acc += h(keys[j]);
 	return acc;
 }
 
-static long loop_u(const long *keys, long n, unsigned mask)
+static long loop_u(const long *keys, long n, unsigned nk)
 {
 	long acc = 0;
 	char out[64];
-	for (long i = 0; i < n; i++) {
-		acc += u(keys[i & mask], out);
+	for (long i = 0, j = 0; i < n; i++, j = j + 1 == nk ? 0 : j + 1) {
+		acc += u(keys[j], out);
 		acc += out[i & 63];
 	}
 	return acc;
@@ -89,40 +91,48 @@ static void *run(void *arg)
 	for (unsigned k = 0; k < nkeys; k++) {
 		ikeys[k] = 1000003L * (base + k) + 17;
 		dkeys[k] = 0.25 + base + k;
-		skeys[k] = malloc(32);
-		snprintf(skeys[k], 32, "user-%08u", base + k);
+		/* 16 to 64 bytes: the distinct part first, then padding */
+		size_t len = 16 + (base + k) % 49;
+		char full[96];
+		snprintf(full, sizeof full, "user-%08u-%s", base + k,
+		         "padding-padding-padding-padding-padding-padding-padding");
+		skeys[k] = malloc(len + 1);
+		if (skeys[k]) {
+			memcpy(skeys[k], full, len);
+			skeys[k][len] = 0;
+		}
 	}
-	unsigned mask = nkeys - 1;
+	unsigned nk = nkeys;
 	long acc = 0;
 	/* Warm-up: every key once, so that the timed loop only hits. */
 	switch (fn) {
 	case 'f':
-		acc += loop_f(ikeys, nkeys, mask);
+		acc += loop_f(ikeys, nkeys, nk);
 		break;
 	case 'g':
-		acc += loop_g(dkeys, nkeys, mask);
+		acc += loop_g(dkeys, nkeys, nk);
 		break;
 	case 'h':
-		acc += loop_h(skeys, nkeys, mask);
+		acc += loop_h(skeys, nkeys, nk);
 		break;
 	case 'u':
-		acc += loop_u(ikeys, nkeys, mask);
+		acc += loop_u(ikeys, nkeys, nk);
 		break;
 	}
 	pthread_barrier_wait(&start);
 	w->t0 = now_s();
 	switch (fn) {
 	case 'f':
-		acc += loop_f(ikeys, calls, mask);
+		acc += loop_f(ikeys, calls, nk);
 		break;
 	case 'g':
-		acc += loop_g(dkeys, calls, mask);
+		acc += loop_g(dkeys, calls, nk);
 		break;
 	case 'h':
-		acc += loop_h(skeys, calls, mask);
+		acc += loop_h(skeys, calls, nk);
 		break;
 	case 'u':
-		acc += loop_u(ikeys, calls, mask);
+		acc += loop_u(ikeys, calls, nk);
 		break;
 	}
 	w->t1 = now_s();
@@ -141,8 +151,8 @@ int main(int argc, char **argv)
 	nkeys = (unsigned)atoi(argv[3]);
 	unsigned threads = (unsigned)atoi(argv[4]);
 	distinct = strcmp(argv[5], "distinct") == 0;
-	if (calls <= 0 || !nkeys || (nkeys & (nkeys - 1)) || !threads || threads > 64) {
-		fprintf(stderr, "hit: CALLS > 0, NKEYS a power of two, 1..64 THREADS\n");
+	if (calls <= 0 || !nkeys || !threads || threads > 64) {
+		fprintf(stderr, "hit: CALLS > 0, NKEYS > 0, 1..64 THREADS\n");
 		return 2;
 	}
 	struct worker w[64];

@@ -10,7 +10,7 @@
 #include "benchfn.h"
 
 #define SLOTS 4096u
-#define SKEY  48u
+#define SKEY  72u
 
 static inline uint64_t mix64(uint64_t x)
 {

@@ -24,6 +24,8 @@
  * branches back into it from a function of ordinary size. */
 #define LM_CHECK_CODE_MAX (64u << 10)
 
+#define CHECK_USAGE "usage: ldmemo check [-c CONFIG] PROGRAM"
+
 enum { C_NAME, C_OBJECT, C_ADDR, C_BIND, C_SIZE, C_HOOK, NCOLS };
 
 struct row {
@@ -45,7 +47,7 @@ static void print_diags(const struct lm_config *cfg, const struct lm_diags *d)
 		char buf[1024];
 
 		lm_diag_format(cfg, &d->v[i], buf, sizeof(buf));
-		fprintf(stderr, "%s\n", buf);
+		fprintf(stderr, "ldmemo: %s\n", buf);
 	}
 }
 
@@ -301,6 +303,67 @@ static void dwarf_prototype(const struct lm_cfunc *f, char *out, size_t len)
 		snprintf(out + n, len - n, "%s)", f->variadic ? ", ..." : "");
 }
 
+/* The first member of T, nested structs, unions and arrays included, that
+ * holds an address (PATH gets its name, "owner" or "u.p"); NULL when none
+ * does. DEPTH bounds a self-referencing layout. */
+static const struct lm_cmember *pointer_member(const struct lm_ctype *t, char *path, size_t len,
+                                               int depth)
+{
+	while (t && t->cls == LM_CT_ARRAY)
+		t = t->target;
+	if (!t || (t->cls != LM_CT_STRUCT && t->cls != LM_CT_UNION) || depth > 8)
+		return NULL;
+	for (size_t i = 0; i < t->nmembers; i++) {
+		const struct lm_cmember *m = &t->members[i];
+		const struct lm_ctype *mt = m->type;
+		while (mt && mt->cls == LM_CT_ARRAY)
+			mt = mt->target;
+		if (mt && mt->cls == LM_CT_POINTER) {
+			snprintf(path, len, "%s", m->name ? m->name : "(anonymous)");
+			return m;
+		}
+		char inner[256];
+		if (pointer_member(mt, inner, sizeof(inner), depth + 1)) {
+			/* A name longer than PATH is cut: it only names the member. */
+			if (snprintf(path, len, "%s%s%s", m->name ? m->name : "",
+			             m->name ? "." : "", inner) >= (int)len)
+				path[len - 1] = '\0';
+			return m;
+		}
+	}
+	return NULL;
+}
+
+/* out(SIZE) over a struct that holds pointers: a hit writes back the
+ * addresses the function stored, which point into storage of the call
+ * that filled the entry (getpwuid_r's buffer): the caller would follow
+ * them into memory it no longer owns. Refused unless that storage is
+ * described, which out(SIZE) cannot do. */
+static int check_out_structs(const struct lm_sig *sig, const struct lm_cfunc *f, char **buf,
+                             size_t *errs)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < sig->nparams && i < f->nparams; i++) {
+		const struct lm_ctype *t = f->params[i].type;
+		char path[256];
+
+		if (sig->params[i].kind != LM_K_OUT || !t || t->cls != LM_CT_POINTER ||
+		    !pointer_member(t->target, path, sizeof(path), 0))
+			continue;
+		rc |= appendf(buf,
+		              "  error: parameter %zu%s%s%s: out over %s, which holds pointers "
+		              "(%s): a hit would give back addresses into another call's storage; "
+		              "cache it only through a [type] and a static TYPE* return\n",
+		              i + 1, f->params[i].name ? " '" : "",
+		              f->params[i].name ? f->params[i].name : "",
+		              f->params[i].name ? "'" : "",
+		              t->target->name ? t->target->name : "a struct", path);
+		(*errs)++;
+	}
+	return rc;
+}
+
 /* Compare method M's signature with the prototype in S's object. */
 static int check_prototype(struct dwinfo *di, const struct lm_method *m, const struct lm_symbol *s,
                            char **buf)
@@ -352,6 +415,7 @@ static int check_prototype(struct dwinfo *di, const struct lm_method *m, const s
 		                  f->params[i].cname);
 		errs += how == 2;
 	}
+	rc |= check_out_structs(sig, f, buf, &errs);
 	if (errs || rc) {
 		dwarf_prototype(f, proto, sizeof(proto));
 		rc |= appendf(buf, "  DWARF (%s): %s\n", lm_dwarf_source(dw), proto);
@@ -546,8 +610,13 @@ static int resolve(const struct lm_config *cfg, const struct lm_method *m,
 	cells[C_NAME] = name;
 	st = lm_symtab_find(set, m->name, m->version, m->object, &s);
 	if (st != LM_FIND_OK) {
-		snprintf(hook, sizeof(hook), "not hookable: %s%s%s", lm_find_status_name(st),
-		         m->object ? " in " : "", m->object ? m->object : "");
+		char near[256], hint[300] = "";
+
+		if ((st == LM_FIND_NOT_FOUND || st == LM_FIND_STRIPPED) &&
+		    lm_symtab_nearest(set, m->name, near, sizeof(near)))
+			snprintf(hint, sizeof(hint), " (did you mean '%s'?)", near);
+		snprintf(hook, sizeof(hook), "not hookable: %s%s%s%s", lm_find_status_name(st),
+		         m->object ? " in " : "", m->object ? m->object : "", hint);
 		cells[C_OBJECT] = cells[C_ADDR] = cells[C_BIND] = cells[C_SIZE] = "-";
 		cells[C_HOOK] = hook;
 		*ok = false;
@@ -667,16 +736,21 @@ int lm_cmd_check(int argc, char **argv)
 	int opt, errors, rc;
 	size_t i;
 
-	if (lm_cli_help(argc, argv, "usage: ldmemo check [-c CONFIG] PROGRAM"))
+	if (lm_cli_help(argc, argv, CHECK_USAGE))
 		return 0;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+c:", opts, NULL)) != -1) {
+	opterr = 0; /* getopt's own messages would not start with "ldmemo:" */
+	while ((opt = getopt_long(argc, argv, "+:c:", opts, NULL)) != -1) {
+		if (opt == ':')
+			return lm_cli_usage_error("check: option '%s' needs a value\n%s",
+			                          argv[optind - 1], CHECK_USAGE);
 		if (opt != 'c')
-			return lm_cli_usage_error("usage: ldmemo check [-c CONFIG] PROGRAM");
+			return lm_cli_usage_error("check: unknown option '%s'\n%s",
+			                          argv[optind - 1], CHECK_USAGE);
 		config = optarg;
 	}
 	if (argc - optind != 1)
-		return lm_cli_usage_error("usage: ldmemo check [-c CONFIG] PROGRAM");
+		return lm_cli_usage_error(CHECK_USAGE);
 	if (!config || !*config) {
 		fprintf(stderr, "ldmemo: check: no config: give -c CONFIG or set %s\n",
 		        LM_ENV_CONFIG);
@@ -684,12 +758,14 @@ int lm_cmd_check(int argc, char **argv)
 	}
 	/* The shim's own test: a config it would refuse must not pass here. */
 	char why[PATH_MAX + 128];
-	if (lm_trust_check(config, why, sizeof why) != 0) {
+	int cfd = lm_trust_open(config, "config", why, sizeof why);
+	if (cfd < 0 && why[0]) {
 		fprintf(stderr, "ldmemo: %s: the shim would refuse it and cache nothing\n", why);
 		return 2;
 	}
 	memset(&cfg, 0, sizeof(cfg));
-	errors = lm_config_load(config, &cfg, &diags);
+	errors = cfd >= 0 ? lm_config_load_fd(cfd, config, &cfg, &diags)
+	                  : lm_config_load(config, &cfg, &diags);
 	print_diags(&cfg, &diags);
 	if (errors != 0) {
 		if (errors < 0)

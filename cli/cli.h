@@ -19,6 +19,14 @@ int lm_cmd_ctl(int argc, char **argv);
 /* ARGV is the command's own argv: options, then PROGRAM [ARG...]. Returns
  * only on failure. */
 int lm_cmd_run(int argc, char **argv);
+/* ldmemo profile [-o FILE] [--top N] [--] PROGRAM [ARG...] (profile.c). */
+int lm_cmd_profile(int argc, char **argv);
+
+/* The shim's path into OUT (PATH_MAX at least): $LDMEMO_SHIM, else next
+ * to this binary, else ../lib/ldmemo/. 0, or LM_EXIT_STRICT with a message. */
+int lm_cli_find_shim(char *out, size_t outlen);
+/* LD_PRELOAD with SHIM first and the old entries but SHIM after it. */
+int lm_cli_set_preload(const char *shim);
 
 void lm_cli_usage(FILE *f);
 /* True (USAGE printed on stdout) when ARGV asks for -h or --help before any

@@ -1,5 +1,5 @@
 /* `ldmemo ctl PID (stats [-f FORMAT] | invalidate METHOD [VALUE...] |
- * invalidate --all)`: one request to a live process's control socket
+ * invalidate --all | keys METHOD [--limit N])`: one request to a live process's control socket
  * (the protocol is described in shim/ops/control.c).
  *
  * Exit status: 0 done; 1 the process answered an error; 2 it cannot be
@@ -93,7 +93,11 @@ static void add_value(struct req *r, const char *v)
 #define CTL_USAGE                                              \
 	"usage: ldmemo ctl PID stats [-f text|json|prom]\n"    \
 	"       ldmemo ctl PID invalidate METHOD [VALUE...]\n" \
-	"       ldmemo ctl PID invalidate --all"
+	"       ldmemo ctl PID invalidate --all\n"             \
+	"       ldmemo ctl PID keys METHOD [--limit N]"
+
+/* Keys listed when --limit is not given. */
+#define CTL_KEYS_DEFAULT "100"
 
 static int usage(const char *why)
 {
@@ -138,6 +142,34 @@ static int build_invalidate(int argc, char **argv, struct req *r)
 	add_str(r, argv[1]);
 	for (int i = 2; i < argc; i++)
 		add_value(r, argv[i]);
+	return 0;
+}
+
+static int build_keys(int argc, char **argv, struct req *r)
+{
+	const char *limit = CTL_KEYS_DEFAULT, *method = NULL;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--limit") == 0 && i + 1 < argc)
+			limit = argv[++i];
+		else if (strncmp(a, "--limit=", 8) == 0)
+			limit = a + 8;
+		else if (a[0] != '-' && !method)
+			method = a;
+		else
+			return usage("keys takes METHOD and --limit N");
+	}
+	if (!method || strpbrk(method, " \t\n\""))
+		return usage("keys needs METHOD");
+	char *end;
+	errno = 0;
+	(void)strtoull(limit, &end, 10);
+	if (!*limit || *end || errno || limit[0] == '-')
+		return usage("--limit takes a number (0: every key)");
+	add_str(r, "keys ");
+	add_str(r, method);
+	add_str(r, " ");
+	add_str(r, limit);
 	return 0;
 }
 
@@ -276,7 +308,9 @@ static char *exchange(int fd, const struct req *r, size_t *len)
 	return NULL;
 }
 
-static int report(int pid, bool stats, const char *rep, size_t len)
+/* BODY: the reply's lines after the status line are the answer (stats,
+ * keys); else the status line's count is (invalidate). */
+static int report(int pid, bool body, const char *rep, size_t len)
 {
 	const char *nl = memchr(rep, '\n', len);
 	size_t first = nl ? (size_t)(nl - rep) : len;
@@ -296,7 +330,7 @@ static int report(int pid, bool stats, const char *rep, size_t len)
 		        (int)(first > 80 ? 80 : first), rep);
 		return CTL_EXIT_ERROR;
 	}
-	if (stats) {
+	if (body) {
 		fwrite(nl + 1, 1, len - first - 1, stdout);
 	} else {
 		unsigned long long n = strtoull(rep + 2, NULL, 10);
@@ -317,14 +351,16 @@ int lm_cmd_ctl(int argc, char **argv)
 	if (*end || end == argv[1] || pid <= 0 || pid > INT32_MAX || errno)
 		return usage("PID must be a process id");
 	struct req r = {.len = 0};
-	bool stats = strcmp(argv[2], "stats") == 0;
+	bool stats = strcmp(argv[2], "stats") == 0, keys = strcmp(argv[2], "keys") == 0;
 	int rc;
 	if (stats)
 		rc = build_stats(argc - 2, argv + 2, &r);
+	else if (keys)
+		rc = build_keys(argc - 2, argv + 2, &r);
 	else if (strcmp(argv[2], "invalidate") == 0)
 		rc = build_invalidate(argc - 2, argv + 2, &r);
 	else
-		return usage("the request is stats or invalidate");
+		return usage("the request is stats, invalidate or keys");
 	if (rc != 0)
 		return rc;
 	if (r.overflow)
@@ -343,7 +379,7 @@ int lm_cmd_ctl(int argc, char **argv)
 	close(fd);
 	if (!rep)
 		return unreachable((int)pid, where, err);
-	rc = report((int)pid, stats, rep, len);
+	rc = report((int)pid, stats || keys, rep, len);
 	free(rep);
 	return rc;
 }

@@ -1,11 +1,13 @@
 /* Run mode: PROGRAM with the shim first in LD_PRELOAD and the options
  * turned into the shim's environment variables. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -25,7 +27,7 @@ static int fail(const char *fmt, const char *arg)
 
 /* The shim: $LDMEMO_SHIM, else next to this binary (the build tree), else
  * where `make install` puts it relative to the binary. */
-static int find_shim(char *out, size_t outlen)
+int lm_cli_find_shim(char *out, size_t outlen)
 {
 	static const char *const rel[] = {"/" LM_SHIM_NAME, "/../lib/ldmemo/" LM_SHIM_NAME};
 	const char *env = getenv(LM_ENV_SHIM);
@@ -62,7 +64,7 @@ static bool same_file(const char *entry, const char *shim)
 
 /* SHIM first, then every entry of the old value that is not the shim. The
  * dynamic linker splits LD_PRELOAD at spaces and colons. */
-static int set_preload(const char *shim)
+int lm_cli_set_preload(const char *shim)
 {
 	const char *old = getenv("LD_PRELOAD");
 	size_t cap = strlen(shim) + (old ? strlen(old) : 0) + 2;
@@ -89,22 +91,69 @@ static int set_preload(const char *shim)
 	return rc;
 }
 
+/* The config the shim will read (-c, else $LDMEMO_CONFIG), made absolute
+ * so that a child in another directory finds it too, and checked before
+ * exec: a config that cannot be read would leave PROGRAM running with
+ * nothing cached and a message that names no reason. 0, or -1 said. */
+static int settle_config(void)
+{
+	const char *config = getenv(LM_ENV_CONFIG);
+	char abs[PATH_MAX];
+	struct stat st;
+	int fd;
+
+	if (!config || !*config) {
+		fputs("ldmemo: no config (-c CONFIG or " LM_ENV_CONFIG
+		      "): nothing will be cached\n",
+		      stderr);
+		return 0;
+	}
+	/* O_NONBLOCK: a FIFO must not hang the wrapper; it is refused below. */
+	fd = open(config, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "ldmemo: %s: cannot read the config: %s\n", config,
+		        strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		fprintf(stderr, "ldmemo: %s: the config is not a regular file\n", config);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	if (config[0] == '/')
+		return 0;
+	if (!getcwd(abs, sizeof(abs)) || strlen(abs) + strlen(config) + 2 > sizeof(abs)) {
+		fprintf(stderr, "ldmemo: %s: cannot make the config path absolute\n", config);
+		return -1;
+	}
+	/* Not realpath: a symlinked config stays one, as the shim would see it. */
+	strcat(abs, "/");
+	strcat(abs, config);
+	if (setenv(LM_ENV_CONFIG, abs, 1) != 0) {
+		fprintf(stderr, "ldmemo: cannot set the environment\n");
+		return -1;
+	}
+	return 0;
+}
+
 /* Sets the environment from the options. Returns the index of PROGRAM, or 0
  * when the command is done, with its exit status in *STATUS. */
 static int parse_options(int argc, char **argv, int *status)
 {
-	enum { OPT_STRICT = 256, OPT_VERIFY };
+	enum { OPT_STRICT = 256, OPT_VERIFY, OPT_SIGNAL };
 	static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
 	                                     {"stats", required_argument, NULL, 's'},
 	                                     {"format", required_argument, NULL, 'f'},
 	                                     {"verbose", no_argument, NULL, 'v'},
 	                                     {"strict", no_argument, NULL, OPT_STRICT},
 	                                     {"verify", no_argument, NULL, OPT_VERIFY},
+	                                     {"stats-signal", required_argument, NULL, OPT_SIGNAL},
 	                                     {"help", no_argument, NULL, 'h'},
 	                                     {"version", no_argument, NULL, 'V'},
 	                                     {NULL, 0, NULL, 0}};
 	enum lm_stats_format fmt;
-	int opt, rc = 0;
+	int opt, rc = 0, signo;
 
 	*status = 0;
 	optind = 1;
@@ -115,7 +164,22 @@ static int parse_options(int argc, char **argv, int *status)
 			rc = setenv(LM_ENV_CONFIG, optarg, 1);
 			break;
 		case 's':
+			if (lm_parse_stats_dest(optarg) != 0) {
+				*status = lm_cli_usage_error(
+				    "-s: '%s' is not a destination (stderr, fd:N or a path)",
+				    optarg);
+				return 0;
+			}
 			rc = setenv(LM_ENV_STATS, optarg, 1);
+			break;
+		case OPT_SIGNAL:
+			if (lm_parse_signal(optarg, &signo) != 0) {
+				*status = lm_cli_usage_error("--stats-signal: '%s' is not a signal "
+				                             "(USR2, SIGUSR2 or a number)",
+				                             optarg);
+				return 0;
+			}
+			rc = setenv(LM_ENV_STATS_SIGNAL, optarg, 1);
 			break;
 		case 'f':
 			if (lm_parse_stats_format(optarg, &fmt) != 0) {
@@ -165,9 +229,11 @@ int lm_cmd_run(int argc, char **argv)
 
 	if (first == 0)
 		return status;
-	if (find_shim(shim, sizeof(shim)) != 0)
+	if (settle_config() != 0)
 		return LM_EXIT_STRICT;
-	if (set_preload(shim) != 0)
+	if (lm_cli_find_shim(shim, sizeof(shim)) != 0)
+		return LM_EXIT_STRICT;
+	if (lm_cli_set_preload(shim) != 0)
 		return fail("%s", "cannot set LD_PRELOAD");
 	execvp(argv[first], argv + first);
 	if (errno == ENOENT || errno == ENOTDIR) {

@@ -126,7 +126,7 @@ static struct lm_dump *read_dumps(const char *name, const char *buf, size_t len,
 			cap = cap ? cap * 2 : 4;
 			struct lm_dump *nd = realloc(d, cap * sizeof *d);
 			if (!nd) {
-				fprintf(stderr, "ldmemo stats: %s: out of memory\n", name);
+				fprintf(stderr, "ldmemo: stats: %s: out of memory\n", name);
 				break;
 			}
 			d = nd;
@@ -140,10 +140,10 @@ static struct lm_dump *read_dumps(const char *name, const char *buf, size_t len,
 		if (rc == 0 && *n > 0)
 			return d;
 		if (rc == 0)
-			fprintf(stderr, "ldmemo stats: %s: byte %zu: no statistics dump\n", name,
+			fprintf(stderr, "ldmemo: stats: %s: byte %zu: no statistics dump\n", name,
 			        pos);
 		else
-			fprintf(stderr, "ldmemo stats: %s: byte %zu: %s\n", name, err.offset,
+			fprintf(stderr, "ldmemo: stats: %s: byte %zu: %s\n", name, err.offset,
 			        err.msg);
 		break;
 	}
@@ -166,7 +166,7 @@ int lm_cmd_stats(int argc, char **argv)
 	size_t len = 0;
 	char *buf = fd < 0 ? NULL : slurp(fd, &len);
 	if (!buf) {
-		fprintf(stderr, "ldmemo stats: %s: %s\n", o.file, strerror(errno));
+		fprintf(stderr, "ldmemo: stats: %s: %s\n", o.file, strerror(errno));
 		if (fd > 0)
 			close(fd);
 		return 1;
@@ -183,7 +183,7 @@ int lm_cmd_stats(int argc, char **argv)
 		bool sep = i > first && o.fmt == LM_FMT_TEXT;
 		if ((sep && write(1, "\n", 1) != 1) ||
 		    lm_stats_render(&d[i].snap, 1, o.fmt, colour) != 0) {
-			fprintf(stderr, "ldmemo stats: cannot write: %s\n", strerror(errno));
+			fprintf(stderr, "ldmemo: stats: cannot write: %s\n", strerror(errno));
 			rc = 1;
 		}
 	}

@@ -140,6 +140,17 @@ struct lm_dropval {
 	struct lm_pos pos;
 };
 
+/* dropval.c: one literal value (`*`, an integer, a float or a "string"
+ * with \\, \" and \n escapes) as `drop` writes it, from S (LEN bytes): 0,
+ * or -1 with WHY. V->sval is malloc'd. The same reader serves `drop` and
+ * `ldmemo ctl invalidate`. */
+int lm_dropval_parse(const char *s, size_t len, struct lm_dropval *v, char *why, size_t whylen);
+/* Can literal V match a key parameter of kind K? An integer matches an
+ * integer, a float or an address (ptr); a float a float; a string a str. */
+bool lm_dropval_fits(const struct lm_dropval *v, enum lm_kind k);
+/* "integer", "float" or "string", for messages. */
+const char *lm_dropval_class(enum lm_dropval_kind k);
+
 enum lm_drop_kind {
 	LM_DROP_ALL,    /* `*` */
 	LM_DROP_METHOD, /* `M` or `M(*)` */
@@ -195,6 +206,7 @@ struct lm_method {
 	enum lm_hook_kind hook;    /* default: [global] hook */
 	bool hook_set;
 	enum lm_tristate coalesce; /* LM_UNSET: [global] coalesce */
+	enum lm_tristate adaptive; /* LM_UNSET: [global] adaptive */
 	uint64_t max_entries;      /* 0: only the global bound */
 	enum lm_mode mode;
 	struct lm_drop *drops; /* [invalidate] only */
@@ -233,6 +245,7 @@ struct lm_global {
 	size_t nprograms;
 	enum lm_hook_kind hook; /* default auto */
 	bool coalesce;          /* default on */
+	bool adaptive;          /* default on: bypass methods that do not pay */
 	char *persist;          /* NULL: off */
 	bool control;
 	char *stats; /* NULL: unset */
@@ -275,6 +288,8 @@ int lm_config_parse(const char *text, size_t len, const char *file, struct lm_co
 
 /* Read PATH and parse it. A file that cannot be read is one error at 0:0. */
 int lm_config_load(const char *path, struct lm_config *out, struct lm_diags *diags);
+/* The same from FD, opened on PATH (named in messages); closes FD. */
+int lm_config_load_fd(int fd, const char *path, struct lm_config *out, struct lm_diags *diags);
 
 void lm_config_free(struct lm_config *cfg);
 void lm_diags_free(struct lm_diags *d);
@@ -289,6 +304,8 @@ int lm_config_find_type(const struct lm_config *cfg, const char *name);
 /* Effective per-method settings, [global] applied. */
 int64_t lm_method_ttl_ms(const struct lm_config *cfg, const struct lm_method *m);
 bool lm_method_coalesce(const struct lm_config *cfg, const struct lm_method *m);
+/* May the method stop being cached when caching does not pay (adaptive)? */
+bool lm_method_adaptive(const struct lm_config *cfg, const struct lm_method *m);
 enum lm_hook_kind lm_method_hook(const struct lm_config *cfg, const struct lm_method *m);
 
 /* True when param I enters the key (everything but `ignore`; an `out`
@@ -305,6 +322,7 @@ int lm_parse_size(const char *s, uint64_t *bytes);
 int lm_parse_bool(const char *s, bool *b);
 int lm_parse_stats_format(const char *s, enum lm_stats_format *f);
 int lm_parse_signal(const char *s, int *signo); /* USR2, SIGUSR2, 12 */
+int lm_parse_stats_dest(const char *s);         /* stderr, fd:N, a path */
 int lm_parse_backend(const char *s, struct lm_backend *b);
 void lm_backend_free(struct lm_backend *b);
 /* Shell-style glob match of a program base name against the programs list. */

@@ -17,6 +17,10 @@
 #define LM_ENV_MODE         "LDMEMO_MODE"
 #define LM_ENV_CONTROL      "LDMEMO_CONTROL"
 #define LM_ENV_DISABLE      "LDMEMO_DISABLE"
+/* Set by the shim itself (to its pid) once it starts with a config: the
+ * images a process exec's later and its children see it, and report a
+ * method they lack at info (spec guarantee 8). */
+#define LM_ENV_INHERITED "LDMEMO_INHERITED"
 
 /* ---- [global] defaults (spec section 3) --------------------------------- */
 

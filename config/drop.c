@@ -21,46 +21,37 @@ static void fail(struct dp *p, const struct lm_tok *t, const char *expected)
 	p->failed = true;
 }
 
-/* One value inside M(...). */
+/* One value inside M(...): a literal (dropval.c, as `ldmemo ctl` reads
+ * them) or a parameter of the write function. */
 static bool value(struct dp *p, struct lm_dropval *v)
 {
-	struct lm_tok t = lm_lex_next(&p->lx);
-	bool minus = t.kind == LM_T_MINUS;
+	char why[160];
+	int rc = lm_dropval_lex(&p->lx, v, why, sizeof(why));
 
-	v->pos = t.pos;
-	if (minus)
-		t = lm_lex_next(&p->lx);
-	if (t.kind == LM_T_STAR && !minus) {
-		v->kind = LM_DV_ANY;
-	} else if (t.kind == LM_T_INT) {
-		v->kind = LM_DV_INT;
-		v->ival = minus ? -t.ival : t.ival;
-	} else if (t.kind == LM_T_FLOAT) {
-		v->kind = LM_DV_FLOAT;
-		v->fval = minus ? -t.fval : t.fval;
-	} else if (t.kind == LM_T_STRING && !minus) {
-		if (t.unterminated) {
-			lm_diag_error(p->c, t.pos, "unterminated string");
-			p->failed = true;
-			return false;
-		}
-		v->kind = LM_DV_STR;
-		v->sval = lm_tok_string(p->c, &t);
-	} else if (t.kind == LM_T_IDENT && !minus) {
-		const struct lm_sig *sig = &p->w->sig;
-		v->kind = LM_DV_PARAM;
-		v->param = -1;
-		for (size_t i = 0; i < sig->nparams; i++)
-			if (sig->params[i].name && strlen(sig->params[i].name) == t.len &&
-			    memcmp(sig->params[i].name, t.s, t.len) == 0)
-				v->param = (int)i;
-		if (v->param < 0 && sig->name) {
-			lm_diag_error(p->c, t.pos, "'" LM_QFMT "' is not a parameter of %s",
-			              LM_QARG(t.s, t.len), p->w->name);
-			return false;
-		}
-	} else {
-		fail(p, &t, "a parameter name, a number, a \"string\" or '*'");
+	if (rc == -2)
+		lm_diag_error(
+		    p->c, v->pos,
+		    "expected a parameter name, a number, a \"string\" or '*' in 'drop', got %s",
+		    why);
+	else if (rc < 0)
+		lm_diag_error(p->c, v->pos, "%s", why);
+	if (rc < 0) {
+		p->failed = true;
+		return false;
+	}
+	if (rc > 0)
+		return true;
+	struct lm_tok t = lm_lex_next(&p->lx);
+	const struct lm_sig *sig = &p->w->sig;
+	v->kind = LM_DV_PARAM;
+	v->param = -1;
+	for (size_t i = 0; i < sig->nparams; i++)
+		if (sig->params[i].name && strlen(sig->params[i].name) == t.len &&
+		    memcmp(sig->params[i].name, t.s, t.len) == 0)
+			v->param = (int)i;
+	if (v->param < 0 && sig->name) {
+		lm_diag_error(p->c, t.pos, "'" LM_QFMT "' is not a parameter of %s",
+		              LM_QARG(t.s, t.len), p->w->name);
 		return false;
 	}
 	return true;
@@ -73,18 +64,14 @@ static bool comparable(struct dp *p, struct lm_dropval *v, const struct lm_param
 
 	switch (v->kind) {
 	case LM_DV_ANY:
-		return true;
 	case LM_DV_INT:
-		if (lm_kind_is_float(k->kind)) {
+	case LM_DV_FLOAT:
+	case LM_DV_STR:
+		if (v->kind == LM_DV_INT && lm_kind_is_float(k->kind)) {
 			v->kind = LM_DV_FLOAT;
 			v->fval = (double)v->ival;
-			return true;
 		}
-		return lm_kind_is_int(k->kind);
-	case LM_DV_FLOAT:
-		return lm_kind_is_float(k->kind);
-	case LM_DV_STR:
-		return k->kind == LM_K_STR || k->kind == LM_K_BUF;
+		return lm_dropval_fits(v, k->kind);
 	case LM_DV_PARAM:
 		if (v->param < 0)
 			return true; /* the write function's signature has errors */
@@ -100,16 +87,9 @@ static bool comparable(struct dp *p, struct lm_dropval *v, const struct lm_param
 
 static const char *value_class(struct dp *p, const struct lm_dropval *v)
 {
-	switch (v->kind) {
-	case LM_DV_INT:
-		return "integer";
-	case LM_DV_FLOAT:
-		return "float";
-	case LM_DV_STR:
-		return "string";
-	default:
+	if (v->kind == LM_DV_PARAM)
 		return lm_kind_class(p->w->sig.params[v->param].kind);
-	}
+	return lm_dropval_class(v->kind);
 }
 
 /* Target M: must be a [cache] method; values must fit its key parameters. */

@@ -17,6 +17,7 @@ void lm_global_defaults(struct lm_global *g)
 	g->redis_timeout_ms = LM_DEFAULT_REDIS_TIMEOUT_MS;
 	g->hook = LM_HOOK_AUTO;
 	g->coalesce = true;
+	g->adaptive = true;
 	g->stats_format = LM_FMT_TEXT;
 }
 
@@ -98,12 +99,21 @@ void lm_global_apply(struct lm_ctx *c, struct lm_rsec *s)
 		lm_value_hook(c, &k[LM_KEY_HOOK], &g->hook);
 	if (k[LM_KEY_COALESCE].present)
 		lm_value_bool(c, &k[LM_KEY_COALESCE], &g->coalesce);
+	if (k[LM_KEY_ADAPTIVE].present)
+		lm_value_bool(c, &k[LM_KEY_ADAPTIVE], &g->adaptive);
 	if (k[LM_KEY_PERSIST].present)
 		g->persist = lm_value_str(c, &k[LM_KEY_PERSIST]);
 	if (k[LM_KEY_CONTROL].present)
 		lm_value_bool(c, &k[LM_KEY_CONTROL], &g->control);
-	if (k[LM_KEY_STATS].present)
+	if (k[LM_KEY_STATS].present) {
 		g->stats = lm_value_str(c, &k[LM_KEY_STATS]);
+		if (g->stats && lm_parse_stats_dest(g->stats) < 0) {
+			lm_value_bad(c, &k[LM_KEY_STATS], "statistics destination",
+			             " (use stderr, fd:N or a path)");
+			free(g->stats);
+			g->stats = NULL;
+		}
+	}
 	if (k[LM_KEY_STATS_FORMAT].present) {
 		v = lm_value_str(c, &k[LM_KEY_STATS_FORMAT]);
 		if (v && lm_parse_stats_format(v, &g->stats_format) < 0)

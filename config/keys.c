@@ -16,6 +16,7 @@ static const char *const key_names[LM_KEY_COUNT] = {
     [LM_KEY_PROGRAMS] = "programs",
     [LM_KEY_HOOK] = "hook",
     [LM_KEY_COALESCE] = "coalesce",
+    [LM_KEY_ADAPTIVE] = "adaptive",
     [LM_KEY_PERSIST] = "persist",
     [LM_KEY_CONTROL] = "control",
     [LM_KEY_STATS] = "stats",
@@ -38,12 +39,13 @@ static const unsigned allowed[] = {
                       BIT(LM_KEY_BACKEND) | BIT(LM_KEY_NAMESPACE) | BIT(LM_KEY_L1_TTL) |
                       BIT(LM_KEY_REDIS_TIMEOUT) | BIT(LM_KEY_PROGRAMS) | BIT(LM_KEY_HOOK) |
                       BIT(LM_KEY_COALESCE) | BIT(LM_KEY_PERSIST) | BIT(LM_KEY_CONTROL) |
-                      BIT(LM_KEY_STATS) | BIT(LM_KEY_STATS_FORMAT) | BIT(LM_KEY_STATS_SIGNAL),
+                      BIT(LM_KEY_STATS) | BIT(LM_KEY_STATS_FORMAT) | BIT(LM_KEY_STATS_SIGNAL) |
+                      BIT(LM_KEY_ADAPTIVE),
     [LM_SEC_TYPE] = BIT(LM_KEY_FIELDS),
     [LM_SEC_CACHE] = BIT(LM_KEY_SIGNATURE) | BIT(LM_KEY_TTL) | BIT(LM_KEY_NEGATIVE_TTL) |
                      BIT(LM_KEY_STALE_IF_ERROR) | BIT(LM_KEY_WHEN) | BIT(LM_KEY_OBJECT) |
                      BIT(LM_KEY_HOOK) | BIT(LM_KEY_COALESCE) | BIT(LM_KEY_MAX_ENTRIES) |
-                     BIT(LM_KEY_MODE),
+                     BIT(LM_KEY_MODE) | BIT(LM_KEY_ADAPTIVE),
     [LM_SEC_INVALIDATE] = BIT(LM_KEY_SIGNATURE) | BIT(LM_KEY_DROP) | BIT(LM_KEY_WHEN) |
                           BIT(LM_KEY_OBJECT) | BIT(LM_KEY_HOOK),
 };

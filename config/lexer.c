@@ -244,10 +244,16 @@ char *lm_tok_string(struct lm_ctx *c, const struct lm_tok *t)
 	char *out = malloc(n + 1);
 
 	if (!out) {
-		c->oom = true;
+		if (c)
+			c->oom = true;
 		return NULL;
 	}
 	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '\\' && i + 1 < n && s[i + 1] == 'n') {
+			out[k++] = '\n'; /* how `ldmemo ctl` sends a newline on its line */
+			i++;
+			continue;
+		}
 		if (s[i] == '\\' && i + 1 < n && (s[i + 1] == '"' || s[i + 1] == '\\'))
 			i++;
 		out[k++] = s[i];

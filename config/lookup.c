@@ -44,6 +44,11 @@ bool lm_method_coalesce(const struct lm_config *cfg, const struct lm_method *m)
 	return m->coalesce == LM_UNSET ? cfg->global.coalesce : m->coalesce == LM_ON;
 }
 
+bool lm_method_adaptive(const struct lm_config *cfg, const struct lm_method *m)
+{
+	return m->adaptive == LM_UNSET ? cfg->global.adaptive : m->adaptive == LM_ON;
+}
+
 enum lm_hook_kind lm_method_hook(const struct lm_config *cfg, const struct lm_method *m)
 {
 	return m->hook_set ? m->hook : cfg->global.hook;

@@ -49,6 +49,11 @@ void lm_method_apply(struct lm_ctx *c, struct lm_rsec *s)
 		lm_value_bool(c, &k[LM_KEY_COALESCE], &b);
 		m->coalesce = b ? LM_ON : LM_OFF;
 	}
+	if (k[LM_KEY_ADAPTIVE].present) {
+		bool b = true;
+		lm_value_bool(c, &k[LM_KEY_ADAPTIVE], &b);
+		m->adaptive = b ? LM_ON : LM_OFF;
+	}
 	if (k[LM_KEY_MAX_ENTRIES].present)
 		lm_value_count(c, &k[LM_KEY_MAX_ENTRIES], &m->max_entries);
 	if (k[LM_KEY_MODE].present)

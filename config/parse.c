@@ -358,6 +358,7 @@ static void enter_sections(struct lm_parser *ps)
 		m->invalidator = s->kind == LM_SEC_INVALIDATE;
 		m->ttl_ms = LM_DUR_UNSET;
 		m->coalesce = LM_UNSET;
+		m->adaptive = LM_UNSET;
 		m->mode = LM_MODE_CACHE;
 		m->hook = LM_HOOK_AUTO;
 		m->pos = s->pos;
@@ -411,44 +412,42 @@ int lm_config_parse(const char *text, size_t len, const char *file, struct lm_co
 	return ps.c.oom ? -1 : ps.c.errors;
 }
 
-int lm_config_load(const char *path, struct lm_config *out, struct lm_diags *diags)
+int lm_config_load_fd(int fd, const char *path, struct lm_config *out, struct lm_diags *diags)
 {
-	int saved = errno, fd, rc;
+	int saved = errno, rc, err = 0;
 	char *buf = NULL;
 	size_t len = 0, cap = 0;
+	const char *why = NULL;
 
-	fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
-	while (fd >= 0) {
+	for (;;) {
 		if (len == cap) {
 			char *nb = cap < (1u << 30) ? realloc(buf, cap ? cap * 2 : 65536) : NULL;
-			if (!nb)
+			if (!nb) {
+				why = "file too large or out of memory";
 				break;
+			}
 			buf = nb;
 			cap = cap ? cap * 2 : 65536;
 		}
 		ssize_t n = read(fd, buf + len, cap - len);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0) {
-			if (n == 0) {
-				close(fd);
-				fd = -2;
-			}
+		if (n < 0)
+			err = errno;
+		if (n <= 0)
 			break;
-		}
 		len += (size_t)n;
 	}
-	if (fd != -2) {
+	close(fd);
+	if (why || err) {
 		struct lm_ctx c = {.cfg = out, .diags = diags};
-		int err = errno;
-		if (fd >= 0)
-			close(fd);
 		free(buf);
 		memset(out, 0, sizeof(*out));
 		lm_global_defaults(&out->global);
 		out->file = path ? strdup(path) : NULL;
+		/* EISDIR: a directory given as the config says so. */
 		lm_diag_error(&c, (struct lm_pos){0, 0}, "cannot read config: %s",
-		              fd >= 0 ? "file too large or out of memory" : strerror(err));
+		              why ? why : strerror(err));
 		errno = saved;
 		return c.oom ? -1 : 1;
 	}
@@ -456,4 +455,20 @@ int lm_config_load(const char *path, struct lm_config *out, struct lm_diags *dia
 	free(buf);
 	errno = saved;
 	return rc;
+}
+
+int lm_config_load(const char *path, struct lm_config *out, struct lm_diags *diags)
+{
+	int fd = path ? open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK) : -1;
+	if (fd < 0) {
+		struct lm_ctx c = {.cfg = out, .diags = diags};
+		int saved = errno;
+		memset(out, 0, sizeof(*out));
+		lm_global_defaults(&out->global);
+		out->file = path ? strdup(path) : NULL;
+		lm_diag_error(&c, (struct lm_pos){0, 0}, "cannot read config: %s", strerror(saved));
+		errno = saved;
+		return c.oom ? -1 : 1;
+	}
+	return lm_config_load_fd(fd, path, out, diags);
 }

@@ -52,6 +52,7 @@ enum lm_key {
 	LM_KEY_PROGRAMS,
 	LM_KEY_HOOK,
 	LM_KEY_COALESCE,
+	LM_KEY_ADAPTIVE,
 	LM_KEY_PERSIST,
 	LM_KEY_CONTROL,
 	LM_KEY_STATS,
@@ -139,8 +140,14 @@ void lm_lex_init(struct lm_lexer *lx, const char *s, size_t len, struct lm_pos p
 struct lm_tok lm_lex_next(struct lm_lexer *lx);
 struct lm_tok lm_lex_peek(struct lm_lexer *lx);
 bool lm_tok_is(const struct lm_tok *t, const char *word);
-/* The text of a string token with \" and \\ resolved, malloc'd. */
+/* The text of a string token with \", \\ and \n resolved, malloc'd; NULL
+ * (C->oom set, when C is given) when out of memory. */
 char *lm_tok_string(struct lm_ctx *c, const struct lm_tok *t);
+
+/* dropval.c: a literal value at LX (`*`, [-]number, "string"): 1 read into
+ * V, 0 the next token is a name (left unread), -1 a bad literal (WHY says
+ * why), -2 not a value at all (WHY describes the token read). */
+int lm_dropval_lex(struct lm_lexer *lx, struct lm_dropval *v, char *why, size_t whylen);
 /* Short description of a token for "expected X, got Y" messages. */
 void lm_tok_describe(const struct lm_tok *t, char *buf, size_t len);
 

@@ -97,6 +97,13 @@ static bool ret_static(struct sp *p, const struct lm_tok *st)
 		r->type = lm_find_type_n(p->c->cfg, t.s, t.len);
 		return type_usable(p, &t, r->type);
 	}
+	if (t.kind == LM_T_IDENT && lm_lex_peek(&p->lx).kind == LM_T_STAR) {
+		lm_diag_error(p->c, t.pos,
+		              "type '" LM_QFMT "' is not defined: add a [type " LM_QFMT
+		              "] section (ldmemo symbols --config writes one)",
+		              LM_QARG(t.s, t.len), LM_QARG(t.s, t.len));
+		return false;
+	}
 	lm_diag_error(p->c, st->pos, "'static' must be followed by str, buf(SIZE) or TYPE*");
 	return false;
 }
@@ -179,7 +186,12 @@ static bool ret_type(struct sp *p)
 			              LM_QARG(t.s, t.len));
 		return false;
 	}
-	if (t.kind == LM_T_IDENT)
+	if (t.kind == LM_T_IDENT && lm_lex_peek(&p->lx).kind == LM_T_STAR)
+		lm_diag_error(p->c, t.pos,
+		              "type '" LM_QFMT "' is not defined (a [type " LM_QFMT
+		              "] section), and a pointer return needs 'static'",
+		              LM_QARG(t.s, t.len), LM_QARG(t.s, t.len));
+	else if (t.kind == LM_T_IDENT)
 		lm_diag_error(p->c, t.pos, "unknown return type '" LM_QFMT "'",
 		              LM_QARG(t.s, t.len));
 	else

@@ -113,6 +113,21 @@ int lm_parse_stats_format(const char *s, enum lm_stats_format *f)
 	return 0;
 }
 
+/* "stderr", "fd:N" (N a decimal descriptor number) or a non-empty path
+ * template: refused at start, not found out at exit. */
+int lm_parse_stats_dest(const char *s)
+{
+	uint64_t v;
+	int n;
+
+	if (!s || !*s)
+		return -1;
+	if (strncmp(s, "fd:", 3) != 0)
+		return 0;
+	n = digits(s + 3, &v);
+	return n > 0 && !s[3 + n] && v <= INT32_MAX ? 0 : -1;
+}
+
 /* KILL and STOP are left out: a dump cannot be tied to them. */
 int lm_parse_signal(const char *s, int *signo)
 {

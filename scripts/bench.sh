@@ -8,10 +8,12 @@
 # separate processes and the ratio is taken within each round, so that a
 # noisy machine slows both alike.
 #
-# Environment: BENCH_RUNS (default 5), LDMEMO_SO and LDMEMO_BIN (default
-# build/libldmemo.so and build/ldmemo), BENCH_QUICK=1 (fewer calls, for a
-# smoke test; not for the results file).
+# Environment: BENCH_RUNS (default 5), BENCH_SWEEP_RUNS (default 3),
+# LDMEMO_SO and LDMEMO_BIN (default build/libldmemo.so and build/ldmemo),
+# BENCH_QUICK=1 (fewer calls, for a smoke test; not for the results file).
+# `scripts/bench.sh sweep` runs the working-set sweep alone (bench/SWEEP.md).
 set -uo pipefail
+mode=${1:-all}
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 B=$root/build/bench
@@ -79,6 +81,7 @@ build() {
 	# The large programs take a while to compile: only when missing or
 	# when the generator changed. Two halves build in parallel.
 	local n
+	[ "$mode" = sweep ] && { set +e; return 0; }
 	for n in 12500 50000 200000; do
 		if [ ! -x "$B/many$n" ] || [ "$root/bench/genmany.sh" -nt "$B/many$n" ]; then
 			echo "bench: compiling a program with $n functions..." >&2
@@ -100,6 +103,92 @@ cp "$SO" "$T/libldmemo.so" && cp "$LDMEMO" "$T/ldmemo" || die "cannot copy the s
 shim_src=$SO
 SO=$T/libldmemo.so LDMEMO=$T/ldmemo
 
+# ---- 9. ldmemo profile on real programs (its own function: `scripts/bench.sh
+# profile` runs it alone and prints it, without writing bench/RESULTS.md) ------
+
+# prof_row LABEL PROGRAM...: plain, under `ldmemo profile`, and with the
+# config the profile wrote, alternating; the sections it recommended.
+prof_row() {
+	local label=$1
+	shift
+	local pl=() pr=() ov=() lm=() sp=() same=identical t0 t1 t2 t3 secs
+	for ((r = 0; r < RUNS; r++)); do
+		t0=$(now_ms)
+		"$@" >"$T/plain.out" 2>/dev/null
+		t1=$(now_ms)
+		"$LDMEMO" profile -o "$T/prof.conf" -- "$@" >"$T/prof.out" 2>/dev/null
+		t2=$(now_ms)
+		LDMEMO_LOG=error "$LDMEMO" -c "$T/prof.conf" -- "$@" >"$T/memo.out" 2>/dev/null
+		t3=$(now_ms)
+		cmp -s "$T/plain.out" "$T/prof.out" || same=DIFFERENT
+		cmp -s "$T/plain.out" "$T/memo.out" || same=DIFFERENT
+		pl+=("$(sub "$t1" "$t0")") pr+=("$(sub "$t2" "$t1")") lm+=("$(sub "$t3" "$t2")")
+		ov+=("$(div "$(sub "$t2" "$t1")" "$(sub "$t1" "$t0")")")
+		sp+=("$(div "$(sub "$t1" "$t0")" "$(sub "$t3" "$t2")")")
+	done
+	secs=$(sed -n 's/^\[cache \(.*\)\]$/\1/p' "$T/prof.conf" | tr '\n' ' ')
+	say "| $label | $(med "${pl[@]}") | $(med "${pr[@]}") | $(med "${ov[@]}")x | ${secs:-none} | $(med "${lm[@]}") | $(med "${sp[@]}")x | $same |"
+}
+
+# adapt_row LABEL CONFIG PROGRAM...: plain against CONFIG, alternating;
+# speed = plain / with CONFIG (above 1: faster).
+adapt_row() {
+	local label=$1 conf=$2
+	shift 2
+	local pl=() lm=() sp=() same=identical t0 t1 t2
+	for ((r = 0; r < RUNS; r++)); do
+		t0=$(now_ms)
+		"$@" >"$T/plain.out" 2>/dev/null
+		t1=$(now_ms)
+		LDMEMO_LOG=error "$LDMEMO" -c "$conf" -- "$@" >"$T/memo.out" 2>/dev/null
+		t2=$(now_ms)
+		cmp -s "$T/plain.out" "$T/memo.out" || same=DIFFERENT
+		pl+=("$(sub "$t1" "$t0")") lm+=("$(sub "$t2" "$t1")")
+		sp+=("$(div "$(sub "$t1" "$t0")" "$(sub "$t2" "$t1")")")
+	done
+	say "| $label | $(med "${pl[@]}") | $(med "${lm[@]}") | $(med "${sp[@]}")x | $same |"
+}
+
+bench_profile() {
+	export LDMEMO_KNOWN_DIR=$root/config/known
+	say "## 9. ldmemo profile on real programs"
+	say ""
+	say "Each program plain, under \`ldmemo profile -o FILE\` and with the FILE that profile wrote, run as written; alternating, wall ms of the whole process. Overhead = profile / plain, speed-up = plain / with FILE, per round. Output: the program's output plain, under profile and with FILE compared byte for byte."
+	say ""
+	say "| program | plain ms | profile ms | profile overhead | sections written | with FILE ms | speed-up | output |"
+	say "|---|---|---|---|---|---|---|---|"
+	local crypt='my $s = q($y$j9T$F5Jx5fExrKuJdvnkXuDyx1$); my $n = 0;
+for my $i (1 .. 40) { my $h = crypt("secret" . ($i % 4), $s); $n++ if $h eq crypt("secret1", $s) && $i % 4 == 1; print "$i $h\n"; }
+print "$n\n";'
+	prof_row "perl crypt(), 80 calls, 4 passwords, yescrypt" perl -e "$crypt"
+	if [ "$(id -u)" = 0 ]; then
+		rm -rf "$T/ftree" && mkdir -p "$T/ftree"
+		(cd "$T/ftree" && seq 1 3000 | xargs touch) && chown -R 54321:54321 "$T/ftree"
+		prof_row "find -printf '%u %g', 3,000 files of uid 54321 (not in /etc/passwd)" find "$T/ftree" -printf '%u %g\n'
+	else
+		say "| find -printf '%u %g' | needs root to give files an unknown owner: skipped | | | | | | |"
+	fi
+	[ -f "$T/access.log" ] ||
+		awk 'BEGIN { t = 1700000000; for (i = 0; i < 300000; i++) { if (i % 50 == 0) t += i % 7; printf "%d GET /item/%d 200\n", t, i % 977 } }' >"$T/access.log"
+	prof_row "gawk strftime(), 300,000 lines" gawk '{ print strftime("%Y-%m-%d %H:%M:%S", $1), $2, $3 }' "$T/access.log"
+	local math='BEGIN { for (i = 0; i < 1000000; i++) s += log(i % 1000 + 1) + exp((i % 500) / 100); printf "%.6f\n", s }'
+	prof_row "gawk log()/exp(), 1,000,000 iterations" gawk "$math"
+	say ""
+	say "The math script with a config that names log and exp anyway (adaptive = on, the default, against off): speed = plain / with the config."
+	say ""
+	printf '[cache log]\nsignature = f64 log(f64 x)\nttl = never\n\n[cache exp]\nsignature = f64 exp(f64 x)\nttl = never\n' >"$T/logexp.conf"
+	{ printf '[global]\nadaptive = off\n\n'; cat "$T/logexp.conf"; } >"$T/logexp-off.conf"
+	say "| configuration | plain ms | with config ms | speed | output |"
+	say "|---|---|---|---|---|"
+	adapt_row "log, exp; adaptive = on" "$T/logexp.conf" gawk "$math"
+	adapt_row "log, exp; adaptive = off" "$T/logexp-off.conf" gawk "$math"
+	say ""
+}
+if [ "${1:-}" = profile ]; then
+	bench_profile
+	exit 0
+fi
+
 # ---- header ------------------------------------------------------------------
 
 commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -113,6 +202,172 @@ say "- commit: $commit$dirty; shim measured: $shim_src"
 say "- load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
 say "- method: each figure is the median of $RUNS runs, (min-max) beside it; compared configurations run alternately in separate processes and ratios are taken within each round."
 say ""
+
+# ---- working-set sweep (issue 18) ----------------------------------------------
+# Every hit shape at 64 to 1,000,000 hot keys, against the two anchors in
+# the same round; `scripts/bench.sh sweep` runs this section alone. Writes
+# bench/sweep.png (gnuplot) and, in $T/losses, the goals ldmemo misses,
+# which go to the top of the results file.
+
+SWEEP_KEYS=(64 256 1000 10000 100000 1000000)
+SWEEP_RUNS=${BENCH_SWEEP_RUNS:-3}
+SWEEP_CALLS=4000000
+[ "${BENCH_QUICK:-0}" = 1 ] && SWEEP_CALLS=400000
+
+# sweep_ns SYSTEM FN NKEYS: ns per hit of one run.
+sweep_ns() {
+	local run=("$B/hit" "$2" $SWEEP_CALLS "$3" 1 shared)
+	case $1 in
+	if-memo) field ns_per_call "$(env LD_PRELOAD="$B/libwrap_direct.so" "${run[@]}")" ;;
+	uthash) field ns_per_call "$(env LD_PRELOAD="$B/libwrap_uthash.so" "${run[@]}")" ;;
+	ldmemo) field ns_per_call "$(shim LDMEMO_CONFIG="$root/bench/sweep.conf" "${run[@]}")" ;;
+	ldmemo-5m) field ns_per_call "$(shim LDMEMO_CONFIG="$root/bench/sweep-ttl.conf" "${run[@]}")" ;;
+	esac
+}
+
+# sweep_lose TEXT: one goal missed.
+sweep_lose() { printf -- '- %s\n' "$*" >>"$T/losses"; }
+# sweep_check WHAT VALUE OP LIMIT: record a loss unless VALUE OP LIMIT.
+sweep_check() {
+	awk -v v="$2" -v l="$4" -v op="$3" 'BEGIN { exit !((op == "<=") ? v <= l : v >= l) }' ||
+		sweep_lose "$1: $2 (goal $3 $4)"
+}
+
+sweep_section() {
+	: >"$T/losses"
+	say "## Working-set sweep"
+	say ""
+	say "ns per hit, medians of $SWEEP_RUNS rounds, $SWEEP_CALLS calls cycling over the hot keys, 1 thread (every key called once before). if-memo and uthash+mutex are the wrappers of section 1; ldmemo runs bench/sweep.conf (ttl = never, room for 2,000,000 entries), ldmemo 5m bench/sweep-ttl.conf (the default ttl). h's strings are 16 to 64 bytes. Ratios are taken within each round. Goals (issue 18): 1,000 and 10,000 keys of f and g at most 3x if-memo and at most half of uthash; 100,000 keys at most 2/3 of uthash, 1,000,000 no more than uthash; h and u at most half of uthash at 64, 1,000 and 10,000 keys; the default ttl at most 1.5x ttl = never."
+	say ""
+	say "| function | hot keys | if-memo | uthash+mutex | ldmemo | ldmemo 5m | ldmemo / if-memo | ldmemo / uthash | 5m / never |"
+	say "|---|---|---|---|---|---|---|---|---|"
+	local fn n r a b c d rd ru rt sig
+	: >"$T/sweep.dat"
+	for fn in f g h u; do
+		case $fn in
+		f) sig='long f(long)' ;;
+		g) sig='double g(double)' ;;
+		h) sig='long h(const char *)' ;;
+		u) sig='int u(long, out[64])' ;;
+		esac
+		for n in "${SWEEP_KEYS[@]}"; do
+			local D=() U=() L=() M=() RD=() RU=() RT=()
+			for ((r = 0; r < SWEEP_RUNS; r++)); do
+				a=$(sweep_ns if-memo $fn $n)
+				b=$(sweep_ns uthash $fn $n)
+				c=$(sweep_ns ldmemo $fn $n)
+				d=$(sweep_ns ldmemo-5m $fn $n)
+				D+=("$a") U+=("$b") L+=("$c") M+=("$d")
+				RD+=("$(div "$c" "$a")") RU+=("$(div "$c" "$b")") RT+=("$(div "$d" "$c")")
+			done
+			say "| \`$sig\` | $n | $(med "${D[@]}") | $(med "${U[@]}") | $(med "${L[@]}") | $(med "${M[@]}") | $(med "${RD[@]}") | $(med "${RU[@]}") | $(med "${RT[@]}") |"
+			echo "$fn $n $(median "${D[@]}") $(median "${U[@]}") $(median "${L[@]}") $(median "${M[@]}")" >>"$T/sweep.dat"
+			rd=$(median "${RD[@]}") ru=$(median "${RU[@]}") rt=$(median "${RT[@]}")
+			case $fn:$n in
+			[fg]:1000 | [fg]:10000)
+				sweep_check "\`$sig\`, $n keys, ldmemo / if-memo" "$rd" "<=" 3
+				sweep_check "\`$sig\`, $n keys, ldmemo / uthash" "$ru" "<=" 0.5 ;;
+			[fg]:100000) sweep_check "\`$sig\`, $n keys, ldmemo / uthash" "$ru" "<=" 0.667 ;;
+			[fg]:1000000) sweep_check "\`$sig\`, $n keys, ldmemo / uthash" "$ru" "<=" 1 ;;
+			[hu]:64 | [hu]:1000 | [hu]:10000)
+				sweep_check "\`$sig\`, $n keys, ldmemo / uthash" "$ru" "<=" 0.5 ;;
+			esac
+			sweep_check "\`$sig\`, $n keys, ttl 5m / never" "$rt" "<=" 1.5
+		done
+	done
+	say ""
+
+	# Two threads on the same 10,000 keys against one.
+	local one=() two=() sc=()
+	for ((r = 0; r < SWEEP_RUNS; r++)); do
+		a=$(field mcalls_per_s "$(shim LDMEMO_CONFIG="$root/bench/sweep.conf" "$B/hit" f $SWEEP_CALLS 10000 1 shared)")
+		b=$(field mcalls_per_s "$(shim LDMEMO_CONFIG="$root/bench/sweep.conf" "$B/hit" f $SWEEP_CALLS 10000 2 shared)")
+		one+=("$a") two+=("$b") sc+=("$(div "$b" "$a")")
+	done
+	say "Two threads hitting the same 10,000 keys of \`long f(long)\` (million hits per second, all threads; goal: scaling >= 1.9 on a machine with two idle cores):"
+	say ""
+	say "| 1 thread | 2 threads, shared keys | scaling |"
+	say "|---|---|---|"
+	say "| $(med "${one[@]}") | $(med "${two[@]}") | $(med "${sc[@]}") |"
+	say ""
+	sweep_check "2 threads on 10,000 shared keys, scaling" "$(median "${sc[@]}")" ">=" 1.9
+
+	# Misses: ttl = 0 (nothing stored) over 64 keys, and misses that store
+	# (bench/fill.c, every call a new key), each minus the plain call.
+	local z=() zs=() st=() sts=()
+	for ((r = 0; r < SWEEP_RUNS; r++)); do
+		a=$(field ns_per_call "$("$B/hit" f $SWEEP_CALLS 64 1 shared)")
+		b=$(field ns_per_call "$(shim LDMEMO_CONFIG="$root/bench/miss.conf" "$B/hit" f $SWEEP_CALLS 64 1 shared)")
+		z+=("$b") zs+=("$(sub "$b" "$a")")
+		c=$(field ns_per_call "$("$B/fill" $FILL)")
+		d=$(field ns_per_call "$(shim LDMEMO_CONFIG="$root/bench/mem.conf" "$B/fill" $FILL)")
+		st+=("$d") sts+=("$(sub "$d" "$c")")
+	done
+	say "Misses of \`long f(long)\`, ns added to the plain call (goals: at most 50 with ttl = 0, at most 150 for a miss that stores):"
+	say ""
+	say "| miss | ns per call | ns added |"
+	say "|---|---|---|"
+	say "| ttl = 0, nothing stored (bench/miss.conf) | $(med "${z[@]}") | $(med "${zs[@]}") |"
+	say "| stores a new key ($FILL keys, bench/mem.conf) | $(med "${st[@]}") | $(med "${sts[@]}") |"
+	say ""
+	sweep_check "miss at ttl = 0, ns added" "$(median "${zs[@]}")" "<=" 50
+	sweep_check "miss that stores, ns added" "$(median "${sts[@]}")" "<=" 150
+
+	if command -v gnuplot >/dev/null; then
+		sweep_plot && say "Plot: bench/sweep.png (ns per hit against hot keys, log-log, one panel per function)." && say ""
+	else
+		say "gnuplot is not installed (make deps): no plot." && say ""
+	fi
+}
+
+# sweep_plot: bench/sweep.png from $T/sweep.dat.
+sweep_plot() {
+	local fn
+	for fn in f g h u; do awk -v f=$fn '$1 == f' "$T/sweep.dat" >"$T/sweep-$fn.dat"; done
+	gnuplot <<-PLOT
+		set terminal pngcairo size 1200,900 noenhanced
+		set output "$root/bench/sweep.png"
+		set multiplot layout 2,2 title "ns per hit against hot keys ($commit)"
+		set logscale xy
+		set xlabel "hot keys"
+		set ylabel "ns per hit"
+		set key top left
+		set grid
+		do for [fn in "f g h u"] {
+			set title fn eq "f" ? "long f(long)" : fn eq "g" ? "double g(double)" : fn eq "h" ? "long h(const char *), 16-64 B" : "int u(long, out[64])"
+			file = sprintf("$T/sweep-%s.dat", fn)
+			plot file using 2:3 with linespoints title "if-memo", \
+			     file using 2:4 with linespoints title "uthash+mutex", \
+			     file using 2:5 with linespoints title "ldmemo", \
+			     file using 2:6 with linespoints title "ldmemo, ttl 5m"
+		}
+		unset multiplot
+	PLOT
+}
+
+# sweep_summary: the losses, for the top of the results file.
+sweep_summary() {
+	if [ -s "$T/losses" ]; then
+		echo "**Where ldmemo loses** (working-set sweep, goals of issue 18):"
+		echo ""
+		cat "$T/losses"
+	else
+		echo "**Where ldmemo loses**: nowhere in the working-set sweep (every goal of issue 18 met in this run)."
+	fi
+	echo ""
+}
+
+if [ "$mode" = sweep ]; then
+	: >"$report"
+	say "# ldmemo benchmarks: the working-set sweep alone"
+	say ""
+	say "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); commit: $commit$dirty; load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
+	say ""
+	sweep_section
+	{ sweep_summary; cat "$report"; } >"$root/bench/SWEEP.md"
+	echo "bench: written to bench/SWEEP.md and bench/sweep.png" >&2
+	exit 0
+fi
 
 # ---- 1. hit path ---------------------------------------------------------------
 
@@ -465,5 +720,8 @@ else
 fi
 say ""
 
-cp "$report" "$root/bench/RESULTS.md"
+bench_profile
+sweep_section
+# The losses go first: a reader sees where ldmemo is slower before any table.
+{ head -n 1 "$report"; echo ""; sweep_summary; tail -n +3 "$report"; } >"$root/bench/RESULTS.md"
 echo "bench: written to bench/RESULTS.md" >&2

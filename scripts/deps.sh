@@ -6,12 +6,13 @@ set -euo pipefail
 pkgs=(
 	build-essential binutils pkg-config
 	libelf-dev libdw-dev libzydis-dev uthash-dev libxxhash-dev libhiredis-dev
-	libcriterion-dev
+	libcriterion-dev libcrypt-dev
 	clang libclang-rt-14-dev valgrind
 	clang-format clang-tidy cppcheck
 	redis-server
 	libmemcached-dev memcached
 	libsqlite3-dev sqlite3 gawk groff-base python3 python3-prometheus-client
+	gnuplot-nox
 	nscd # the benchmark starts its own in a private mount namespace (bench/nscd.sh)
 )
 

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include "shim/call/runtime.h"
 #include "shim/call/sig_guard.h"
 #include "shim/ops/stats_dump.h"
+#include "shim/profile/profile.h"
 #include "shim/base/trust.h"
 #include "shim/base/clock.h"
 #include "shim/base/guard.h"
@@ -70,9 +72,12 @@ static int build_methods(struct lm_runtime *rt, bool verify_all)
 		m->negative_ttl_ms = cm->negative_ttl_ms;
 		m->stale_ms = cm->stale_if_error_ms;
 		m->coalesce = lm_method_coalesce(&rt->cfg, cm);
+		m->adaptive = lm_method_adaptive(&rt->cfg, cm);
 		m->verify = !cm->invalidator && (verify_all || cm->mode == LM_MODE_VERIFY);
-		if (cm->broken)
+		if (cm->broken) {
+			m->state = LM_HS_CONFIG_ERROR;
 			continue;
+		}
 		char why[256];
 		m->plan = lm_plan_compile(&rt->cfg, cm, i, why, sizeof why);
 		m->scalar = m->plan ? lm_plan_scalar(m->plan) : LM_SCALAR_NO;
@@ -256,6 +261,13 @@ static void open_shared_tier(struct lm_runtime *rt)
 		rt->methods[i].shared = rt->l2_methods[i].shared;
 }
 
+/* fork: the shim's atfork handlers (the store's locks every shard) run with
+ * the thread marked inside the shim, so a signal handler that calls a
+ * hooked function meanwhile runs it uncached instead of waiting for a lock
+ * its own thread holds. Registered after every other handler of the shim:
+ * prepare handlers run in reverse order of registration, the others in
+ * order, so these enclose them all (see start). */
+
 static void strict_exit(const char *why)
 {
 	lm_error("LDMEMO_STRICT=1: %s; exiting with status %d", why, LM_EXIT_STRICT);
@@ -265,8 +277,22 @@ static void strict_exit(const char *why)
 static void start(void)
 {
 	const char *path = env(LM_ENV_CONFIG);
+	const char *profile = env(LM_ENV_PROFILE);
+	if (profile && !env_is_1(LM_ENV_DISABLE)) {
+		/* `ldmemo profile`: count, cache nothing (spec 10). */
+		int fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
+		if (fd >= 0)
+			lm_log_set_fd(fd);
+		lm_profile_start(profile, env(LM_ENV_PROFILE_PROTOS));
+		return;
+	}
 	if (!path || env_is_1(LM_ENV_DISABLE))
 		return;
+	/* Read before it is set for what this process exec's or starts. */
+	bool inherited = env(LM_ENV_INHERITED) != NULL;
+	char self[16];
+	snprintf(self, sizeof self, "%d", (int)getpid());
+	setenv(LM_ENV_INHERITED, self, 1);
 	/* A private copy of stderr: the program may close fd 2 (spec 2). */
 	int fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
 	if (fd >= 0)
@@ -285,8 +311,11 @@ static void start(void)
 	if (mode && strcmp(mode, "verify") != 0)
 		lm_warn("%s=%s: the only mode is 'verify'", LM_ENV_MODE, mode);
 
+	/* Opened once and judged by what was opened (trust.h); parsed from
+	 * that descriptor. */
 	char why[PATH_MAX + 128];
-	if (lm_trust_check(path, why, sizeof why) != 0) {
+	int cfd = lm_trust_open(path, "config", why, sizeof why);
+	if (cfd < 0 && why[0]) {
 		lm_error("%s", why);
 		if (strict)
 			strict_exit("the config is not trusted");
@@ -294,22 +323,30 @@ static void start(void)
 	}
 
 	struct lm_runtime *rt = calloc(1, sizeof *rt);
-	if (!rt)
+	if (!rt) {
+		if (cfd >= 0)
+			close(cfd);
 		return;
+	}
 	rt->start_ns = lm_now_ns();
 	rt->strict = strict;
+	rt->inherited = inherited;
 	struct lm_diags diags = {0};
-	int errors = lm_config_load(path, &rt->cfg, &diags);
+	int errors = cfd >= 0 ? lm_config_load_fd(cfd, path, &rt->cfg, &diags)
+	                      : lm_config_load(path, &rt->cfg, &diags);
+	/* A process the config is not for (a wrapper's helpers) stays silent
+	 * at the default level: its problems are those of every process. */
+	if (errors >= 0 && !lm_programs_match(&rt->cfg.global, program_base_name())) {
+		lm_info("%s: not in programs: inactive", program_base_name());
+		lm_diags_free(&diags);
+		free_runtime(rt);
+		return;
+	}
 	report_diags(&rt->cfg, &diags);
 	lm_diags_free(&diags);
 	if (errors != 0 && strict)
 		strict_exit("the config has errors");
 	if (errors < 0) {
-		free_runtime(rt);
-		return;
-	}
-	if (!lm_programs_match(&rt->cfg.global, program_base_name())) {
-		lm_info("%s: not in programs: inactive", program_base_name());
 		free_runtime(rt);
 		return;
 	}
@@ -338,6 +375,7 @@ static void start(void)
 	if (strict && (problems > 0 || errors > 0))
 		strict_exit("some methods cannot be hooked");
 	lm_control_setup(rt);
+	pthread_atfork(lm_guard_enter, lm_guard_leave, lm_guard_leave);
 }
 
 __attribute__((constructor)) static void lm_init(void)

@@ -35,16 +35,21 @@ static enum lm_hook_mode hook_mode(const struct lm_method *m)
 	}
 }
 
-/* An exec'd child that lacks the methods is normal (spec guarantee 8: a
- * missing method is reported at info there); the program the user
- * started is told at warn. A parent that has the shim mapped means we are
- * such a child. */
+/* An exec'd image or child that lacks the methods is normal (spec
+ * guarantee 8: a missing method is reported at info there); the program
+ * the user started is told at warn. LDMEMO_INHERITED (an earlier image or
+ * a parent started the shim), or a parent that has the shim mapped, means
+ * we are such a process. */
 static enum lm_log_level missing_level(void)
 {
 	static int level = -1;
 	if (level >= 0)
 		return (enum lm_log_level)level;
 	level = LM_LOG_WARN;
+	if (lm_rt->inherited) {
+		level = LM_LOG_INFO;
+		return (enum lm_log_level)level;
+	}
 	char path[64], line[512];
 	snprintf(path, sizeof path, "/proc/%d/maps", (int)getppid());
 	FILE *f = fopen(path, "re");
@@ -63,16 +68,38 @@ static const char *find_status_text(enum lm_find_status st)
 {
 	switch (st) {
 	case LM_FIND_NOT_FOUND:
-		return "no such function in the program or its libraries";
+		return "no such function in the program or the libraries loaded now";
 	case LM_FIND_ONLY_IMPORTED:
 		return "the program imports it, but no loaded object defines it";
 	case LM_FIND_STRIPPED:
-		return "not found (stripped objects hide their static functions)";
+		return "not found in the objects loaded now (stripped ones hide their static "
+		       "functions)";
 	case LM_FIND_BAD_VERSION:
 		return "the function exists, but not with that version";
 	default:
 		return "not found";
 	}
+}
+
+/* A name no loaded object defines: perhaps misspelt (a did-you-mean, only
+ * where the message is a warning: an exec'd child need not pay for the
+ * pass over every symbol), perhaps in a library loaded later. */
+static void report_missing(const struct lm_method *cm, const struct lm_objset *set,
+                           enum lm_find_status st)
+{
+	enum lm_log_level level = missing_level();
+	char near[256];
+	bool absent = st == LM_FIND_NOT_FOUND || st == LM_FIND_STRIPPED;
+
+	if (absent && level == LM_LOG_WARN && level <= lm_log_level &&
+	    lm_symtab_nearest(set, cm->name, near, sizeof near))
+		lm_log(level, "%s: not hooked: %s; did you mean '%s'?", cm->name,
+		       find_status_text(st), near);
+	else if (absent && !cm->object)
+		lm_log(level, "%s: not hooked: %s; hooked if a library loaded later defines it",
+		       cm->name, find_status_text(st));
+	else
+		lm_log(level, "%s: not hooked: %s", cm->name, find_status_text(st));
 }
 
 /* IFUNC symbols are hooked at the implementation the resolver picked,
@@ -147,8 +174,7 @@ static int prepare_one(struct lm_rt_method *m, struct lm_query *q, const struct 
 			return 0;
 		}
 		if (at_startup)
-			lm_log(missing_level(), "%s: not hooked: %s", cm->name,
-			       find_status_text(st));
+			report_missing(cm, set, st);
 		return at_startup && missing_level() == LM_LOG_WARN ? -1 : 0;
 	}
 	for (size_t i = 0; i < sym.nclones; i++)
@@ -192,6 +218,7 @@ static int prepare_one(struct lm_rt_method *m, struct lm_query *q, const struct 
 		    .stack_bytes = lm_plan_stack_bytes(m->plan),
 		    .enter = cm->invalidator ? lm_dispatch_enter_write : lm_dispatch_enter,
 		    .leave = cm->invalidator ? lm_dispatch_leave_write : lm_dispatch_leave,
+		    .unwound = cm->invalidator ? lm_dispatch_unwound_write : lm_dispatch_unwound,
 		    .ctx = m,
 		};
 		/* ttl = 0 without negative caching stores nothing to copy; a

@@ -131,6 +131,12 @@ int lm_symtab_at(const struct lm_object *obj, uintptr_t addr, struct lm_symbol *
 typedef int (*lm_sym_cb)(const struct lm_symbol *s, void *arg);
 int lm_symtab_each(const struct lm_object *obj, lm_sym_cb cb, void *arg);
 
+/* nearest.c: the function name of SET closest to NAME (at most a third of
+ * its letters changed, 1 to 3 edits), into OUT: a did-you-mean for a name
+ * no object defines. Maps each object's file (lm_symtab_each): ask only on
+ * the error path. false when no name is that close. */
+bool lm_symtab_nearest(const struct lm_objset *set, const char *name, char *out, size_t outlen);
+
 /* Does an object of SET other than EXCEPT import NAME (an undefined entry:
  * calls that go through its PLT/GOT)? */
 bool lm_symtab_is_imported(const struct lm_objset *set, const char *name,

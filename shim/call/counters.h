@@ -24,7 +24,8 @@
 	X(coalesced)         \
 	X(miss_ns)           \
 	X(dropped)           \
-	X(cost_ns)
+	X(cost_ns)           \
+	X(negative)
 
 enum lm_counter {
 #define LM_X(name) LM_C_##name,

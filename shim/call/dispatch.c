@@ -36,11 +36,102 @@ struct lm_call {
 	int64_t lookup_ns; /* ldmemo's time before the call */
 	uint64_t epoch;    /* the method's copy epoch, read before the lookup */
 	size_t base;       /* arena offset of this call's bytes */
+	size_t rec;        /* its in-flight record's offset + 1; 0: none */
 	uint32_t klen;
 	uint8_t mode;
 	bool l2_down; /* the shared tier could not be asked: counted as bypassed */
 };
 _Static_assert(sizeof(struct lm_call) <= LM_CALL_STATE_SIZE, "call state fits the frame");
+
+/* Calls that run the original, from the lookup to leave, as a list in the
+ * arena: what it takes to finish a call whose frame is gone without
+ * leave. An unwinder (an exception, a cancellation) tells the dispatcher
+ * (lm_dispatch_unwound), a longjmp does not: a record whose thunk frame
+ * lies at or below a newer call's frame belongs to a call the stack has
+ * left, and that call's pending marker, entry references and arena bytes
+ * are released then. A call on another stack (a handler on a sigaltstack
+ * above the thread's stack, a coroutine's) can be taken for one: its
+ * record is released early and its leave, finding it gone, stores
+ * nothing. Never wrong, at worst uncached. */
+struct inflight {
+	size_t prev;     /* the record below, + 1; 0: none */
+	uintptr_t frame; /* the call's struct lm_frame */
+	size_t base;     /* the call's arena bytes start here */
+	uint32_t method;
+	struct lm_store_req req;
+	struct lm_entry *stale, *verify_entry;
+};
+static __thread size_t t_top; /* the newest record's offset + 1; 0: none */
+
+static inline struct inflight *rec_at(size_t rec)
+{
+	return (struct inflight *)(void *)(t_arena.p + rec - 1);
+}
+
+/* Track C (frame F) until leave; untracked when the arena cannot grow
+ * (then only an unwinder can finish it early). */
+static void inflight_push(struct lm_call *c, const struct lm_frame *f)
+{
+	size_t off = (t_arena.len + 7) & ~(size_t)7;
+	c->rec = 0;
+	if (lm_buf_reserve(&t_arena, off - t_arena.len + sizeof(struct inflight)) != 0)
+		return;
+	t_arena.len = off + sizeof(struct inflight);
+	c->rec = off + 1;
+	*rec_at(c->rec) = (struct inflight){
+	    .prev = t_top,
+	    .frame = (uintptr_t)f,
+	    .base = c->base,
+	    .method = c->req.method,
+	    .req = c->req,
+	    .stale = c->stale,
+	    .verify_entry = c->mode == CALL_VERIFY ? c->verify_entry : NULL,
+	};
+	t_top = c->rec;
+}
+
+/* A call that will never reach leave: wake its key's waiters, drop its
+ * references. Counted as a miss: the original ran. */
+static void release_call(uint32_t method, struct lm_store_req *req, struct lm_entry *stale,
+                         struct lm_entry *verify_entry)
+{
+	lm_store_abandon(lm_rt->store, req);
+	if (stale)
+		lm_entry_release(lm_rt->store, stale);
+	if (verify_entry)
+		lm_entry_release(lm_rt->store, verify_entry);
+	lm_count(method, LM_C_misses, 1);
+}
+
+/* Release every record at or below FRAME: their calls were left by a
+ * longjmp. */
+static __attribute__((noinline)) void reap_below(uintptr_t frame)
+{
+	while (t_top) {
+		struct inflight *r = rec_at(t_top);
+		if (r->frame > frame)
+			return;
+		r->req.key = t_arena.p + r->base;
+		release_call(r->method, &r->req, r->stale, r->verify_entry);
+		t_top = r->prev;
+		t_arena.len = r->base;
+	}
+}
+
+/* Leave's (or the unwinder's) end of C's record: false when it was
+ * released already, and C must touch neither the store nor its
+ * references. */
+static bool inflight_pop(const struct lm_call *c, const struct lm_frame *f)
+{
+	if (!c->rec)
+		return true;
+	if (t_top && t_top != c->rec)
+		reap_below((uintptr_t)f - 1); /* calls of the original a longjmp left */
+	if (t_top != c->rec)
+		return false;
+	t_top = rec_at(c->rec)->prev;
+	return true;
+}
 
 static inline struct lm_rt_method *method_of(struct lm_hook *h)
 {
@@ -120,9 +211,33 @@ static bool ask_l2(struct lm_hook *h, struct lm_rt_method *m, struct lm_call *c,
 	if (lm_store_fill(lm_rt->store, &c->req, val, vlen, l1_ttl) == 1)
 		keep_copy(h, m, c, f, val, vlen, err, expires);
 	if (c->stale)
-		lm_entry_release(lm_rt->store, c->stale);
+		lm_entry_unref(lm_rt->store, c->stale);
 	errno = err;
 	return true;
+}
+
+/* Store hits between copies kept: a working set larger than the
+ * thread's copies would otherwise evict one hot copy per hit (a store hit
+ * costs little more than keeping the copy). */
+#define LM_COPY_EVERY 8
+static __thread uint32_t t_copy_tick;
+
+/* A store hit pinned in E: replay it. False when the value cannot be
+ * replayed (the function runs instead). */
+static bool replay_hit(struct lm_hook *h, struct lm_rt_method *m, struct lm_call *c,
+                       struct lm_frame *f, struct lm_entry *e, int *err)
+{
+	size_t vlen;
+	const void *val = lm_entry_value(e, &vlen);
+	int rc = m->scalar != LM_SCALAR_NO ? lm_scalar_replay(m->scalar, val, vlen, f, err)
+	                                   : lm_plan_replay(m->plan, val, vlen, f, err);
+	if (rc == 0 && ++t_copy_tick % LM_COPY_EVERY == 0)
+		keep_copy(h, m, c, f, val, vlen, *err, lm_entry_expires_ms(e));
+	if (rc == 0 && m->reuse)
+		lm_reuse_put(lm_rt->store, m->plan, m->id, t_arena.p + c->base, c->klen, f, *err,
+		             lm_entry_expires_ms(e), c->epoch);
+	lm_entry_release(lm_rt->store, e);
+	return rc == 0;
 }
 
 /* Everything but a front-cache hit: the store, coalescing, verify mode. */
@@ -131,12 +246,12 @@ static __attribute__((noinline)) int enter_slow(struct lm_hook *h, struct lm_rt_
                                                 int saved_errno)
 {
 	const unsigned char *key = t_arena.p + c->base;
-	int64_t t0 = lm_now_ns();
 	if (__builtin_expect(__atomic_load_n(&m->ptr_static, __ATOMIC_RELAXED), 0) && !m->verify) {
 		t_arena.len = c->base;
 		lm_guard_leave();
 		return bypass(m, saved_errno);
 	}
+	lm_adaptive_tick();
 	c->epoch = lm_store_copy_epoch_now(lm_rt->store, m->id);
 	c->req = (struct lm_store_req){
 	    .method = m->id,
@@ -145,11 +260,22 @@ static __attribute__((noinline)) int enter_slow(struct lm_hook *h, struct lm_rt_
 	    .klen = c->klen,
 	    .coalesce = m->coalesce && !m->verify,
 	    .stale_ms = m->stale_ms,
+	    .hold = m->verify,
 	};
 	c->verify_entry = NULL;
 	c->stale = NULL;
 
 	struct lm_entry *e = NULL;
+	int err;
+	/* The common hit, lock-free and before any clock is read: the time
+	 * a miss costs is counted from the full lookup. */
+	if (!m->verify && lm_store_get(lm_rt->store, &c->req, &e)) {
+		if (replay_hit(h, m, c, f, e, &err))
+			return answered(m, c, false, err);
+		e = NULL;
+	}
+	c->req.probed = !m->verify;
+	int64_t t0 = lm_now_ns();
 	bool coalesced = false;
 	switch (lm_store_lookup(lm_rt->store, &c->req, &e, &coalesced, &c->stale)) {
 	case LM_LOOKUP_HIT:
@@ -158,18 +284,7 @@ static __attribute__((noinline)) int enter_slow(struct lm_hook *h, struct lm_rt_
 			c->mode = CALL_VERIFY;
 			break;
 		}
-		size_t vlen;
-		const void *val = lm_entry_value(e, &vlen);
-		int err;
-		int rc = lm_plan_replay(m->plan, val, vlen, f, &err);
-		if (rc == 0) {
-			keep_copy(h, m, c, f, val, vlen, err, lm_entry_expires_ms(e));
-			if (m->reuse)
-				lm_reuse_put(lm_rt->store, m->plan, m->id, key, c->klen, f, err,
-				             lm_entry_expires_ms(e), c->epoch);
-		}
-		lm_entry_release(lm_rt->store, e);
-		if (rc == 0)
+		if (replay_hit(h, m, c, f, e, &err))
 			return answered(m, c, coalesced, err);
 		c->mode = CALL_NOFILL; /* a value we cannot replay: run the function */
 		break;
@@ -185,6 +300,7 @@ static __attribute__((noinline)) int enter_slow(struct lm_hook *h, struct lm_rt_
 		c->mode = CALL_NOFILL;
 		break;
 	}
+	inflight_push(c, f);
 	c->start_ns = lm_now_ns();
 	c->lookup_ns = c->start_ns - t0;
 	lm_guard_leave();
@@ -203,6 +319,8 @@ int lm_dispatch_enter(struct lm_hook *h, struct lm_frame *f)
 	if (__builtin_expect(reentered(), 0))
 		return bypass(m, errno);
 	lm_guard_enter();
+	if (__builtin_expect(t_top != 0, 0))
+		reap_below((uintptr_t)f);
 
 	struct lm_call *c = (struct lm_call *)f->call;
 	c->base = t_arena.len;
@@ -271,7 +389,7 @@ static void leave_verify(struct lm_rt_method *m, struct lm_call *c, struct lm_fr
 			log_mismatch(m, t_arena.p + c->base, c->klen);
 		}
 	}
-	lm_entry_release(lm_rt->store, c->verify_entry);
+	lm_entry_unref(lm_rt->store, c->verify_entry);
 }
 
 /* A result that fails `when`: stale_if_error may answer instead. Returns
@@ -326,6 +444,8 @@ static void leave_fill(struct lm_hook *h, struct lm_rt_method *m, struct lm_call
 	int64_t expires = l1_ttl == LM_DUR_NEVER ? LM_DUR_NEVER : lm_clock_ms() + l1_ttl;
 	if (lm_store_fill(lm_rt->store, &c->req, t_arena.p + vbase, vlen, l1_ttl) == 1) {
 		lm_count(m->id, LM_C_stored, 1);
+		if (!ok)
+			lm_count(m->id, LM_C_negative, 1);
 		keep_copy(h, m, c, f, t_arena.p + vbase, vlen, *err, expires);
 	}
 	if (m->shared && !c->l2_down)
@@ -348,6 +468,12 @@ void lm_dispatch_leave(struct lm_hook *h, struct lm_frame *f)
 	int err = errno;
 	struct lm_call *c = (struct lm_call *)f->call;
 	lm_guard_enter();
+	if (!inflight_pop(c, f)) {
+		t_arena.len = c->base;
+		lm_guard_leave();
+		errno = err;
+		return;
+	}
 	int64_t t1 = lm_now_ns();
 	lm_count(m->id, LM_C_miss_ns, (uint64_t)(t1 - c->start_ns));
 
@@ -363,13 +489,30 @@ void lm_dispatch_leave(struct lm_hook *h, struct lm_frame *f)
 		break;
 	}
 	if (c->stale)
-		lm_entry_release(lm_rt->store, c->stale);
+		lm_entry_unref(lm_rt->store, c->stale);
 	keep_min(&m->min_call_ns, (uint64_t)(t1 - c->start_ns));
 	keep_min(&m->min_lookup_ns, (uint64_t)c->lookup_ns);
 	lm_count(m->id, LM_C_cost_ns, (uint64_t)(c->lookup_ns + (lm_now_ns() - t1)));
+	lm_adaptive_after_miss(m);
 	/* The arena is a stack: calls nested in the original popped what they
 	 * pushed, so this call's key is still in place. */
 	LM_ASSERT(t_arena.len >= c->base + c->klen);
+	t_arena.len = c->base;
+	lm_guard_leave();
+	errno = err;
+}
+
+/* The original was left by an unwinder (frame.h): nothing to store, the
+ * waiters to wake. */
+void lm_dispatch_unwound(struct lm_hook *h, struct lm_frame *f)
+{
+	struct lm_rt_method *m = method_of(h);
+	int err = errno;
+	struct lm_call *c = (struct lm_call *)f->call;
+	lm_guard_enter();
+	if (inflight_pop(c, f))
+		release_call(m->id, &c->req, c->stale,
+		             c->mode == CALL_VERIFY ? c->verify_entry : NULL);
 	t_arena.len = c->base;
 	lm_guard_leave();
 	errno = err;
@@ -513,6 +656,20 @@ void lm_dispatch_leave_write(struct lm_hook *h, struct lm_frame *f)
 	lm_guard_enter();
 	if (lm_plan_when(m->plan, f, err))
 		lm_count(m->id, LM_C_dropped, apply_drops(m, w));
+	t_arena.len = w->base;
+	lm_guard_leave();
+	errno = err;
+}
+
+/* A write function left by an unwinder may have written before it threw:
+ * its drops apply as after a success. */
+void lm_dispatch_unwound_write(struct lm_hook *h, struct lm_frame *f)
+{
+	struct lm_rt_method *m = method_of(h);
+	int err = errno;
+	struct write_call *w = (struct write_call *)f->call;
+	lm_guard_enter();
+	lm_count(m->id, LM_C_dropped, apply_drops(m, w));
 	t_arena.len = w->base;
 	lm_guard_leave();
 	errno = err;

@@ -9,5 +9,8 @@ void lm_dispatch_leave(struct lm_hook *h, struct lm_frame *f);
 /* Write functions: call, then drop what the config says they change. */
 int lm_dispatch_enter_write(struct lm_hook *h, struct lm_frame *f);
 void lm_dispatch_leave_write(struct lm_hook *h, struct lm_frame *f);
+/* The original was left by an unwinder (lm_hook_head.unwound). */
+void lm_dispatch_unwound(struct lm_hook *h, struct lm_frame *f);
+void lm_dispatch_unwound_write(struct lm_hook *h, struct lm_frame *f);
 
 #endif

@@ -13,9 +13,11 @@
 #include "shim/plan/plan.h"
 #include "shim/base/guard.h"
 #include "shim/store/store.h"
+#include "adaptive.h"
 
 /* What became of a method's hook, as the statistics name it. */
-enum lm_hook_state { LM_HS_UNRESOLVED, LM_HS_FAILED, LM_HS_DETOUR, LM_HS_GOT };
+/* CONFIG_ERROR: the method's section has errors; it is never looked for. */
+enum lm_hook_state { LM_HS_UNRESOLVED, LM_HS_FAILED, LM_HS_DETOUR, LM_HS_GOT, LM_HS_CONFIG_ERROR };
 
 struct lm_rt_drop {
 	enum lm_drop_kind kind;
@@ -48,7 +50,13 @@ struct lm_rt_method {
 	 * counts a cold first call as what every hit saved. 0: none yet. */
 	uint64_t min_call_ns, min_lookup_ns;
 	uint32_t arg_checks; /* calls whose pointer arguments are still checked */
-	bool bad_args;       /* one was no pointer: the signature is wrong, bypassed */
+	/* adaptive.c: may step aside; does now; its window and next sample */
+	bool adaptive;
+	int bypassing;
+	uint64_t adapt_misses;
+	struct lm_adaptive_window adapt_base;
+	int64_t recheck_ms, recheck_period_ms;
+	bool bad_args; /* one was no pointer: the signature is wrong, bypassed */
 };
 
 struct lm_runtime {
@@ -60,6 +68,7 @@ struct lm_runtime {
 	struct lm_l2_method *l2_methods;     /* what l2 was opened with; lives as long */
 	struct lm_tier_server *tier_servers; /* likewise */
 	bool strict;
+	bool inherited; /* an earlier image of this process or a parent ran the shim */
 	int64_t start_ns;
 };
 

@@ -114,7 +114,8 @@ static bool slot_leads_to(const struct dl_phdr_info *info, const Elf64_Rela *r,
 	       contains(info, val);
 }
 
-static void patch_object(const struct dl_phdr_info *info, struct lm_hook *only)
+/* With RESTORE, ONLY's slots that lead to its stub get its definition back. */
+static void patch_object(const struct dl_phdr_info *info, struct lm_hook *only, bool restore)
 {
 	struct dyn_tables t;
 
@@ -137,6 +138,11 @@ static void patch_object(const struct dl_phdr_info *info, struct lm_hook *only)
 				continue;
 			name = t.strtab + sym->st_name;
 			val = *(const uintptr_t *)lm_ptr(slot);
+			if (restore) {
+				if (val == (uintptr_t)only->stub && strcmp(name, only->name) == 0)
+					lm_patch_slot(slot, only->def);
+				continue;
+			}
 			for (struct lm_hook *h = only ? only : hooks; h;
 			     h = only ? NULL : h->next_got) {
 				if (strcmp(name, h->name) != 0 || val == (uintptr_t)h->stub)
@@ -160,8 +166,38 @@ static int install_cb(struct dl_phdr_info *info, size_t sz, void *arg)
 {
 	(void)sz;
 	if (!is_shim(info))
-		patch_object(info, arg);
+		patch_object(info, arg, false);
 	return 0;
+}
+
+static int restore_cb(struct dl_phdr_info *info, size_t sz, void *arg)
+{
+	(void)sz;
+	if (!is_shim(info))
+		patch_object(info, arg, true);
+	return 0;
+}
+
+void lm_got_repatch(struct lm_hook *h)
+{
+	int saved = errno;
+
+	pthread_mutex_lock(&lock);
+	dl_iterate_phdr(install_cb, h);
+	pthread_mutex_unlock(&lock);
+	errno = saved;
+}
+
+void lm_hook_restore_got(struct lm_hook *h)
+{
+	int saved = errno;
+
+	if (!h || h->info.mode != LM_HM_GOT)
+		return;
+	pthread_mutex_lock(&lock);
+	dl_iterate_phdr(restore_cb, h);
+	pthread_mutex_unlock(&lock);
+	errno = saved;
 }
 
 void lm_got_install(struct lm_hook *h)
@@ -207,7 +243,7 @@ static int rescan_cb(struct dl_phdr_info *info, size_t sz, void *arg)
 	(void)sz;
 	(void)arg;
 	if (!is_shim(info) && mark_seen(info))
-		patch_object(info, NULL);
+		patch_object(info, NULL, false);
 	return 0;
 }
 
@@ -219,4 +255,49 @@ void lm_hook_rescan_got(void)
 	if (hooks)
 		dl_iterate_phdr(rescan_cb, NULL);
 	pthread_mutex_unlock(&lock);
+}
+
+struct imports_arg {
+	lm_import_fn fn;
+	void *arg;
+};
+
+/* Every named function symbol an object's relocations bind, defined
+ * elsewhere (undefined here): what calls through its PLT/GOT reach. */
+static int imports_cb(struct dl_phdr_info *info, size_t sz, void *p)
+{
+	const struct imports_arg *ia = p;
+	struct dyn_tables t;
+
+	(void)sz;
+	if (is_shim(info) || !read_dynamic(info, &t))
+		return 0;
+	for (int k = 0; k < 2; k++) {
+		size_t n = t.rel[k] ? t.relsz[k] / sizeof(Elf64_Rela) : 0;
+
+		for (size_t i = 0; i < n; i++) {
+			const Elf64_Rela *r = &t.rel[k][i];
+			unsigned type = ELF64_R_TYPE(r->r_info);
+			const Elf64_Sym *sym = &t.symtab[ELF64_R_SYM(r->r_info)];
+
+			if (type != R_X86_64_JUMP_SLOT && type != R_X86_64_GLOB_DAT)
+				continue;
+			if (!ELF64_R_SYM(r->r_info) || sym->st_shndx != SHN_UNDEF ||
+			    (ELF64_ST_TYPE(sym->st_info) != STT_FUNC &&
+			     ELF64_ST_TYPE(sym->st_info) != STT_GNU_IFUNC) ||
+			    (t.strsz && sym->st_name >= t.strsz))
+				continue;
+			ia->fn(t.strtab + sym->st_name, ia->arg);
+		}
+	}
+	return 0;
+}
+
+void lm_got_imports(lm_import_fn fn, void *arg)
+{
+	struct imports_arg ia = {fn, arg};
+	int saved = errno;
+
+	dl_iterate_phdr(imports_cb, &ia);
+	errno = saved;
 }

@@ -172,6 +172,7 @@ struct lm_hook *lm_hook_prepare(const struct lm_hook_req *req, char *why, size_t
 	h->head.stack_bytes = (req->stack_bytes + 15) & ~(uint64_t)15;
 	h->head.enter = req->enter;
 	h->head.leave = req->leave;
+	h->head.unwound = req->unwound;
 	h->head.ctx = req->ctx;
 	h->head.fast = req->fast;
 	h->entry = req->entry ? req->entry : lm_thunk;
@@ -216,6 +217,28 @@ int lm_hook_install(struct lm_hook *h, char *why, size_t whylen)
 		return -1;
 	h->installed = true;
 	return 0;
+}
+
+int lm_hook_set_bypass(struct lm_hook *h, bool on, char *why, size_t whylen)
+{
+	if (!h || !h->installed)
+		return lm_why(why, whylen, "not hooked");
+	if (h->info.mode == LM_HM_GOT) {
+		if (on)
+			lm_hook_restore_got(h);
+		else
+			lm_got_repatch(h);
+		return 0;
+	}
+	/* The same bytes, the same atomicity, as the install: a thread in the
+	 * trampoline goes on through it either way. */
+	uintptr_t site = h->def + h->plan.skip;
+	const unsigned char *from = on ? h->info.new_bytes : h->info.old_bytes;
+	const unsigned char *to = on ? h->info.old_bytes : h->info.new_bytes;
+	if (memcmp(lm_ptr(site), from, h->info.patch_len) != 0)
+		return lm_why(why, whylen, "the code at 0x%lx changed since it was patched",
+		              (unsigned long)site);
+	return lm_patch_code(site, to, h->info.patch_len, why, whylen);
 }
 
 void *lm_hook_ctx(const struct lm_hook *h)

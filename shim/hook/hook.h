@@ -27,7 +27,8 @@ struct lm_hook_req {
 	uint64_t stack_bytes; /* stack-passed argument bytes (rounded up to 16) */
 	lm_enter_fn enter;
 	lm_leave_fn leave;
-	void *ctx; /* the dispatcher's method, returned by lm_hook_ctx */
+	lm_leave_fn unwound; /* the original was left by unwinding (frame.h); may be NULL */
+	void *ctx;           /* the dispatcher's method, returned by lm_hook_ctx */
 	/* The thunk the stub enters (NULL: lm_thunk) and what it reads. */
 	void (*entry)(void);
 	struct lm_fast_desc fast;
@@ -57,6 +58,23 @@ int lm_hook_install(struct lm_hook *h, char *why, size_t whylen);
 /* GOT hooks: patch the slots of objects loaded since (after a dlopen).
  * Cheap when nothing new was loaded. */
 void lm_hook_rescan_got(void);
+
+/* ON: calls of the function go straight to it again, unseen (a detour's
+ * original bytes written back, a GOT hook's slots restored); OFF: through
+ * the hook again. The stub and trampoline stay, for calls in flight.
+ * Returns 0, or -1 with a reason in WHY. */
+int lm_hook_set_bypass(struct lm_hook *h, bool on, char *why, size_t whylen);
+
+/* A GOT hook's slots lead to the definition again (calls already in its
+ * stub finish through it: the stub stays). Slots of objects loaded later
+ * may still be patched by lm_hook_rescan_got. */
+void lm_hook_restore_got(struct lm_hook *h);
+
+/* Call FN with the name of every function that a loaded object but the
+ * shim imports through its PLT/GOT (once per relocation: a name may come
+ * more than once). */
+typedef void (*lm_import_fn)(const char *name, void *arg);
+void lm_got_imports(lm_import_fn fn, void *arg);
 
 void *lm_hook_ctx(const struct lm_hook *h);
 const struct lm_hook_info *lm_hook_get_info(const struct lm_hook *h);

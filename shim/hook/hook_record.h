@@ -31,5 +31,7 @@ struct lm_hook {
 /* Make H's GOT slots in every loaded object but the shim point at its stub,
  * and keep H for lm_hook_rescan_got. */
 void lm_got_install(struct lm_hook *h);
+/* Point H's slots at its stub again after lm_hook_restore_got. */
+void lm_got_repatch(struct lm_hook *h);
 
 #endif

@@ -86,90 +86,7 @@ static bool tok_is(const struct tok *t, const char *word)
 	return t->len == strlen(word) && memcmp(t->s, word, t->len) == 0;
 }
 
-/* "..." with \\, \" and \n escapes, into a fresh string. */
-static char *unquote(const struct tok *t)
-{
-	char *out = malloc(t->len);
-	if (!out)
-		return NULL;
-	size_t k = 0;
-	for (size_t i = 1; i + 1 < t->len; i++) {
-		char c = t->s[i];
-		if (c == '\\' && i + 2 < t->len) {
-			c = t->s[++i];
-			if (c == 'n')
-				c = '\n';
-		}
-		out[k++] = c;
-	}
-	out[k] = '\0';
-	return out;
-}
-
-/* A value as `drop` writes it: `*`, an integer, a float, a "string".
- * V starts zeroed. */
-static int parse_value(const struct tok *t, struct lm_dropval *v)
-{
-	char text[128];
-	if (tok_is(t, "*")) {
-		v->kind = LM_DV_ANY;
-		return 0;
-	}
-	if (t->s[0] == '"') {
-		v->kind = LM_DV_STR;
-		v->sval = unquote(t);
-		return v->sval ? 0 : -1;
-	}
-	if (t->len >= sizeof text)
-		return -1;
-	memcpy(text, t->s, t->len);
-	text[t->len] = '\0';
-	char *end;
-	errno = 0;
-	if (text[0] == '-') {
-		long long i = strtoll(text, &end, 0);
-		v->ival = i;
-	} else {
-		unsigned long long u = strtoull(text, &end, 0);
-		v->ival = (int64_t)u; /* a u64 key keeps its bits */
-	}
-	if (!*end && end != text && errno == 0) {
-		v->kind = LM_DV_INT;
-		return 0;
-	}
-	errno = 0;
-	v->fval = strtod(text, &end);
-	if (!*end && end != text && errno == 0) {
-		v->kind = LM_DV_FLOAT;
-		return 0;
-	}
-	return -1;
-}
-
 /* ---- invalidate --------------------------------------------------------- */
-
-static const char *value_class(enum lm_dropval_kind k)
-{
-	return k == LM_DV_INT ? "integer" : k == LM_DV_FLOAT ? "float" : "string";
-}
-
-/* The literal kinds each key parameter kind takes (spec 3.5; an integer
- * also names a float or an address). */
-static bool comparable(const struct lm_dropval *v, enum lm_kind k)
-{
-	switch (v->kind) {
-	case LM_DV_ANY:
-		return true;
-	case LM_DV_INT:
-		return lm_kind_is_int(k) || lm_kind_is_float(k) || k == LM_K_PTR;
-	case LM_DV_FLOAT:
-		return lm_kind_is_float(k);
-	case LM_DV_STR:
-		return k == LM_K_STR;
-	default:
-		return false;
-	}
-}
 
 struct exact_ctx {
 	uint32_t id;
@@ -214,9 +131,9 @@ static void drop_values(int out, uint32_t id, struct lm_dropval *vals, size_t nv
 	for (size_t i = 0, k = 0; i < sig->nparams; i++) {
 		if (!lm_param_is_drop_key(&sig->params[i]))
 			continue;
-		if (!comparable(&vals[k++], sig->params[i].kind)) {
+		if (!lm_dropval_fits(&vals[k++], sig->params[i].kind)) {
 			reply(out, "error %s value cannot match key parameter %zu of %s (%s)",
-			      value_class(vals[k - 1].kind), k, m->cfg->name,
+			      lm_dropval_class(vals[k - 1].kind), k, m->cfg->name,
 			      lm_kind_class(sig->params[i].kind));
 			return;
 		}
@@ -279,9 +196,9 @@ static void invalidate(int out, const struct tok *t, int n)
 	struct lm_dropval vals[LM_CTL_MAX_TOKENS] = {0};
 	size_t nvals = 0;
 	for (int i = 2; i < n; i++, nvals++) {
-		if (parse_value(&t[i], &vals[nvals]) < 0) {
-			reply(out, "error value %d: expected a number, a \"string\" or *, got %.*s",
-			      i - 1, (int)(t[i].len > 64 ? 64 : t[i].len), t[i].s);
+		char why[160];
+		if (lm_dropval_parse(t[i].s, t[i].len, &vals[nvals], why, sizeof why) < 0) {
+			reply(out, "error value %d: %s", i - 1, why);
 			break;
 		}
 	}
@@ -311,6 +228,39 @@ static void stats(int out, const struct tok *t, int n)
 	lm_stats_write(out, f);
 }
 
+/* keys METHOD [LIMIT]: see control_keys.c. */
+static void keys(int out, const struct tok *t, int n)
+{
+	char name[256], num[24];
+	unsigned long long limit = 0;
+	if (n < 2 || n > 3 || t[1].len >= sizeof name || t[1].s[0] == '"') {
+		reply(out, "error usage: keys METHOD [LIMIT]");
+		return;
+	}
+	memcpy(name, t[1].s, t[1].len);
+	name[t[1].len] = '\0';
+	if (n == 3) {
+		char *end;
+		if (t[2].len >= sizeof num) {
+			reply(out, "error usage: keys METHOD [LIMIT]");
+			return;
+		}
+		memcpy(num, t[2].s, t[2].len);
+		num[t[2].len] = '\0';
+		limit = strtoull(num, &end, 10);
+		if (*end || end == num) {
+			reply(out, "error LIMIT must be a number");
+			return;
+		}
+	}
+	int id = lm_config_find_method(&lm_rt->cfg, name);
+	if (id < 0 || lm_rt->cfg.methods[id].invalidator) {
+		reply(out, "error no cached method '%s' in %s", name, lm_rt->cfg.file);
+		return;
+	}
+	lm_control_keys(out, (uint32_t)id, (size_t)limit);
+}
+
 void lm_control_answer(const char *line, int out)
 {
 	struct tok t[LM_CTL_MAX_TOKENS];
@@ -323,7 +273,9 @@ void lm_control_answer(const char *line, int out)
 		stats(out, t, n);
 	else if (tok_is(&t[0], "invalidate"))
 		invalidate(out, t, n);
+	else if (tok_is(&t[0], "keys"))
+		keys(out, t, n);
 	else
-		reply(out, "error unknown request '%.*s' (stats, invalidate)",
+		reply(out, "error unknown request '%.*s' (stats, invalidate, keys)",
 		      (int)(t[0].len > 32 ? 32 : t[0].len), t[0].s);
 }

@@ -16,6 +16,7 @@
 #include "shim/call/runtime.h"
 #include "shim/base/clock.h"
 #include "shim/base/guard.h"
+#include "shim/base/trust.h"
 
 /* The process that loaded the file; only it writes the file back. */
 static pid_t owner;
@@ -52,35 +53,58 @@ static bool same(const char *s, const char *p, uint32_t len)
 
 /* ---- Loading --------------------------------------------------------------- */
 
-/* The whole file, if it is a regular file no larger than LIMIT. NULL with
- * errno set otherwise. */
-static void *read_file(const char *path, uint64_t limit, size_t *len)
+/* The process that found PATH holding something else than a cache (or a
+ * file it may not trust) at start: it never writes PATH. */
+static bool hands_off;
+
+/* The head of a file to be read: magic bytes first, so that a foreign
+ * file is told apart whatever its size. */
+#define HEAD 8
+
+struct pfile {
+	void *buf;
+	size_t len;
+	int64_t mtime_wall_ms; /* when the file was written */
+	bool foreign;          /* not a cache file: never written over */
+};
+
+/* Read the file at PATH, opened through the trust check (trust.h: a FIFO
+ * or another user's file is refused, never waited for). 0, or -1 with
+ * errno set and, when it was refused, the reason in WHY. */
+static int read_file(const char *path, uint64_t limit, struct pfile *pf, char *why, size_t wlen)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	*pf = (struct pfile){0};
+	int fd = lm_trust_open(path, "cache file", why, wlen);
 	if (fd < 0)
-		return NULL;
+		return -1;
 	struct stat st;
-	void *buf = NULL;
+	int rc = -1;
 	if (fstat(fd, &st) != 0)
 		goto out;
-	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > limit) {
-		errno = EFBIG;
+	pf->mtime_wall_ms = (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
+	size_t n = (size_t)st.st_size < limit ? (size_t)st.st_size : (size_t)limit;
+	pf->buf = malloc(n > HEAD ? n : HEAD);
+	if (!pf->buf)
 		goto out;
-	}
-	size_t n = (size_t)st.st_size, got = 0;
-	buf = malloc(n ? n : 1);
-	while (buf && got < n) {
-		ssize_t k = read(fd, (char *)buf + got, n - got);
+	size_t got = 0;
+	while (got < n) {
+		ssize_t k = read(fd, (char *)pf->buf + got, n - got);
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k <= 0)
 			break;
 		got += (size_t)k;
 	}
-	*len = got; /* a file that shrank meanwhile fails its checksum */
+	pf->len = got; /* a file that shrank meanwhile fails its checksum */
+	pf->foreign = !lm_persist_magic(pf->buf, got);
+	if (!pf->foreign && (uint64_t)st.st_size > limit) {
+		errno = EFBIG;
+		goto out;
+	}
+	rc = 0;
 out:
 	close(fd);
-	return buf;
+	return rc;
 }
 
 /* For each method of the file, the runtime method it feeds, or UINT32_MAX. */
@@ -116,8 +140,12 @@ static int64_t ttl_cap(const struct lm_rt_method *m)
 	return m->ttl_ms > m->negative_ttl_ms ? m->ttl_ms : m->negative_ttl_ms;
 }
 
+/* A loaded entry expires at the sooner of its stored expiry and its
+ * method's current TTL counted from the file's writing: every entry is at
+ * least as old as the file, so a TTL lowered since (ttl = never, then 1s)
+ * holds for it. */
 static size_t load_records(const struct lm_runtime *rt, const struct lm_persist_file *f,
-                           const uint32_t *map)
+                           const uint32_t *map, int64_t written_wall)
 {
 	int64_t now_wall = wall_ms(), now = lm_clock_ms();
 	size_t off = 0, loaded = 0;
@@ -131,8 +159,15 @@ static size_t load_records(const struct lm_runtime *rt, const struct lm_persist_
 			continue;
 		int64_t left =
 		    r.expires_wall_ms == LM_DUR_NEVER ? LM_DUR_NEVER : r.expires_wall_ms - now_wall;
-		if (left > cap)
-			left = cap;
+		if (cap != LM_DUR_NEVER) {
+			/* written_wall is in the past (or a clock step away). */
+			int64_t age = now_wall > written_wall ? now_wall - written_wall : 0;
+			int64_t by_ttl = cap - age;
+			if (by_ttl <= 0)
+				continue;
+			if (by_ttl < left)
+				left = by_ttl;
+		}
 		/* Saturating: a far expiry from the file must not wrap around. */
 		int64_t exp = left >= LM_DUR_NEVER - now ? LM_DUR_NEVER : now + left;
 		loaded += (size_t)lm_store_put(rt->store, id, lm_key_hash(r.key, r.klen), r.key,
@@ -170,17 +205,28 @@ void lm_persist_load(struct lm_runtime *rt)
 	/* The writer held at most the store's content. */
 	uint64_t limit = rt->cfg.global.max_memory;
 	limit = limit > UINT64_MAX / 4 ? UINT64_MAX / 2 : 2 * limit + (1u << 20);
-	size_t len = 0;
-	void *buf = read_file(path, limit, &len);
-	if (!buf) {
-		if (errno == ENOENT)
+	struct pfile pf;
+	char refused[PATH_MAX + 160];
+	if (read_file(path, limit, &pf, refused, sizeof refused) != 0) {
+		if (refused[0]) {
+			hands_off = true;
+			lm_warn("%s: nothing is loaded or persisted", refused);
+		} else if (errno == ENOENT) {
 			lm_info("%s: no persisted cache yet", path);
-		else
+		} else {
 			lm_warn("%s: cannot read the persisted cache: %s", path, strerror(errno));
+		}
+		free(pf.buf);
+		return;
+	}
+	if (pf.foreign) {
+		hands_off = true;
+		lm_warn("%s: not an ldmemo cache file: ignored, and not written over", path);
+		free(pf.buf);
 		return;
 	}
 	struct lm_persist_file f;
-	enum lm_persist_status st = lm_persist_parse(buf, len, &f);
+	enum lm_persist_status st = lm_persist_parse(pf.buf, pf.len, &f);
 	static const char *const why[] = {
 	    [LM_PERSIST_E_FOREIGN] = "not an ldmemo cache file",
 	    [LM_PERSIST_E_VERSION] = "another format version",
@@ -192,14 +238,14 @@ void lm_persist_load(struct lm_runtime *rt)
 	} else if (ours(rt, &f, path)) {
 		uint32_t *map = map_methods(rt, &f, path);
 		if (map) {
-			size_t n = load_records(rt, &f, map);
+			size_t n = load_records(rt, &f, map, pf.mtime_wall_ms);
 			lm_info("%s: loaded %zu of %llu entries", path, n,
 			        (unsigned long long)f.nrecs);
 		}
 		free(map);
 	}
 	lm_persist_file_free(&f);
-	free(buf);
+	free(pf.buf);
 }
 
 /* ---- Saving ---------------------------------------------------------------- */
@@ -267,6 +313,29 @@ static void sync_dir(const char *path)
 	}
 }
 
+/* What PATH holds now may be written over: nothing, or a cache file (one
+ * that appeared since start-up included). Says why not otherwise. */
+static bool may_replace(const char *path)
+{
+	char why[PATH_MAX + 160];
+	int fd = lm_trust_open(path, "cache file", why, sizeof why);
+	if (fd < 0) {
+		int err = errno;
+		if (why[0])
+			lm_warn("%s: not persisted", why);
+		else if (err != ENOENT)
+			lm_warn("%s: not persisted: %s", path, strerror(err));
+		return !why[0] && err == ENOENT;
+	}
+	unsigned char head[HEAD];
+	ssize_t n = read(fd, head, sizeof head);
+	close(fd);
+	if (n > 0 && lm_persist_magic(head, (size_t)n))
+		return true;
+	lm_warn("%s: not an ldmemo cache file: not written over", path);
+	return false;
+}
+
 static int write_atomically(struct lm_runtime *rt, const char *path, const bool *keep)
 {
 	char tmp[PATH_MAX];
@@ -283,6 +352,10 @@ static int write_atomically(struct lm_runtime *rt, const char *path, const bool 
 		rc = fsync(fd);
 	if (close(fd) != 0)
 		rc = -1;
+	if (rc == 0 && !may_replace(path)) {
+		unlink(tmp);
+		return 0;
+	}
 	if (rc == 0)
 		rc = rename(tmp, path);
 	if (rc != 0) {
@@ -299,7 +372,7 @@ static int write_atomically(struct lm_runtime *rt, const char *path, const bool 
 void lm_persist_save(struct lm_runtime *rt)
 {
 	const char *path = rt->cfg.global.persist;
-	if (!path || owner != getpid())
+	if (!path || owner != getpid() || hands_off)
 		return;
 	bool *keep = calloc(rt->nmethods ? rt->nmethods : 1, sizeof *keep);
 	if (!keep)

@@ -194,11 +194,16 @@ static int rd_rec(struct rd *r, uint32_t nmethods, struct lm_persist_rec *rec)
 	return r->bad ? -1 : 0;
 }
 
+bool lm_persist_magic(const void *buf, size_t len)
+{
+	return len >= sizeof magic && memcmp(buf, magic, sizeof magic) == 0;
+}
+
 enum lm_persist_status lm_persist_parse(const void *buf, size_t len, struct lm_persist_file *f)
 {
 	*f = (struct lm_persist_file){0};
 	const unsigned char *b = buf;
-	if (len < sizeof magic || memcmp(b, magic, sizeof magic) != 0)
+	if (!lm_persist_magic(b, len))
 		return LM_PERSIST_E_FOREIGN;
 	if (len < LM_PERSIST_HEADER)
 		return LM_PERSIST_E_DAMAGED;

@@ -14,6 +14,7 @@
 #ifndef LM_PERSIST_FORMAT_H
 #define LM_PERSIST_FORMAT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -75,6 +76,9 @@ struct lm_persist_rec {
 	const void *key, *val;
 };
 
+/* Whether the LEN bytes at BUF begin as a cache file does: a file that
+ * does not is never written over. */
+bool lm_persist_magic(const void *buf, size_t len);
 enum lm_persist_status lm_persist_parse(const void *buf, size_t len, struct lm_persist_file *f);
 void lm_persist_file_free(struct lm_persist_file *f);
 

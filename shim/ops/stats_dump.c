@@ -5,6 +5,8 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,16 +25,23 @@
 static char *dest; /* "stderr", "fd:N" or a path template; NULL: no dump */
 static enum lm_stats_format format;
 static int dump_signal;
+/* Dumps this process has written to a path: the first one replaces the
+ * file, the later ones (signals, then exit) are appended to it, so that a
+ * second dump does not overwrite the first. %n in the template numbers
+ * them instead, one file each. */
+static _Atomic unsigned dumps_done;
 
-static void expand_path(const char *tmpl, char *out, size_t len)
+static void expand_path(const char *tmpl, unsigned seq, char *out, size_t len)
 {
 	extern char *program_invocation_short_name;
 	size_t n = 0;
 	for (const char *p = tmpl; *p && n + 1 < len; p++) {
-		if (p[0] == '%' && (p[1] == 'p' || p[1] == 'e')) {
+		if (p[0] == '%' && (p[1] == 'p' || p[1] == 'e' || p[1] == 'n')) {
 			char tmp[PATH_MAX];
 			if (p[1] == 'p')
 				snprintf(tmp, sizeof tmp, "%d", (int)getpid());
+			else if (p[1] == 'n')
+				snprintf(tmp, sizeof tmp, "%u", seq);
 			else
 				snprintf(tmp, sizeof tmp, "%s", program_invocation_short_name);
 			for (const char *t = tmp; *t && n + 1 < len; t++)
@@ -57,8 +66,12 @@ static int open_dest(const char *dest, int *owned)
 		return *end || fd < 0 || fd > INT_MAX ? -1 : (int)fd;
 	}
 	char path[PATH_MAX];
-	expand_path(dest, path, sizeof path);
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	unsigned seq = atomic_fetch_add(&dumps_done, 1);
+	bool numbered = strstr(dest, "%n") != NULL;
+	expand_path(dest, seq, path, sizeof path);
+	int fd =
+	    open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (seq == 0 || numbered ? O_TRUNC : O_APPEND),
+	         0644);
 	*owned = fd >= 0;
 	return fd;
 }
@@ -101,6 +114,7 @@ static bool any_calls(void)
 static void child_after_fork(void)
 {
 	lm_counters_reset();
+	atomic_store(&dumps_done, 0);
 }
 
 /* The snapshot's records live in pages mapped for this dump alone: mmap is
@@ -132,7 +146,17 @@ void lm_stats_setup(struct lm_runtime *rt)
 {
 	const struct lm_global *g = &rt->cfg.global;
 	const char *d = getenv(LM_ENV_STATS);
+	if (d && *d && lm_parse_stats_dest(d) != 0) {
+		lm_warn("%s=%s: not a destination (stderr, fd:N or a path): no statistics dump",
+		        LM_ENV_STATS, d);
+		d = NULL;
+	}
 	dest = d && *d ? strdup(d) : (g->stats ? strdup(g->stats) : NULL);
+	if (dest && strncmp(dest, "fd:", 3) == 0 && fcntl(atoi(dest + 3), F_GETFD) < 0) {
+		lm_warn("statistics destination %s: descriptor not open: no statistics dump", dest);
+		free(dest);
+		dest = NULL;
+	}
 	format = g->stats_format;
 	const char *f = getenv(LM_ENV_STATS_FORMAT);
 	if (f && *f && lm_parse_stats_format(f, &format) != 0)

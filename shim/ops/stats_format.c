@@ -230,6 +230,7 @@ static const char *const field_help[LM_SF_COUNT] = {
     [LM_SF_bytes] = "Bytes held now.",
     [LM_SF_miss_ns] = "Nanoseconds spent in the original function on misses.",
     [LM_SF_saved_ns] = "Estimated net nanoseconds saved, less ldmemo's own cost; negative: a loss.",
+    [LM_SF_negative] = "Failed results stored (for negative_ttl), among stored.",
 };
 
 static void prom_family(struct out *o, const char *name, const char *suffix, const char *type,
@@ -366,6 +367,7 @@ enum {
 	COL_RATIO,
 	COL_MISSES,
 	COL_STORED,
+	COL_NEGATIVE,
 	COL_ENTRIES,
 	COL_BYTES,
 	COL_SAVED,
@@ -373,8 +375,9 @@ enum {
 	NCOL
 };
 
-static const char *const head[NCOL] = {"method", "hook",    "calls",  "hits",  "hit%",     "misses",
-                                       "stored", "entries", "memory", "saved", "miss time"};
+static const char *const head[NCOL] = {"method",  "hook",   "calls",  "hits",
+                                       "hit%",    "misses", "stored", "negative",
+                                       "entries", "memory", "saved",  "miss time"};
 
 /* The numeric cells of one row; name and hook are the snapshot's own. */
 static void row_cells(const struct lm_snap_method *m, struct cell c[NCOL])
@@ -386,6 +389,7 @@ static void row_cells(const struct lm_snap_method *m, struct cell c[NCOL])
 	cell_ratio(&c[COL_RATIO], v[LM_SF_hits], v[LM_SF_calls]);
 	cell_u64(&c[COL_MISSES], v[LM_SF_misses]);
 	cell_u64(&c[COL_STORED], v[LM_SF_stored]);
+	cell_u64(&c[COL_NEGATIVE], v[LM_SF_negative]);
 	cell_u64(&c[COL_ENTRIES], v[LM_SF_entries]);
 	cell_bytes(&c[COL_BYTES], v[LM_SF_bytes]);
 	if ((int64_t)v[LM_SF_saved_ns] < 0) {
@@ -483,6 +487,15 @@ static void write_text(const struct lm_snapshot *s, struct out *o, bool colour)
 		put(o, " mismatches in ");
 		put_u64(o, m->v[LM_SF_hits]);
 		put(o, " would-be hits\n");
+	}
+	for (size_t r = 0; r < s->nmethods; r++) {
+		const struct lm_snap_method *m = &s->methods[r];
+		if (strcmp(m->mode, "bypass") != 0)
+			continue;
+		put(o, "adaptive ");
+		put(o, m->name);
+		put(o, ": not cached for now, caching it did not pay; its calls since go "
+		       "straight to the function, uncounted\n");
 	}
 	for (size_t r = 0; r < s->nwriters; r++) {
 		const struct lm_snap_writer *wr = &s->writers[r];

@@ -17,7 +17,8 @@ void lm_snapshot_setup(void)
 
 static const char *hook_name(enum lm_hook_state s)
 {
-	static const char *const names[] = {"unresolved", "failed", "detour", "got"};
+	static const char *const names[] = {"unresolved", "failed", "detour", "got",
+	                                    "config_error"};
 	return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "unresolved";
 }
 
@@ -59,7 +60,9 @@ static void collect_method(const struct lm_runtime *rt, uint32_t id, struct lm_s
 	out->name = m->cfg->name;
 	out->object = m->object ? m->object : "";
 	out->hook = hook_name(m->state);
-	out->mode = m->verify ? "verify" : "cache";
+	out->mode = m->verify                                          ? "verify"
+	            : __atomic_load_n(&m->bypassing, __ATOMIC_RELAXED) ? "bypass"
+	                                                               : "cache";
 	v[LM_SF_hits] = lm_counters_sum(id, LM_C_hits);
 	v[LM_SF_misses] = lm_counters_sum(id, LM_C_misses);
 	v[LM_SF_bypassed] = lm_counters_sum(id, LM_C_bypassed);
@@ -67,6 +70,7 @@ static void collect_method(const struct lm_runtime *rt, uint32_t id, struct lm_s
 	 * path saves a counter by not keeping calls apart. */
 	v[LM_SF_calls] = v[LM_SF_hits] + v[LM_SF_misses] + v[LM_SF_bypassed];
 	v[LM_SF_stored] = lm_counters_sum(id, LM_C_stored);
+	v[LM_SF_negative] = lm_counters_sum(id, LM_C_negative);
 	v[LM_SF_stale] = lm_counters_sum(id, LM_C_stale);
 	v[LM_SF_mismatches] = lm_counters_sum(id, LM_C_mismatches);
 	v[LM_SF_uncacheable] = lm_counters_sum(id, LM_C_uncacheable);

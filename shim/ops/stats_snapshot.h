@@ -28,7 +28,8 @@
 	X(entries, G)     \
 	X(bytes, G)       \
 	X(miss_ns, C)     \
-	X(saved_ns, C)
+	X(saved_ns, C)    \
+	X(negative, C)
 
 enum lm_snap_field {
 #define LM_X(name, kind) LM_SF_##name,

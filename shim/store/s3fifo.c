@@ -130,7 +130,7 @@ void lm_policy_free(struct lm_policy *p)
 
 void lm_policy_admit(struct lm_policy *p, struct lm_entry *e, uint64_t hash)
 {
-	e->freq = 0;
+	lm_set_freq(e, 0);
 	if (ghost_has(&p->ghost, hash)) {
 		e->queue = LM_Q_MAIN;
 		q_push(&p->main, e);
@@ -162,9 +162,10 @@ struct lm_entry *lm_policy_victim(struct lm_policy *p, int64_t now)
 			e = p->small.head;
 			if (expired(e, now))
 				return e;
-			if (e->freq) {
+			unsigned f = lm_freq(e);
+			if (f) {
 				q_unlink(&p->small, e);
-				e->freq--;
+				lm_set_freq(e, f - 1);
 				e->queue = LM_Q_MAIN;
 				q_push(&p->main, e);
 				continue;
@@ -175,10 +176,11 @@ struct lm_entry *lm_policy_victim(struct lm_policy *p, int64_t now)
 		e = p->main.head;
 		if (!e)
 			return NULL;
-		if (expired(e, now) || !e->freq)
+		unsigned f = lm_freq(e);
+		if (expired(e, now) || !f)
 			return e;
 		q_unlink(&p->main, e);
-		e->freq--;
+		lm_set_freq(e, f - 1);
 		q_push(&p->main, e);
 	}
 }
@@ -189,7 +191,7 @@ static struct lm_entry *oldest_of(struct lm_queue *q, uint32_t method, int64_t n
 	for (struct lm_entry *e = q->head; e; e = e->next) {
 		if (e->method != method)
 			continue;
-		if (!e->freq || expired(e, now))
+		if (!lm_freq(e) || expired(e, now))
 			return e;
 		if (!*any)
 			*any = e;

@@ -12,9 +12,15 @@
  * overhead near 72 bytes (uthash would need over 100).
  *
  * Entries. Key and value sit inline after the header; an entry is
- * immutable once in the table and reference counted: the table holds one
- * reference, each hit one more until lm_entry_release, so a value can be
- * replayed outside the lock and removal never waits for readers.
+ * immutable once in the table. A hit takes no lock and writes nothing
+ * shared: it probes the table inside a read section (reclaim.h) and the
+ * entry stays valid until lm_entry_release ends it, so a value is replayed
+ * in place. Removed entries and outgrown slot arrays go to the store's
+ * retire list and are freed after a grace period, in batches; their bytes
+ * count against max_memory until then, and a reservation that finds the
+ * bound full reclaims before it evicts. Holders that keep an entry across
+ * a call (a stale_if_error candidate, verify mode) take a reference
+ * instead, so that a slow function never holds back reclamation.
  *
  * Eviction policy: S3-FIFO per shard (see s3fifo.c). Expired entries are
  * reclaimed first: every insert sweeps a few table slots, and eviction
@@ -51,7 +57,7 @@
  * fork. pthread_atfork handlers lock every shard of every store before
  * fork and release them after, so the child's copy is consistent; the
  * child bumps the fork generation so markers of threads that no longer
- * exist are ignored. */
+ * exist are ignored, and forgets the read sections of those threads. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -59,8 +65,9 @@
 #include <time.h>
 
 #include "config/config.h"
-#include "store_internal.h"
+#include "reclaim.h"
 #include "shim/base/clock.h"
+#include "store_internal.h"
 
 /* Each entry's share of table slots: an 8-byte slot at a load of at least
  * 3/8 (store_table.c) is at most 21.3 bytes. */
@@ -71,6 +78,11 @@
 /* Key room of a recyclable marker, and spare markers kept per shard. */
 #define LM_PENDING_KEY 64
 #define LM_SPARE_MAX   4
+/* Removed entries gathered before a grace period is waited for: one
+ * membarrier call per batch. */
+#define LM_RECLAIM_BATCH 256
+/* A hold count at this many fails instead of wrapping (refs is 16 bits). */
+#define LM_REFS_MAX 0xff00
 
 struct lm_pending {
 	struct lm_pending *next; /* shard's pending list */
@@ -115,10 +127,15 @@ struct lm_store {
 	int64_t (*now)(void);
 	lm_hash_fn hash;
 	int64_t wait_ms;
-	_Atomic uint64_t entries, bytes;
+	_Atomic uint64_t entries, bytes; /* bytes: live and retired until freed */
+	_Atomic uint64_t retired;        /* bytes removed but not yet freed */
 	_Atomic uint64_t gen;
 	struct lm_mstate *m;
 	uint32_t *mcounts;
+	struct lm_lock rc_lock; /* the retire lists */
+	struct lm_entry *rc_ents;
+	struct lm_slots *rc_arrs;
+	size_t rc_n;
 };
 
 enum cause { C_REPLACED, C_EXPIRED, C_EVICTED, C_INVALIDATED };
@@ -136,30 +153,38 @@ static pthread_once_t lm_reg_once = PTHREAD_ONCE_INIT;
 static void fork_prepare(void)
 {
 	lm_lock(&lm_reg_lock);
-	for (struct lm_store *s = lm_reg_head; s; s = s->next)
+	for (struct lm_store *s = lm_reg_head; s; s = s->next) {
 		for (unsigned i = 0; i < s->nshards; i++)
 			lm_lock(&s->shards[i].lock);
+		lm_lock(&s->rc_lock);
+	}
 }
 
 static void fork_parent(void)
 {
-	for (struct lm_store *s = lm_reg_head; s; s = s->next)
+	for (struct lm_store *s = lm_reg_head; s; s = s->next) {
+		lm_unlock(&s->rc_lock);
 		for (unsigned i = 0; i < s->nshards; i++)
 			lm_unlock(&s->shards[i].lock);
+	}
 	lm_unlock(&lm_reg_lock);
 }
 
 static void fork_child(void)
 {
 	atomic_fetch_add_explicit(&lm_fork_gen, 1, memory_order_relaxed);
-	for (struct lm_store *s = lm_reg_head; s; s = s->next)
+	lm_rcu_after_fork();
+	for (struct lm_store *s = lm_reg_head; s; s = s->next) {
+		lm_lock_reset(&s->rc_lock);
 		for (unsigned i = 0; i < s->nshards; i++)
 			lm_lock_reset(&s->shards[i].lock);
+	}
 	lm_lock_reset(&lm_reg_lock);
 }
 
 static void register_atfork(void)
 {
+	lm_rcu_init();
 	pthread_atfork(fork_prepare, fork_parent, fork_child);
 }
 
@@ -195,6 +220,7 @@ static struct lm_entry *entry_new(uint32_t method, const void *key, uint32_t kle
 	}
 	*e = (struct lm_entry){.method = method, .klen = klen, .vlen = (uint32_t)vlen};
 	atomic_init(&e->refs, 1);
+	e->freq = 0;
 	if (klen)
 		memcpy(e->data, key, klen);
 	if (vlen)
@@ -202,10 +228,86 @@ static struct lm_entry *entry_new(uint32_t method, const void *key, uint32_t kle
 	return e;
 }
 
-static inline void entry_unref(struct lm_entry *e)
+/* Drop a reference to a removed entry; the last frees it and its bytes. */
+static void entry_unref(struct lm_store *s, struct lm_entry *e)
 {
-	if (atomic_fetch_sub_explicit(&e->refs, 1, memory_order_acq_rel) == 1)
-		free(e);
+	if (atomic_fetch_sub_explicit(&e->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	uint64_t charge = entry_charge(e);
+	atomic_fetch_sub_explicit(&s->retired, charge, memory_order_relaxed);
+	atomic_fetch_sub_explicit(&s->bytes, charge, memory_order_relaxed);
+	free(e);
+}
+
+/* A reference for a holder that keeps E beyond its read section. */
+static bool entry_hold(struct lm_entry *e)
+{
+	if (atomic_fetch_add_explicit(&e->refs, 1, memory_order_relaxed) < LM_REFS_MAX)
+		return true;
+	atomic_fetch_sub_explicit(&e->refs, 1, memory_order_relaxed);
+	return false;
+}
+
+/* Free what no reader can hold any more (rc_lock held). */
+static void reclaim_locked(struct lm_store *s)
+{
+	if (!s->rc_ents && !s->rc_arrs)
+		return;
+	uint64_t oldest = lm_rcu_oldest();
+	struct lm_entry **ep = &s->rc_ents;
+	while (*ep) {
+		struct lm_entry *e = *ep;
+		if (e->stamp < oldest) {
+			*ep = e->rnext;
+			s->rc_n--;
+			entry_unref(s, e);
+		} else {
+			ep = &e->rnext;
+		}
+	}
+	struct lm_slots **ap = &s->rc_arrs;
+	while (*ap) {
+		struct lm_slots *a = *ap;
+		if (a->stamp < oldest) {
+			*ap = a->rnext;
+			free(a);
+		} else {
+			ap = &a->rnext;
+		}
+	}
+}
+
+static void reclaim(struct lm_store *s)
+{
+	lm_lock(&s->rc_lock);
+	reclaim_locked(s);
+	lm_unlock(&s->rc_lock);
+}
+
+/* E is out of the table and its queue: free it once no reader can hold
+ * it. */
+static void retire_entry(struct lm_store *s, struct lm_entry *e)
+{
+	e->stamp = lm_rcu_stamp();
+	lm_lock(&s->rc_lock);
+	e->rnext = s->rc_ents;
+	s->rc_ents = e;
+	if (++s->rc_n >= LM_RECLAIM_BATCH)
+		reclaim_locked(s);
+	lm_unlock(&s->rc_lock);
+}
+
+static void retire_slots(struct lm_store *s, struct lm_slots *a)
+{
+	if (!a)
+		return;
+	a->stamp = lm_rcu_stamp();
+	lm_lock(&s->rc_lock);
+	a->rnext = s->rc_arrs;
+	s->rc_arrs = a;
+	/* As large as all the entries it indexed: not kept for a batch. */
+	reclaim_locked(s);
+	lm_unlock(&s->rc_lock);
 }
 
 /* Drop N references to P at once. */
@@ -252,7 +354,9 @@ static enum ins reserve(struct lm_store *s, struct lm_mstate *m, uint64_t charge
 		atomic_fetch_sub_explicit(&m->entries, 1, memory_order_relaxed);
 		return INS_FULL;
 	}
-	if (!add_bounded(&s->bytes, charge, s->max_memory)) {
+	if (!add_bounded(&s->bytes, charge, s->max_memory) &&
+	    (!atomic_load_explicit(&s->retired, memory_order_relaxed) ||
+	     (reclaim(s), !add_bounded(&s->bytes, charge, s->max_memory)))) {
 		atomic_fetch_sub_explicit(&s->entries, 1, memory_order_relaxed);
 		atomic_fetch_sub_explicit(&m->entries, 1, memory_order_relaxed);
 		return INS_FULL;
@@ -272,7 +376,7 @@ static void remove_at(struct lm_store *s, struct lm_shard *sh, size_t idx, struc
 	struct lm_mstate *m = &s->m[e->method];
 	uint64_t charge = entry_charge(e);
 	atomic_fetch_sub_explicit(&s->entries, 1, memory_order_relaxed);
-	atomic_fetch_sub_explicit(&s->bytes, charge, memory_order_relaxed);
+	atomic_fetch_add_explicit(&s->retired, charge, memory_order_relaxed);
 	atomic_fetch_sub_explicit(&m->entries, 1, memory_order_relaxed);
 	atomic_fetch_sub_explicit(&m->bytes, charge, memory_order_relaxed);
 	if (cause == C_EXPIRED)
@@ -281,7 +385,7 @@ static void remove_at(struct lm_store *s, struct lm_shard *sh, size_t idx, struc
 		atomic_fetch_add_explicit(&m->evicted, 1, memory_order_relaxed);
 	else if (cause == C_INVALIDATED)
 		atomic_fetch_add_explicit(&m->invalidated, 1, memory_order_relaxed);
-	entry_unref(e);
+	retire_entry(s, e);
 }
 
 static void remove_entry(struct lm_store *s, struct lm_shard *sh, struct lm_entry *e,
@@ -297,12 +401,13 @@ static void remove_entry(struct lm_store *s, struct lm_shard *sh, struct lm_entr
 static unsigned sweep(struct lm_store *s, struct lm_shard *sh, int64_t now, unsigned budget)
 {
 	struct lm_table *t = &sh->table;
+	struct lm_slots *a = lm_table_arr(t);
 	unsigned removed = 0;
-	if (!t->slots || !t->used)
+	if (!a || !t->used)
 		return 0;
 	for (unsigned k = 0; k < budget; k++) {
-		size_t i = t->sweep & t->mask;
-		uint64_t slot = t->slots[i];
+		size_t i = t->sweep & a->mask;
+		uint64_t slot = lm_table_slot(a, i);
 		if (slot && is_dead(s, lm_slot_entry(slot), now)) {
 			/* Backward shift may refill slot i: look at it again. */
 			remove_at(s, sh, i, lm_slot_entry(slot), C_EXPIRED);
@@ -345,9 +450,13 @@ static enum ins insert_locked(struct lm_store *s, struct lm_shard *sh, struct lm
 	sweep(s, sh, now, LM_SWEEP_INSERT);
 	long old = lm_table_find(&sh->table, e->method, hash, e->data, e->klen);
 	if (old >= 0)
-		remove_at(s, sh, (size_t)old, lm_slot_entry(sh->table.slots[old]), C_REPLACED);
-	if (!lm_table_reserve(&sh->table))
+		remove_at(s, sh, (size_t)old,
+		          lm_slot_entry(lm_table_slot(lm_table_arr(&sh->table), (size_t)old)),
+		          C_REPLACED);
+	struct lm_slots *outgrown;
+	if (!lm_table_reserve(&sh->table, &outgrown))
 		return INS_FAIL;
+	retire_slots(s, outgrown);
 	struct lm_mstate *m = &s->m[e->method];
 	for (;;) {
 		enum ins r = reserve(s, m, charge);
@@ -598,9 +707,10 @@ void lm_store_free(struct lm_store *s)
 	lm_unlock(&lm_reg_lock);
 	for (unsigned i = 0; i < s->nshards; i++) {
 		struct lm_shard *sh = &s->shards[i];
-		for (size_t j = 0; sh->table.slots && j <= sh->table.mask; j++)
-			if (sh->table.slots[j])
-				free(lm_slot_entry(sh->table.slots[j]));
+		struct lm_slots *a = lm_table_arr(&sh->table);
+		for (size_t j = 0; a && j <= a->mask; j++)
+			if (lm_table_slot(a, j))
+				free(lm_slot_entry(lm_table_slot(a, j)));
 		lm_table_free(&sh->table);
 		lm_policy_free(&sh->pol);
 		while (sh->pending) {
@@ -613,6 +723,16 @@ void lm_store_free(struct lm_store *s)
 			sh->spare = p->next;
 			free(p);
 		}
+	}
+	while (s->rc_ents) {
+		struct lm_entry *e = s->rc_ents;
+		s->rc_ents = e->rnext;
+		free(e);
+	}
+	while (s->rc_arrs) {
+		struct lm_slots *a = s->rc_arrs;
+		s->rc_arrs = a->rnext;
+		free(a);
 	}
 	free(s->shards);
 	free(s->mcounts);
@@ -677,6 +797,37 @@ static bool pending_wait(const struct lm_store *s, struct lm_pending *p)
 	return true;
 }
 
+bool lm_store_get(struct lm_store *s, const struct lm_store_req *r, struct lm_entry **entry)
+{
+	if (!s || r->method >= s->nmethods || !lm_read_enter())
+		return false;
+	struct lm_shard *sh = shard_of(s, r->hash);
+	struct lm_entry *e = lm_table_get(&sh->table, r->method, r->hash, r->key, r->klen);
+	if (e && (e->expires_ms == LM_DUR_NEVER || e->expires_ms > s->now())) {
+		lm_policy_touch(e);
+		*entry = e;
+		return true;
+	}
+	lm_read_exit();
+	return false;
+}
+
+/* A hit found inside a read section: kept pinned, or, for a holder,
+ * referenced and the section left. A hold that fails answers a miss (the
+ * caller runs the function uncoalesced, and stores nothing: no
+ * generations). */
+static enum lm_lookup pinned_hit(struct lm_store_req *r, struct lm_entry **entry)
+{
+	if (!r->hold)
+		return LM_LOOKUP_HIT;
+	bool held = entry_hold(*entry);
+	lm_read_exit();
+	if (held)
+		return LM_LOOKUP_HIT;
+	*entry = NULL;
+	return LM_LOOKUP_MISS;
+}
+
 enum lm_lookup lm_store_lookup(struct lm_store *s, struct lm_store_req *r, struct lm_entry **entry,
                                bool *coalesced, struct lm_entry **stale)
 {
@@ -693,6 +844,14 @@ enum lm_lookup lm_store_lookup(struct lm_store *s, struct lm_store_req *r, struc
 	    atomic_load_explicit(&m->stale_ms, memory_order_relaxed) != r->stale_ms)
 		atomic_store_explicit(&m->stale_ms, r->stale_ms, memory_order_relaxed);
 	struct lm_shard *sh = shard_of(s, r->hash);
+	/* Without a read section (no memory for the thread's record) nothing
+	 * can be returned: a miss whose fill the zero generations refuse. */
+	if (!lm_rcu_self && !lm_rcu_register())
+		return LM_LOOKUP_MISS;
+	if (!r->probed && lm_store_get(s, r, entry))
+		return pinned_hit(r, entry);
+	/* Absent, expired, or moving under a concurrent deletion: ask again
+	 * under the lock, where the miss also leaves its marker. */
 	bool waited = false;
 	for (;;) {
 		lm_lock(&sh->lock);
@@ -701,14 +860,14 @@ enum lm_lookup lm_store_lookup(struct lm_store *s, struct lm_store_req *r, struc
 		long i = lm_table_find(&sh->table, r->method, r->hash, r->key, r->klen);
 		snapshot(s, sh, r->method, r->gen);
 		if (i >= 0) {
-			e = lm_slot_entry(sh->table.slots[i]);
+			e = lm_slot_entry(lm_table_slot(lm_table_arr(&sh->table), (size_t)i));
 			if (!is_expired(e, now)) {
 				lm_policy_touch(e);
-				atomic_fetch_add_explicit(&e->refs, 1, memory_order_relaxed);
+				lm_read_enter(); /* the record exists: cannot fail */
 				lm_unlock(&sh->lock);
 				*entry = e;
 				*coalesced = waited;
-				return LM_LOOKUP_HIT;
+				return pinned_hit(r, entry);
 			}
 			if (!stale || r->stale_ms <= 0 || now - e->expires_ms >= r->stale_ms) {
 				remove_at(s, sh, (size_t)i, e, C_EXPIRED);
@@ -733,19 +892,24 @@ enum lm_lookup lm_store_lookup(struct lm_store *s, struct lm_store_req *r, struc
 				atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);
 				lm_unlock(&sh->lock);
 				bool done = pending_wait(s, p);
-				pending_release(p, 1);
 				waited = true;
-				if (done)
+				if (done) {
+					pending_release(p, 1);
 					continue;
-				/* The owner is taking too long: run uncoalesced. */
+				}
+				/* The owner is taking too long, or is gone (a longjmp
+				 * past its call): run uncoalesced, and take the marker
+				 * off the list so that no later miss waits for it. */
+				lm_lock(&sh->lock);
+				uint32_t n = pending_unlink(sh, p);
+				lm_unlock(&sh->lock);
+				pending_release(p, n + 1);
 				return LM_LOOKUP_MISS;
 			}
 			r->pending = pending_new(sh, r);
 		}
-		if (e) {
-			atomic_fetch_add_explicit(&e->refs, 1, memory_order_relaxed);
+		if (e && entry_hold(e))
 			*stale = e;
-		}
 		lm_unlock(&sh->lock);
 		return LM_LOOKUP_MISS;
 	}
@@ -835,7 +999,13 @@ void lm_entry_release(struct lm_store *s, struct lm_entry *e)
 {
 	(void)s;
 	if (e)
-		entry_unref(e);
+		lm_read_exit();
+}
+
+void lm_entry_unref(struct lm_store *s, struct lm_entry *e)
+{
+	if (e)
+		entry_unref(s, e);
 }
 
 /* ---- invalidation ---------------------------------------------------------- */
@@ -851,7 +1021,9 @@ size_t lm_store_drop_key(struct lm_store *s, uint32_t method, uint64_t hash, con
 	atomic_fetch_add_explicit(&sh->gen, 1, memory_order_acq_rel);
 	long i = lm_table_find(&sh->table, method, hash, key, klen);
 	if (i >= 0) {
-		remove_at(s, sh, (size_t)i, lm_slot_entry(sh->table.slots[i]), C_INVALIDATED);
+		remove_at(s, sh, (size_t)i,
+		          lm_slot_entry(lm_table_slot(lm_table_arr(&sh->table), (size_t)i)),
+		          C_INVALIDATED);
 		n = 1;
 	}
 	lm_unlock(&sh->lock);
@@ -937,7 +1109,14 @@ void lm_store_method_stats(const struct lm_store *s, uint32_t method, struct lm_
 void lm_store_totals(const struct lm_store *s, uint64_t *entries, uint64_t *bytes)
 {
 	*entries = s ? atomic_load_explicit(&s->entries, memory_order_relaxed) : 0;
-	*bytes = s ? atomic_load_explicit(&s->bytes, memory_order_relaxed) : 0;
+	*bytes = s ? atomic_load_explicit(&s->bytes, memory_order_relaxed) -
+	                 atomic_load_explicit(&s->retired, memory_order_relaxed)
+	           : 0;
+}
+
+uint64_t lm_store_memory(const struct lm_store *s)
+{
+	return s ? atomic_load_explicit(&s->bytes, memory_order_relaxed) : 0;
 }
 
 void lm_store_each(struct lm_store *s, lm_entry_cb cb, void *arg)

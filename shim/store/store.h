@@ -2,10 +2,11 @@
  * blobs, with TTLs, S3-FIFO eviction, generations for invalidation and
  * per-key coalescing of concurrent misses.
  *
- * No global lock: each shard has its own. Entries are reference counted so
- * that a hit's value can be replayed outside the shard lock. Keys and
- * values are opaque bytes to the store; the dispatcher's plan gives them
- * meaning. */
+ * No global lock: each shard has its own, which writers take. A hit takes
+ * none and writes no shared memory: it reads the table inside a read
+ * section (reclaim.h) that keeps the entry valid until lm_entry_release.
+ * Keys and values are opaque bytes to the store; the dispatcher's plan
+ * gives them meaning. */
 #ifndef LM_STORE_H
 #define LM_STORE_H
 
@@ -57,23 +58,36 @@ struct lm_store_req {
 	bool coalesce;    /* wait for a concurrent miss on the same key */
 	int64_t stale_ms; /* stale_if_error window: keep and return expired
 	                     entries younger than this past their expiry */
+	bool hold;        /* a hit is kept across calls: a reference, released
+	                     by lm_entry_unref, instead of a read section */
+	bool probed;      /* lm_store_get just missed: skip its probe */
 	/* out: private to the store */
 	void *pending;
 	uint64_t gen[3];
 };
 
 enum lm_lookup {
-	LM_LOOKUP_HIT,     /* *entry holds a reference: replay, then release */
+	LM_LOOKUP_HIT,     /* *entry is valid until lm_entry_release (or, with
+	                      hold, lm_entry_unref) */
 	LM_LOOKUP_MISS,    /* run the function, then fill or abandon */
 	LM_LOOKUP_RECURSE, /* this thread is already computing this key: run
 	                      the function uncached; no fill or abandon */
 };
 
 /* Look the key up. On LM_LOOKUP_HIT, *coalesced says the caller waited for
- * another thread's miss. On LM_LOOKUP_MISS with stale_ms > 0, *stale may
- * hold a referenced expired entry (release it). */
+ * another thread's miss; the thread is then in a read section until
+ * lm_entry_release: replay the value and release it before anything that
+ * could block or call into the store again (sections nest, but a long one
+ * holds back the freeing of every removed entry). On LM_LOOKUP_MISS with
+ * stale_ms > 0, *stale may hold a referenced expired entry (lm_entry_unref
+ * it). */
 enum lm_lookup lm_store_lookup(struct lm_store *s, struct lm_store_req *r, struct lm_entry **entry,
                                bool *coalesced, struct lm_entry **stale);
+
+/* The hit path alone, with no lock and no write to shared memory: true
+ * with *entry pinned as lm_store_lookup's hits are (release it), false on
+ * any miss, which lm_store_lookup then settles. Ignores hold. */
+bool lm_store_get(struct lm_store *s, const struct lm_store_req *r, struct lm_entry **entry);
 
 /* The counter that copies of METHOD's entries kept outside the store (the
  * dispatcher's per-thread caches) are checked against. Every drop that can
@@ -100,7 +114,10 @@ const void *lm_entry_value(const struct lm_entry *e, size_t *len);
 const void *lm_entry_key(const struct lm_entry *e, uint32_t *klen);
 uint32_t lm_entry_method(const struct lm_entry *e);
 int64_t lm_entry_expires_ms(const struct lm_entry *e); /* LM_DUR_NEVER: none */
+/* End the read section of a hit (not held). */
 void lm_entry_release(struct lm_store *s, struct lm_entry *e);
+/* Drop the reference of a held hit or of a stale entry. */
+void lm_entry_unref(struct lm_store *s, struct lm_entry *e);
 
 /* Invalidation. Each returns the number of entries dropped, and makes sure
  * no miss that looked up before it can store afterwards. */
@@ -118,6 +135,9 @@ struct lm_store_mstats {
 };
 void lm_store_method_stats(const struct lm_store *s, uint32_t method, struct lm_store_mstats *out);
 void lm_store_totals(const struct lm_store *s, uint64_t *entries, uint64_t *bytes);
+/* The bytes the store holds against max_memory: its entries and those
+ * removed but not yet freed (a reader may still hold them). */
+uint64_t lm_store_memory(const struct lm_store *s);
 
 /* Every live entry, shard by shard, for persistence. CB must not call
  * back into the store. */

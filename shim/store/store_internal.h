@@ -1,6 +1,7 @@
 /* The store's private types, shared by store.c (API, bounds, generations,
  * coalescing), store_table.c (the per-shard hash table) and s3fifo.c (the
- * per-shard eviction policy). Everything here runs under the shard lock. */
+ * per-shard eviction policy). Everything here runs under the shard lock,
+ * except lm_table_get and lm_policy_touch (lock-free readers). */
 #ifndef LM_STORE_INTERNAL_H
 #define LM_STORE_INTERNAL_H
 
@@ -8,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "shim/arch/x86_64/futex.h"
 #include "store.h"
@@ -20,20 +22,40 @@ enum { LM_Q_NONE, LM_Q_SMALL, LM_Q_MAIN };
 typedef uint64_t (*lm_hash_fn)(const void *key, uint32_t klen);
 
 /* 40 bytes, then the key (padded to 8 so the value is aligned), then the
- * value. Immutable once published, except freq/queue/links (shard lock) and
- * refs (atomic). */
+ * value. Immutable once published, except: the queue links and queue
+ * (shard lock), refs (atomic), and freq, which lock-free readers raise with
+ * a plain store while it is below its cap. Once unlinked, the links hold
+ * the retire list and the stamp; readers never read the links. */
 struct lm_entry {
-	struct lm_entry *prev, *next; /* FIFO queue links */
-	int64_t expires_ms;           /* LM_DUR_NEVER: none */
-	_Atomic uint32_t refs;        /* the table's reference + one per holder */
-	uint32_t method : 24;
-	uint32_t freq : 2;  /* S3-FIFO: 0..3, bumped on hit */
-	uint32_t queue : 2; /* LM_Q_* */
+	union {
+		struct {
+			struct lm_entry *prev, *next; /* FIFO queue links */
+		};
+		struct {
+			struct lm_entry *rnext; /* retire list */
+			uint64_t stamp;         /* lm_rcu_stamp when retired */
+		};
+	};
+	int64_t expires_ms; /* LM_DUR_NEVER: none */
+	uint32_t method;
+	_Atomic uint16_t refs; /* the table's reference + one per holder */
+	uint8_t freq;          /* S3-FIFO: 0..3, bumped on hit (relaxed atomics) */
+	uint8_t queue;         /* LM_Q_* */
 	uint32_t klen;
 	uint32_t vlen;
 	unsigned char data[];
 };
 _Static_assert(sizeof(struct lm_entry) == 40, "the entry header the README counts");
+
+static inline unsigned lm_freq(const struct lm_entry *e)
+{
+	return __atomic_load_n(&e->freq, __ATOMIC_RELAXED);
+}
+
+static inline void lm_set_freq(struct lm_entry *e, unsigned f)
+{
+	__atomic_store_n(&e->freq, (uint8_t)f, __ATOMIC_RELAXED);
+}
 
 #define LM_MAX_METHODS (1u << 24)
 
@@ -53,23 +75,71 @@ static inline struct lm_entry *lm_slot_entry(uint64_t slot)
 	return (struct lm_entry *)(uintptr_t)(slot & LM_SLOT_PTR);
 }
 
+/* A slot array. Readers may still probe one the table outgrew: it is
+ * retired like an entry. */
+struct lm_slots {
+	struct lm_slots *rnext; /* retire list */
+	uint64_t stamp;
+	size_t mask;
+	_Atomic uint64_t s[];
+};
+
+/* Writers change a table under the shard lock; lm_table_get reads it with
+ * no lock at all: slots are published with release stores after the entry
+ * they point to is complete, and an entry or array a reader may hold is
+ * freed only after a grace period (reclaim.h). */
 struct lm_table {
 	lm_hash_fn hash;
-	uint64_t *slots; /* NULL until the first insert */
-	size_t mask;
+	_Atomic(struct lm_slots *) arr; /* NULL until the first insert */
 	size_t used;
 	size_t sweep; /* expiry sweep cursor */
 };
 
-/* Slot index of the key, or -1. */
+static inline struct lm_slots *lm_table_arr(const struct lm_table *t)
+{
+	return atomic_load_explicit(&t->arr, memory_order_relaxed);
+}
+
+static inline uint64_t lm_table_slot(const struct lm_slots *a, size_t i)
+{
+	return atomic_load_explicit(&a->s[i], memory_order_relaxed);
+}
+
+/* Slot index of the key, or -1 (shard lock held). */
 long lm_table_find(const struct lm_table *t, uint32_t method, uint64_t hash, const void *key,
                    uint32_t klen);
 long lm_table_find_entry(const struct lm_table *t, const struct lm_entry *e);
-/* Make room for one more entry (grow if needed); false on OOM. */
-bool lm_table_reserve(struct lm_table *t);
+
+/* The entry of the key, without the lock, inside a read section. May miss
+ * an entry that a concurrent deletion is shifting: a miss is confirmed
+ * under the lock. */
+static inline struct lm_entry *lm_table_get(const struct lm_table *t, uint32_t method,
+                                            uint64_t hash, const void *key, uint32_t klen)
+{
+	const struct lm_slots *a = atomic_load_explicit(&t->arr, memory_order_acquire);
+	if (!a)
+		return NULL;
+	size_t i = hash & a->mask;
+	for (size_t n = 0; n <= a->mask; n++, i = (i + 1) & a->mask) {
+		uint64_t slot = atomic_load_explicit(&a->s[i], memory_order_acquire);
+		if (!slot)
+			return NULL;
+		if ((slot ^ hash) & ~LM_SLOT_PTR)
+			continue;
+		struct lm_entry *e = lm_slot_entry(slot);
+		if (e->method == method && e->klen == klen && memcmp(e->data, key, klen) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+/* Make room for one more entry (grow if needed); false on OOM. *OLD: an
+ * outgrown array to retire, else NULL. */
+bool lm_table_reserve(struct lm_table *t, struct lm_slots **old);
 /* HASH: the entry's key hash, as t->hash gives it. */
 void lm_table_insert(struct lm_table *t, struct lm_entry *e, uint64_t hash);
 void lm_table_delete(struct lm_table *t, size_t idx);
+/* Only when no reader can be in the table. */
 void lm_table_free(struct lm_table *t);
 
 /* ---- S3-FIFO policy ---------------------------------------------------- */
@@ -107,10 +177,14 @@ struct lm_entry *lm_policy_victim(struct lm_policy *p, int64_t now);
 /* Same, restricted to one method (for the per-method bound). */
 struct lm_entry *lm_policy_victim_of(struct lm_policy *p, uint32_t method, int64_t now);
 
+/* A hit: a store only while below the cap, so that a hot entry's line
+ * stops being written after its first hits. A bump lost to a race with
+ * the policy is harmless. */
 static inline void lm_policy_touch(struct lm_entry *e)
 {
-	if (e->freq < 3)
-		e->freq++;
+	unsigned f = lm_freq(e);
+	if (f < 3)
+		lm_set_freq(e, f + 1);
 }
 
 #endif

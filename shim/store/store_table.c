@@ -3,7 +3,13 @@
  * entry pointer tagged with 16 hash bits. At a load factor kept between
  * 3/8 and 3/4 that is 11-21 bytes per entry, against uthash's 56-byte
  * handle; see store.c. Keys are compared in full: tag, method, length and
- * bytes. An entry's home slot comes from t->hash of its key. */
+ * bytes. An entry's home slot comes from t->hash of its key.
+ *
+ * Writers hold the shard lock; every slot store is atomic so that
+ * lock-free readers (lm_table_get) see either the old or the new word. A
+ * backward shift copies an entry into the hole before clearing its old
+ * slot, so a reader may see it twice, or miss it while it moves: misses
+ * are confirmed under the lock. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,13 +22,19 @@ static inline bool slot_matches(uint64_t slot, uint64_t hash)
 	return (slot & ~LM_SLOT_PTR) == (hash & ~LM_SLOT_PTR);
 }
 
+static inline void slot_set(struct lm_slots *a, size_t i, uint64_t v)
+{
+	atomic_store_explicit(&a->s[i], v, memory_order_release);
+}
+
 long lm_table_find(const struct lm_table *t, uint32_t method, uint64_t hash, const void *key,
                    uint32_t klen)
 {
-	if (!t->slots)
+	const struct lm_slots *a = lm_table_arr(t);
+	if (!a)
 		return -1;
-	for (size_t i = hash & t->mask;; i = (i + 1) & t->mask) {
-		uint64_t slot = t->slots[i];
+	for (size_t i = hash & a->mask;; i = (i + 1) & a->mask) {
+		uint64_t slot = lm_table_slot(a, i);
 		if (!slot)
 			return -1;
 		if (!slot_matches(slot, hash))
@@ -35,10 +47,11 @@ long lm_table_find(const struct lm_table *t, uint32_t method, uint64_t hash, con
 
 long lm_table_find_entry(const struct lm_table *t, const struct lm_entry *e)
 {
-	if (!t->slots)
+	const struct lm_slots *a = lm_table_arr(t);
+	if (!a)
 		return -1;
-	for (size_t i = t->hash(e->data, e->klen) & t->mask;; i = (i + 1) & t->mask) {
-		uint64_t slot = t->slots[i];
+	for (size_t i = t->hash(e->data, e->klen) & a->mask;; i = (i + 1) & a->mask) {
+		uint64_t slot = lm_table_slot(a, i);
 		if (!slot)
 			return -1;
 		if (lm_slot_entry(slot) == e)
@@ -46,67 +59,72 @@ long lm_table_find_entry(const struct lm_table *t, const struct lm_entry *e)
 	}
 }
 
-static void place(uint64_t *slots, size_t mask, struct lm_entry *e, uint64_t hash)
+static void place(struct lm_slots *a, struct lm_entry *e, uint64_t hash)
 {
-	size_t i = hash & mask;
-	while (slots[i])
-		i = (i + 1) & mask;
-	slots[i] = (hash & ~LM_SLOT_PTR) | (uint64_t)(uintptr_t)e;
+	size_t i = hash & a->mask;
+	while (lm_table_slot(a, i))
+		i = (i + 1) & a->mask;
+	slot_set(a, i, (hash & ~LM_SLOT_PTR) | (uint64_t)(uintptr_t)e);
 }
 
-bool lm_table_reserve(struct lm_table *t)
+bool lm_table_reserve(struct lm_table *t, struct lm_slots **old)
 {
-	size_t cap = t->slots ? t->mask + 1 : 0;
-	if (t->slots && (t->used + 1) * 4 <= cap * 3)
+	struct lm_slots *a = lm_table_arr(t);
+	*old = NULL;
+	size_t cap = a ? a->mask + 1 : 0;
+	if (a && (t->used + 1) * 4 <= cap * 3)
 		return true;
 	size_t ncap = cap ? cap * 2 : LM_TABLE_MIN;
 	if (ncap > ((size_t)1 << 40))
 		return false;
-	uint64_t *ns = calloc(ncap, sizeof(*ns));
-	if (!ns)
+	struct lm_slots *na = calloc(1, sizeof(*na) + ncap * sizeof(na->s[0]));
+	if (!na)
 		return false;
-	for (size_t i = 0; i < cap; i++)
-		if (t->slots[i]) {
-			struct lm_entry *e = lm_slot_entry(t->slots[i]);
-			place(ns, ncap - 1, e, t->hash(e->data, e->klen));
+	na->mask = ncap - 1;
+	for (size_t i = 0; i < cap; i++) {
+		uint64_t slot = lm_table_slot(a, i);
+		if (slot) {
+			struct lm_entry *e = lm_slot_entry(slot);
+			place(na, e, t->hash(e->data, e->klen));
 		}
-	free(t->slots);
-	t->slots = ns;
-	t->mask = ncap - 1;
+	}
+	atomic_store_explicit(&t->arr, na, memory_order_release);
 	t->sweep = 0;
+	*old = a;
 	return true;
 }
 
 void lm_table_insert(struct lm_table *t, struct lm_entry *e, uint64_t hash)
 {
-	place(t->slots, t->mask, e, hash);
+	place(lm_table_arr(t), e, hash);
 	t->used++;
 }
 
 void lm_table_delete(struct lm_table *t, size_t idx)
 {
+	struct lm_slots *a = lm_table_arr(t);
 	size_t i = idx, j = idx;
 	for (;;) {
-		j = (j + 1) & t->mask;
-		uint64_t slot = t->slots[j];
+		j = (j + 1) & a->mask;
+		uint64_t slot = lm_table_slot(a, j);
 		if (!slot)
 			break;
 		const struct lm_entry *e = lm_slot_entry(slot);
-		size_t home = t->hash(e->data, e->klen) & t->mask;
+		size_t home = t->hash(e->data, e->klen) & a->mask;
 		/* The entry at j may fill the hole at i only if its home is
 		 * not cyclically within (i, j]. */
 		bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
 		if (stays)
 			continue;
-		t->slots[i] = slot;
+		slot_set(a, i, slot);
 		i = j;
 	}
-	t->slots[i] = 0;
+	slot_set(a, i, 0);
 	t->used--;
 }
 
 void lm_table_free(struct lm_table *t)
 {
-	free(t->slots);
+	free(lm_table_arr(t));
 	*t = (struct lm_table){.hash = t->hash};
 }

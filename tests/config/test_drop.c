@@ -55,7 +55,7 @@ Test(drop, literal_values)
 	struct parsed p;
 	const struct lm_method *w = drop_of(&p, "int w(void)",
 	                                    "get_user(-42), by_name(\"a \\\"q\\\" #b\\\\\", 0x10), "
-	                                    "score(1.5, *, \"abcd\"), score(2, *, *)");
+	                                    "score(1.5, 4096, *), score(2, *, *)");
 	cr_assert_eq(w->ndrops, 4);
 	cr_expect_eq(w->drops[0].vals[0].kind, LM_DV_INT);
 	cr_expect_eq(w->drops[0].vals[0].ival, -42);
@@ -64,7 +64,8 @@ Test(drop, literal_values)
 	cr_expect_eq(w->drops[1].vals[1].ival, 16);
 	cr_expect_eq(w->drops[2].vals[0].kind, LM_DV_FLOAT);
 	cr_expect_float_eq(w->drops[2].vals[0].fval, 1.5, 1e-12);
-	cr_expect_eq(w->drops[2].vals[2].kind, LM_DV_STR);
+	/* An address is an integer, as `ldmemo ctl invalidate` takes it. */
+	cr_expect_eq(w->drops[2].vals[1].kind, LM_DV_INT);
 	/* An integer given for a float key is read as a float. */
 	cr_expect_eq(w->drops[3].vals[0].kind, LM_DV_FLOAT);
 	cr_expect_float_eq(w->drops[3].vals[0].fval, 2.0, 1e-12);
@@ -119,6 +120,17 @@ Test(drop, values_must_be_comparable)
 	           "integer value cannot match key parameter 2 of score (ptr)");
 	drop_error("int w(str s)", "score(1.0, *, s)", 22,
 	           "str value cannot match key parameter 3 of score (buf)");
+	/* A literal matches as the drop plan encodes it (and as `ldmemo ctl
+	 * invalidate` takes it): a string only a str. */
+	drop_error("int w(void)", "score(1.0, *, \"abcd\")", 22,
+	           "string value cannot match key parameter 3 of score (buf)");
+}
+
+/* Out of range is said as such, never read as a float. */
+Test(drop, integer_out_of_range)
+{
+	drop_error("int w(void)", "get_user(99999999999999999999999)", 17,
+	           "integer '99999999999999999999999' out of range (64 bits)");
 }
 
 Test(drop, bad_values_and_syntax)

@@ -292,3 +292,19 @@ Test(load, missing_file_is_one_error_at_zero)
 	lm_config_free(&cfg);
 	lm_diags_free(&d);
 }
+
+/* A directory given as the config says so (it used to say "file too large
+ * or out of memory"). */
+Test(load, a_directory_says_it_is_one)
+{
+	struct lm_config cfg;
+	struct lm_diags d = {0};
+	char buf[256];
+	int rc = lm_config_load("tests/config/fixtures", &cfg, &d);
+	cr_expect_eq(rc, 1);
+	cr_assert_eq(d.n, 1);
+	lm_diag_format(&cfg, &d.v[0], buf, sizeof(buf));
+	cr_expect_str_eq(buf, "tests/config/fixtures:0:0: error: cannot read config: Is a directory");
+	lm_config_free(&cfg);
+	lm_diags_free(&d);
+}

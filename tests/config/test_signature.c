@@ -226,3 +226,15 @@ Test(signature, broken_type_breaks_the_method)
 	cr_expect(p.cfg.methods[0].broken);
 	parsed_free(&p);
 }
+
+/* `static passwd*` with no [type passwd]: the message names the missing
+ * section, not the grammar of 'static' (issue 20). */
+Test(signature, undefined_type_is_named)
+{
+	sig_error("static passwd* getpwuid(u32 uid)", 20,
+	          "type 'passwd' is not defined: add a [type passwd] section (ldmemo symbols "
+	          "--config writes one)");
+	sig_error("passwd* getpwuid(u32 uid)", 13,
+	          "type 'passwd' is not defined (a [type passwd] section), and a pointer return "
+	          "needs 'static'");
+}

@@ -296,3 +296,19 @@ Test(cli, subcommand_help_exits_0)
 		lm_dw_run_free(&run);
 	}
 }
+
+/* out(SIZE) over a struct holding pointers (getpwuid_r's struct passwd)
+ * would hand back addresses into another call's storage: refused. A
+ * struct of plain values is fine. */
+Test(cli, check_refuses_out_over_a_struct_with_pointers)
+{
+	cr_assert_eq(
+	    check("[cache dw_fill]\nsignature = i32 dw_fill(out(120) rec, out(8) o, u64 n)\n",
+	          "libdwfix.so"),
+	    2, "%s", run.out);
+	cr_assert(strstr(run.out,
+	                 "error: parameter 1 'rec': out over struct dw_record, which holds "
+	                 "pointers (title)"),
+	          "%s", run.out);
+	cr_assert_null(strstr(run.out, "parameter 2 'out'"), "%s", run.out);
+}

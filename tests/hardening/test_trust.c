@@ -1,6 +1,7 @@
 /* Config trust (shim/base/trust.c): a config that someone other than the user
  * (or root) could have written is refused, and the shim stays inactive. */
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,8 +24,10 @@ static void need_root(void)
 
 static int check(const char *path, char *why, size_t len)
 {
-	why[0] = '\0';
-	return lm_trust_check(path, why, len);
+	int fd = lm_trust_open(path, "config", why, len);
+	if (fd >= 0)
+		close(fd);
+	return fd >= 0 || why[0] == '\0' ? 0 : -1;
 }
 
 Test(trust, own_file_in_private_dir_is_trusted)
@@ -196,4 +199,107 @@ Test(trust, check_refuses_what_the_shim_refuses)
 	free(f);
 	free(d);
 	free(shim);
+}
+
+/* The file judged is the file read (issue 16): another thread flips a
+ * symlink between a trusted config and one writable by others; whenever
+ * the check passes, the descriptor it returns holds the trusted text.
+ * A stat of the name followed by an open of the name fails this. */
+struct flipper {
+	const char *link, *good, *bad;
+	volatile int stop;
+};
+
+static void *flip(void *arg)
+{
+	struct flipper *fl = arg;
+	char tmp[700];
+	snprintf(tmp, sizeof tmp, "%s.tmp", fl->link);
+	for (unsigned i = 0; !fl->stop; i++) {
+		unlink(tmp);
+		if (symlink(i % 2 ? fl->bad : fl->good, tmp) == 0)
+			rename(tmp, fl->link);
+	}
+	unlink(tmp);
+	return NULL;
+}
+
+Test(trust, a_flipped_symlink_never_slips_the_untrusted_file_in)
+{
+	char *d = hd_tmpdir(0700);
+	char *good = hd_write(d, "good.conf", "good\n", 0600);
+	char *bad = hd_write(d, "bad.conf", "bad!\n", 0666);
+	char link[600];
+	snprintf(link, sizeof link, "%s/app.conf", d);
+	cr_assert_eq(symlink(good, link), 0);
+	struct flipper fl = {.link = link, .good = good, .bad = bad};
+	pthread_t t;
+	pthread_create(&t, NULL, flip, &fl);
+	int trusted = 0, refused = 0, wrong = 0;
+	for (int i = 0; i < 20000; i++) {
+		char why[512], text[8] = "";
+		int fd = lm_trust_open(link, "config", why, sizeof why);
+		if (fd < 0) {
+			refused += why[0] != '\0';
+			continue;
+		}
+		trusted++;
+		if (read(fd, text, 5) != 5 || memcmp(text, "good\n", 5) != 0)
+			wrong++;
+		close(fd);
+	}
+	fl.stop = 1;
+	pthread_join(t, NULL);
+	cr_expect_eq(wrong, 0, "%d of %d trusted opens read the untrusted file", wrong, trusted);
+	cr_expect_gt(trusted, 0);
+	cr_expect_gt(refused, 0, "the flipper did flip");
+	unlink(link);
+	hd_rmdir(d);
+	free(good);
+	free(bad);
+	free(d);
+}
+
+/* A FIFO (it would block the open and the program's start for ever) or a
+ * directory is refused at once, and said to be one. */
+Test(trust, a_fifo_or_a_directory_is_refused_without_waiting)
+{
+	char *d = hd_tmpdir(0700);
+	char fifo[600];
+	snprintf(fifo, sizeof fifo, "%s/app.conf", d);
+	cr_assert_eq(mkfifo(fifo, 0600), 0);
+	char why[512];
+	cr_expect_eq(lm_trust_open(fifo, "config", why, sizeof why), -1);
+	cr_expect(strstr(why, "refusing a config that is a FIFO"), "%s", why);
+	cr_expect_eq(lm_trust_open(d, "config", why, sizeof why), -1);
+	cr_expect(strstr(why, "refusing a config that is a directory"), "%s", why);
+	unlink(fifo);
+	hd_rmdir(d);
+	free(d);
+}
+
+/* The shim given a FIFO as its config: the program starts and runs
+ * uncached, with the reason said (it used to block in open for ever). */
+Test(trust, shim_with_a_fifo_config_starts_uncached)
+{
+	char *d = hd_tmpdir(0700);
+	char fifo[600];
+	snprintf(fifo, sizeof fifo, "%s/app.conf", d);
+	cr_assert_eq(mkfifo(fifo, 0600), 0);
+	char *prog = hd_path("early"), *shim = hd_shim();
+	char *pre = hd_env("LD_PRELOAD", shim), *cfg = hd_env("LDMEMO_CONFIG", fifo);
+	const char *argv[] = {prog, NULL};
+	const char *env[] = {pre, cfg, NULL};
+	struct it_run r = it_run(NULL, argv, env);
+	cr_expect_eq(r.status, 0, "%s", r.err);
+	cr_expect_eq(it_field(r.out, "runs"), 30, "%s", r.out);
+	cr_expect(strstr(r.err, "refusing a config that is a FIFO"), "%s", r.err);
+	it_free(&r);
+	unlink(fifo);
+	hd_rmdir(d);
+	free(d);
+	free(prog);
+	free(shim);
+	free(pre);
+	free(cfg);
 }

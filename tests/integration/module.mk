@@ -63,3 +63,20 @@ $(ITD)/sigstack: $(ITS)/sigstack.c $(ITS)/sigstack_call.S
 	$(CC) -O2 -g -o $@ $^ -lpthread
 
 FIXTURES += $(ITD)/sigstack
+
+# fork() while a signal handler calls a hooked function (issue 16).
+$(ITD)/forksig: $(ITS)/forksig.c
+	@mkdir -p $(@D)
+	$(CC) -O2 -g -o $@ $<
+
+FIXTURES += $(ITD)/forksig
+
+# Hooked calls left by a C++ exception, longjmp or cancellation (issue 16).
+$(ITD)/unwind: $(ITS)/unwind.cc
+	@mkdir -p $(@D)
+	g++ -O2 -g -o $@ $< -lpthread
+$(ITD)/leave: $(ITS)/leave.c
+	@mkdir -p $(@D)
+	$(CC) -O2 -g -o $@ $< -lpthread
+
+FIXTURES += $(ITD)/unwind $(ITD)/leave

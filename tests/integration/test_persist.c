@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "helpers.h"
@@ -191,6 +193,83 @@ Test(persist, only_the_parent_writes_after_fork)
 	for (const char *q = strstr(r.err, ": persisted "); q; q = strstr(q + 1, ": persisted "))
 		writes++;
 	cr_expect_eq(writes, 1, "%s", r.err);
+	it_free(&r);
+	free(c);
+	pdir_free(&p);
+}
+
+/* A file that is not a cache (a program, here) is never written over: it
+ * is warned about and left as it was (issue 16). */
+Test(persist, a_file_that_is_not_a_cache_is_never_written_over)
+{
+	struct pdir p;
+	pdir_init(&p);
+	FILE *f = fopen(p.file, "w");
+	cr_assert_not_null(f);
+	for (int i = 0; i < 1000; i++)
+		fputs("\177ELF not a cache, someone's data\n", f);
+	fclose(f);
+	struct stat before;
+	cr_assert_eq(stat(p.file, &before), 0);
+	char *c = conf(&p, sig, "");
+	struct it_run r = run("prog-pie-O2", c, "basic");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_expect(strstr(r.err, "not an ldmemo cache file: ignored, and not written over"), "%s",
+	          r.err);
+	cr_expect(strstr(r.err, "persisted") == NULL, "%s", r.err);
+	struct stat after;
+	cr_assert_eq(stat(p.file, &after), 0);
+	cr_expect_eq(after.st_ino, before.st_ino, "the file was replaced");
+	cr_expect_eq(after.st_size, before.st_size);
+	it_free(&r);
+	free(c);
+	pdir_free(&p);
+}
+
+/* A FIFO as the persist file: start-up does not wait for a writer, and the
+ * FIFO is left alone at exit (issue 16). */
+Test(persist, a_fifo_is_refused_at_once_and_left_alone)
+{
+	struct pdir p;
+	pdir_init(&p);
+	cr_assert_eq(mkfifo(p.file, 0600), 0);
+	char *c = conf(&p, sig, "");
+	struct it_run r = run("prog-pie-O2", c, "basic");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_expect_eq(it_field(r.out, "runs"), 10, "cached all the same: %s", r.out);
+	cr_expect(strstr(r.err, "refusing a cache file that is a FIFO"), "%s", r.err);
+	struct stat st;
+	cr_assert_eq(lstat(p.file, &st), 0);
+	cr_expect(S_ISFIFO(st.st_mode), "the FIFO was replaced");
+	it_free(&r);
+	free(c);
+	pdir_free(&p);
+}
+
+/* Entries written under ttl = never, loaded after the config lowered the
+ * TTL to 1m by a run an hour later (the file's time set back): older than
+ * the TTL, none is served (issue 16). */
+Test(persist, a_lowered_ttl_holds_for_loaded_entries)
+{
+	struct pdir p;
+	pdir_init(&p);
+	char *c = conf(&p, sig, "ttl = never\n");
+	struct it_run r = run("prog-pie-O2", c, "basic");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_expect(strstr(r.err, "persisted 10 entries") != NULL, "%s", r.err);
+	it_free(&r);
+	free(c);
+	struct timespec hour_ago[2];
+	clock_gettime(CLOCK_REALTIME, &hour_ago[0]);
+	hour_ago[0].tv_sec -= 3600;
+	hour_ago[1] = hour_ago[0];
+	cr_assert_eq(utimensat(AT_FDCWD, p.file, hour_ago, 0), 0);
+
+	c = conf(&p, sig, "ttl = 1m\n");
+	r = run("prog-pie-O2", c, "basic");
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_expect_eq(it_field(r.out, "runs"), 10, "%s", r.out);
+	cr_expect(strstr(r.err, "loaded 0 of 10 entries") != NULL, "%s", r.err);
 	it_free(&r);
 	free(c);
 	pdir_free(&p);

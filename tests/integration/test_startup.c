@@ -255,3 +255,54 @@ Test(startup, stale_if_error_answers_a_failure_with_the_expired_result)
 	cr_expect(strstr(bare.out, "user 1: bob / -1 2 -\n") != NULL, "%s", bare.out);
 	it_free(&bare);
 }
+
+/* exec in the same process: the new image lacks the method, which is
+ * normal there (guarantee 8: info), not a warning. */
+Test(startup, method_missing_after_exec_is_reported_at_info)
+{
+	const char *argv[] = {it_path("prog-pie-O2"), "exec", NULL};
+	struct it_run r = it_run(good, argv, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_expect_eq(it_field(r.out, "runs"), 10);
+	cr_expect_str_empty(r.err);
+	it_free(&r);
+	const char *env[] = {"LDMEMO_LOG=info", NULL};
+	r = it_run(good, argv, env);
+	cr_expect(strstr(r.err, "fix_square: not hooked:") != NULL, "%s", r.err);
+	it_free(&r);
+}
+
+/* A process the config is not for says nothing at the default level, not
+ * even about the config's own problems (a wrapper's 35 helpers each
+ * repeated them). */
+Test(startup, process_not_in_programs_is_silent)
+{
+	const char conf[] = "[global]\nprograms = other-*\n"
+	                    "[cache fix_square]\nsignature = long fix_square(long x)\ntll = 5\n";
+	struct it_run r = run_basic(conf, NULL);
+	cr_expect_eq(it_field(r.out, "runs"), 30);
+	cr_expect_str_empty(r.err);
+	it_free(&r);
+	const char *env[] = {"LDMEMO_LOG=info", NULL};
+	r = run_basic(conf, env);
+	cr_expect(strstr(r.err, "not in programs") != NULL, "%s", r.err);
+	it_free(&r);
+}
+
+/* A misspelt name gets a did-you-mean from the symbols that exist; a name
+ * nothing is close to says that a library loaded later may bring it. */
+Test(startup, misspelt_method_gets_a_did_you_mean)
+{
+	const char conf[] = "[cache fix_sqare]\nsignature = long fix_sqare(long x)\n";
+	struct it_run r = run_basic(conf, NULL);
+	cr_assert_eq(r.status, 0);
+	cr_expect(strstr(r.err, "fix_sqare: not hooked: ") != NULL, "%s", r.err);
+	cr_expect(strstr(r.err, "did you mean 'fix_square'?") != NULL, "%s", r.err);
+	it_free(&r);
+	const char far[] = "[cache no_such_fn]\nsignature = int no_such_fn(int x)\n";
+	r = run_basic(far, NULL);
+	cr_expect_null(strstr(r.err, "did you mean"), "%s", r.err);
+	cr_expect(strstr(r.err, "hooked if a library loaded later defines it") != NULL, "%s",
+	          r.err);
+	it_free(&r);
+}

@@ -402,3 +402,18 @@ Test(man, libldmemo_7_declares_the_api_of_ldmemo_h)
 	free(text);
 	free(hdr);
 }
+
+/* Issue 20: the pages say what the code does now. memcached is built (a
+ * plugin), and saved_ns is the net saving that can be a loss. */
+Test(man, pages_match_the_backends_and_the_saved_estimate)
+{
+	char *conf = slurp("man/ldmemo.conf.5");
+	cr_expect_null(strstr(conf, "not built into this version"));
+	free(conf);
+	char *text = render("man/libldmemo.7");
+	const char *saved = strstr(text, "saved_ns");
+	cr_assert_not_null(saved);
+	cr_expect_null(strstr(text, "times the mean miss time"), "saved_ns still uses the mean");
+	cr_expect(strstr(saved, "loss") != NULL, "saved_ns does not say it can be a loss");
+	free(text);
+}

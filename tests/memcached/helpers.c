@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -157,6 +158,37 @@ long lm_test_mc_stat(int port, const char *name)
 	return s ? strtol(s + strlen(want), NULL, 10) : -1;
 }
 
+static struct lm_test_mc_reports reports;
+static pthread_mutex_t reports_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void report(const char *server, const char *why)
+{
+	(void)server;
+	pthread_mutex_lock(&reports_lock);
+	if (why) {
+		reports.down++;
+		snprintf(reports.why, sizeof reports.why, "%s", why);
+	} else {
+		reports.up++;
+	}
+	pthread_mutex_unlock(&reports_lock);
+}
+
+struct lm_test_mc_reports lm_test_mc_reports_now(void)
+{
+	pthread_mutex_lock(&reports_lock);
+	struct lm_test_mc_reports r = reports;
+	pthread_mutex_unlock(&reports_lock);
+	return r;
+}
+
+void lm_test_mc_reports_reset(void)
+{
+	pthread_mutex_lock(&reports_lock);
+	memset(&reports, 0, sizeof reports);
+	pthread_mutex_unlock(&reports_lock);
+}
+
 struct lm_l2 *lm_test_l2_open(struct lm_test_l2 *x, const struct lm_test_mc *t, int n,
                               const char *ns, int64_t l1_ttl_ms)
 {
@@ -180,6 +212,7 @@ struct lm_l2 *lm_test_l2_open(struct lm_test_l2 *x, const struct lm_test_mc *t, 
 	x->p.namespace_ = ns ? ns : "lmtest";
 	x->p.methods = x->methods;
 	x->p.nmethods = LM_TEST_NMETHODS;
+	x->p.report = report;
 	char why[128] = "";
 	x->l2 = lm_l2_open(&x->p, why, sizeof why);
 	return x->l2;

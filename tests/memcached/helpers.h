@@ -51,6 +51,15 @@ struct lm_l2 *lm_test_l2_open(struct lm_test_l2 *x, const struct lm_test_mc *t, 
                               const char *ns, int64_t l1_ttl_ms);
 void lm_test_l2_close(struct lm_test_l2 *x);
 
+/* What the backends the test opened reported (their `report` parameter):
+ * servers going down, with the last reason, and coming back. */
+struct lm_test_mc_reports {
+	int down, up;
+	char why[256];
+};
+struct lm_test_mc_reports lm_test_mc_reports_now(void);
+void lm_test_mc_reports_reset(void);
+
 /* The memcached key KEY of METHOD has now in namespace NS, read from the
  * generations the servers of T hold; false when they are not set. */
 bool lm_test_data_key(const struct lm_test_mc *t, int n, const char *ns, const char *method,

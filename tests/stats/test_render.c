@@ -20,7 +20,7 @@ Test(render_json, fields_in_the_order_of_the_spec)
 	    "\"bypassed\":0,\"stored\":1004,\"stale\":1005,\"mismatches\":1006,"
 	    "\"uncacheable\":1007,\"coalesced\":1008,\"expired\":1009,\"evicted\":1010,"
 	    "\"invalidated\":1011,\"entries\":1012,\"bytes\":176,\"miss_ns\":21000000,"
-	    "\"saved_ns\":20979000000}],"
+	    "\"saved_ns\":20979000000,\"negative\":1016}],"
 	    "\"invalidators\":[{\"name\":\"update_user\",\"object\":\"/usr/lib/libuserdb.so\","
 	    "\"hook\":\"detour\",\"calls\":3,\"dropped\":5}]}\n";
 	cr_expect_str_eq(out, want);
@@ -113,8 +113,8 @@ Test(render_text, title_and_header)
 	free(title);
 	char *head = line_starting(out, "method ");
 	cr_assert(head != NULL, "%s", out);
-	const char *cols[] = {"method", "hook",    "calls",  "hits",  "hit%",     "misses",
-	                      "stored", "entries", "memory", "saved", "miss time"};
+	const char *cols[] = {"method", "hook",     "calls",   "hits",   "hit%",  "misses",
+	                      "stored", "negative", "entries", "memory", "saved", "miss time"};
 	const char *p = head;
 	for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
 		const char *q = strstr(p, cols[i]);
@@ -276,7 +276,7 @@ Test(render_text, a_negative_saving_is_a_loss)
 	free(row);
 	free(out);
 	out = render(&x.s, LM_FMT_JSON, false);
-	cr_expect(strstr(out, "\"saved_ns\":-1500000}") != NULL, "%s", out);
+	cr_expect(strstr(out, "\"saved_ns\":-1500000,") != NULL, "%s", out);
 	free(out);
 	out = render(&x.s, LM_FMT_PROM, false);
 	cr_expect(strstr(out, "crypt\",program=\"/usr/bin/perl\"} -1500000\n") != NULL, "%s", out);

@@ -44,7 +44,7 @@ enum lm_lookup lm_test_get(struct lm_store *s, uint32_t method, const char *key,
 		lm_entry_release(s, e);
 	} else if (res == LM_LOOKUP_MISS) {
 		if (stale)
-			lm_entry_release(s, stale);
+			lm_entry_unref(s, stale);
 		lm_store_abandon(s, &r);
 	}
 	return res;
@@ -61,6 +61,6 @@ int lm_test_set(struct lm_store *s, uint32_t method, const char *key, const char
 	if (res != LM_LOOKUP_MISS)
 		return -1;
 	if (stale)
-		lm_entry_release(s, stale);
+		lm_entry_unref(s, stale);
 	return lm_store_fill(s, &r, val, strlen(val), ttl);
 }

@@ -130,7 +130,7 @@ Test(store_basic, stale_if_error_window)
 	cr_assert_not_null(st, "expired entry inside the window not handed back");
 	size_t n;
 	cr_expect_eq(memcmp(lm_entry_value(st, &n), "old", 3), 0);
-	lm_entry_release(s, st);
+	lm_entry_unref(s, st);
 	lm_store_abandon(s, &r);
 	lm_test_now += 60; /* expired 110 ms ago: outside */
 	r = lm_test_req(0, "k");

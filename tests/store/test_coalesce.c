@@ -190,7 +190,7 @@ static void one_op(struct lm_store *s, uint64_t id, bool co)
 		lm_entry_release(s, e);
 	} else if (res == LM_LOOKUP_MISS) {
 		if (st)
-			lm_entry_release(s, st);
+			lm_entry_unref(s, st);
 		if (id % 17 == 0)
 			lm_store_abandon(s, &r);
 		else

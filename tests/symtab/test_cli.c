@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config/defaults.h"
 #include "helpers.h"
@@ -286,9 +287,14 @@ Test(cli, run_sets_the_environment_and_preloads_the_shim)
 {
 	const char *const e[] = {"LDMEMO_CONFIG", "LD_PRELOAD", fake_shim_env(), NULL};
 	char want[PATH_MAX + 16];
+	/* The wrapper opens the config before exec: it must exist. */
+	char conf[] = "/tmp/lm_app_XXXXXX";
+	int fd = mkstemp(conf);
+	cr_assert_geq(fd, 0);
+	close(fd);
 	char *argv[] = {(char *)lm_built("ldmemo"),
 	                "-c",
-	                "app.conf",
+	                conf,
 	                "-s",
 	                "stderr",
 	                "-f",
@@ -303,7 +309,9 @@ Test(cli, run_sets_the_environment_and_preloads_the_shim)
 	cr_assert_eq(lm_run(argv, e, &out), 0, "%s", out);
 	snprintf(want, sizeof(want), "LD_PRELOAD=%s\n", real(lm_fixture("libfix.so")));
 	cr_assert(strstr(out, want), "want %s in: %s", want, out);
-	cr_assert(strstr(out, "LDMEMO_CONFIG=app.conf\n"), "%s", out);
+	snprintf(want, sizeof(want), "LDMEMO_CONFIG=%s\n", conf);
+	unlink(conf);
+	cr_assert(strstr(out, want), "%s", out);
 	cr_assert(strstr(out, "LDMEMO_STATS=stderr\n"), "%s", out);
 	cr_assert(strstr(out, "LDMEMO_STATS_FORMAT=json\n"), "%s", out);
 	cr_assert(strstr(out, "LDMEMO_LOG=info\n"), "%s", out);

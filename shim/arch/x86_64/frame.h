@@ -111,11 +111,18 @@ struct lm_hook_head {
 	lm_leave_fn leave;        /* 24 */
 	void *ctx;                /* 32: the dispatcher's method */
 	struct lm_fast_desc fast; /* 40 */
+	/* The original was left by unwinding (a C++ exception, a thread's
+	 * cancellation) after enter asked for LM_ENTER_CALL: leave is not
+	 * called, this is (thunk_unwind.c); NULL: nothing to do. */
+	lm_leave_fn unwound;
 };
 
 /* The common thunk every stub jumps to, with the struct lm_hook_head *
  * pushed on the stack. */
 void lm_thunk(void);
+/* Where lm_thunk's call of the original returns to: the one place of the
+ * thunk an unwinder can leave it from. */
+void lm_thunk_original_return(void);
 
 #define LM_ABI_CHECK(type, field, off)                                                  \
 	_Static_assert(offsetof(struct type, field) == (off), #field " at " #off " in " \

@@ -80,6 +80,10 @@
 	.p2align 4
 lm_thunk:
 	.cfi_startproc
+	/* An exception or a cancellation that leaves the original unwinds
+	 * through this frame: the personality tells the dispatcher
+	 * (thunk_unwind.c). pcrel: the routine is the shim's own. */
+	.cfi_personality 0x1b, lm_thunk_personality
 	/* The CFA is above the return address, which is above the hook. */
 	.cfi_def_cfa_offset 16
 	endbr64
@@ -173,6 +177,9 @@ lm_thunk:
 	rep movsb
 	restore_args
 	call	*LM_H_ORIGINAL(%rbx)
+	.globl	lm_thunk_original_return
+	.hidden	lm_thunk_original_return
+lm_thunk_original_return:
 	movq	%rax, LM_F_RET_RAX(%r12)
 	movq	%rdx, LM_F_RET_RDX(%r12)
 	movaps	%xmm0, LM_F_RET_XMM0(%r12)

@@ -6,7 +6,7 @@ import sys
 
 METHOD_FIELDS = ["name", "object", "hook", "mode", "calls", "hits", "misses", "bypassed",
                  "stored", "stale", "mismatches", "uncacheable", "coalesced", "expired",
-                 "evicted", "invalidated", "entries", "bytes", "miss_ns", "saved_ns"]
+                 "evicted", "invalidated", "entries", "bytes", "miss_ns", "saved_ns", "negative"]
 TOP_FIELDS = ["version", "pid", "program", "uptime_s", "backend", "entries", "bytes",
               "methods", "invalidators"]
 

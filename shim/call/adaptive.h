@@ -1,0 +1,41 @@
+/* Adaptive bypass ([global] adaptive, default on): a method whose calls
+ * are too cheap to cache, or whose hit ratio leaves the cache costing more
+ * than it saves, stops being cached: its hook steps aside (the function's
+ * own code or GOT slots again), so its calls cost what they cost without
+ * ldmemo. It is hooked again now and then, for a sample window, so that a
+ * change of phase is noticed. Judged on the miss path only. */
+#ifndef LM_ADAPTIVE_H
+#define LM_ADAPTIVE_H
+
+#include <stdint.h>
+
+/* A method's numbers over a window (since it was last hooked). */
+struct lm_adaptive_window {
+	uint64_t hits, misses;
+	uint64_t miss_ns; /* the function's own time on misses */
+	uint64_t cost_ns; /* ldmemo's time on misses (lookup and store) */
+};
+
+enum lm_adaptive_verdict {
+	LM_ADAPT_WAIT,   /* too few misses to say */
+	LM_ADAPT_KEEP,   /* caching pays */
+	LM_ADAPT_CHEAP,  /* a call costs less than two lookups */
+	LM_ADAPT_NO_PAY, /* after warm-up, hits save less than misses cost */
+};
+
+/* Misses before a verdict, and calls before the warm-up is over. */
+#define LM_ADAPT_MIN_MISSES 64
+#define LM_ADAPT_WARMUP     1024
+
+/* The decision on W, a hit costing about HIT_NS (a lookup). */
+enum lm_adaptive_verdict lm_adaptive_judge(const struct lm_adaptive_window *w, uint64_t hit_ns);
+const char *lm_adaptive_why(enum lm_adaptive_verdict v);
+
+struct lm_rt_method;
+/* After a miss of M (leave): now and then, judge M and step aside. */
+void lm_adaptive_after_miss(struct lm_rt_method *m);
+/* On any method's slow path: hook again the bypassed methods whose next
+ * sample is due. One load and compare when none is. */
+void lm_adaptive_tick(void);
+
+#endif

@@ -1,0 +1,28 @@
+/* Profile mode (spec section 10): instead of caching, count. Every function
+ * that the program and its libraries import through their PLT/GOT gets a
+ * counting hook: calls, inclusive TSC time, a sketch of its distinct keys,
+ * sampled impurity (same key, different result), pointer results repeating
+ * across keys (a static buffer) or pointing near an argument (caller's
+ * memory), and results failing the known `when`. At exit each process
+ * writes one record file for `ldmemo profile` to rank. */
+#ifndef LM_PROFILE_H
+#define LM_PROFILE_H
+
+/* The environment profile mode reads: the directory the record files go
+ * to (<pid>.prof), and the config of known prototypes (optional). */
+#define LM_ENV_PROFILE        "LDMEMO_PROFILE"
+#define LM_ENV_PROFILE_PROTOS "LDMEMO_PROFILE_PROTOS"
+
+/* Record file format: a first line LM_PROFILE_MAGIC, a line "run WALL_NS",
+ * then one line per function called at least once:
+ * fn NAME STOPPED OBJECT KNOWN CALLS NS FAILS IMPURE CHECKED STATIC CALLERPTR SKETCH
+ * tab-separated; STOPPED 1 when counting stopped early (too cheap to
+ * cache: the counts are those before); KNOWN 1 when the prototype came
+ * from the protos config; SKETCH the registers in hex. */
+#define LM_PROFILE_MAGIC "ldmemo-profile 1"
+
+/* Hook the imports and arrange the record file at exit. DIR is the
+ * directory; PROTOS the known prototypes' config path, or NULL. */
+void lm_profile_start(const char *dir, const char *protos);
+
+#endif

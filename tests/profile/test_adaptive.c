@@ -1,0 +1,109 @@
+/* Adaptive bypass: the decision on numbers, and in a real run a trivial
+ * function steps aside while one that spins a millisecond stays cached;
+ * `adaptive = off`, globally or for the method, keeps it cached. No timing
+ * is asserted: the contrast is a thousandfold. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "helpers.h"
+#include "shim/call/adaptive.h"
+
+Test(adaptive, judge_cheap_and_expensive)
+{
+	struct lm_adaptive_window cheap = {
+	    .hits = 0, .misses = 64, .miss_ns = 64 * 5, .cost_ns = 64 * 300};
+	struct lm_adaptive_window dear = {
+	    .hits = 0, .misses = 64, .miss_ns = 64 * 1000000, .cost_ns = 64 * 300};
+	cr_assert_eq(lm_adaptive_judge(&cheap, 50), LM_ADAPT_CHEAP);
+	cr_assert_eq(lm_adaptive_judge(&dear, 50), LM_ADAPT_WAIT, "warming up");
+	dear.hits = 2000;
+	cr_assert_eq(lm_adaptive_judge(&dear, 50), LM_ADAPT_KEEP);
+}
+
+Test(adaptive, judge_hit_ratio)
+{
+	/* 500 ns calls, 1 us of ldmemo per miss: 1% hits do not pay, 90% do */
+	struct lm_adaptive_window w = {
+	    .hits = 20, .misses = 2000, .miss_ns = 2000 * 500, .cost_ns = 2000 * 1000};
+	cr_assert_eq(lm_adaptive_judge(&w, 50), LM_ADAPT_NO_PAY);
+	w.hits = 18000;
+	cr_assert_eq(lm_adaptive_judge(&w, 50), LM_ADAPT_KEEP);
+	w.misses = 10;
+	cr_assert_eq(lm_adaptive_judge(&w, 50), LM_ADAPT_WAIT, "too few misses to say");
+}
+
+static const char *methods = "[cache cheap_add]\nsignature = i64 cheap_add(i64 k)\n%s\n"
+                             "[cache slow_spin]\nsignature = i64 slow_spin(i64 k)\n";
+
+/* Run prog-adapt under CONF; its output and the JSON statistics. */
+static void run(const char *global, const char *cheap_extra, char **out, char **json)
+{
+	const char *dir = pf_tmpdir();
+	char conf[128], stats[128], env_conf[160], env_stats[160], env_shim[1100];
+	snprintf(conf, sizeof conf, "%s/a.conf", dir);
+	snprintf(stats, sizeof stats, "%s/s.json", dir);
+	FILE *f = fopen(conf, "w");
+	cr_assert_not_null(f);
+	fputs(global, f);
+	fprintf(f, methods, cheap_extra);
+	fclose(f);
+	snprintf(env_conf, sizeof env_conf, "LDMEMO_CONFIG=%s", conf);
+	snprintf(env_stats, sizeof env_stats, "LDMEMO_STATS=%s", stats);
+	snprintf(env_shim, sizeof env_shim, "LD_PRELOAD=%s", pf_build("libldmemo.so"));
+	const char *argv[] = {pf_fixture("prog-adapt"), NULL};
+	const char *env[] = {env_conf, env_stats, env_shim, "LDMEMO_STATS_FORMAT=json", NULL};
+	cr_assert_eq(pf_run(argv, env, out, NULL), 0);
+	*json = pf_slurp(stats);
+	cr_assert_not_null(*json);
+	unlink(conf);
+	unlink(stats);
+	rmdir(dir);
+}
+
+/* The "mode" of method NAME in JSON. */
+static char *mode_of(const char *json, const char *name)
+{
+	char pat[64];
+	snprintf(pat, sizeof pat, "\"name\":\"%s\"", name);
+	const char *p = strstr(json, pat);
+	cr_assert_not_null(p, "%s in the statistics", name);
+	p = strstr(p, "\"mode\":\"");
+	cr_assert_not_null(p);
+	p += 8;
+	return strndup(p, strcspn(p, "\""));
+}
+
+Test(adaptive, steps_aside_for_the_cheap_one_only, .timeout = 120)
+{
+	char *plain = NULL, *out, *json;
+	const char *argv[] = {pf_fixture("prog-adapt"), NULL};
+	cr_assert_eq(pf_run(argv, NULL, &plain, NULL), 0);
+	run("", "", &out, &json);
+	cr_assert_str_eq(out, plain);
+	char *cheap = mode_of(json, "cheap_add"), *slow = mode_of(json, "slow_spin");
+	cr_assert_str_eq(cheap, "bypass", "%s", json);
+	cr_assert_str_eq(slow, "cache", "%s", json);
+	free(cheap);
+	free(slow);
+	free(out);
+	free(json);
+
+	run("[global]\nadaptive = off\n", "", &out, &json);
+	cr_assert_str_eq(out, plain);
+	cheap = mode_of(json, "cheap_add");
+	cr_assert_str_eq(cheap, "cache", "[global] adaptive = off");
+	free(cheap);
+	free(out);
+	free(json);
+
+	run("", "adaptive = off\n", &out, &json);
+	cheap = mode_of(json, "cheap_add");
+	cr_assert_str_eq(cheap, "cache", "the method's own adaptive = off");
+	free(cheap);
+	free(out);
+	free(json);
+	free(plain);
+}

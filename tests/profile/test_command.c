@@ -1,0 +1,73 @@
+/* `ldmemo profile -o FILE` end to end on the fixture program: the config
+ * it writes is accepted by `ldmemo check` and, run as written, gives the
+ * program's output unchanged; the rules left the others out. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "helpers.h"
+
+static const char *known_env(void)
+{
+	static char e[1100];
+	snprintf(e, sizeof e, "LDMEMO_KNOWN_DIR=%s/config/known", getenv("PWD"));
+	return e;
+}
+
+Test(command, writes_a_config_that_works_as_written, .timeout = 180)
+{
+	const char *dir = pf_tmpdir();
+	char conf[128];
+	snprintf(conf, sizeof conf, "%s/prog.conf", dir);
+	const char *prog = pf_fixture("prog-prof");
+	const char *ldmemo = pf_build("ldmemo");
+	const char *env[] = {known_env(), NULL};
+
+	char *plain = NULL, *profiled = NULL, *table = NULL, *cached = NULL, *err = NULL;
+	const char *run_plain[] = {prog, NULL};
+	cr_assert_eq(pf_run(run_plain, NULL, &plain, NULL), 0);
+
+	const char *run_profile[] = {ldmemo, "profile", "-o", conf, "--", prog, NULL};
+	cr_assert_eq(pf_run(run_profile, env, &profiled, &table), 0, "PROGRAM's status");
+	cr_assert_str_eq(profiled, plain, "the program's output is its own under profile");
+	cr_assert(strstr(table, "crypt_r"), "the table names crypt_r:\n%s", table);
+
+	char *text = pf_slurp(conf);
+	cr_assert_not_null(text);
+	cr_assert(strstr(text, "[cache crypt_r]"), "crypt_r recommended:\n%s", text);
+	cr_assert(strstr(text, "# left out: impure_tick"), "impure_tick left out:\n%s", text);
+	cr_assert(strstr(text, "# left out: static_name"), "static_name left out");
+	cr_assert_null(strstr(text, "[cache impure_tick]"));
+
+	const char *run_check[] = {ldmemo, "check", "-c", conf, prog, NULL};
+	int st = pf_run(run_check, env, NULL, &err);
+	cr_assert_eq(st, 0, "ldmemo check accepts it: %s", err);
+
+	char stats[160];
+	snprintf(stats, sizeof stats, "%s/stats.json", dir);
+	const char *run_cached[] = {ldmemo, "-c", conf, "-s", stats, "-f", "json", prog, NULL};
+	cr_assert_eq(pf_run(run_cached, env, &cached, NULL), 0);
+	cr_assert_str_eq(cached, plain, "byte-identical output with the config");
+	char *js = pf_slurp(stats);
+	cr_assert(js && strstr(js, "\"hits\":36"), "crypt_r hit 36 of 40 times: %s", js);
+
+	free(plain);
+	free(profiled);
+	free(table);
+	free(cached);
+	free(err);
+	free(text);
+	free(js);
+	unlink(stats);
+	unlink(conf);
+	rmdir(dir);
+}
+
+Test(command, exit_status_is_the_programs)
+{
+	const char *argv[] = {pf_build("ldmemo"), "profile", "/bin/sh", "-c", "exit 7", NULL};
+	const char *env[] = {known_env(), NULL};
+	cr_assert_eq(pf_run(argv, env, NULL, NULL), 7);
+}
