@@ -24,7 +24,7 @@ JCC_clang := -mbranches-within-32B-boundaries
 SHIM_ASFLAGS := $(if $(findstring clang,$(CC)),$(JCC_clang),$(JCC_gcc))
 SHIM_CFLAGS := -fvisibility=hidden -ftls-model=initial-exec $(SHIM_ASFLAGS)
 LIBS_SHIM := -lelf -lZydis -lZycore -lxxhash -ldl -lpthread
-LIBS_CLI  := -lelf -ldw -lZydis -lZycore -ldl -lpthread
+LIBS_CLI  := -lelf -ldw -lZydis -lZycore -lxxhash -ldl -lpthread
 
 CONFIG_SRC := $(wildcard config/*.c)
 SYMTAB_SRC := $(wildcard symtab/*.c)
@@ -32,7 +32,7 @@ SYMTAB_SRC := $(wildcard symtab/*.c)
 # shim/tier/l2.c); what they share goes into each of them, not into the shim.
 PLUGIN_SRC := $(addprefix shim/tier/,l2_redis.c l2_keymap.c l2_memcached.c l2_common.c)
 SHIM_DIRS  := shim shim/base shim/arch/x86_64 shim/hook shim/plan shim/store shim/call \
-	shim/tier shim/ops shim/profile
+	shim/tier shim/host shim/ops shim/profile
 SHIM_SRC   := $(filter-out $(PLUGIN_SRC),$(foreach d,$(SHIM_DIRS),$(wildcard $(d)/*.c $(d)/*.S)))
 CLI_SRC    := $(wildcard cli/*.c)
 
@@ -84,7 +84,7 @@ $(B)/libshim.a: $(SHIM_OBJ) $(PLUGIN_OBJ)
 # ops goes in whole (the public API is called by no one inside); config
 # and symtab come last, so the shim takes only the objects it uses (not the
 # command's DWARF reader, for one).
-SHIM_LAYERS := ops profile call tier store plan hook arch/x86_64 base
+SHIM_LAYERS := ops profile call host tier store plan hook arch/x86_64 base
 WIRING_OBJ  := $(call obj,$(wildcard shim/*.c))
 layer_obj    = $(filter $(B)/shim/$(1)/%,$(SHIM_OBJ))
 layer_lib    = $(B)/shim/$(1)/lib$(notdir $(1)).a

@@ -16,6 +16,8 @@ int lm_cmd_symbols(int argc, char **argv);
 int lm_cmd_check(int argc, char **argv);
 int lm_cmd_stats(int argc, char **argv);
 int lm_cmd_ctl(int argc, char **argv);
+/* ARGV[0] is "host": `ldmemo ctl host ...` (ctl_host.c). */
+int lm_cmd_ctl_host(int argc, char **argv);
 /* ARGV is the command's own argv: options, then PROGRAM [ARG...]. Returns
  * only on failure. */
 int lm_cmd_run(int argc, char **argv);

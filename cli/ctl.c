@@ -94,7 +94,8 @@ static void add_value(struct req *r, const char *v)
 	"usage: ldmemo ctl PID stats [-f text|json|prom]\n"    \
 	"       ldmemo ctl PID invalidate METHOD [VALUE...]\n" \
 	"       ldmemo ctl PID invalidate --all\n"             \
-	"       ldmemo ctl PID keys METHOD [--limit N]"
+	"       ldmemo ctl PID keys METHOD [--limit N]\n"      \
+	"       ldmemo ctl host NAMESPACE (stats [-f text|json] | invalidate METHOD|--all)"
 
 /* Keys listed when --limit is not given. */
 #define CTL_KEYS_DEFAULT "100"
@@ -343,6 +344,8 @@ int lm_cmd_ctl(int argc, char **argv)
 {
 	if (argc == 2 && lm_cli_help(argc, argv, CTL_USAGE))
 		return 0;
+	if (argc >= 2 && strcmp(argv[1], "host") == 0)
+		return lm_cmd_ctl_host(argc - 1, argv + 1);
 	if (argc < 3)
 		return usage("missing PID or request");
 	char *end;

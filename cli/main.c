@@ -16,6 +16,7 @@ void lm_cli_usage(FILE *f)
 	      "       ldmemo stats [-f FORMAT] [-a] FILE\n"
 	      "       ldmemo ctl PID (stats [-f FORMAT] | invalidate METHOD [VALUE...] |\n"
 	      "                       invalidate --all | keys METHOD [--limit N])\n"
+	      "       ldmemo ctl host NAMESPACE (stats [-f FORMAT] | invalidate METHOD|--all)\n"
 	      "       ldmemo --help | --version\n"
 	      "\n"
 	      "Run PROGRAM with libldmemo.so preloaded, so that the functions named in CONFIG\n"

@@ -251,7 +251,9 @@ struct lm_global {
 	char *stats; /* NULL: unset */
 	enum lm_stats_format stats_format;
 	bool stats_format_set;
-	int stats_signal; /* 0: unset */
+	int stats_signal;       /* 0: unset */
+	bool shared_host;       /* shared = host: the host-wide tier (spec 11) */
+	uint64_t shared_memory; /* bytes, default LM_DEFAULT_SHARED_MEMORY */
 	struct lm_pos pos;
 };
 

@@ -24,9 +24,14 @@
 
 /* ---- [global] defaults (spec section 3) --------------------------------- */
 
-#define LM_DEFAULT_TTL_MS           (5 * 60 * 1000LL)
-#define LM_DEFAULT_MAX_ENTRIES      1000000ULL
-#define LM_DEFAULT_MAX_MEMORY       (256ULL << 20)
+#define LM_DEFAULT_TTL_MS      (5 * 60 * 1000LL)
+#define LM_DEFAULT_MAX_ENTRIES 1000000ULL
+#define LM_DEFAULT_MAX_MEMORY  (256ULL << 20)
+/* The host-wide tier (spec 11): its default size, and the bounds a
+ * shared_memory value must keep (the header alone takes about 40 KiB). */
+#define LM_DEFAULT_SHARED_MEMORY    (64ULL << 20)
+#define LM_SHARED_MEMORY_MIN        (1ULL << 20)
+#define LM_SHARED_MEMORY_MAX        (64ULL << 30)
 #define LM_DEFAULT_L1_TTL_MS        1000LL
 #define LM_DEFAULT_REDIS_TIMEOUT_MS 50LL
 #define LM_DEFAULT_REDIS_PORT       6379

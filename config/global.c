@@ -19,6 +19,7 @@ void lm_global_defaults(struct lm_global *g)
 	g->coalesce = true;
 	g->adaptive = true;
 	g->stats_format = LM_FMT_TEXT;
+	g->shared_memory = LM_DEFAULT_SHARED_MEMORY;
 }
 
 static void programs(struct lm_ctx *c, const struct lm_kv *kv, struct lm_global *g)
@@ -56,6 +57,35 @@ static void programs(struct lm_ctx *c, const struct lm_kv *kv, struct lm_global 
 	}
 	g->programs = v;
 	g->nprograms = k;
+}
+
+static void shared_keys(struct lm_ctx *c, struct lm_kv *k, struct lm_global *g)
+{
+	char *v;
+	if (k[LM_KEY_SHARED].present) {
+		v = lm_value_str(c, &k[LM_KEY_SHARED]);
+		if (v && strcmp(v, "host") == 0)
+			g->shared_host = true;
+		else if (v && strcmp(v, "off") != 0)
+			lm_value_bad(c, &k[LM_KEY_SHARED], "shared", " (use off or host)");
+		free(v);
+	}
+	if (!k[LM_KEY_SHARED_MEMORY].present)
+		return;
+	v = lm_value_str(c, &k[LM_KEY_SHARED_MEMORY]);
+	uint64_t n = 0;
+	if (v && lm_parse_size(v, &n) < 0)
+		lm_value_bad(c, &k[LM_KEY_SHARED_MEMORY], "size",
+		             " (use a number with B, KiB, MiB or GiB)");
+	else if (v && (n < LM_SHARED_MEMORY_MIN || n > LM_SHARED_MEMORY_MAX))
+		lm_diag_error(c, k[LM_KEY_SHARED_MEMORY].vpos,
+		         "shared_memory must be between 1MiB and 64GiB, not '%s'", v);
+	else if (v)
+		g->shared_memory = n;
+	if (v && !g->shared_host)
+		lm_diag_warn(c, k[LM_KEY_SHARED_MEMORY].kpos,
+		        "shared_memory has no effect without 'shared = host'");
+	free(v);
 }
 
 void lm_global_apply(struct lm_ctx *c, struct lm_rsec *s)
@@ -123,6 +153,7 @@ void lm_global_apply(struct lm_ctx *c, struct lm_rsec *s)
 			g->stats_format_set = true;
 		free(v);
 	}
+	shared_keys(c, k, g);
 	if (k[LM_KEY_STATS_SIGNAL].present) {
 		v = lm_value_str(c, &k[LM_KEY_STATS_SIGNAL]);
 		if (v && lm_parse_signal(v, &g->stats_signal) < 0)

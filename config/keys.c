@@ -22,6 +22,8 @@ static const char *const key_names[LM_KEY_COUNT] = {
     [LM_KEY_STATS] = "stats",
     [LM_KEY_STATS_FORMAT] = "stats_format",
     [LM_KEY_STATS_SIGNAL] = "stats_signal",
+    [LM_KEY_SHARED] = "shared",
+    [LM_KEY_SHARED_MEMORY] = "shared_memory",
     [LM_KEY_FIELDS] = "fields",
     [LM_KEY_SIGNATURE] = "signature",
     [LM_KEY_NEGATIVE_TTL] = "negative_ttl",
@@ -40,7 +42,7 @@ static const unsigned allowed[] = {
                       BIT(LM_KEY_REDIS_TIMEOUT) | BIT(LM_KEY_PROGRAMS) | BIT(LM_KEY_HOOK) |
                       BIT(LM_KEY_COALESCE) | BIT(LM_KEY_PERSIST) | BIT(LM_KEY_CONTROL) |
                       BIT(LM_KEY_STATS) | BIT(LM_KEY_STATS_FORMAT) | BIT(LM_KEY_STATS_SIGNAL) |
-                      BIT(LM_KEY_ADAPTIVE),
+                      BIT(LM_KEY_ADAPTIVE) | BIT(LM_KEY_SHARED) | BIT(LM_KEY_SHARED_MEMORY),
     [LM_SEC_TYPE] = BIT(LM_KEY_FIELDS),
     [LM_SEC_CACHE] = BIT(LM_KEY_SIGNATURE) | BIT(LM_KEY_TTL) | BIT(LM_KEY_NEGATIVE_TTL) |
                      BIT(LM_KEY_STALE_IF_ERROR) | BIT(LM_KEY_WHEN) | BIT(LM_KEY_OBJECT) |

@@ -174,6 +174,16 @@ static void drop_local(void *arg, uint32_t method, const void *key, uint32_t kle
 		lm_store_drop_method(rt->store, method);
 	else
 		lm_store_drop_key(rt->store, method, lm_key_hash(key, klen), key, klen);
+	/* the host tier's copies go too: its processes were told the same */
+	if (!rt->host)
+		return;
+	if (method == LM_L2_ALL)
+		lm_host_drop_all(rt->host);
+	else if (rt->methods[method].host && !key)
+		lm_host_drop_method(rt->host, &rt->methods[method].hm);
+	else if (rt->methods[method].host)
+		lm_host_drop_key(rt->host, &rt->methods[method].hm, lm_key_hash(key, klen), key,
+		                 klen);
 }
 
 /* The backend's own thread never runs a hooked function cached. */
@@ -267,6 +277,34 @@ static void open_shared_tier(struct lm_runtime *rt)
  * its own thread holds. Registered after every other handler of the shim:
  * prepare handlers run in reverse order of registration, the others in
  * order, so these enclose them all (see start). */
+
+/* ---- The host tier (spec 11) ---------------------------------------------- */
+
+static void open_host_tier(struct lm_runtime *rt)
+{
+	if (!rt->cfg.global.shared_host)
+		return;
+	const char *ns =
+	    rt->cfg.global.namespace_ ? rt->cfg.global.namespace_ : program_base_name();
+	char why[768] = "", note[768] = "";
+	rt->host = lm_host_open(NULL, ns, rt->cfg.global.shared_memory, why, sizeof why, note,
+	                        sizeof note);
+	if (note[0])
+		lm_warn("host tier: %s", note);
+	if (!rt->host) {
+		lm_warn("host tier: %s; methods run with their per-process cache only", why);
+		return;
+	}
+	for (uint32_t i = 0; i < rt->nmethods; i++) {
+		struct lm_rt_method *m = &rt->methods[i];
+		/* ptr parameters and results mean nothing in another process */
+		if (!m->plan || m->cfg->invalidator || m->verify || lm_plan_local_only(m->plan))
+			continue;
+		m->host = true;
+		lm_host_method_init(&m->hm, m->cfg->name, lm_plan_fingerprint(m->plan));
+		m->host_seen = lm_host_l1gen_now(rt->host, &m->hm);
+	}
+}
 
 static void strict_exit(const char *why)
 {
@@ -369,6 +407,7 @@ static void start(void)
 	}
 	lm_stats_setup(rt);
 	lm_persist_load(rt);
+	open_host_tier(rt);
 	open_shared_tier(rt);
 	lm_rt = rt;
 	problems += lm_resolve_all(true);

@@ -225,8 +225,7 @@ static int prepare_one(struct lm_rt_method *m, struct lm_query *q, const struct 
 		 * shared method's copies live at most l1_ttl. */
 		bool expires = m->ttl_ms != LM_DUR_NEVER || m->negative_ttl_ms > 0 || m->shared;
 		if (!cm->invalidator && !m->verify && (m->ttl_ms != 0 || m->negative_ttl_ms > 0))
-			req.entry = lm_fast_prepare(m->plan, m->id,
-			                            lm_store_copy_epoch(lm_rt->store, m->id),
+			req.entry = lm_fast_prepare(m->plan, m->id, lm_rt_copy_epoch(lm_rt, m),
 			                            expires, &req.fast);
 		out->hook = lm_hook_prepare(&req, why, sizeof why);
 		if (out->hook) {

@@ -25,7 +25,8 @@
 	X(miss_ns)           \
 	X(dropped)           \
 	X(cost_ns)           \
-	X(negative)
+	X(negative)          \
+	X(shared_hits)
 
 enum lm_counter {
 #define LM_X(name) LM_C_##name,

@@ -30,6 +30,7 @@ enum call_mode { CALL_FILL, CALL_NOFILL, CALL_VERIFY };
 
 struct lm_call {
 	struct lm_store_req req;
+	struct lm_host_ticket ticket;  /* the host tier's generations at the lookup */
 	struct lm_entry *verify_entry; /* verify: the entry a hit would return */
 	struct lm_entry *stale;        /* stale_if_error candidate */
 	int64_t start_ns;
@@ -183,8 +184,8 @@ static void keep_copy(struct lm_hook *h, struct lm_rt_method *m, struct lm_call 
 	if (m->fast)
 		lm_fast_put((const struct lm_hook_head *)h, f, err, expires, c->epoch);
 	else
-		lm_front_put(lm_rt->store, m->id, t_arena.p + c->base, c->klen, val, vlen, expires,
-		             c->epoch);
+		lm_front_put(lm_rt_copy_epoch(lm_rt, m), m->id, t_arena.p + c->base, c->klen, val,
+		             vlen, expires, c->epoch);
 }
 
 /* An L1 miss of a shared method: the shared tier may have the result.
@@ -210,6 +211,10 @@ static bool ask_l2(struct lm_hook *h, struct lm_rt_method *m, struct lm_call *c,
 	int64_t expires = lm_clock_ms() + l1_ttl;
 	if (lm_store_fill(lm_rt->store, &c->req, val, vlen, l1_ttl) == 1)
 		keep_copy(h, m, c, f, val, vlen, err, expires);
+	/* the host tier is a nearer tier: it keeps the copy as long as L1 may */
+	if (m->host)
+		lm_host_set(lm_rt->host, &m->hm, c->req.hash, c->req.key, c->klen, val, vlen,
+		            l1_ttl, &c->ticket);
 	if (c->stale)
 		lm_entry_unref(lm_rt->store, c->stale);
 	errno = err;
@@ -240,6 +245,49 @@ static bool replay_hit(struct lm_hook *h, struct lm_rt_method *m, struct lm_call
 	return rc == 0;
 }
 
+/* An L1 miss of a host-tier method: another process may have stored the
+ * result. True when F now holds it (errno set to the stored one); either
+ * way c->ticket holds the generations a fill must still find. */
+static bool ask_host(struct lm_hook *h, struct lm_rt_method *m, struct lm_call *c,
+                     struct lm_frame *f)
+{
+	size_t vbase = t_arena.len;
+	int64_t expires = 0;
+	int r = lm_host_get(lm_rt->host, &m->hm, c->req.hash, t_arena.p + c->base, c->klen,
+	                    &t_arena, &expires, &c->ticket);
+	c->req.key = t_arena.p + c->base; /* the arena may have moved */
+	int64_t ttl = expires == LM_DUR_NEVER ? LM_DUR_NEVER : expires - lm_clock_ms();
+	int err;
+	if (!r || ttl <= 0 ||
+	    lm_plan_replay(m->plan, t_arena.p + vbase, t_arena.len - vbase, f, &err) != 0) {
+		t_arena.len = vbase;
+		return false;
+	}
+	const unsigned char *val = t_arena.p + vbase;
+	size_t vlen = t_arena.len - vbase;
+	if (lm_store_fill(lm_rt->store, &c->req, val, vlen, ttl) == 1)
+		keep_copy(h, m, c, f, val, vlen, err, expires);
+	if (c->stale)
+		lm_entry_release(lm_rt->store, c->stale);
+	lm_count(m->id, LM_C_shared_hits, 1);
+	errno = err;
+	return true;
+}
+
+/* A drop by another process of the host moved the method's l1gen: what
+ * L1 holds of it may be older than that drop, so it goes (guarantee 4
+ * across processes). Noted only once the drop is done, so that a thread
+ * seeing the note finds L1 already emptied. */
+static uint64_t host_sync(struct lm_rt_method *m)
+{
+	uint64_t g = lm_host_l1gen_now(lm_rt->host, &m->hm);
+	if (__builtin_expect(g != __atomic_load_n(&m->host_seen, __ATOMIC_ACQUIRE), 0)) {
+		lm_store_drop_method(lm_rt->store, m->id);
+		__atomic_store_n(&m->host_seen, g, __ATOMIC_RELEASE);
+	}
+	return g;
+}
+
 /* Everything but a front-cache hit: the store, coalescing, verify mode. */
 static __attribute__((noinline)) int enter_slow(struct lm_hook *h, struct lm_rt_method *m,
                                                 struct lm_call *c, struct lm_frame *f,
@@ -252,7 +300,7 @@ static __attribute__((noinline)) int enter_slow(struct lm_hook *h, struct lm_rt_
 		return bypass(m, saved_errno);
 	}
 	lm_adaptive_tick();
-	c->epoch = lm_store_copy_epoch_now(lm_rt->store, m->id);
+	c->epoch = m->host ? host_sync(m) : lm_store_copy_epoch_now(lm_rt->store, m->id);
 	c->req = (struct lm_store_req){
 	    .method = m->id,
 	    .hash = c->req.hash,
@@ -293,6 +341,8 @@ static __attribute__((noinline)) int enter_slow(struct lm_hook *h, struct lm_rt_
 		/* the shared tier's clients need more stack than a small signal
 		 * stack has (l2.h): that miss is served like one with it down */
 		c->l2_down = m->shared && lm_stack_short(LM_L2_STACK_NEED);
+		if (m->host && ask_host(h, m, c, f))
+			return answered(m, c, false, errno);
 		if (m->shared && !c->l2_down && ask_l2(h, m, c, f))
 			return answered(m, c, false, errno);
 		break;
@@ -448,6 +498,9 @@ static void leave_fill(struct lm_hook *h, struct lm_rt_method *m, struct lm_call
 			lm_count(m->id, LM_C_negative, 1);
 		keep_copy(h, m, c, f, t_arena.p + vbase, vlen, *err, expires);
 	}
+	if (m->host)
+		lm_host_set(lm_rt->host, &m->hm, c->req.hash, c->req.key, c->klen,
+		            t_arena.p + vbase, vlen, ttl, &c->ticket);
 	if (m->shared && !c->l2_down)
 		lm_l2_set(lm_rt->l2, m->id, c->req.key, c->klen, t_arena.p + vbase, vlen, ttl);
 }

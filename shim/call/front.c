@@ -29,7 +29,7 @@ static struct lm_front_slot *front_alloc(void)
 	return f;
 }
 
-void lm_front_put(const struct lm_store *s, uint32_t method, const void *key, uint32_t klen,
+void lm_front_put(const uint64_t *epochp, uint32_t method, const void *key, uint32_t klen,
                   const void *val, size_t vlen, int64_t expires_ms, uint64_t epoch)
 {
 	if (klen + vlen > LM_FRONT_BYTES)
@@ -48,7 +48,7 @@ void lm_front_put(const struct lm_store *s, uint32_t method, const void *key, ui
 	f->hash = hash;
 	f->method = method;
 	f->epoch = epoch;
-	f->epochp = lm_store_copy_epoch(s, method);
+	f->epochp = epochp;
 	f->expires_ms = expires_ms;
 	f->klen = (uint16_t)klen;
 	f->vlen = (uint16_t)vlen;

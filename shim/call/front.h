@@ -135,9 +135,10 @@ static inline const void *lm_front_get(uint32_t method, const void *key, uint32_
 }
 
 /* Keep a copy of an entry seen by a lookup or fill that began after
- * METHOD's copy epoch read EPOCH. Too large a key or value is simply not
+ * METHOD's copy epoch (*EPOCHP: the store's, or the host tier's while it
+ * is on) read EPOCH. Too large a key or value is simply not
  * kept. */
-void lm_front_put(const struct lm_store *s, uint32_t method, const void *key, uint32_t klen,
+void lm_front_put(const uint64_t *epochp, uint32_t method, const void *key, uint32_t klen,
                   const void *val, size_t vlen, int64_t expires_ms, uint64_t epoch);
 
 #endif

@@ -9,6 +9,7 @@
 
 #include "config/config.h"
 #include "shim/hook/hook.h"
+#include "shim/host/host.h"
 #include "shim/tier/l2.h"
 #include "shim/plan/plan.h"
 #include "shim/base/guard.h"
@@ -37,6 +38,9 @@ struct lm_rt_method {
 	int64_t ttl_ms, negative_ttl_ms, stale_ms;
 	bool coalesce, verify;
 	bool shared;              /* also in the shared tier (L2) */
+	bool host;                /* also in the host tier (spec 11) */
+	struct lm_host_method hm; /* its place in the host tier */
+	uint64_t host_seen;       /* the host tier's l1gen our L1 was last emptied at */
 	enum lm_scalar scalar;    /* lm_plan_scalar: the hit path's inline replay */
 	bool fast;                /* entered through a fast thunk (fast.h) */
 	bool reuse;               /* a static result whose hits reuse the built buffer (reuse.h) */
@@ -67,10 +71,20 @@ struct lm_runtime {
 	struct lm_l2 *l2;                    /* NULL: local backend (or it could not be set up) */
 	struct lm_l2_method *l2_methods;     /* what l2 was opened with; lives as long */
 	struct lm_tier_server *tier_servers; /* likewise */
+	struct lm_host *host;                /* NULL: shared = off (or the mapping was refused) */
 	bool strict;
 	bool inherited; /* an earlier image of this process or a parent ran the shim */
 	int64_t start_ns;
 };
+
+/* The counter copies of M's entries outside the store (front cache, fast
+ * table) are checked against: with the host tier, drops by any process of
+ * the host move it. */
+static inline const uint64_t *lm_rt_copy_epoch(const struct lm_runtime *rt,
+                                               const struct lm_rt_method *m)
+{
+	return m->host ? lm_host_l1gen(rt->host, &m->hm) : lm_store_copy_epoch(rt->store, m->id);
+}
 
 /* NULL while the shim is inactive. Set once, at the end of start-up. */
 extern struct lm_runtime *lm_rt;

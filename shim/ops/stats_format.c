@@ -176,6 +176,14 @@ static void write_json(const struct lm_snapshot *s, struct out *o)
 	json_str(o, "backend", s->backend);
 	json_u64(o, "entries", s->entries);
 	json_u64(o, "bytes", s->bytes);
+	if (s->host) {
+		put(o, ",\"host\":{");
+		put(o, "\"size\":");
+		put_u64(o, s->host_size);
+		json_u64(o, "entries", s->host_entries);
+		json_u64(o, "evictions", s->host_evictions);
+		put(o, "}");
+	}
 	put(o, ",\"methods\":[");
 	for (size_t i = 0; i < s->nmethods; i++) {
 		const struct lm_snap_method *m = &s->methods[i];
@@ -223,6 +231,7 @@ static const char *const field_help[LM_SF_COUNT] = {
     [LM_SF_mismatches] = "Verify mode: real results that differed from the cached one.",
     [LM_SF_uncacheable] = "Results not stored because when failed.",
     [LM_SF_coalesced] = "Hits that waited for a concurrent miss.",
+    [LM_SF_shared_hits] = "Hits served from the host tier (shared memory).",
     [LM_SF_expired] = "Entries found past their TTL.",
     [LM_SF_evicted] = "Entries evicted for room.",
     [LM_SF_invalidated] = "Entries dropped by write functions or by hand.",
@@ -255,9 +264,13 @@ static void prom_sample(struct out *o, const char *name, const char *suffix, con
 	put(o, "ldmemo_");
 	put(o, name);
 	put(o, suffix);
-	put(o, "{method=\"");
-	put_label(o, method);
-	put(o, "\",program=\"");
+	put(o, "{");
+	if (method) { /* the host tier's samples are the whole mapping's */
+		put(o, "method=\"");
+		put_label(o, method);
+		put(o, "\",");
+	}
+	put(o, "program=\"");
 	put_label(o, program);
 	put(o, "\"} ");
 	if (field >= 0)
@@ -287,6 +300,15 @@ static void write_prom(const struct lm_snapshot *s, struct out *o)
 	for (size_t i = 0; i < s->nwriters; i++)
 		prom_sample(o, "writer_dropped", "_total", s->writers[i].name, s->program, -1,
 		            s->writers[i].dropped);
+	if (!s->host)
+		return;
+	prom_family(o, "host_entries", "", "gauge", "Entries the host tier holds now.");
+	prom_sample(o, "host_entries", "", NULL, s->program, -1, s->host_entries);
+	prom_family(o, "host_evictions", "_total", "counter",
+	            "Entries the host tier evicted for room, by every process.");
+	prom_sample(o, "host_evictions", "_total", NULL, s->program, -1, s->host_evictions);
+	prom_family(o, "host_size", "", "gauge", "Bytes of the host tier's mapping.");
+	prom_sample(o, "host_size", "", NULL, s->program, -1, s->host_size);
 }
 
 /* ---- text ---------------------------------------------------------------- */
@@ -447,6 +469,17 @@ static void write_title(const struct lm_snapshot *s, struct out *o, bool colour)
 	put_u64(o, s->entries);
 	put(o, s->entries == 1 ? " entry, " : " entries, ");
 	put(o, mem.b);
+	if (s->host) {
+		struct cell hsz = {0};
+		cell_bytes(&hsz, s->host_size);
+		put(o, "; host tier ");
+		put(o, hsz.b);
+		put(o, ", ");
+		put_u64(o, s->host_entries);
+		put(o, s->host_entries == 1 ? " entry, " : " entries, ");
+		put_u64(o, s->host_evictions);
+		put(o, " evicted");
+	}
 	put(o, "\n");
 }
 

@@ -6,6 +6,7 @@
 #include "shim/call/counters.h"
 #include "shim/call/runtime.h"
 #include "shim/base/clock.h"
+#include "shim/host/host.h"
 
 static char program[4096];
 
@@ -75,6 +76,7 @@ static void collect_method(const struct lm_runtime *rt, uint32_t id, struct lm_s
 	v[LM_SF_mismatches] = lm_counters_sum(id, LM_C_mismatches);
 	v[LM_SF_uncacheable] = lm_counters_sum(id, LM_C_uncacheable);
 	v[LM_SF_coalesced] = lm_counters_sum(id, LM_C_coalesced);
+	v[LM_SF_shared_hits] = lm_counters_sum(id, LM_C_shared_hits);
 	v[LM_SF_expired] = st.expired;
 	v[LM_SF_evicted] = st.evicted;
 	v[LM_SF_invalidated] = st.invalidated;
@@ -117,6 +119,14 @@ void lm_snapshot_collect(const struct lm_runtime *rt, struct lm_snapshot *s,
 	    .writers = writers,
 	};
 	lm_store_totals(rt->store, &s->entries, &s->bytes);
+	if (rt->host) {
+		struct lm_host_stats hs;
+		lm_host_stats(rt->host, &hs);
+		s->host = true;
+		s->host_size = hs.size;
+		s->host_entries = hs.entries;
+		s->host_evictions = hs.evictions;
+	}
 	for (uint32_t id = 0; id < rt->nmethods; id++) {
 		const struct lm_rt_method *m = &rt->methods[id];
 		if (!m->cfg->invalidator) {

@@ -22,6 +22,7 @@
 	X(mismatches, C)  \
 	X(uncacheable, C) \
 	X(coalesced, C)   \
+	X(shared_hits, C) \
 	X(expired, C)     \
 	X(evicted, C)     \
 	X(invalidated, C) \
@@ -62,6 +63,10 @@ struct lm_snapshot {
 	uint64_t pid;
 	uint64_t uptime_ms;
 	uint64_t entries, bytes; /* the whole store */
+	/* The host tier (spec 11), when on: the mapping's size, the entries
+	 * it holds now and its evictions since it was made (all processes). */
+	bool host;
+	uint64_t host_size, host_entries, host_evictions;
 	struct lm_snap_method *methods;
 	size_t nmethods;
 	struct lm_snap_writer *writers;

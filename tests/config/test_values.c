@@ -262,3 +262,35 @@ Test(global, bad_values_are_reported_at_the_value)
 	expect_error("[global]\nl1_ttl = -1s\n", 2, 10,
 	             "invalid duration '-1s' (use never, or a number with ms, s, m, h or d)");
 }
+
+Test(global, shared_host_and_its_size)
+{
+	struct parsed p;
+	expect_clean(&p, "");
+	cr_expect_not(p.cfg.global.shared_host);
+	cr_expect_eq(p.cfg.global.shared_memory, LM_DEFAULT_SHARED_MEMORY);
+	parsed_free(&p);
+	expect_clean(&p, "[global]\nshared = host\nshared_memory = 8MiB\n");
+	cr_expect(p.cfg.global.shared_host);
+	cr_expect_eq(p.cfg.global.shared_memory, 8ULL << 20);
+	parsed_free(&p);
+	expect_clean(&p, "[global]\nshared = off\n");
+	cr_expect_not(p.cfg.global.shared_host);
+	parsed_free(&p);
+}
+
+Test(global, bad_shared_values_name_their_line)
+{
+	expect_error("[global]\nshared = yes\n", 2, 10, "invalid shared 'yes' (use off or host)");
+	expect_error("[global]\nshared = host\nshared_memory = lots\n", 3, 17,
+	             "invalid size 'lots' (use a number with B, KiB, MiB or GiB)");
+	expect_error("[global]\nshared = host\nshared_memory = 4KiB\n", 3, 17,
+	             "shared_memory must be between 1MiB and 64GiB, not '4KiB'");
+	struct parsed p;
+	parse_text(&p, "[global]\nshared_memory = 8MiB\n");
+	cr_assert_eq(p.d.n, 1);
+	cr_expect(p.d.v[0].warning);
+	cr_expect_eq(p.d.v[0].pos.line, 2);
+	cr_expect_str_eq(p.d.v[0].msg, "shared_memory has no effect without 'shared = host'");
+	parsed_free(&p);
+}

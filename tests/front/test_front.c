@@ -26,8 +26,8 @@ TestSuite(front, .init = setup, .fini = teardown);
 /* Put a copy of KEY -> VAL taken with the method's copy epoch now. */
 static void put(uint32_t method, long key, long val, int64_t expires)
 {
-	lm_front_put(store, method, &key, sizeof key, &val, sizeof val, expires,
-	             lm_store_copy_epoch_now(store, method));
+	lm_front_put(lm_store_copy_epoch(store, method), method, &key, sizeof key, &val, sizeof val,
+	             expires, lm_store_copy_epoch_now(store, method));
 }
 
 static long get(uint32_t method, long key)
@@ -88,7 +88,8 @@ Test(front, copy_taken_across_a_drop_is_never_used)
 	uint64_t before = lm_store_copy_epoch_now(store, 0);
 	lm_store_drop_key(store, 0, 1, "other", 5);
 	long key = 5, val = 25;
-	lm_front_put(store, 0, &key, sizeof key, &val, sizeof val, INT64_MAX, before);
+	lm_front_put(lm_store_copy_epoch(store, 0), 0, &key, sizeof key, &val, sizeof val,
+	             INT64_MAX, before);
 	cr_expect_eq(get(0, 5), -1);
 }
 

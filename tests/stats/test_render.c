@@ -18,9 +18,9 @@ Test(render_json, fields_in_the_order_of_the_spec)
 	    "\"methods\":[{\"name\":\"crypt\",\"object\":\"/lib/libcrypt.so.1\","
 	    "\"hook\":\"detour\",\"mode\":\"cache\",\"calls\":1000,\"hits\":999,\"misses\":1,"
 	    "\"bypassed\":0,\"stored\":1004,\"stale\":1005,\"mismatches\":1006,"
-	    "\"uncacheable\":1007,\"coalesced\":1008,\"expired\":1009,\"evicted\":1010,"
-	    "\"invalidated\":1011,\"entries\":1012,\"bytes\":176,\"miss_ns\":21000000,"
-	    "\"saved_ns\":20979000000,\"negative\":1016}],"
+	    "\"uncacheable\":1007,\"coalesced\":1008,\"shared_hits\":1009,\"expired\":1010,"
+	    "\"evicted\":1011,\"invalidated\":1012,\"entries\":1013,\"bytes\":176,"
+	    "\"miss_ns\":21000000,\"saved_ns\":20979000000,\"negative\":1017}],"
 	    "\"invalidators\":[{\"name\":\"update_user\",\"object\":\"/usr/lib/libuserdb.so\","
 	    "\"hook\":\"detour\",\"calls\":3,\"dropped\":5}]}\n";
 	cr_expect_str_eq(out, want);
@@ -295,5 +295,27 @@ Test(render_text, no_full_hit_ratio_while_there_are_misses)
 	cr_assert(row != NULL, "%s", out);
 	cr_expect(strstr(row, " 99.9% ") != NULL, "%s", row);
 	free(row);
+	free(out);
+}
+
+Test(render_json, the_host_tier_when_on)
+{
+	struct sample x;
+	sample_init(&x);
+	x.s.host = true;
+	x.s.host_size = 1 << 20;
+	x.s.host_entries = 7;
+	x.s.host_evictions = 3;
+	char *out = render(&x.s, LM_FMT_JSON, false);
+	cr_expect(strstr(out, "\"bytes\":176,\"host\":{\"size\":1048576,\"entries\":7,"
+	                      "\"evictions\":3},\"methods\":[") != NULL,
+	          "%s", out);
+	free(out);
+	out = render(&x.s, LM_FMT_PROM, false);
+	cr_expect(strstr(out, "\nldmemo_host_entries{program=\"/usr/bin/perl\"} 7\n") != NULL, "%s",
+	          out);
+	free(out);
+	out = render(&x.s, LM_FMT_TEXT, false);
+	cr_expect(strstr(out, "; host tier 1.0 MiB, 7 entries, 3 evicted\n") != NULL, "%s", out);
 	free(out);
 }
