@@ -72,7 +72,25 @@ static bool step_equals(const struct lm_plan *p, const struct lm_kstep *s, const
 
 	switch (s->op) {
 	case LM_KS_RAW:
-		return lm_rd_bytes(r, s->width, &b) && memcmp(b, &v, s->width) == 0;
+		if (!lm_rd_bytes(r, s->width, &b))
+			return false;
+		/* the argument's low WIDTH bytes, as lm_plan_key stores them */
+		uint64_t w = 0;
+		switch (s->width) {
+		case 1:
+			w = b[0];
+			break;
+		case 2:
+			memcpy(&w, b, 2);
+			break;
+		case 4:
+			memcpy(&w, b, 4);
+			break;
+		default:
+			memcpy(&w, b, 8);
+			break;
+		}
+		return w == lm_int_extend(v, s->width, false);
 	case LM_KS_OUT:
 		return lm_rd_u8(r, &tag) && tag == (v != 0);
 	default:
@@ -96,6 +114,30 @@ bool lm_plan_key_equals(const struct lm_plan *p, const struct lm_frame *f, const
 {
 	struct lm_rd r = {key, klen};
 
+	/* The common shapes, one integer or one str, without the reader. */
+	if (p->nksteps == 1 && !p->ksteps[0].loc.stack) {
+		const struct lm_kstep *s = p->ksteps;
+		uint64_t v = lm_loc_read(f, &s->loc);
+		const unsigned char *k = key;
+
+		if (s->op == LM_KS_RAW && s->width == 4 && klen == 4) {
+			uint32_t w;
+			memcpy(&w, k, 4);
+			return w == (uint32_t)v;
+		}
+		if (s->op == LM_KS_RAW && s->width == 8 && klen == 8) {
+			uint64_t w;
+			memcpy(&w, k, 8);
+			return w == v;
+		}
+		if (s->op == LM_KS_STR && v && klen >= 5 && k[0] == 1) {
+			uint32_t n;
+			memcpy(&n, k + 1, 4);
+			return n == klen - 5 &&
+			       strncmp(lm_word_ptr(v), (const char *)k + 5, n) == 0 &&
+			       ((const char *)lm_word_ptr(v))[n] == '\0';
+		}
+	}
 	for (size_t i = 0; i < p->nksteps; i++)
 		if (!step_equals(p, &p->ksteps[i], f, &r))
 			return false;

@@ -339,8 +339,10 @@ static int replay_ret(const struct lm_plan *p, const struct lm_vview *v, const s
 
 bool lm_plan_static_result(const struct lm_plan *p)
 {
-	return !p->nouts && (p->ret.how == LM_RET_STATIC_STR || p->ret.how == LM_RET_STATIC_BUF ||
-	                     p->ret.how == LM_RET_STATIC_TYPE);
+	/* A static buf sized by a parameter is checked against each call's
+	 * size on replay: it always replays. */
+	return !p->nouts && (p->ret.how == LM_RET_STATIC_STR || p->ret.how == LM_RET_STATIC_TYPE ||
+	                     (p->ret.how == LM_RET_STATIC_BUF && p->ret_size.kind == LM_SZ_LIT));
 }
 
 uint64_t lm_plan_static_gen(const struct lm_plan *p)

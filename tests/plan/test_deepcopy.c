@@ -291,3 +291,58 @@ Test(deepcopy, every_truncation_is_rejected)
 	lm_buf_free(&v);
 	lm_plan_free(p);
 }
+
+/* The buffer a replay built may be handed back as it stands while it is
+ * unchanged: a write into it, anywhere (a string, a field), or another
+ * replay into it ends that. */
+Test(deepcopy, static_buffer_reuse_ends_at_a_write_or_a_rebuild)
+{
+	struct lm_plan *p = type_plan(T_PASSWD);
+	char name[] = "bob", other[] = "eve";
+	struct passwd a = {name, "x", 1000, 100, "Bob", "/home/bob", "/bin/sh"};
+	struct passwd b = {other, "x", 1001, 100, "Eve", "/home/eve", "/bin/sh"};
+	struct lm_buf va = capture_ptr(p, &a), vb = capture_ptr(p, &b);
+
+	cr_assert(lm_plan_static_result(p));
+	struct passwd *r = replay_ptr(p, &va);
+	uint64_t gen = lm_plan_static_gen(p);
+	cr_assert_neq(gen, 0);
+	cr_assert_eq(lm_plan_static_reuse(p, gen), r, "unchanged: reusable");
+	r->pw_dir[1] = 'X';
+	cr_assert_null(lm_plan_static_reuse(p, gen), "a string written into");
+	r = replay_ptr(p, &va);
+	gen = lm_plan_static_gen(p);
+	cr_assert_str_eq(r->pw_dir, "/home/bob", "the replay rebuilt it");
+	cr_assert_eq(lm_plan_static_reuse(p, gen), r);
+	r->pw_uid = 0;
+	cr_assert_null(lm_plan_static_reuse(p, gen), "a field written into");
+	r = replay_ptr(p, &va);
+	gen = lm_plan_static_gen(p);
+	cr_assert_eq(replay_ptr(p, &vb), r, "one buffer per method");
+	cr_assert_null(lm_plan_static_reuse(p, gen), "another key's result was put there");
+	cr_assert_eq(lm_plan_static_reuse(p, lm_plan_static_gen(p)), r);
+	cr_assert_str_eq(r->pw_name, "eve");
+	lm_buf_free(&va);
+	lm_buf_free(&vb);
+	lm_plan_free(p);
+}
+
+/* A static buf sized by an argument always replays (its size is checked
+ * against each call); scalars and fresh copies are no static result. */
+Test(deepcopy, which_results_are_static)
+{
+	struct lm_plan *lit = PLAN("f", rhow(LM_RET_STATIC_BUF, LM_SZ_LIT, 8, 0), lp(LM_K_U32));
+	struct lm_plan *par =
+	    PLAN("f", rhow(LM_RET_STATIC_BUF, LM_SZ_PARAM, 0, 1), lp(LM_K_U32), lp(LM_K_U64));
+	struct lm_plan *str = PLAN("f", rhow(LM_RET_STR, 0, 0, 0), lp(LM_K_U32));
+	struct lm_plan *val = PLAN("f", rv(LM_K_I64), lp(LM_K_U32));
+
+	cr_expect(lm_plan_static_result(lit));
+	cr_expect_not(lm_plan_static_result(par));
+	cr_expect_not(lm_plan_static_result(str));
+	cr_expect_not(lm_plan_static_result(val));
+	lm_plan_free(lit);
+	lm_plan_free(par);
+	lm_plan_free(str);
+	lm_plan_free(val);
+}
