@@ -150,6 +150,7 @@ static bool transient(int err)
  * it or a fast thunk's lookup on this thread: it runs uncached (guarantee
  * 6). */
 _Static_assert(LM_L2_TTL_NEVER == LM_DUR_NEVER, "the tier's never is the config's");
+_Static_assert(LM_STORE_NEVER == LM_DUR_NEVER, "the store's never is the config's");
 
 static inline bool reentered(void)
 {

@@ -11,7 +11,6 @@
  * - An expired entry met at a queue head is taken first, whatever its freq. */
 #include <stdlib.h>
 
-#include "config/config.h"
 #include "store_internal.h"
 
 static void q_push(struct lm_queue *q, struct lm_entry *e)
@@ -151,7 +150,7 @@ void lm_policy_unlink(struct lm_policy *p, struct lm_entry *e)
 
 static bool expired(const struct lm_entry *e, int64_t now)
 {
-	return e->expires_ms != LM_DUR_NEVER && e->expires_ms <= now;
+	return e->expires_ms != LM_STORE_NEVER && e->expires_ms <= now;
 }
 
 struct lm_entry *lm_policy_victim(struct lm_policy *p, int64_t now)

@@ -64,7 +64,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "config/config.h"
 #include "reclaim.h"
 #include "shim/base/clock.h"
 #include "shim/base/guard.h"
@@ -329,7 +328,7 @@ static void pending_release(struct lm_pending *p, uint32_t n)
 
 static inline bool is_expired(const struct lm_entry *e, int64_t now)
 {
-	return e->expires_ms != LM_DUR_NEVER && e->expires_ms <= now;
+	return e->expires_ms != LM_STORE_NEVER && e->expires_ms <= now;
 }
 
 /* Past its expiry and past any stale_if_error window of its method. */
@@ -383,7 +382,7 @@ static void remove_at(struct lm_store *s, struct lm_shard *sh, size_t idx, struc
 	lm_table_delete(&sh->table, idx);
 	lm_policy_unlink(&sh->pol, e);
 	sh->mcount[e->method]--;
-	sh->nexpiring -= e->expires_ms != LM_DUR_NEVER;
+	sh->nexpiring -= e->expires_ms != LM_STORE_NEVER;
 	struct lm_mstate *m = &s->m[e->method];
 	uint64_t charge = entry_charge(e);
 	atomic_fetch_sub_explicit(&s->entries, 1, memory_order_relaxed);
@@ -481,7 +480,7 @@ static enum ins insert_locked(struct lm_store *s, struct lm_shard *sh, struct lm
 	lm_table_insert(&sh->table, e, hash);
 	lm_policy_admit(&sh->pol, e, hash);
 	sh->mcount[e->method]++;
-	sh->nexpiring += e->expires_ms != LM_DUR_NEVER;
+	sh->nexpiring += e->expires_ms != LM_STORE_NEVER;
 	return INS_OK;
 }
 
@@ -611,8 +610,8 @@ static int store_entry(struct lm_store *s, struct lm_entry *e, uint64_t hash, co
 		if (gen && gens_moved(s, sh, e->method, gen))
 			break;
 		if (!abs)
-			e->expires_ms = ttl_ms == LM_DUR_NEVER || now > INT64_MAX - ttl_ms
-			                    ? LM_DUR_NEVER
+			e->expires_ms = ttl_ms == LM_STORE_NEVER || now > INT64_MAX - ttl_ms
+			                    ? LM_STORE_NEVER
 			                    : now + ttl_ms;
 		else if (is_expired(e, now))
 			break;
@@ -817,7 +816,7 @@ bool lm_store_get(struct lm_store *s, const struct lm_store_req *r, struct lm_en
 		return false;
 	struct lm_shard *sh = shard_of(s, r->hash);
 	struct lm_entry *e = lm_table_get(&sh->table, r->method, r->hash, r->key, r->klen);
-	if (e && (e->expires_ms == LM_DUR_NEVER || e->expires_ms > s->now())) {
+	if (e && (e->expires_ms == LM_STORE_NEVER || e->expires_ms > s->now())) {
 		lm_policy_touch(e);
 		*entry = e;
 		return true;

@@ -20,6 +20,9 @@
 
 #include "shim/base/clock.h"
 
+/* A TTL or an expiry that never comes (the config's `never`). */
+#define LM_STORE_NEVER INT64_MAX
+
 struct lm_store;
 struct lm_entry;
 
@@ -103,7 +106,7 @@ static inline uint64_t lm_store_copy_epoch_now(const struct lm_store *s, uint32_
 	return __atomic_load_n(lm_store_copy_epoch(s, method), __ATOMIC_ACQUIRE);
 }
 
-/* Store the result of a miss for TTL_MS (LM_DUR_NEVER: no expiry; <= 0:
+/* Store the result of a miss for TTL_MS (LM_STORE_NEVER: no expiry; <= 0:
  * not stored) and wake the waiters. Not stored when an invalidation ran
  * since the lookup (guarantee 4) or when the bounds leave no room.
  * Returns 1 stored, 0 not stored. */
@@ -116,7 +119,7 @@ void lm_store_abandon(struct lm_store *s, struct lm_store_req *r);
 const void *lm_entry_value(const struct lm_entry *e, size_t *len);
 const void *lm_entry_key(const struct lm_entry *e, uint32_t *klen);
 uint32_t lm_entry_method(const struct lm_entry *e);
-int64_t lm_entry_expires_ms(const struct lm_entry *e); /* LM_DUR_NEVER: none */
+int64_t lm_entry_expires_ms(const struct lm_entry *e); /* LM_STORE_NEVER: none */
 /* End the read section of a hit (not held). */
 void lm_entry_release(struct lm_store *s, struct lm_entry *e);
 /* Drop the reference of a held hit or of a stale entry. */

@@ -36,7 +36,7 @@ struct lm_entry {
 			uint64_t stamp;         /* lm_rcu_stamp when retired */
 		};
 	};
-	int64_t expires_ms; /* LM_DUR_NEVER: none */
+	int64_t expires_ms; /* LM_STORE_NEVER: none */
 	uint32_t method;
 	_Atomic uint16_t refs; /* the table's reference + one per holder */
 	uint8_t freq;          /* S3-FIFO: 0..3, bumped on hit (relaxed atomics) */
