@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "config/defaults.h"
 #include "profile_rank.h"
+#include "shim/base/clock.h"
 #include "shim/profile/profile.h"
 
 static const char usage[] =
@@ -67,13 +68,6 @@ static int drop(char *p, int rc)
 {
 	free(p);
 	return rc;
-}
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 /* Run PROGRAM with the profile environment; its wait status. */
@@ -189,11 +183,11 @@ int lm_cmd_profile(int argc, char **argv)
 	}
 	char *protos = protos_list(&known);
 
-	int64_t t0 = now_ns();
+	int64_t t0 = lm_now_ns();
 	int st = run_program(argv + optind, dir, protos ? protos : "", functions, shim);
 	free(protos);
 	free(functions);
-	int64_t wall = now_ns() - t0;
+	int64_t wall = lm_now_ns() - t0;
 	int status = st < 0 ? LM_EXIT_STRICT : WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 
 	struct lm_prof_set set;

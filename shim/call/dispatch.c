@@ -293,6 +293,15 @@ static uint64_t host_sync(struct lm_rt_method *m)
 #define LM_COPY_EVERY 8
 static __thread uint32_t t_copy_tick;
 
+/* Put a stored value in F: the inline scalar replay when the method's
+ * result is one register, the plan's otherwise. */
+static inline int replay(const struct lm_rt_method *m, const void *val, size_t vlen,
+                         struct lm_frame *f, int *err)
+{
+	return m->scalar != LM_SCALAR_NO ? lm_scalar_replay(m->scalar, val, vlen, f, err)
+	                                 : lm_plan_replay(m->plan, val, vlen, f, err);
+}
+
 /* A store hit pinned in E: replay it. False when the value cannot be
  * replayed (the function runs instead). */
 static bool replay_hit(struct lm_hook *h, struct lm_rt_method *m, struct lm_call *c,
@@ -300,8 +309,7 @@ static bool replay_hit(struct lm_hook *h, struct lm_rt_method *m, struct lm_call
 {
 	size_t vlen;
 	const void *val = lm_entry_value(e, &vlen);
-	int rc = m->scalar != LM_SCALAR_NO ? lm_scalar_replay(m->scalar, val, vlen, f, err)
-	                                   : lm_plan_replay(m->plan, val, vlen, f, err);
+	int rc = replay(m, val, vlen, f, err);
 	if (rc == 0 && ++t_copy_tick % LM_COPY_EVERY == 0)
 		keep_copy(h, m, c, f, val, vlen, *err, lm_entry_expires_ms(e));
 	if (rc == 0 && m->reuse)
@@ -322,7 +330,6 @@ static __attribute__((noinline)) int enter_slow(struct lm_hook *h, struct lm_rt_
 		lm_guard_leave();
 		return bypass(m, saved_errno);
 	}
-	lm_adaptive_tick();
 	c->epoch = m->host ? host_sync(m) : lm_store_copy_epoch_now(lm_rt->store, m->id);
 	c->req = (struct lm_store_req){
 	    .method = m->id,
@@ -345,6 +352,7 @@ static __attribute__((noinline)) int enter_slow(struct lm_hook *h, struct lm_rt_
 			return answered(m, c, false, err);
 		e = NULL;
 	}
+	lm_adaptive_tick(); /* a bypassed method's re-sampling, on misses only */
 	c->req.probed = !m->verify;
 	c->weight = miss_weight(m);
 	int64_t t0 = timed_now(c);
@@ -450,10 +458,8 @@ int lm_dispatch_enter(struct lm_hook *h, struct lm_frame *f)
 		uint64_t epoch =
 		    m->reuse ? __atomic_load_n(lm_rt_copy_epoch(lm_rt, m), __ATOMIC_ACQUIRE) : 0;
 		int64_t expires;
-		const void *val = lm_front_get_exp(m->id, key, c->klen, &vlen, &expires);
-		if (val && (m->scalar != LM_SCALAR_NO
-		                ? lm_scalar_replay(m->scalar, val, vlen, f, &err)
-		                : lm_plan_replay(m->plan, val, vlen, f, &err)) == 0) {
+		const void *val = lm_front_get(m->id, key, c->klen, &vlen, &expires);
+		if (val && replay(m, val, vlen, f, &err) == 0) {
 			if (m->reuse)
 				lm_reuse_put(lm_rt_copy_epoch(lm_rt, m), m->plan, m->id, key,
 				             c->klen, f, err, expires, epoch);

@@ -106,8 +106,8 @@ static inline uint32_t lm_front_pair(uint64_t hash)
 
 /* The value of KEY if this thread holds a valid copy, else NULL. Two-way:
  * a key may sit in either slot of its pair. *EXPIRES_MS: the copy's expiry. */
-static inline const void *lm_front_get_exp(uint32_t method, const void *key, uint32_t klen,
-                                           size_t *vlen, int64_t *expires_ms)
+static inline const void *lm_front_get(uint32_t method, const void *key, uint32_t klen,
+                                       size_t *vlen, int64_t *expires_ms)
 {
 	struct lm_front_slot *f = lm_front;
 	if (!f)
@@ -125,13 +125,6 @@ static inline const void *lm_front_get_exp(uint32_t method, const void *key, uin
 	*vlen = f->vlen;
 	*expires_ms = f->expires_ms;
 	return f->data + klen;
-}
-
-static inline const void *lm_front_get(uint32_t method, const void *key, uint32_t klen,
-                                       size_t *vlen)
-{
-	int64_t expires_ms;
-	return lm_front_get_exp(method, key, klen, vlen, &expires_ms);
 }
 
 /* Keep a copy of an entry seen by a lookup or fill that began after

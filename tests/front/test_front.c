@@ -33,7 +33,8 @@ static void put(uint32_t method, long key, long val, int64_t expires)
 static long get(uint32_t method, long key)
 {
 	size_t vlen;
-	const void *v = lm_front_get(method, &key, sizeof key, &vlen);
+	int64_t expires;
+	const void *v = lm_front_get(method, &key, sizeof key, &vlen, &expires);
 	long out = -1;
 	if (v) {
 		cr_assert_eq(vlen, sizeof out);
