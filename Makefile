@@ -95,7 +95,7 @@ endef
 $(foreach l,$(SHIM_LAYERS),$(eval $(call shim_layer,$(l))))
 LAYER_LIBS := $(foreach l,$(SHIM_LAYERS),$(call layer_lib,$(l)))
 
-$(SHIM_SO): $(WIRING_OBJ) $(LAYER_LIBS) $(B)/libconfig.a $(B)/libsymtab.a shim/ldmemo.map
+$(SHIM_SO): $(WIRING_OBJ) $(LAYER_LIBS) $(PLUGIN_OBJ) $(B)/libconfig.a $(B)/libsymtab.a shim/ldmemo.map
 	$(CC) -shared -Wl,--version-script=shim/ldmemo.map -Wl,-z,defs -Wl,-z,now -Wl,-z,relro \
 		-o $@ $(WIRING_OBJ) -Wl,--whole-archive $(firstword $(LAYER_LIBS)) \
 		-Wl,--no-whole-archive $(wordlist 2,99,$(LAYER_LIBS)) $(B)/libsymtab.a \

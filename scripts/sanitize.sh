@@ -88,8 +88,10 @@ asan_run() {
 	# Failures the sanitized build causes by itself, not ldmemo: libasan
 	# is the first DT_NEEDED of every program and intercepts printf and
 	# dlopen (so a dlopen from a library loses that library's RUNPATH), and
-	# defines getpwuid and crypt ahead of libc and libcrypt.
-	local expected='cli::check_the_specifications_example|live::printf_address_matches_dlsym|offline::each_lists_every_function_once_in_name_order|offline::program_first_then_needed_then_interpreter|symbols::dlopen_bare_name_through_callers_runpath'
+	# defines getpwuid and crypt ahead of libc and libcrypt (so a config
+	# generated or profiled for them names libasan, which the table of
+	# known functions does not describe).
+	local expected='cli::check_the_specifications_example|live::printf_address_matches_dlsym|offline::each_lists_every_function_once_in_name_order|offline::program_first_then_needed_then_interpreter|symbols::dlopen_bare_name_through_callers_runpath|real::generated_config_for_find_keeps_its_output|command::writes_a_config_that_works_as_written'
 	local failed
 	failed=$(grep -E '^\[FAIL\]' "$logs/asan-tests.out" | sed 's/^\[FAIL\] \([^:]*::[^:]*\):.*/\1/' |
 		grep -vxE "$expected")
@@ -100,7 +102,9 @@ asan_run() {
 }
 
 tsan_run() {
-	CFLAGS='-O1 -g -DLM_DEBUG' make -s --no-print-directory -j"$jobs" B=build/tsan \
+	# -Wno-tsan: the host tier's seqlock reader needs a fence, which TSan
+	# does not model (gcc warns); the TSan run is the store's.
+	CFLAGS='-O1 -g -DLM_DEBUG -Wno-tsan' make -s --no-print-directory -j"$jobs" B=build/tsan \
 		CC='gcc -fsanitize=thread' build/tsan/tests/test_store build/tsan/libshim.a >"$logs/tsan-build.out" 2>&1 ||
 		{ tail -20 "$logs/tsan-build.out"; return 1; }
 	TSAN_OPTIONS="log_path=$logs/tsan:second_deadlock_stack=1" \

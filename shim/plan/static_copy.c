@@ -91,6 +91,9 @@ void *lm_static_buf(uint32_t id, size_t n)
 	if (sl && sl->cap < n) {
 		np = realloc(sl->p, n);
 		if (np) {
+			/* Zeroed: a rebuild leaves padding alone, and lm_static_intact
+			 * compares the whole region. */
+			memset((char *)np + sl->cap, 0, n - sl->cap);
 			sl->p = np;
 			sl->cap = n;
 		}
