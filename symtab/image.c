@@ -209,10 +209,11 @@ static int check_extent(struct lm_image *img, const char *raw, size_t rawlen, ch
 		return LM_DAMAGED;
 	}
 	memcpy(&eh, raw, sizeof(eh));
-	if (eh.e_shoff && eh.e_shoff <= rawlen && rawlen - eh.e_shoff >= sizeof(Elf64_Shdr))
-		shnum = eh.e_shnum
-		            ? eh.e_shnum
-		            : ((const Elf64_Shdr *)(const void *)(raw + eh.e_shoff))->sh_size;
+	if (eh.e_shoff && eh.e_shoff <= rawlen && rawlen - eh.e_shoff >= sizeof(Elf64_Shdr)) {
+		Elf64_Shdr first; /* copied: e_shoff need not be aligned */
+		memcpy(&first, raw + eh.e_shoff, sizeof(first));
+		shnum = eh.e_shnum ? eh.e_shnum : first.sh_size;
+	}
 	if (eh.e_shoff && (eh.e_shoff > rawlen || rawlen - eh.e_shoff < sizeof(Elf64_Shdr) ||
 	                   shnum > (rawlen - eh.e_shoff) / sizeof(Elf64_Shdr))) {
 		seterr(err, errlen,
