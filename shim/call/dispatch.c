@@ -18,6 +18,7 @@
 #include "shim/base/stack.h"
 #include "shim/base/clock.h"
 #include "shim/base/guard.h"
+#include "shim/base/handler.h"
 #include "dispatch.h"
 #include "invalidate.h"
 
@@ -146,15 +147,16 @@ static bool transient(int err)
 	return err == EAGAIN || err == EINTR || err == ENOMEM || err == ETIMEDOUT || err == EIO;
 }
 
-/* A call from inside the shim, or from a signal handler that interrupted
- * it or a fast thunk's lookup on this thread: it runs uncached (guarantee
- * 6). */
+/* A call from inside the shim, from a signal handler that interrupted it
+ * or a fast thunk's lookup on this thread, or from any of the program's
+ * signal handlers (which may have interrupted its malloc, and a miss
+ * allocates): it runs uncached (guarantee 6). */
 _Static_assert(LM_L2_TTL_NEVER == LM_DUR_NEVER, "the tier's never is the config's");
 _Static_assert(LM_STORE_NEVER == LM_DUR_NEVER, "the store's never is the config's");
 
 static inline bool reentered(void)
 {
-	return lm_guard_held() || lm_fast_busy();
+	return lm_guard_held() || lm_fast_busy() || lm_in_handler();
 }
 
 static int bypass(struct lm_rt_method *m, int saved_errno)

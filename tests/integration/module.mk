@@ -71,6 +71,13 @@ $(ITD)/forksig: $(ITS)/forksig.c
 
 FIXTURES += $(ITD)/forksig
 
+# A signal handler that misses while the program is inside malloc (issue 16).
+$(ITD)/sigmalloc: $(ITS)/sigmalloc.c
+	@mkdir -p $(@D)
+	$(CC) -O2 -g -o $@ $< -lpthread
+
+FIXTURES += $(ITD)/sigmalloc
+
 # Hooked calls left by a C++ exception, longjmp or cancellation (issue 16).
 $(ITD)/unwind: $(ITS)/unwind.cc
 	@mkdir -p $(@D)

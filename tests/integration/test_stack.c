@@ -127,3 +127,32 @@ Test(stack, a_miss_fits_a_32k_alternate_stack)
 	cr_expect_lt(worst, 24 * 1024, "%s", r.out);
 	it_free(&r);
 }
+
+static const char mix_conf[] = "[global]\nttl = never\nmax_entries = 1000\n"
+                               "[cache mix]\nsignature = long mix(long x)\n";
+
+/* A handler that misses while the program is inside malloc, holding the
+ * arena's lock: a miss allocates, so calls from the program's handlers
+ * run uncached (shim/sigaction.c). Before: hung 3 runs of 3. */
+Test(stack, a_handler_that_interrupts_malloc_and_misses_does_not_hang)
+{
+	const char *argv[] = {it_path("sigmalloc"), "1500", NULL};
+	const char *env[] = {"LDMEMO_LOG=warn", NULL};
+	struct it_run r = it_run(mix_conf, argv, env);
+	cr_expect_eq(r.status, 0, "status %d (3: hung)\n%s%s", r.status, r.out, r.err);
+	cr_expect(strstr(r.out, "ok handled=") != NULL, "%s%s", r.out, r.err);
+	cr_expect_gt(it_field(r.out, "handled"), 100, "%s", r.out);
+	it_free(&r);
+}
+
+/* The program sees its own handlers through sigaction and signal, and a
+ * thread that left a handler by longjmp is cached again. */
+Test(stack, the_program_sees_its_own_handlers_and_longjmp_leaves_the_handler)
+{
+	const char *argv[] = {it_path("sigmalloc"), "view", NULL};
+	const char *env[] = {"LDMEMO_LOG=warn", NULL};
+	struct it_run r = it_run(mix_conf, argv, env);
+	cr_expect_eq(r.status, 0, "status %d\n%s%s", r.status, r.out, r.err);
+	cr_expect(strstr(r.out, "ok view") != NULL, "%s%s", r.out, r.err);
+	it_free(&r);
+}

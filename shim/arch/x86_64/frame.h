@@ -35,8 +35,12 @@
  *   lookup run uncached (lm_in_shim, the fast table's busy), and neither
  *   lock nor allocate (lm_count_reentered), so a handler that interrupts
  *   the thread's own first-time setup (counters, fast table) is safe.
- *   Not covered: a handler that interrupts the program's own malloc and
- *   then misses (a miss allocates).
+ *   A handler the program installed through sigaction or signal runs
+ *   marked (shim/sigaction.c, base/handler.h): its calls that reach the
+ *   dispatcher run uncached, since a miss allocates and the handler may
+ *   have interrupted the program's own malloc; fast-table hits, which
+ *   allocate nothing, still answer. A handler installed by a raw
+ *   rt_sigaction system call is not seen.
  *
  * Stack depth, measured from a handler on a pattern-filled alternate
  * stack (tests/integration/fixtures/sigstack.c, depth mode), the kernel's
