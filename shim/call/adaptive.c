@@ -6,6 +6,7 @@
 #include <pthread.h>
 
 #include "counters.h"
+#include "shim/hook/hook.h"
 #include "runtime.h"
 #include "shim/base/clock.h"
 #include "shim/base/log.h"
@@ -136,4 +137,17 @@ void lm_adaptive_tick(void)
 	}
 	__atomic_store_n(&next_check_ms, next, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&lock);
+}
+
+uint64_t lm_adaptive_bypassed(const struct lm_rt_method *m)
+{
+	return m->hook ? lm_hook_bypassed_calls(m->hook) - m->bypass_base : 0;
+}
+
+void lm_adaptive_reset_counts(void)
+{
+	for (uint32_t i = 0; lm_rt && i < lm_rt->nmethods; i++) {
+		struct lm_rt_method *m = &lm_rt->methods[i];
+		m->bypass_base = m->hook ? lm_hook_bypassed_calls(m->hook) : 0;
+	}
 }

@@ -42,4 +42,10 @@ void lm_adaptive_after_miss(struct lm_rt_method *m);
  * sample is due. One load and compare when none is. */
 void lm_adaptive_tick(void);
 
+/* Calls of M that went straight to the function while it stepped aside
+ * (the hook's counting stub), since the last lm_adaptive_reset_counts. */
+uint64_t lm_adaptive_bypassed(const struct lm_rt_method *m);
+/* Start those counts again from zero (a fork child's statistics). */
+void lm_adaptive_reset_counts(void);
+
 #endif

@@ -60,6 +60,7 @@ struct lm_rt_method {
 	uint64_t adapt_misses;
 	struct lm_adaptive_window adapt_base;
 	int64_t recheck_ms, recheck_period_ms;
+	uint64_t bypass_base; /* the hook's counting-stub count at the last reset */
 	bool bad_args; /* one was no pointer: the signature is wrong, bypassed */
 };
 

@@ -114,8 +114,13 @@ static bool slot_leads_to(const struct dl_phdr_info *info, const Elf64_Rela *r,
 	       contains(info, val);
 }
 
-/* With RESTORE, ONLY's slots that lead to its stub get its definition back. */
-static void patch_object(const struct dl_phdr_info *info, struct lm_hook *only, bool restore)
+enum slot_op { SLOTS_INSTALL, SLOTS_RESTORE, SLOTS_BYPASS };
+
+/* INSTALL: slots that lead to the definition (or to the counting stub)
+ * lead to the stub. RESTORE and BYPASS: ONLY's slots that lead to its stub
+ * lead to its definition, or to its counting stub (the definition where it
+ * has none). */
+static void patch_object(const struct dl_phdr_info *info, struct lm_hook *only, enum slot_op op)
 {
 	struct dyn_tables t;
 
@@ -138,15 +143,19 @@ static void patch_object(const struct dl_phdr_info *info, struct lm_hook *only, 
 				continue;
 			name = t.strtab + sym->st_name;
 			val = *(const uintptr_t *)lm_ptr(slot);
-			if (restore) {
+			if (op != SLOTS_INSTALL) {
 				if (val == (uintptr_t)only->stub && strcmp(name, only->name) == 0)
-					lm_patch_slot(slot, only->def);
+					lm_patch_slot(slot, op == SLOTS_BYPASS && only->count_stub
+					                        ? (uintptr_t)only->count_stub
+					                        : only->def);
 				continue;
 			}
 			for (struct lm_hook *h = only ? only : hooks; h;
 			     h = only ? NULL : h->next_got) {
 				if (strcmp(name, h->name) != 0 || val == (uintptr_t)h->stub)
 					continue;
+				if (h->count_stub && val == (uintptr_t)h->count_stub)
+					val = h->def;
 				if (type == R_X86_64_64 ? val != h->def
 				                        : !slot_leads_to(info, r, sym, val, h))
 					continue;
@@ -166,7 +175,7 @@ static int install_cb(struct dl_phdr_info *info, size_t sz, void *arg)
 {
 	(void)sz;
 	if (!is_shim(info))
-		patch_object(info, arg, false);
+		patch_object(info, arg, SLOTS_INSTALL);
 	return 0;
 }
 
@@ -174,7 +183,15 @@ static int restore_cb(struct dl_phdr_info *info, size_t sz, void *arg)
 {
 	(void)sz;
 	if (!is_shim(info))
-		patch_object(info, arg, true);
+		patch_object(info, arg, SLOTS_RESTORE);
+	return 0;
+}
+
+static int bypass_cb(struct dl_phdr_info *info, size_t sz, void *arg)
+{
+	(void)sz;
+	if (!is_shim(info))
+		patch_object(info, arg, SLOTS_BYPASS);
 	return 0;
 }
 
@@ -198,6 +215,15 @@ void lm_hook_restore_got(struct lm_hook *h)
 	dl_iterate_phdr(restore_cb, h);
 	pthread_mutex_unlock(&lock);
 	errno = saved;
+}
+
+void lm_got_bypass(struct lm_hook *h)
+{
+	LM_KEEP_ERRNO();
+
+	pthread_mutex_lock(&lock);
+	dl_iterate_phdr(bypass_cb, h);
+	pthread_mutex_unlock(&lock);
 }
 
 void lm_got_install(struct lm_hook *h)
@@ -243,7 +269,7 @@ static int rescan_cb(struct dl_phdr_info *info, size_t sz, void *arg)
 	(void)sz;
 	(void)arg;
 	if (!is_shim(info) && mark_seen(info))
-		patch_object(info, NULL, false);
+		patch_object(info, NULL, SLOTS_INSTALL);
 	return 0;
 }
 

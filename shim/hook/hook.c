@@ -58,11 +58,28 @@ static unsigned make_stub(unsigned char *out, uintptr_t at, const struct lm_hook
 _Static_assert(STUB_HEAD_SLOT + 8 <= LM_STUB_MAX && 15 + 14 <= LM_STUB_MAX,
                "the stubs fit their slot");
 
+/* The counting stub of a bypassed hook: it adds one to H's count and jumps
+ * to TARGET (the trampoline, or the definition). rax is an argument
+ * register only for variadic calls (the vector count), and is given back;
+ * flags are not kept across calls. */
+static unsigned make_count_stub(unsigned char *out, uintptr_t at, struct lm_hook *h,
+                                uintptr_t target)
+{
+	static const unsigned char head[7] = {0xf3, 0x0f, 0x1e, 0xfa, 0x50, 0x48, 0xb8};
+	static const unsigned char inc_pop[4] = {0x48, 0xff, 0x00, 0x58};
+	uint64_t count = (uintptr_t)&h->bypassed_calls;
+	memcpy(out, head, sizeof head);
+	memcpy(out + 7, &count, 8);
+	memcpy(out + 15, inc_pop, sizeof inc_pop);
+	return 19 + lm_encode_jmp(out + 19, at + 19, target, false);
+}
+_Static_assert(19 + 14 <= LM_COUNT_STUB_MAX, "the counting stub fits its slot");
+
 static int prepare_detour(struct lm_hook *h, const struct lm_hook_req *req, char *why,
                           size_t whylen)
 {
 	const unsigned char *code = lm_ptr(req->addr);
-	size_t len = req->size, total = LM_STUB_MAX + LM_TRAMPOLINE_MAX;
+	size_t len = req->size, total = LM_STUB_MAX + LM_TRAMPOLINE_MAX + LM_COUNT_STUB_MAX;
 	uintptr_t site, stub, tramp;
 	unsigned char *mem;
 	int threads = lm_thread_count(), tlen;
@@ -104,7 +121,10 @@ static int prepare_detour(struct lm_hook *h, const struct lm_hook_req *req, char
 	h->stub_len = make_stub(mem, stub, h);
 	h->tramp = mem + LM_STUB_MAX;
 	h->tramp_len = (unsigned)tlen;
-	lm_nearmem_trim(mem, total, LM_STUB_MAX + (size_t)tlen);
+	size_t count_at = LM_STUB_MAX + (((size_t)tlen + 7) & ~(size_t)7);
+	h->count_stub = mem + count_at;
+	lm_nearmem_trim(mem, total,
+	                count_at + make_count_stub(h->count_stub, stub + count_at, h, tramp));
 	h->head.original = h->tramp;
 	h->orig_len =
 	    h->plan.skip + (h->plan.window > h->plan.patch ? h->plan.window : h->plan.patch);
@@ -113,6 +133,8 @@ static int prepare_detour(struct lm_hook *h, const struct lm_hook_req *req, char
 	h->info.stub = stub;
 	h->info.trampoline = tramp;
 	h->info.patch_len = lm_encode_jmp(h->info.new_bytes, site, stub, far);
+	/* the counting stub lies in the same reach as the stub: same length */
+	lm_encode_jmp(h->bypass_bytes, site, (uintptr_t)h->count_stub, far);
 	memcpy(h->info.old_bytes, code + h->plan.skip, h->info.patch_len);
 	return 0;
 busy:
@@ -139,13 +161,15 @@ static int prepare_got(struct lm_hook *h, const struct lm_hook_req *req, char *w
 	h->name = strdup(req->name);
 	if (!h->name)
 		return lm_why(why, whylen, "out of memory");
-	mem = lm_nearmem_alloc(req->addr, LM_STUB_MAX);
+	mem = lm_nearmem_alloc(req->addr, LM_STUB_MAX + LM_COUNT_STUB_MAX);
 	if (!mem)
-		mem = lm_nearmem_alloc(0, LM_STUB_MAX);
+		mem = lm_nearmem_alloc(0, LM_STUB_MAX + LM_COUNT_STUB_MAX);
 	if (!mem)
 		return lm_why(why, whylen, "out of memory");
 	h->stub = mem;
 	h->stub_len = make_stub(mem, (uintptr_t)mem, h);
+	h->count_stub = mem + LM_STUB_MAX;
+	make_count_stub(h->count_stub, (uintptr_t)h->count_stub, h, req->addr);
 	h->head.original = lm_ptr(req->addr);
 	h->info.mode = LM_HM_GOT;
 	h->info.stub = (uintptr_t)mem;
@@ -225,20 +249,26 @@ int lm_hook_set_bypass(struct lm_hook *h, bool on, char *why, size_t whylen)
 		return lm_why(why, whylen, "not hooked");
 	if (h->info.mode == LM_HM_GOT) {
 		if (on)
-			lm_hook_restore_got(h);
+			lm_got_bypass(h);
 		else
 			lm_got_repatch(h);
 		return 0;
 	}
-	/* The same bytes, the same atomicity, as the install: a thread in the
+	/* The same length, the same atomicity, as the install: a thread in the
 	 * trampoline goes on through it either way. */
 	uintptr_t site = h->def + h->plan.skip;
-	const unsigned char *from = on ? h->info.new_bytes : h->info.old_bytes;
-	const unsigned char *to = on ? h->info.old_bytes : h->info.new_bytes;
+	const unsigned char *off = h->count_stub ? h->bypass_bytes : h->info.old_bytes;
+	const unsigned char *from = on ? h->info.new_bytes : off;
+	const unsigned char *to = on ? off : h->info.new_bytes;
 	if (memcmp(lm_ptr(site), from, h->info.patch_len) != 0)
 		return lm_why(why, whylen, "the code at 0x%lx changed since it was patched",
 		              (unsigned long)site);
 	return lm_patch_code(site, to, h->info.patch_len, why, whylen);
+}
+
+uint64_t lm_hook_bypassed_calls(const struct lm_hook *h)
+{
+	return h ? __atomic_load_n(&h->bypassed_calls, __ATOMIC_RELAXED) : 0;
 }
 
 void *lm_hook_ctx(const struct lm_hook *h)

@@ -59,11 +59,15 @@ int lm_hook_install(struct lm_hook *h, char *why, size_t whylen);
  * Cheap when nothing new was loaded. */
 void lm_hook_rescan_got(void);
 
-/* ON: calls of the function go straight to it again, unseen (a detour's
- * original bytes written back, a GOT hook's slots restored); OFF: through
+/* ON: calls of the function go straight to it again through a counting
+ * stub (a few instructions, no call into the shim; the detour's entry
+ * jumps to it, a GOT hook's slots point at it), or, where no counting stub
+ * could be placed, unseen (original bytes and slots back); OFF: through
  * the hook again. The stub and trampoline stay, for calls in flight.
  * Returns 0, or -1 with a reason in WHY. */
 int lm_hook_set_bypass(struct lm_hook *h, bool on, char *why, size_t whylen);
+/* Calls that went through H's counting stub while it was bypassed. */
+uint64_t lm_hook_bypassed_calls(const struct lm_hook *h);
 
 /* A GOT hook's slots lead to the definition again (calls already in its
  * stub finish through it: the stub stays). Slots of objects loaded later

@@ -3,12 +3,15 @@
 #define LM_HOOK_RECORD_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "hook.h"
 #include "shim/arch/x86_64/reloc.h"
 
 #define LM_STUB_MAX 32
 #define LM_ORIG_MAX 48
+/* endbr64; push %rax; movabs $count, %rax; incq (%rax); pop %rax; jmp */
+#define LM_COUNT_STUB_MAX 40
 
 struct lm_hook {
 	struct lm_hook_head head; /* first: the stub hands the thunk this address */
@@ -26,12 +29,23 @@ struct lm_hook {
 	bool installed;
 	struct lm_hook_info info;
 	struct lm_hook *next_got;
+	/* While bypassed (adaptive), calls go through the counting stub to
+	 * the function: the detour's jump to it, or what GOT slots hold. */
+	unsigned char *count_stub; /* NULL: no room; bypassed calls uncounted */
+	unsigned char bypass_bytes[32];
+	/* Counted by the counting stub without a lock prefix (the bypass is
+	 * for functions too cheap to cache): exact on one thread, a lower
+	 * bound under several. Its own cache line. */
+	uint64_t bypassed_calls __attribute__((aligned(64)));
 };
 
 /* Make H's GOT slots in every loaded object but the shim point at its stub,
  * and keep H for lm_hook_rescan_got. */
 void lm_got_install(struct lm_hook *h);
-/* Point H's slots at its stub again after lm_hook_restore_got. */
+/* Point H's slots at its stub again after lm_hook_restore_got or
+ * lm_got_bypass. */
 void lm_got_repatch(struct lm_hook *h);
+/* Point H's slots that lead to its stub at its counting stub. */
+void lm_got_bypass(struct lm_hook *h);
 
 #endif

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "config/defaults.h"
+#include "shim/call/adaptive.h"
 #include "shim/call/counters.h"
 #include "shim/base/log.h"
 #include "persist.h"
@@ -120,7 +121,8 @@ static bool any_calls(void)
 {
 	for (uint32_t id = 0; id < lm_rt->nmethods; id++)
 		if (lm_counters_sum(id, LM_C_hits) || lm_counters_sum(id, LM_C_misses) ||
-		    lm_counters_sum(id, LM_C_bypassed) || lm_counters_sum(id, LM_C_calls))
+		    lm_counters_sum(id, LM_C_bypassed) || lm_counters_sum(id, LM_C_calls) ||
+		    lm_adaptive_bypassed(&lm_rt->methods[id]))
 			return true;
 	return false;
 }
@@ -128,6 +130,7 @@ static bool any_calls(void)
 static void child_after_fork(void)
 {
 	lm_counters_reset();
+	lm_adaptive_reset_counts();
 	atomic_store(&dumps_done, 0);
 }
 

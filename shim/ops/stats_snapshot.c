@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "config/defaults.h"
+#include "shim/call/adaptive.h"
 #include "shim/call/counters.h"
 #include "shim/call/runtime.h"
 #include "shim/base/clock.h"
@@ -66,7 +67,7 @@ static void collect_method(const struct lm_runtime *rt, uint32_t id, struct lm_s
 	                                                               : "cache";
 	v[LM_SF_hits] = lm_counters_sum(id, LM_C_hits);
 	v[LM_SF_misses] = lm_counters_sum(id, LM_C_misses);
-	v[LM_SF_bypassed] = lm_counters_sum(id, LM_C_bypassed);
+	v[LM_SF_bypassed] = lm_counters_sum(id, LM_C_bypassed) + lm_adaptive_bypassed(m);
 	/* Every call of a cached method ends as exactly one of these: the hit
 	 * path saves a counter by not keeping calls apart. */
 	v[LM_SF_calls] = v[LM_SF_hits] + v[LM_SF_misses] + v[LM_SF_bypassed];
