@@ -24,6 +24,8 @@ enum lm_adaptive_verdict lm_adaptive_judge(const struct lm_adaptive_window *w, u
 	if (w->misses < LM_ADAPT_MIN_MISSES)
 		return LM_ADAPT_WAIT;
 	double call = (double)w->miss_ns / (double)w->misses;
+	if (w->typical_call_ns && (double)w->typical_call_ns < call)
+		call = (double)w->typical_call_ns;
 	double cost = (double)w->cost_ns / (double)w->misses;
 	if (call < 2.0 * (double)hit_ns ||
 	    (w->min_call_ns && w->min_call_ns < hit_ns && call < 4.0 * (double)hit_ns))
@@ -68,6 +70,33 @@ static struct lm_adaptive_window since(const struct lm_adaptive_window *now,
 	};
 }
 
+uint64_t lm_adaptive_typical(const uint32_t *samples, unsigned n)
+{
+	if (n < LM_ADAPT_SAMPLES / 2 || n > LM_ADAPT_SAMPLES)
+		return 0;
+	uint32_t v[LM_ADAPT_SAMPLES];
+	for (unsigned i = 0; i < n; i++) { /* insertion sort: 32 at most */
+		unsigned j = i;
+		for (; j > 0 && v[j - 1] > samples[i]; j--)
+			v[j] = v[j - 1];
+		v[j] = samples[i];
+	}
+	unsigned keep = n - n / 8;
+	uint64_t sum = 0;
+	for (unsigned i = 0; i < keep; i++)
+		sum += v[i];
+	return sum / keep;
+}
+
+void lm_adaptive_sample(struct lm_rt_method *m, uint64_t ns)
+{
+	if (!m->adaptive)
+		return;
+	uint32_t at = __atomic_fetch_add(&m->call_samples, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&m->call_ns[at % LM_ADAPT_SAMPLES],
+	                 ns > UINT32_MAX ? UINT32_MAX : (uint32_t)ns, __ATOMIC_RELAXED);
+}
+
 void lm_adaptive_after_miss(struct lm_rt_method *m)
 {
 	if (!m->adaptive || m->verify ||
@@ -77,6 +106,12 @@ void lm_adaptive_after_miss(struct lm_rt_method *m)
 		return;
 	struct lm_adaptive_window now = now_window(m), w = since(&now, &m->adapt_base);
 	w.min_call_ns = __atomic_load_n(&m->min_call_ns, __ATOMIC_RELAXED);
+	uint32_t samples[LM_ADAPT_SAMPLES];
+	uint32_t n = __atomic_load_n(&m->call_samples, __ATOMIC_RELAXED);
+	n = n < LM_ADAPT_SAMPLES ? n : LM_ADAPT_SAMPLES;
+	for (uint32_t i = 0; i < n; i++)
+		samples[i] = __atomic_load_n(&m->call_ns[i], __ATOMIC_RELAXED);
+	w.typical_call_ns = lm_adaptive_typical(samples, n);
 	uint64_t hit_ns = __atomic_load_n(&m->min_lookup_ns, __ATOMIC_RELAXED);
 	enum lm_adaptive_verdict v = hit_ns ? lm_adaptive_judge(&w, hit_ns) : LM_ADAPT_WAIT;
 	if (!m->bypassing && (v == LM_ADAPT_CHEAP || v == LM_ADAPT_NO_PAY)) {

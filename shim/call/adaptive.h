@@ -15,7 +15,14 @@ struct lm_adaptive_window {
 	uint64_t miss_ns;     /* the function's own time on misses */
 	uint64_t cost_ns;     /* ldmemo's time on misses (lookup and store) */
 	uint64_t min_call_ns; /* the fastest call seen (0: none) */
+	/* The mean of the recent timed calls without the slowest eighth (0:
+	 * too few yet): one call preempted on a loaded machine weighs in the
+	 * mean of 64 as much as 64 calls, and kept a cheap method cached. */
+	uint64_t typical_call_ns;
 };
+
+/* Recent timed calls kept per method for typical_call_ns. */
+#define LM_ADAPT_SAMPLES 32
 
 enum lm_adaptive_verdict {
 	LM_ADAPT_WAIT,   /* too few misses to say */
@@ -28,16 +35,21 @@ enum lm_adaptive_verdict {
 #define LM_ADAPT_MIN_MISSES 64
 #define LM_ADAPT_WARMUP     1024
 
-/* The decision on W, a hit costing about HIT_NS (a lookup). A call is
- * cheap when its mean is below two lookups, or when the fastest call beats
- * the fastest lookup and the mean (which a preempted call inflates on a
- * loaded machine) stays below four. */
+/* The decision on W, a hit costing about HIT_NS (a lookup). A call costs
+ * its mean, or its typical time where that is lower. It is cheap when that
+ * is below two lookups, or when the fastest call beats the fastest lookup
+ * and the cost stays below four. */
 enum lm_adaptive_verdict lm_adaptive_judge(const struct lm_adaptive_window *w, uint64_t hit_ns);
 const char *lm_adaptive_why(enum lm_adaptive_verdict v);
 
 struct lm_rt_method;
 /* After a miss of M (leave): now and then, judge M and step aside. */
 void lm_adaptive_after_miss(struct lm_rt_method *m);
+/* A timed miss of M took NS in the function. */
+void lm_adaptive_sample(struct lm_rt_method *m, uint64_t ns);
+/* The mean of N samples without their slowest eighth (0 when N is below
+ * half of LM_ADAPT_SAMPLES). */
+uint64_t lm_adaptive_typical(const uint32_t *samples, unsigned n);
 /* On any method's slow path: hook again the bypassed methods whose next
  * sample is due. One load and compare when none is. */
 void lm_adaptive_tick(void);

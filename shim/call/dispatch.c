@@ -613,6 +613,7 @@ void lm_dispatch_leave(struct lm_hook *h, struct lm_frame *f)
 		lm_entry_unref(lm_rt->store, c->stale);
 	if (c->weight) {
 		keep_min(&m->min_call_ns, (uint64_t)(t1 - c->start_ns));
+		lm_adaptive_sample(m, (uint64_t)(t1 - c->start_ns));
 		/* an unstored miss looks nothing up and only counts: cheaper
 		 * than reading the clock again */
 		if (c->mode != CALL_UNSTORED)

@@ -60,7 +60,9 @@ struct lm_rt_method {
 	uint64_t adapt_misses;
 	struct lm_adaptive_window adapt_base;
 	int64_t recheck_ms, recheck_period_ms;
-	uint64_t bypass_base; /* the hook's counting-stub count at the last reset */
+	uint64_t bypass_base;               /* the hook's counting-stub count at the last reset */
+	uint32_t call_ns[LM_ADAPT_SAMPLES]; /* recent timed calls, a ring */
+	uint32_t call_samples;              /* written so far */
 	bool bad_args; /* one was no pointer: the signature is wrong, bypassed */
 };
 

@@ -46,6 +46,33 @@ Test(adaptive, judge_a_loaded_machine)
 	cr_assert_eq(lm_adaptive_judge(&w, 50), LM_ADAPT_WAIT);
 }
 
+/* One call preempted for 10 ms among 64 of 45 ns: its mean is 156 us,
+ * its typical time 45 ns. Before, the mean decided: not cheap, and the
+ * method stayed cached (a 0.88x round of the gawk log/exp benchmark). */
+Test(adaptive, judge_a_preempted_call_by_the_typical_time)
+{
+	uint32_t s[LM_ADAPT_SAMPLES];
+	for (unsigned i = 0; i < LM_ADAPT_SAMPLES; i++)
+		s[i] = 45;
+	s[7] = 10000000;
+	cr_assert_eq(lm_adaptive_typical(s, LM_ADAPT_SAMPLES), 45);
+	cr_assert_eq(lm_adaptive_typical(s, LM_ADAPT_SAMPLES / 2 - 1), 0, "too few samples");
+	struct lm_adaptive_window w = {.misses = 64,
+	                               .miss_ns = 63 * 45 + 10000000,
+	                               .cost_ns = 64 * 300,
+	                               .min_call_ns = 45,
+	                               .typical_call_ns = 45};
+	cr_assert_eq(lm_adaptive_judge(&w, 50), LM_ADAPT_CHEAP);
+	/* a slow function stays cached whatever its typical time says */
+	w = (struct lm_adaptive_window){.hits = 4000,
+	                                .misses = 1000,
+	                                .miss_ns = 1000 * 100000ull,
+	                                .cost_ns = 1000 * 300,
+	                                .min_call_ns = 90000,
+	                                .typical_call_ns = 100000};
+	cr_assert_eq(lm_adaptive_judge(&w, 50), LM_ADAPT_KEEP);
+}
+
 static const char *methods = "[cache cheap_add]\nsignature = i64 cheap_add(i64 k)\n%s\n"
                              "[cache slow_spin]\nsignature = i64 slow_spin(i64 k)\n";
 
