@@ -528,7 +528,7 @@ static void write_text(const struct lm_snapshot *s, struct out *o, bool colour)
 		put(o, "adaptive ");
 		put(o, m->name);
 		put(o, ": not cached for now, caching it did not pay; its calls since go "
-		       "straight to the function, uncounted\n");
+		       "straight to the function, counted as bypassed\n");
 	}
 	for (size_t r = 0; r < s->nwriters; r++) {
 		const struct lm_snap_writer *wr = &s->writers[r];
