@@ -21,6 +21,7 @@
 #include "shim/base/addr.h"
 #include "shim/call/runtime.h"
 #include "shim/base/guard.h"
+#include "shim/profile/profile.h"
 #include "resolve.h"
 
 typedef void *(*dlopen_fn)(const char *, int);
@@ -41,7 +42,11 @@ static int read_adds(struct dl_phdr_info *info, size_t size, void *arg)
 
 static void after_load(void)
 {
-	if (!lm_rt || lm_guard_held())
+	if (!lm_rt) {
+		lm_profile_after_load(); /* profile mode has no runtime */
+		return;
+	}
+	if (lm_guard_held())
 		return;
 	LM_KEEP_ERRNO();
 	unsigned long long adds = 0;

@@ -9,6 +9,7 @@
 #include <fnmatch.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <link.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +47,9 @@
 #define STOP_BELOW_NS 60.0
 /* The most functions --functions may add. */
 #define MAX_FUNCTIONS 4096
+/* Room for functions first imported by libraries loaded later (dlopen):
+ * record slots are untouched, so they cost address space only. */
+#define LATER_FUNCTIONS 4096
 
 struct sample {
 	uint64_t key, val; /* key 0: empty */
@@ -390,10 +394,36 @@ static struct lm_plan *plan_for(const char *name, const char *object)
 
 /* Where NAME is defined, if it is worth a hook: not in the shim itself
  * (what it interposes) nor in the dynamic linker. */
-static bool definition(const char *name, uintptr_t *addr, const char **object)
+struct local_find {
+	const char *name;
+	void *p;
+};
+
+/* The first loaded object whose own scope (itself and its dependencies)
+ * defines the name: a library loaded RTLD_LOCAL is not in the global one. */
+static int find_local(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	(void)size;
+	struct local_find *lf = arg;
+	if (!info->dlpi_name || !*info->dlpi_name)
+		return 0;
+	void *h = dlopen(info->dlpi_name, RTLD_LAZY | RTLD_NOLOAD);
+	if (!h)
+		return 0;
+	lf->p = dlsym(h, lf->name);
+	dlclose(h);
+	return lf->p != NULL;
+}
+
+static bool definition(const char *name, uintptr_t *addr, const char **object, bool local)
 {
 	Dl_info self, di;
 	void *p = dlsym(RTLD_DEFAULT, name);
+	if (!p && local) {
+		struct local_find lf = {.name = name};
+		dl_iterate_phdr(find_local, &lf);
+		p = lf.p;
+	}
 	if (!p || !dladdr(p, &di) || !di.dli_fname || !dladdr((void *)lm_profile_start, &self))
 		return false;
 	if (di.dli_fbase == self.dli_fbase || strncmp(base_of(di.dli_fname), "ld-linux", 8) == 0)
@@ -461,8 +491,9 @@ static void write_records(void)
 /* A child of fork counts its own calls only. */
 static void after_fork(void)
 {
+	uint32_t n = __atomic_load_n(&nfns, __ATOMIC_ACQUIRE);
 	for (struct block *b = blocks; b; b = b->next)
-		memset(b->rec, 0, (size_t)nslots * sizeof(struct rec));
+		memset(b->rec, 0, (size_t)n * sizeof(struct rec));
 	start_tsc = __rdtsc();
 	start_ns = lm_now_ns();
 }
@@ -583,6 +614,120 @@ static void hook_functions(const char *globs, uint32_t cap)
 	lm_objset_free(&set);
 }
 
+/* Every imported name considered so far, sorted: a library loaded later
+ * adds hooks for the names new to it only. */
+static struct names seen;
+static pthread_mutex_t load_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Is NAME in the sorted SEEN? */
+static bool was_seen(const char *name)
+{
+	return seen.n && bsearch(&name, seen.v, seen.n, sizeof *seen.v, by_name) != NULL;
+}
+
+/* A library that defines a counted function stays loaded: its hook keeps
+ * the definition's address for the rest of the run. */
+static void pin(const char *object)
+{
+	void *h = dlopen(object, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+	if (h)
+		dlclose(h);
+}
+
+/* Hook the names of the sorted NS that are neither SEEN nor counted yet
+ * and that some loaded object defines (not the shim, not the dynamic
+ * linker). A name hooked moves from NS into fns. With LATER, the
+ * defining library is pinned. */
+static void hook_imports(struct names *ns, const struct names *later)
+{
+	const char *prev = NULL; /* names are freed only after the loop */
+	for (size_t i = 0; fns && i < ns->n && nfns < nslots; i++) {
+		uintptr_t addr;
+		const char *object;
+		bool again = prev && strcmp(ns->v[i], prev) == 0;
+		prev = ns->v[i];
+		if (again || denied(ns->v[i]) || (later && was_seen(ns->v[i])) ||
+		    !definition(ns->v[i], &addr, &object, later != NULL))
+			continue;
+		struct fn *fn = &fns[nfns];
+		fn->name = ns->v[i];
+		fn->object = strdup(object);
+		fn->plan = plan_for(fn->name, object);
+		fn->id = nfns;
+		struct lm_hook_req req = {
+		    .name = fn->name,
+		    .addr = addr,
+		    .object = object,
+		    .mode = LM_HM_GOT,
+		    .stack_bytes = fn->plan ? lm_plan_stack_bytes(fn->plan) : UNKNOWN_STACK_BYTES,
+		    .enter = prof_enter,
+		    .leave = prof_leave,
+		    .ctx = fn,
+		};
+		char why[256];
+		struct lm_hook *h = lm_hook_prepare(&req, why, sizeof why);
+		fn->hook = h;
+		if (!h || lm_hook_install(h, why, sizeof why) != 0) {
+			lm_debug("%s: not profiled: %s", fn->name, why);
+			free(fn->object);
+			lm_plan_free(fn->plan);
+			memset(fn, 0, sizeof *fn);
+			continue;
+		}
+		if (later)
+			pin(fn->object);
+		__atomic_store_n(&nfns, nfns + 1, __ATOMIC_RELEASE);
+		ns->v[i] = strdup(fn->name); /* fns keeps the first */
+	}
+}
+
+/* Move the names of NS into SEEN (sorted), dropping duplicates. */
+static void keep_seen(struct names *ns)
+{
+	for (size_t i = 0; i < ns->n; i++) {
+		if (!ns->v[i] || was_seen(ns->v[i])) {
+			free(ns->v[i]);
+			continue;
+		}
+		add_name(ns->v[i], &seen);
+		free(ns->v[i]);
+		/* keep SEEN sorted: insert the new last name in place */
+		for (size_t j = seen.n - 1; j > 0 && strcmp(seen.v[j - 1], seen.v[j]) > 0; j--) {
+			char *t = seen.v[j];
+			seen.v[j] = seen.v[j - 1];
+			seen.v[j - 1] = t;
+		}
+	}
+	free(ns->v);
+	ns->v = NULL;
+	ns->n = ns->cap = 0;
+}
+
+void lm_profile_after_load(void)
+{
+	if (!fns || lm_guard_held())
+		return;
+	LM_KEEP_ERRNO();
+	pthread_mutex_lock(&load_lock);
+	lm_guard_enter();
+	/* slots of the new objects for the names counted already */
+	lm_hook_rescan_got();
+	struct names ns = {0};
+	lm_got_imports(add_name, &ns);
+	if (ns.n)
+		qsort(ns.v, ns.n, sizeof *ns.v, by_name);
+	uint32_t before = nfns;
+	lm_maps_hold();
+	hook_imports(&ns, &seen);
+	lm_maps_release();
+	keep_seen(&ns);
+	if (nfns != before)
+		lm_debug("profile: %u more imported functions counted (a library loaded)",
+		         nfns - before);
+	lm_guard_leave();
+	pthread_mutex_unlock(&load_lock);
+}
+
 __attribute__((noinline)) static void empty_function(void)
 {
 	__asm__ volatile("");
@@ -637,53 +782,16 @@ void lm_profile_start(const char *dir, const char *protos_path, const char *func
 	if (ns.n)
 		qsort(ns.v, ns.n, sizeof *ns.v, by_name);
 	/* room for the imports and for as many --functions matches */
-	size_t room = ns.n + (functions ? MAX_FUNCTIONS : 0);
+	size_t room = ns.n + (functions ? MAX_FUNCTIONS : 0) + LATER_FUNCTIONS;
 	fns = calloc(room ? room : 1, sizeof *fns);
 	nslots = (uint32_t)room;
-	const char *prev = NULL; /* names are freed only after the loop */
 	lm_maps_hold();
-	for (size_t i = 0; fns && i < ns.n; i++) {
-		uintptr_t addr;
-		const char *object;
-		bool again = prev && strcmp(ns.v[i], prev) == 0;
-		prev = ns.v[i];
-		if (again || denied(ns.v[i]) || !definition(ns.v[i], &addr, &object))
-			continue;
-		struct fn *fn = &fns[nfns];
-		fn->name = ns.v[i];
-		fn->object = strdup(object);
-		fn->plan = plan_for(fn->name, object);
-		fn->id = nfns;
-		struct lm_hook_req req = {
-		    .name = fn->name,
-		    .addr = addr,
-		    .object = object,
-		    .mode = LM_HM_GOT,
-		    .stack_bytes = fn->plan ? lm_plan_stack_bytes(fn->plan) : UNKNOWN_STACK_BYTES,
-		    .enter = prof_enter,
-		    .leave = prof_leave,
-		    .ctx = fn,
-		};
-		char why[256];
-		struct lm_hook *h = lm_hook_prepare(&req, why, sizeof why);
-		fn->hook = h;
-		if (!h || lm_hook_install(h, why, sizeof why) != 0) {
-			lm_debug("%s: not profiled: %s", fn->name, why);
-			free(fn->object);
-			lm_plan_free(fn->plan);
-			memset(fn, 0, sizeof *fn);
-			continue;
-		}
-		nfns++;
-		ns.v[i] = NULL; /* lives on in fns */
-	}
+	hook_imports(&ns, NULL);
 	lm_maps_release();
 	if (functions && fns)
 		hook_functions(functions, nslots);
 	calibrate();
-	for (size_t i = 0; i < ns.n; i++)
-		free(ns.v[i]);
-	free(ns.v);
+	keep_seen(&ns);
 	start_tsc = __rdtsc();
 	start_ns = lm_now_ns();
 	pthread_atfork(NULL, NULL, after_fork);

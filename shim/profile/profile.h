@@ -31,5 +31,9 @@
  * arrange the record file at exit. DIR is the directory; PROTOS the known
  * prototypes' config path, or NULL. */
 void lm_profile_start(const char *dir, const char *protos, const char *functions);
+/* After a dlopen: count the imports that the new objects bring, and those
+ * of the names counted already in their GOT slots. Nothing outside profile
+ * mode. */
+void lm_profile_after_load(void);
 
 #endif

@@ -15,3 +15,9 @@ TEST_EXTRA_profile := $(B)/cli/profile_rank.o $(B)/cli/known.o
 $(PFD)/prog-adapt: $(PFS)/prog_adapt.c $(PFD)/libprofix.so
 	$(CC) -O2 -g -o $@ $< -L$(PFD) -lprofix -Wl,-rpath,'$$ORIGIN'
 FIXTURES += $(PFD)/prog-adapt
+$(PFD)/libplug.so: $(PFS)/libplug.c
+	@mkdir -p $(@D)
+	$(CC) -O2 -g -fPIC -shared -o $@ $< -lcrypt
+$(PFD)/prog-dl: $(PFS)/prog_dl.c $(PFD)/libplug.so
+	$(CC) -O2 -g -o $@ $< -ldl
+FIXTURES += $(PFD)/libplug.so $(PFD)/prog-dl

@@ -77,3 +77,33 @@ Test(command, exit_status_is_the_programs)
 	const char *env[] = {known_env(), NULL};
 	cr_assert_eq(pf_run(argv, env, NULL, NULL), 7);
 }
+
+/* A library loaded with dlopen after start-up brings libcrypt and its
+ * import of crypt_r: both are counted (before: crypt_r was not in the
+ * table), and the program's output is its own. */
+Test(command, counts_the_imports_of_a_library_loaded_later, .timeout = 120)
+{
+	const char *prog = pf_fixture("prog-dl");
+	const char *env[] = {known_env(), NULL};
+	char *plain = NULL, *profiled = NULL, *table = NULL;
+	const char *run_plain[] = {prog, NULL};
+	cr_assert_eq(pf_run(run_plain, NULL, &plain, NULL), 0);
+	const char *run_profile[] = {pf_build("ldmemo"), "profile", "--", prog, NULL};
+	cr_assert_eq(pf_run(run_profile, env, &profiled, &table), 0, "%s", table);
+	cr_assert_str_eq(profiled, plain);
+	const char *row = strstr(table, "crypt_r");
+	cr_assert_not_null(row, "the table names crypt_r:\n%s", table);
+	free(profiled);
+	free(table);
+
+	/* the same program exec'd by a shell: the new image is profiled too */
+	char cmd[1200];
+	snprintf(cmd, sizeof cmd, "exec %s", prog);
+	const char *run_exec[] = {pf_build("ldmemo"), "profile", "--", "/bin/sh", "-c", cmd, NULL};
+	cr_assert_eq(pf_run(run_exec, env, &profiled, &table), 0, "%s", table);
+	cr_assert_str_eq(profiled, plain);
+	cr_assert_not_null(strstr(table, "crypt_r"), "exec'd: the table names crypt_r:\n%s", table);
+	free(plain);
+	free(profiled);
+	free(table);
+}
