@@ -364,9 +364,44 @@ static int check_out_structs(const struct lm_sig *sig, const struct lm_cfunc *f,
 	return rc;
 }
 
+/* The parameter's name as the messages quote it: " 'rec'", or "". */
+static void param_quote(const struct lm_cparam *cp, char *out, size_t len)
+{
+	snprintf(out, len, "%s%s%s", cp->name ? " '" : "", cp->name ? cp->name : "",
+	         cp->name ? "'" : "");
+}
+
+/* An out over a pointer to const (`const char *`, often a string
+ * literal in read-only memory): a hit writes the stored bytes back
+ * there, and the program dies in ldmemo. Said at the config line. */
+static int check_out_const(const char *file, const struct lm_method *m, const struct lm_cfunc *f,
+                           char **buf, size_t *errs)
+{
+	const struct lm_sig *sig = &m->sig;
+	int rc = 0;
+
+	for (size_t i = 0; i < sig->nparams && i < f->nparams; i++) {
+		const struct lm_ctype *t = f->params[i].type;
+		char q[160];
+
+		if (sig->params[i].kind != LM_K_OUT || !t || t->cls != LM_CT_POINTER ||
+		    !t->target_const)
+			continue;
+		param_quote(&f->params[i], q, sizeof q);
+		rc |= appendf(buf,
+		              "  error: %s:%d: parameter %zu%s: out over %s, a pointer to const: a "
+		              "hit would write into memory the function only reads (a string "
+		              "literal is read-only); declare it str or buf\n",
+		              file, sig->params[i].pos.line ? sig->params[i].pos.line : m->pos.line,
+		              i + 1, q, f->params[i].cname);
+		(*errs)++;
+	}
+	return rc;
+}
+
 /* Compare method M's signature with the prototype in S's object. */
-static int check_prototype(struct dwinfo *di, const struct lm_method *m, const struct lm_symbol *s,
-                           char **buf)
+static int check_prototype(struct dwinfo *di, const char *file, const struct lm_method *m,
+                           const struct lm_symbol *s, char **buf)
 {
 	const struct lm_sig *sig = &m->sig;
 	const struct lm_cfunc *f;
@@ -416,6 +451,7 @@ static int check_prototype(struct dwinfo *di, const struct lm_method *m, const s
 		errs += how == 2;
 	}
 	rc |= check_out_structs(sig, f, buf, &errs);
+	rc |= check_out_const(file, m, f, buf, &errs);
 	if (errs || rc) {
 		dwarf_prototype(f, proto, sizeof(proto));
 		rc |= appendf(buf, "  DWARF (%s): %s\n", lm_dwarf_source(dw), proto);
@@ -634,7 +670,7 @@ static int resolve(const struct lm_config *cfg, const struct lm_method *m,
 	if (rc == 0)
 		rc = warnings(&s, &r->warnings);
 	if (rc == 0 && m->sig.name)
-		rc = check_prototype(di, m, &s, &r->warnings);
+		rc = check_prototype(di, cfg->file ? cfg->file : "config", m, &s, &r->warnings);
 	lm_symbol_free(&s);
 	return rc;
 }
