@@ -31,6 +31,9 @@ SYMTAB_SRC := $(wildcard symtab/*.c)
 # The shared-tier backends are plugins, loaded only when configured (see
 # shim/tier/l2.c); what they share goes into each of them, not into the shim.
 PLUGIN_SRC := $(addprefix shim/tier/,l2_redis.c l2_keymap.c l2_memcached.c l2_common.c)
+# Strict mode's prototype check links libdw: a plugin too (shim/proto_load.c),
+# and the command links its comparison.
+PROTO_SRC  := $(addprefix shim/proto/,compare.c plugin.c)
 SHIM_DIRS  := shim shim/base shim/arch/x86_64 shim/hook shim/plan shim/store shim/call \
 	shim/tier shim/host shim/ops shim/profile
 SHIM_SRC   := $(filter-out $(PLUGIN_SRC),$(foreach d,$(SHIM_DIRS),$(wildcard $(d)/*.c $(d)/*.S)))
@@ -42,10 +45,11 @@ CONFIG_OBJ := $(call obj,$(CONFIG_SRC))
 SYMTAB_OBJ := $(call obj,$(SYMTAB_SRC))
 SHIM_OBJ   := $(call obj,$(SHIM_SRC))
 PLUGIN_OBJ := $(call obj,$(PLUGIN_SRC))
+PROTO_OBJ  := $(call obj,$(PROTO_SRC))
 CLI_OBJ    := $(call obj,$(CLI_SRC))
 
 SHIM_SO := $(B)/libldmemo.so
-PLUGINS := $(B)/libldmemo-redis.so $(B)/libldmemo-memcached.so
+PLUGINS := $(B)/libldmemo-redis.so $(B)/libldmemo-memcached.so $(B)/libldmemo-proto.so
 CLI_BIN := $(B)/ldmemo
 
 .DELETE_ON_ERROR:
@@ -113,8 +117,14 @@ $(B)/libldmemo-memcached.so: $(B)/shim/tier/l2_memcached.o $(B)/libshim.a shim/t
 	$(CC) $(PLUGIN_LDFLAGS) -o $@ $(B)/shim/tier/l2_memcached.o $(B)/libshim.a \
 		-lmemcached -lxxhash -lpthread
 
-$(CLI_BIN): $(CLI_OBJ) $(B)/libshim.a $(B)/libconfig.a $(B)/libsymtab.a
-	$(CC) -o $@ $(CLI_OBJ) $(B)/libshim.a $(B)/libconfig.a $(B)/libsymtab.a $(LIBS_CLI)
+$(B)/libldmemo-proto.so: $(PROTO_OBJ) $(B)/libsymtab.a $(B)/libconfig.a shim/proto/plugin.map
+	$(CC) -shared -Wl,--version-script=shim/proto/plugin.map -Wl,-z,defs -Wl,-z,now \
+		-Wl,-z,relro -o $@ $(PROTO_OBJ) $(B)/libsymtab.a $(B)/libconfig.a -ldw -lelf
+	@python3 scripts/layers.py --objects $(B) $(PROTO_OBJ)
+
+$(CLI_BIN): $(CLI_OBJ) $(B)/shim/proto/compare.o $(B)/libshim.a $(B)/libconfig.a $(B)/libsymtab.a
+	$(CC) -o $@ $(CLI_OBJ) $(B)/shim/proto/compare.o $(B)/libshim.a $(B)/libconfig.a \
+		$(B)/libsymtab.a $(LIBS_CLI)
 
 # ---- Tests -------------------------------------------------------------------
 # Each tests/<module>/ holds criterion suites linked into one binary per
@@ -159,8 +169,9 @@ test: deps
 	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory unit
 
-LINT_SRC = $(CONFIG_SRC) $(SYMTAB_SRC) $(filter %.c,$(SHIM_SRC) $(PLUGIN_SRC)) $(CLI_SRC) \
-	$(wildcard config/*.h symtab/*.h cli/*.h include/*.h $(addsuffix /*.h,$(SHIM_DIRS)))
+LINT_SRC = $(CONFIG_SRC) $(SYMTAB_SRC) $(filter %.c,$(SHIM_SRC) $(PLUGIN_SRC)) $(PROTO_SRC) \
+	$(CLI_SRC) $(wildcard config/*.h symtab/*.h cli/*.h include/*.h shim/proto/*.h \
+	$(addsuffix /*.h,$(SHIM_DIRS)))
 lint:
 	@scripts/lint.sh $(LINT_SRC)
 

@@ -17,6 +17,7 @@
 #include "config/defaults.h"
 #include "shim/arch/x86_64/reloc.h"
 #include "shim/base/trust.h"
+#include "shim/proto/compare.h"
 #include "symtab/dwarf.h"
 #include "symtab/symtab.h"
 
@@ -128,41 +129,18 @@ static bool judge(const struct lm_objset *set, enum lm_hook_kind mode, const str
 	return detour || (mode == LM_HOOK_AUTO && got);
 }
 
-static int appendf(char **buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int appendf(char **buf, const char *fmt, ...)
-{
-	size_t old = *buf ? strlen(*buf) : 0;
-	char line[1024];
-	char *p;
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return -1;
-	p = realloc(*buf, old + strlen(line) + 1);
-	if (!p)
-		return -1;
-	memcpy(p + old, line, strlen(line) + 1);
-	*buf = p;
-	return 0;
-}
-
 static int list_names(char **buf, const char *what, char **names, size_t n)
 {
 	size_t i;
 
 	if (n == 0)
 		return 0;
-	if (appendf(buf, "  warning: %s", what) != 0)
+	if (lm_proto_appendf(buf, "  warning: %s", what) != 0)
 		return -1;
 	for (i = 0; i < n; i++)
-		if (appendf(buf, "%s%s", i ? ", " : " ", names[i]) != 0)
+		if (lm_proto_appendf(buf, "%s%s", i ? ", " : " ", names[i]) != 0)
 			return -1;
-	return appendf(buf, "\n");
+	return lm_proto_appendf(buf, "\n");
 }
 
 static int warnings(const struct lm_symbol *s, char **buf)
@@ -174,13 +152,14 @@ static int warnings(const struct lm_symbol *s, char **buf)
 	                s->naliases) != 0))
 		return -1;
 	if (s->type == LM_SYM_IFUNC &&
-	    appendf(buf, "  warning: IFUNC: the resolver picks the implementation at run "
-	                 "time; that one is hooked\n") != 0)
+	    lm_proto_appendf(buf, "  warning: IFUNC: the resolver picks the implementation at run "
+	                          "time; that one is hooked\n") != 0)
 		return -1;
 	/* Only a function shorter than a detour's jump needs the padding. */
 	if (!s->obj->has_symtab && s->size < 16 &&
-	    appendf(buf, "  warning: %s is stripped: padding after the function is not trusted\n",
-	            s->obj->path) != 0)
+	    lm_proto_appendf(
+	        buf, "  warning: %s is stripped: padding after the function is not trusted\n",
+	        s->obj->path) != 0)
 		return -1;
 	return 0;
 }
@@ -209,219 +188,36 @@ static struct lm_dwarf *dwarf_of(struct dwinfo *di, const struct lm_object *o, c
 	return di->dw[i];
 }
 
-enum cclass { CC_NONE, CC_INT, CC_FLOAT, CC_PTR, CC_AGGREGATE, CC_OTHER };
-
-static enum cclass kind_class(enum lm_kind k)
-{
-	if (k == LM_K_VOID)
-		return CC_NONE;
-	if (lm_kind_is_int(k))
-		return CC_INT;
-	if (lm_kind_is_float(k))
-		return CC_FLOAT;
-	if (k == LM_K_IGNORE)
-		return CC_OTHER;
-	return CC_PTR;
-}
-
-static enum cclass ctype_class(const struct lm_ctype *t)
-{
-	switch (t->cls) {
-	case LM_CT_VOID:
-		return CC_NONE;
-	case LM_CT_INT:
-	case LM_CT_BOOL:
-		return CC_INT;
-	case LM_CT_FLOAT:
-		return CC_FLOAT;
-	case LM_CT_POINTER:
-	case LM_CT_ARRAY:
-		return CC_PTR;
-	case LM_CT_STRUCT:
-	case LM_CT_UNION:
-		return CC_AGGREGATE;
-	default:
-		return CC_OTHER;
-	}
-}
-
-static size_t kind_size(enum lm_kind k)
-{
-	return kind_class(k) == CC_PTR ? sizeof(void *) : lm_kind_width(k);
-}
-
-/* "i64 (8 bytes)" against "int (4 bytes)": an error when the class or the
- * width differs, a warning when only the signedness does; 0 when equal. */
-static int compare_scalar(enum lm_kind k, const struct lm_ctype *t)
-{
-	enum cclass kc = kind_class(k), tc = ctype_class(t);
-
-	if (kc == CC_OTHER)
-		return 0;
-	if (kc != tc || (kc != CC_NONE && kind_size(k) != t->size))
-		return 2;
-	if (kc == CC_INT && k != LM_K_BOOL && t->cls == LM_CT_INT &&
-	    lm_kind_is_signed(k) != t->is_signed)
-		return 1;
-	return 0;
-}
-
-static enum lm_kind ret_kind(const struct lm_ret *r)
-{
-	return r->how == LM_RET_VALUE ? r->kind : LM_K_PTR;
-}
-
-static void kind_desc(enum lm_kind k, char *out, size_t len)
-{
-	if (kind_class(k) == CC_OTHER || k == LM_K_VOID)
-		snprintf(out, len, "%s", lm_kind_name(k));
-	else
-		snprintf(out, len, "%s (%zu bytes)", lm_kind_name(k), kind_size(k));
-}
-
-static int report_kind(char **buf, int how, const char *what, enum lm_kind k,
-                       const struct lm_ctype *t, const char *cname)
-{
-	char kd[64];
-
-	kind_desc(k, kd, sizeof(kd));
-	return appendf(buf, "  %s: %s: %s in the config, %s (%zu bytes%s) in DWARF\n",
-	               how == 2 ? "error" : "warning", what, kd, cname, (size_t)t->size,
-	               how == 1 ? (t->is_signed ? ", signed" : ", unsigned") : "");
-}
-
-static void dwarf_prototype(const struct lm_cfunc *f, char *out, size_t len)
-{
-	size_t n = (size_t)snprintf(out, len, "%s %s(", f->ret_cname, f->name);
-
-	for (size_t i = 0; i < f->nparams && n < len; i++)
-		n += (size_t)snprintf(
-		    out + n, len - n, "%s%s%s%s", i ? ", " : "", f->params[i].cname,
-		    f->params[i].name && !strchr(f->params[i].cname, '*') ? " " : "",
-		    f->params[i].name ? f->params[i].name : "");
-	if (n < len)
-		snprintf(out + n, len - n, "%s)", f->variadic ? ", ..." : "");
-}
-
-/* The first member of T, nested structs, unions and arrays included, that
- * holds an address (PATH gets its name, "owner" or "u.p"); NULL when none
- * does. DEPTH bounds a self-referencing layout. */
-static const struct lm_cmember *pointer_member(const struct lm_ctype *t, char *path, size_t len,
-                                               int depth)
-{
-	while (t && t->cls == LM_CT_ARRAY)
-		t = t->target;
-	if (!t || (t->cls != LM_CT_STRUCT && t->cls != LM_CT_UNION) || depth > 8)
-		return NULL;
-	for (size_t i = 0; i < t->nmembers; i++) {
-		const struct lm_cmember *m = &t->members[i];
-		const struct lm_ctype *mt = m->type;
-		while (mt && mt->cls == LM_CT_ARRAY)
-			mt = mt->target;
-		if (mt && mt->cls == LM_CT_POINTER) {
-			snprintf(path, len, "%s", m->name ? m->name : "(anonymous)");
-			return m;
-		}
-		char inner[256];
-		if (pointer_member(mt, inner, sizeof(inner), depth + 1)) {
-			/* A name longer than PATH is cut: it only names the member. */
-			if (snprintf(path, len, "%s%s%s", m->name ? m->name : "",
-			             m->name ? "." : "", inner) >= (int)len)
-				path[len - 1] = '\0';
-			return m;
-		}
-	}
-	return NULL;
-}
-
-/* out(SIZE) over a struct that holds pointers: a hit writes back the
- * addresses the function stored, which point into storage of the call
- * that filled the entry (getpwuid_r's buffer): the caller would follow
- * them into memory it no longer owns. Refused unless that storage is
- * described, which out(SIZE) cannot do. */
-static int check_out_structs(const struct lm_sig *sig, const struct lm_cfunc *f, char **buf,
-                             size_t *errs)
-{
-	int rc = 0;
-
-	for (size_t i = 0; i < sig->nparams && i < f->nparams; i++) {
-		const struct lm_ctype *t = f->params[i].type;
-		char path[256];
-
-		if (sig->params[i].kind != LM_K_OUT || !t || t->cls != LM_CT_POINTER ||
-		    !pointer_member(t->target, path, sizeof(path), 0))
-			continue;
-		rc |= appendf(buf,
-		              "  error: parameter %zu%s%s%s: out over %s, which holds pointers "
-		              "(%s): a hit would give back addresses into another call's storage; "
-		              "cache it only through a [type] and a static TYPE* return\n",
-		              i + 1, f->params[i].name ? " '" : "",
-		              f->params[i].name ? f->params[i].name : "",
-		              f->params[i].name ? "'" : "",
-		              t->target->name ? t->target->name : "a struct", path);
-		(*errs)++;
-	}
-	return rc;
-}
-
 /* Compare method M's signature with the prototype in S's object. */
-static int check_prototype(struct dwinfo *di, const struct lm_method *m, const struct lm_symbol *s,
-                           char **buf)
+static int check_prototype(struct dwinfo *di, const char *file, const struct lm_method *m,
+                           const struct lm_symbol *s, char **buf)
 {
-	const struct lm_sig *sig = &m->sig;
 	const struct lm_cfunc *f;
 	struct lm_dwarf *dw;
-	char why[512], proto[1024], what[160];
-	size_t errs = 0;
-	int rc = 0, how;
+	char why[512], proto[1024];
+	int errs;
 
 	dw = dwarf_of(di, s->obj, why, sizeof(why));
 	if (!dw)
-		return appendf(buf, "  note: %s: %s: the signature is not compared\n", s->obj->path,
-		               why);
+		return lm_proto_appendf(buf, "  note: %s: %s: the signature is not compared\n",
+		                        s->obj->path, why);
 	f = lm_dwarf_func(dw, m->name);
-	/* An entry with neither a prototype nor parameters comes from
-	 * assembly (glibc's system call wrappers) or K&R C: it says nothing
-	 * reliable about the signature. */
-	if (f && !f->prototyped && !f->nparams)
+	if (f && lm_proto_unreliable(f))
 		f = NULL;
 	if (!f)
-		return appendf(buf,
-		               "  note: no prototype of %s in the debug information: the "
-		               "signature is not compared\n",
-		               m->name);
-	if (f->variadic) {
-		rc |= appendf(buf, "  error: DWARF says %s is variadic\n", m->name);
-		errs++;
+		return lm_proto_appendf(buf,
+		                        "  note: no prototype of %s in the debug information: the "
+		                        "signature is not compared\n",
+		                        m->name);
+	errs = lm_proto_compare(file, m, f, buf);
+	if (errs < 0)
+		return -1;
+	if (errs) {
+		lm_proto_describe(f, proto, sizeof(proto));
+		di->errors += (size_t)errs;
+		return lm_proto_appendf(buf, "  DWARF (%s): %s\n", lm_dwarf_source(dw), proto);
 	}
-	if (f->nparams != sig->nparams && (f->prototyped || f->nparams)) {
-		rc |= appendf(buf, "  error: %zu parameter%s in the config, %zu in DWARF\n",
-		              sig->nparams, sig->nparams == 1 ? "" : "s", f->nparams);
-		errs++;
-	}
-	how = compare_scalar(ret_kind(&sig->ret), f->ret);
-	if (how) {
-		rc |= report_kind(buf, how, "return", ret_kind(&sig->ret), f->ret, f->ret_cname);
-		errs += how == 2;
-	}
-	for (size_t i = 0; i < sig->nparams && i < f->nparams; i++) {
-		how = compare_scalar(sig->params[i].kind, f->params[i].type);
-		if (!how)
-			continue;
-		snprintf(what, sizeof(what), "parameter %zu%s%s%s", i + 1,
-		         f->params[i].name ? " '" : "", f->params[i].name ? f->params[i].name : "",
-		         f->params[i].name ? "'" : "");
-		rc |= report_kind(buf, how, what, sig->params[i].kind, f->params[i].type,
-		                  f->params[i].cname);
-		errs += how == 2;
-	}
-	rc |= check_out_structs(sig, f, buf, &errs);
-	if (errs || rc) {
-		dwarf_prototype(f, proto, sizeof(proto));
-		rc |= appendf(buf, "  DWARF (%s): %s\n", lm_dwarf_source(dw), proto);
-	}
-	di->errors += errs;
-	return rc ? -1 : 0;
+	return 0;
 }
 
 /* ---- [type] against a DWARF struct ---- */
@@ -458,7 +254,7 @@ static int compare_field(const struct lm_config *cfg, const struct lm_field *f,
 	case LM_K_STRUCT_PTR:
 		return m->type->cls == LM_CT_POINTER ? 0 : 2;
 	default:
-		return m->bit_size ? 2 : compare_scalar(f->kind, m->type);
+		return m->bit_size ? 2 : lm_proto_scalar(f->kind, m->type);
 	}
 }
 
@@ -559,8 +355,8 @@ static void check_type(struct dwinfo *di, const struct lm_config *cfg, const str
 			if (f->kind == LM_K_BYTES)
 				snprintf(kd, sizeof(kd), "bytes(%zu)", f->nbytes);
 			else
-				kind_desc(f->kind == LM_K_STRUCT_PTR ? LM_K_PTR : f->kind, kd,
-				          sizeof(kd));
+				lm_proto_kind_desc(f->kind == LM_K_STRUCT_PTR ? LM_K_PTR : f->kind,
+				                   kd, sizeof(kd));
 			printf("  %s: field '%s': %s in the config, %s (%zu bytes%s) in DWARF\n",
 			       how == 2 ? "error" : "warning", f->name, kd, m->cname,
 			       (size_t)member_size(m), m->bit_size ? ", a bitfield" : "");
@@ -634,7 +430,7 @@ static int resolve(const struct lm_config *cfg, const struct lm_method *m,
 	if (rc == 0)
 		rc = warnings(&s, &r->warnings);
 	if (rc == 0 && m->sig.name)
-		rc = check_prototype(di, m, &s, &r->warnings);
+		rc = check_prototype(di, cfg->file ? cfg->file : "config", m, &s, &r->warnings);
 	lm_symbol_free(&s);
 	return rc;
 }

@@ -18,6 +18,7 @@
 #include "shim/hook/procmaps.h"
 #include "shim/arch/x86_64/reloc.h"
 #include "shim/call/runtime.h"
+#include "proto_load.h"
 #include "resolve.h"
 #include "shim/call/dispatch.h"
 
@@ -207,6 +208,10 @@ static int prepare_one(struct lm_rt_method *m, struct lm_query *q, const struct 
 		snprintf(why, sizeof why, "the IFUNC resolver gave no implementation");
 	} else if (same_function_hooked(addr, m, &other)) {
 		snprintf(why, sizeof why, "same function as %s (an alias), hooked once", other);
+	} else if (lm_rt->strict && cm->sig.name &&
+	           !lm_proto_agrees(lm_rt->cfg.file ? lm_rt->cfg.file : "config", cm,
+	                            sym.obj->path)) {
+		snprintf(why, sizeof why, "the signature disagrees with the debug information");
 	} else {
 		struct lm_hook_req req = {
 		    .name = cm->name,

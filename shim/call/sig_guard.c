@@ -65,7 +65,7 @@ int lm_arg_guard(struct lm_rt_method *m, const struct lm_frame *f)
 		return -1;
 	const struct lm_param *p = &m->cfg->sig.params[i];
 	lm_warn("%s:%d: %s: parameter %d%s%s%s is declared %s, but the argument is %s: the "
-	        "signature cannot be right (is it an integer?); %s runs uncached",
+	        "signature cannot be right; %s runs uncached",
 	        lm_rt->cfg.file ? lm_rt->cfg.file : "config",
 	        p->pos.line ? p->pos.line : m->cfg->pos.line, m->cfg->name, i + 1,
 	        p->name ? " '" : "", p->name ? p->name : "", p->name ? "'" : "",

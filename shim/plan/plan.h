@@ -116,7 +116,8 @@ size_t lm_plan_key_describe(const struct lm_plan *p, const void *key, size_t kle
 
 /* The first parameter declared str, buf or out whose argument in F is no
  * pointer that could be read (in the first page, not user space, not
- * mapped), with WHY; -1 when all are plausible. Makes system calls: for
+ * mapped), or an out that could not be written, with WHY; -1 when all are
+ * plausible. Makes system calls: for
  * the first calls of a method only. */
 int lm_plan_bad_pointer(const struct lm_plan *p, const struct lm_frame *f, const char **why);
 /* Has the signature a str, buf or out parameter? */

@@ -312,3 +312,16 @@ Test(cli, check_refuses_out_over_a_struct_with_pointers)
 	          "%s", run.out);
 	cr_assert_null(strstr(run.out, "parameter 2 'out'"), "%s", run.out);
 }
+
+/* out over `const char *key`: the caller may pass a string literal, and a
+ * hit would write into read-only memory. Refused, at the config line. */
+Test(cli, check_refuses_out_over_a_const_pointer)
+{
+	cr_assert_eq(check("[cache dw_lookup]\nsignature = i64 dw_lookup(out(8) key, u16 port)\n",
+	                   "libdwfix.so"),
+	             2, "%s", run.out);
+	cr_assert(
+	    strstr(run.out, ":2: parameter 1 'key': out over const char *, a pointer to const"),
+	    "%s", run.out);
+	cr_assert(strstr(run.out, conf_path), "%s", run.out);
+}

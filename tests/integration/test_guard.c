@@ -123,3 +123,25 @@ Test(guard, stats_signal_without_a_destination_dumps_to_stderr)
 	cr_expect(strstr(r.err, "statistics for") != NULL, "%s", r.err);
 	it_free(&r);
 }
+
+/* fix_strlen reads its string: declared `out(4)`, a hit would write four
+ * bytes back into the literal "hello" in read-only memory. The first calls
+ * check that an out argument is writable; the method ends bypassed with a
+ * message, not the program in SIGSEGV. */
+Test(guard, out_over_read_only_memory_is_bypassed_not_a_crash)
+{
+	const char conf[] = "[cache fix_strlen]\n"
+	                    "signature = long fix_strlen(out(4) s)\n";
+	const char *env[] = {"LDMEMO_STATS=stderr", "LDMEMO_STATS_FORMAT=json", NULL};
+	const char *argv[] = {it_path("prog-pie-O2"), "strlen", NULL};
+	struct it_run bare = it_run(NULL, argv, NULL);
+	struct it_run memo = it_run(conf, argv, env);
+	cr_assert_eq(memo.status, 0, "%s", memo.err);
+	cr_assert_str_eq(memo.out, bare.out);
+	cr_assert(strstr(memo.err, ":2: fix_strlen: parameter 1 's' is declared out, but the "
+	                           "argument is memory that cannot be written"),
+	          "%s", memo.err);
+	cr_assert_eq(counter(memo.err, "fix_strlen", "hits"), 0, "%s", memo.err);
+	it_free(&bare);
+	it_free(&memo);
+}
