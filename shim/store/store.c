@@ -642,14 +642,13 @@ static unsigned pick_nshards(const struct lm_store_cfg *cfg)
 
 struct lm_store *lm_store_new(const struct lm_store_cfg *cfg)
 {
-	int saved = errno;
-	struct lm_store *s = NULL;
+	LM_KEEP_ERRNO();
 	if (!cfg || cfg->nmethods > LM_MAX_METHODS)
-		goto out;
+		return NULL;
 	pthread_once(&lm_reg_once, register_atfork);
-	s = calloc(1, sizeof(*s));
+	struct lm_store *s = calloc(1, sizeof(*s));
 	if (!s)
-		goto out;
+		return NULL;
 	s->nshards = pick_nshards(cfg);
 	s->nmethods = cfg->nmethods;
 	s->max_entries = cfg->max_entries;
@@ -666,8 +665,7 @@ struct lm_store *lm_store_new(const struct lm_store_cfg *cfg)
 		free(s->mcounts);
 		free(s->shards);
 		free(s);
-		s = NULL;
-		goto out;
+		return NULL;
 	}
 	for (uint32_t i = 0; i < cfg->nmethods; i++)
 		s->m[i].max_entries = cfg->method_max_entries ? cfg->method_max_entries[i] : 0;
@@ -689,8 +687,6 @@ struct lm_store *lm_store_new(const struct lm_store_cfg *cfg)
 	s->next = lm_reg_head;
 	lm_reg_head = s;
 	lm_unlock(&lm_reg_lock);
-out:
-	errno = saved;
 	return s;
 }
 
@@ -922,7 +918,7 @@ int lm_store_fill(struct lm_store *s, struct lm_store_req *r, const void *val, s
 {
 	if (!s)
 		return 0;
-	int saved = errno;
+	LM_KEEP_ERRNO();
 	struct lm_pending *p = r->pending;
 	r->pending = NULL;
 	struct lm_shard *sh = shard_of(s, r->hash);
@@ -940,7 +936,6 @@ int lm_store_fill(struct lm_store *s, struct lm_store_req *r, const void *val, s
 		if (prefs)
 			pending_wake(p, prefs);
 	}
-	errno = saved;
 	return stored;
 }
 
@@ -964,14 +959,13 @@ int lm_store_put(struct lm_store *s, uint32_t method, uint64_t hash, const void 
 {
 	if (!s || method >= s->nmethods)
 		return 0;
-	int saved = errno;
+	LM_KEEP_ERRNO();
 	int stored = 0;
 	struct lm_entry *e = entry_new(method, key, klen, val, vlen);
 	if (e) {
 		e->expires_ms = expires_ms;
 		stored = store_entry(s, e, hash, NULL, 0, true, NULL);
 	}
-	errno = saved;
 	return stored;
 }
 
