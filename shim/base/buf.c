@@ -11,7 +11,6 @@ int lm_buf_grow(struct lm_buf *b, size_t extra)
 {
 	size_t want, cap;
 	unsigned char *np;
-	int saved;
 
 	if (extra > SIZE_MAX / 2 - b->len)
 		return -1;
@@ -19,9 +18,8 @@ int lm_buf_grow(struct lm_buf *b, size_t extra)
 	cap = b->cap ? b->cap : 64;
 	while (cap < want)
 		cap *= 2;
-	saved = errno;
+	LM_KEEP_ERRNO();
 	np = realloc(b->p, cap);
-	errno = saved;
 	if (!np)
 		return -1;
 	b->p = np;

@@ -159,10 +159,13 @@ static inline bool reentered(void)
 	return lm_guard_held() || lm_fast_busy() || lm_in_handler();
 }
 
-static int bypass(struct lm_rt_method *m, int saved_errno)
+/* The enter paths hand the caller's errno down to their exit, not keep
+ * it for a block (LM_KEEP_ERRNO): a hit's exit sets the replayed errno
+ * instead. */
+static int bypass(struct lm_rt_method *m, int caller_errno)
 {
 	lm_count_reentered(m->id, LM_C_bypassed, 1);
-	errno = saved_errno;
+	errno = caller_errno;
 	return LM_ENTER_PASS;
 }
 
@@ -324,13 +327,13 @@ static bool replay_hit(struct lm_hook *h, struct lm_rt_method *m, struct lm_call
 /* Everything but a front-cache hit: the store, coalescing, verify mode. */
 static __attribute__((noinline)) int enter_slow(struct lm_hook *h, struct lm_rt_method *m,
                                                 struct lm_call *c, struct lm_frame *f,
-                                                int saved_errno)
+                                                int caller_errno)
 {
 	const unsigned char *key = t_arena.p + c->base;
 	if (__builtin_expect(__atomic_load_n(&m->ptr_static, __ATOMIC_RELAXED), 0) && !m->verify) {
 		t_arena.len = c->base;
 		lm_guard_leave();
-		return bypass(m, saved_errno);
+		return bypass(m, caller_errno);
 	}
 	c->epoch = m->host ? host_sync(m) : lm_store_copy_epoch_now(lm_rt->store, m->id);
 	c->req = (struct lm_store_req){
@@ -388,7 +391,7 @@ static __attribute__((noinline)) int enter_slow(struct lm_hook *h, struct lm_rt_
 	c->start_ns = timed_now(c);
 	c->lookup_ns = c->start_ns - t0;
 	lm_guard_leave();
-	errno = saved_errno;
+	errno = caller_errno;
 	return LM_ENTER_CALL;
 }
 
@@ -401,11 +404,11 @@ static inline bool never_stored(const struct lm_rt_method *m)
 }
 
 static __attribute__((noinline)) int enter_unstored(struct lm_rt_method *m, struct lm_call *c,
-                                                    int saved_errno)
+                                                    int caller_errno)
 {
 	if (__atomic_load_n(&m->ptr_static, __ATOMIC_RELAXED)) {
 		lm_guard_leave();
-		return bypass(m, saved_errno);
+		return bypass(m, caller_errno);
 	}
 	c->klen = 0;
 	c->rec = 0; /* nothing for an unwinder to release */
@@ -415,7 +418,7 @@ static __attribute__((noinline)) int enter_unstored(struct lm_rt_method *m, stru
 	c->weight = miss_weight(m);
 	c->start_ns = timed_now(c);
 	lm_guard_leave();
-	errno = saved_errno;
+	errno = caller_errno;
 	return LM_ENTER_CALL;
 }
 
@@ -714,9 +717,9 @@ static int build_drops(struct lm_rt_method *m, struct lm_frame *f)
 int lm_dispatch_enter_write(struct lm_hook *h, struct lm_frame *f)
 {
 	struct lm_rt_method *m = method_of(h);
-	int saved_errno = errno;
+	LM_KEEP_ERRNO();
 	if (__builtin_expect(reentered(), 0))
-		return bypass(m, saved_errno);
+		return bypass(m, errno);
 	lm_guard_enter();
 	lm_count(m->id, LM_C_calls, 1);
 	struct write_call *w = (struct write_call *)f->call;
@@ -728,7 +731,6 @@ int lm_dispatch_enter_write(struct lm_hook *h, struct lm_frame *f)
 		t_arena.len = w->base;
 	}
 	lm_guard_leave();
-	errno = saved_errno;
 	return LM_ENTER_CALL;
 }
 

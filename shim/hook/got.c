@@ -197,24 +197,20 @@ static int bypass_cb(struct dl_phdr_info *info, size_t sz, void *arg)
 
 void lm_got_repatch(struct lm_hook *h)
 {
-	int saved = errno;
-
+	LM_KEEP_ERRNO();
 	pthread_mutex_lock(&lock);
 	dl_iterate_phdr(install_cb, h);
 	pthread_mutex_unlock(&lock);
-	errno = saved;
 }
 
 void lm_hook_restore_got(struct lm_hook *h)
 {
-	int saved = errno;
-
+	LM_KEEP_ERRNO();
 	if (!h || h->info.mode != LM_HM_GOT)
 		return;
 	pthread_mutex_lock(&lock);
 	dl_iterate_phdr(restore_cb, h);
 	pthread_mutex_unlock(&lock);
-	errno = saved;
 }
 
 void lm_got_bypass(struct lm_hook *h)
@@ -322,8 +318,6 @@ static int imports_cb(struct dl_phdr_info *info, size_t sz, void *p)
 void lm_got_imports(lm_import_fn fn, void *arg)
 {
 	struct imports_arg ia = {fn, arg};
-	int saved = errno;
-
+	LM_KEEP_ERRNO();
 	dl_iterate_phdr(imports_cb, &ia);
-	errno = saved;
 }

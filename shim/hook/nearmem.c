@@ -180,7 +180,8 @@ void lm_nearmem_trim(void *p, size_t size, size_t used)
 int lm_nearmem_seal(void *p)
 {
 	uintptr_t base = (uintptr_t)p & ~(page_size() - 1);
-	int saved = errno, rc = -1;
+	LM_KEEP_ERRNO();
+	int rc = -1;
 
 	pthread_mutex_lock(&lock);
 	for (unsigned i = 0; i < npages; i++) {
@@ -194,6 +195,5 @@ int lm_nearmem_seal(void *p)
 		}
 	}
 	pthread_mutex_unlock(&lock);
-	errno = saved;
 	return rc;
 }

@@ -22,6 +22,7 @@
 
 #include "shim/base/addr.h"
 #include "procmaps.h"
+#include "shim/base/guard.h"
 
 /* one writer at a time: two writers on one page would restore its
  * protection under each other's feet */
@@ -81,7 +82,8 @@ int lm_patch_code(uintptr_t dst, const unsigned char *bytes, unsigned n, char *w
 {
 	uintptr_t first = page_of(dst), last = page_of(dst + n - 1);
 	bool atomic = lm_patch_atomic(dst, n);
-	int saved = errno, prot, rc = -1;
+	LM_KEEP_ERRNO();
+	int prot, rc = -1;
 
 	pthread_mutex_lock(&lock);
 	if (!atomic && (n > 16 || lm_thread_count() != 1)) {
@@ -101,14 +103,14 @@ int lm_patch_code(uintptr_t dst, const unsigned char *bytes, unsigned n, char *w
 		rc = 0;
 	}
 	pthread_mutex_unlock(&lock);
-	errno = saved;
 	return rc;
 }
 
 int lm_patch_slot(uintptr_t slot, uintptr_t value)
 {
 	uintptr_t pg = page_of(slot);
-	int saved = errno, prot, rc = -1;
+	LM_KEEP_ERRNO();
+	int prot, rc = -1;
 
 	if (slot & 7)
 		return -1;
@@ -123,6 +125,5 @@ int lm_patch_slot(uintptr_t slot, uintptr_t value)
 		rc = 0;
 	}
 	pthread_mutex_unlock(&lock);
-	errno = saved;
 	return rc;
 }

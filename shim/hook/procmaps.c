@@ -1,5 +1,6 @@
 /* /proc/self/maps and /proc/self/status, read with plain system calls. */
 #include "procmaps.h"
+#include "shim/base/guard.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -46,14 +47,13 @@ int lm_maps_foreach(int (*cb)(uintptr_t start, uintptr_t end, int prot, void *ar
 	/* Only a line's head matters: "start-end perms" (at most 38 bytes). */
 	char buf[4096], line[128] = "";
 	size_t ll = 0;
-	int saved = errno, fd, rc = 0;
+	LM_KEEP_ERRNO();
+	int fd, rc = 0;
 	ssize_t n;
 
 	fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		errno = saved;
+	if (fd < 0)
 		return -1;
-	}
 	while (!rc && (n = read(fd, buf, sizeof(buf))) > 0) {
 		const char *p = buf, *end = buf + n;
 
@@ -77,7 +77,6 @@ int lm_maps_foreach(int (*cb)(uintptr_t start, uintptr_t end, int prot, void *ar
 		}
 	}
 	close(fd);
-	errno = saved;
 	return rc;
 }
 
@@ -164,14 +163,13 @@ int lm_thread_count(void)
 {
 	char buf[4096];
 	const char *p;
-	int saved = errno, fd, n = -1;
+	LM_KEEP_ERRNO();
+	int fd, n = -1;
 	ssize_t got;
 
 	fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		errno = saved;
+	if (fd < 0)
 		return -1;
-	}
 	got = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (got > 0) {
@@ -180,6 +178,5 @@ int lm_thread_count(void)
 		if (p)
 			n = atoi(p + 9);
 	}
-	errno = saved;
 	return n;
 }

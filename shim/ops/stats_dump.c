@@ -200,11 +200,10 @@ __attribute__((destructor)) static void lm_stats_at_exit(void)
 	if (lm_rt)
 		say_if_signal_taken();
 	if (lm_rt) {
-		int saved = errno;
+		LM_KEEP_ERRNO();
 		lm_guard_enter();
 		lm_persist_save(lm_rt);
 		lm_guard_leave();
-		errno = saved;
 	}
 	if (lm_rt && format == LM_FMT_TEXT && !any_calls())
 		return;

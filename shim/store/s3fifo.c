@@ -11,6 +11,7 @@
  * - An expired entry met at a queue head is taken first, whatever its freq. */
 #include <stdlib.h>
 
+#include "shim/base/assert.h"
 #include "store_internal.h"
 
 static void q_push(struct lm_queue *q, struct lm_entry *e)
@@ -27,6 +28,9 @@ static void q_push(struct lm_queue *q, struct lm_entry *e)
 
 static void q_unlink(struct lm_queue *q, struct lm_entry *e)
 {
+	LM_ASSERT(q->n > 0);
+	LM_ASSERT(e->prev ? e->prev->next == e : q->head == e);
+	LM_ASSERT(e->next ? e->next->prev == e : q->tail == e);
 	if (e->prev)
 		e->prev->next = e->next;
 	else
@@ -129,6 +133,7 @@ void lm_policy_free(struct lm_policy *p)
 
 void lm_policy_admit(struct lm_policy *p, struct lm_entry *e, uint64_t hash)
 {
+	LM_ASSERT(e->queue == LM_Q_NONE);
 	lm_set_freq(e, 0);
 	if (ghost_has(&p->ghost, hash)) {
 		e->queue = LM_Q_MAIN;
@@ -141,6 +146,7 @@ void lm_policy_admit(struct lm_policy *p, struct lm_entry *e, uint64_t hash)
 
 void lm_policy_unlink(struct lm_policy *p, struct lm_entry *e)
 {
+	LM_ASSERT(e->queue == LM_Q_NONE || e->queue == LM_Q_SMALL || e->queue == LM_Q_MAIN);
 	if (e->queue == LM_Q_SMALL)
 		q_unlink(&p->small, e);
 	else if (e->queue == LM_Q_MAIN)

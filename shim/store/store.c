@@ -65,6 +65,7 @@
 #include <time.h>
 
 #include "reclaim.h"
+#include "shim/base/assert.h"
 #include "shim/base/clock.h"
 #include "shim/base/guard.h"
 #include "store_internal.h"
@@ -75,41 +76,11 @@
 #define LM_DEFAULT_WAIT_MS 5000
 #define LM_SWEEP_INSERT    4
 #define LM_SWEEP_EVICT     16
-/* Key room of a recyclable marker, and spare markers kept per shard. */
-#define LM_PENDING_KEY 64
-#define LM_SPARE_MAX   4
 /* Removed entries gathered before a grace period is waited for: one
  * membarrier call per batch. */
 #define LM_RECLAIM_BATCH 256
 /* A hold count at this many fails instead of wrapping (refs is 16 bits). */
 #define LM_REFS_MAX 0xff00
-
-struct lm_pending {
-	struct lm_pending *next; /* shard's pending list */
-	_Atomic uint32_t done;   /* futex word: 1 once the owner finished */
-	_Atomic uint32_t refs;   /* list + owner + each waiter */
-	uint32_t forkgen;
-	uint32_t method;
-	uint32_t klen;
-	bool linked;
-	bool spare_sized; /* room for LM_PENDING_KEY key bytes: recyclable */
-	const void *owner;
-	uint64_t hash;
-	uint64_t gen[3];
-	unsigned char key[];
-};
-
-struct lm_shard {
-	struct lm_lock lock;
-	_Atomic uint64_t gen;
-	struct lm_table table;
-	struct lm_policy pol;
-	struct lm_pending *pending;
-	struct lm_pending *spare; /* finished markers for reuse, via next */
-	uint32_t nspare;
-	uint32_t *mcount; /* entries per method in this shard */
-	size_t nexpiring; /* entries with an expiry: none, no sweep */
-} __attribute__((aligned(64)));
 
 struct lm_mstate {
 	uint64_t max_entries; /* 0: none */
@@ -239,7 +210,9 @@ static struct lm_entry *entry_new(uint32_t method, const void *key, uint32_t kle
 /* Drop a reference to a removed entry; the last frees it and its bytes. */
 static void entry_unref(struct lm_store *s, struct lm_entry *e)
 {
-	if (atomic_fetch_sub_explicit(&e->refs, 1, memory_order_acq_rel) != 1)
+	uint16_t refs = atomic_fetch_sub_explicit(&e->refs, 1, memory_order_acq_rel);
+	LM_ASSERT(refs >= 1);
+	if (refs != 1)
 		return;
 	uint64_t charge = entry_charge(e);
 	atomic_fetch_sub_explicit(&s->retired, charge, memory_order_relaxed);
@@ -250,7 +223,11 @@ static void entry_unref(struct lm_store *s, struct lm_entry *e)
 /* A reference for a holder that keeps E beyond its read section. */
 static bool entry_hold(struct lm_entry *e)
 {
-	if (atomic_fetch_add_explicit(&e->refs, 1, memory_order_relaxed) < LM_REFS_MAX)
+	uint16_t refs = atomic_fetch_add_explicit(&e->refs, 1, memory_order_relaxed);
+	/* Found in a read section: the table's or the retire list's
+	 * reference is still there. */
+	LM_ASSERT(refs >= 1);
+	if (refs < LM_REFS_MAX)
 		return true;
 	atomic_fetch_sub_explicit(&e->refs, 1, memory_order_relaxed);
 	return false;
@@ -322,7 +299,9 @@ static void retire_slots(struct lm_store *s, struct lm_slots *a)
 /* Drop N references to P at once. */
 static void pending_release(struct lm_pending *p, uint32_t n)
 {
-	if (atomic_fetch_sub_explicit(&p->refs, n, memory_order_acq_rel) == n)
+	uint32_t refs = atomic_fetch_sub_explicit(&p->refs, n, memory_order_acq_rel);
+	LM_ASSERT(refs >= n);
+	if (refs == n)
 		free(p);
 }
 
@@ -379,6 +358,8 @@ static enum ins reserve(struct lm_store *s, struct lm_mstate *m, uint64_t charge
 static void remove_at(struct lm_store *s, struct lm_shard *sh, size_t idx, struct lm_entry *e,
                       enum cause cause)
 {
+	LM_ASSERT(e->queue != LM_Q_NONE && sh->mcount[e->method] > 0);
+	LM_ASSERT(e->expires_ms == LM_STORE_NEVER || sh->nexpiring > 0);
 	lm_table_delete(&sh->table, idx);
 	lm_policy_unlink(&sh->pol, e);
 	sh->mcount[e->method]--;
@@ -492,6 +473,7 @@ static bool evict_elsewhere(struct lm_store *s, struct lm_shard *own, long metho
 		struct lm_shard *sh = &s->shards[(base + k) & (s->nshards - 1)];
 		lm_lock(&sh->lock);
 		bool ok = evict_one(s, sh, s->now(), method);
+		LM_SHARD_CHECK(sh, s->nmethods);
 		lm_unlock(&sh->lock);
 		if (ok)
 			return true;
@@ -550,6 +532,7 @@ static uint32_t pending_unlink(struct lm_shard *sh, struct lm_pending *p)
  * shard (lock held). */
 static void pending_recycle(struct lm_shard *sh, struct lm_pending *p)
 {
+	LM_ASSERT(!p->linked && atomic_load_explicit(&p->done, memory_order_relaxed));
 	if (!p->spare_sized || sh->nspare >= LM_SPARE_MAX) {
 		free(p);
 		return;
@@ -579,7 +562,10 @@ static void pending_recycle(struct lm_shard *sh, struct lm_pending *p)
  * more. */
 static uint32_t pending_finish_locked(struct lm_shard *sh, struct lm_pending *p)
 {
+	/* Finished once, by its owner, who still holds a reference. */
+	LM_ASSERT(!atomic_load_explicit(&p->done, memory_order_relaxed));
 	uint32_t n = pending_unlink(sh, p) + 1;
+	LM_ASSERT(atomic_load_explicit(&p->refs, memory_order_relaxed) >= n);
 	atomic_store_explicit(&p->done, 1, memory_order_release);
 	if (atomic_load_explicit(&p->refs, memory_order_acquire) == n) {
 		pending_recycle(sh, p);
@@ -592,6 +578,7 @@ static uint32_t pending_finish_locked(struct lm_shard *sh, struct lm_pending *p)
  * with N = 0: then P was recycled and may already be another miss's. */
 static void pending_wake(struct lm_pending *p, uint32_t n)
 {
+	LM_ASSERT(n > 0);
 	lm_futex_wake_all(&p->done);
 	pending_release(p, n);
 }
@@ -625,6 +612,7 @@ static int store_entry(struct lm_store *s, struct lm_entry *e, uint64_t hash, co
 			break;
 	}
 	uint32_t prefs = p ? pending_finish_locked(sh, p) : 0;
+	LM_SHARD_CHECK(sh, s->nmethods);
 	lm_unlock(&sh->lock);
 	if (prefs)
 		pending_wake(p, prefs);
@@ -654,14 +642,13 @@ static unsigned pick_nshards(const struct lm_store_cfg *cfg)
 
 struct lm_store *lm_store_new(const struct lm_store_cfg *cfg)
 {
-	int saved = errno;
-	struct lm_store *s = NULL;
+	LM_KEEP_ERRNO();
 	if (!cfg || cfg->nmethods > LM_MAX_METHODS)
-		goto out;
+		return NULL;
 	pthread_once(&lm_reg_once, register_atfork);
-	s = calloc(1, sizeof(*s));
+	struct lm_store *s = calloc(1, sizeof(*s));
 	if (!s)
-		goto out;
+		return NULL;
 	s->nshards = pick_nshards(cfg);
 	s->nmethods = cfg->nmethods;
 	s->max_entries = cfg->max_entries;
@@ -678,8 +665,7 @@ struct lm_store *lm_store_new(const struct lm_store_cfg *cfg)
 		free(s->mcounts);
 		free(s->shards);
 		free(s);
-		s = NULL;
-		goto out;
+		return NULL;
 	}
 	for (uint32_t i = 0; i < cfg->nmethods; i++)
 		s->m[i].max_entries = cfg->method_max_entries ? cfg->method_max_entries[i] : 0;
@@ -701,8 +687,6 @@ struct lm_store *lm_store_new(const struct lm_store_cfg *cfg)
 	s->next = lm_reg_head;
 	lm_reg_head = s;
 	lm_unlock(&lm_reg_lock);
-out:
-	errno = saved;
 	return s;
 }
 
@@ -923,6 +907,7 @@ enum lm_lookup lm_store_lookup(struct lm_store *s, struct lm_store_req *r, struc
 		}
 		if (e && entry_hold(e))
 			*stale = e;
+		LM_SHARD_CHECK(sh, s->nmethods);
 		lm_unlock(&sh->lock);
 		return LM_LOOKUP_MISS;
 	}
@@ -933,7 +918,7 @@ int lm_store_fill(struct lm_store *s, struct lm_store_req *r, const void *val, s
 {
 	if (!s)
 		return 0;
-	int saved = errno;
+	LM_KEEP_ERRNO();
 	struct lm_pending *p = r->pending;
 	r->pending = NULL;
 	struct lm_shard *sh = shard_of(s, r->hash);
@@ -946,11 +931,11 @@ int lm_store_fill(struct lm_store *s, struct lm_store_req *r, const void *val, s
 	} else if (p) {
 		lm_lock(&sh->lock);
 		uint32_t prefs = pending_finish_locked(sh, p);
+		LM_SHARD_CHECK(sh, s->nmethods);
 		lm_unlock(&sh->lock);
 		if (prefs)
 			pending_wake(p, prefs);
 	}
-	errno = saved;
 	return stored;
 }
 
@@ -963,6 +948,7 @@ void lm_store_abandon(struct lm_store *s, struct lm_store_req *r)
 	struct lm_shard *sh = shard_of(s, r->hash);
 	lm_lock(&sh->lock);
 	uint32_t prefs = pending_finish_locked(sh, p);
+	LM_SHARD_CHECK(sh, s->nmethods);
 	lm_unlock(&sh->lock);
 	if (prefs)
 		pending_wake(p, prefs);
@@ -973,14 +959,13 @@ int lm_store_put(struct lm_store *s, uint32_t method, uint64_t hash, const void 
 {
 	if (!s || method >= s->nmethods)
 		return 0;
-	int saved = errno;
+	LM_KEEP_ERRNO();
 	int stored = 0;
 	struct lm_entry *e = entry_new(method, key, klen, val, vlen);
 	if (e) {
 		e->expires_ms = expires_ms;
 		stored = store_entry(s, e, hash, NULL, 0, true, NULL);
 	}
-	errno = saved;
 	return stored;
 }
 
@@ -1039,6 +1024,7 @@ size_t lm_store_drop_key(struct lm_store *s, uint32_t method, uint64_t hash, con
 		          C_INVALIDATED);
 		n = 1;
 	}
+	LM_SHARD_CHECK(sh, s->nmethods);
 	lm_unlock(&sh->lock);
 	copies_stale(s, method);
 	return n;
@@ -1071,6 +1057,7 @@ static size_t drop_where(struct lm_store *s, long method, lm_key_pred pred, void
 				}
 			}
 		}
+		LM_SHARD_CHECK(sh, s->nmethods);
 		lm_unlock(&sh->lock);
 	}
 	copies_stale(s, method);
@@ -1145,6 +1132,7 @@ void lm_store_each(struct lm_store *s, lm_entry_cb cb, void *arg)
 			     e; e = e->next)
 				if (!is_expired(e, now))
 					cb(e, arg);
+		LM_SHARD_CHECK(sh, s->nmethods);
 		lm_unlock(&sh->lock);
 	}
 }

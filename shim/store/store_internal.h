@@ -200,4 +200,50 @@ static inline void lm_policy_touch(struct lm_entry *e)
 		lm_set_freq(e, f + 1);
 }
 
+/* ---- Shard: table, policy and coalescing markers under one lock ------- */
+
+/* Key room of a recyclable marker, and spare markers kept per shard. */
+#define LM_PENDING_KEY 64
+#define LM_SPARE_MAX   4
+
+/* A miss's coalescing marker. Linked on its shard's pending list from the
+ * miss to the fill (or abandon); then recycled on the spare list, or freed
+ * by the last of its references. */
+struct lm_pending {
+	struct lm_pending *next; /* shard's pending list */
+	_Atomic uint32_t done;   /* futex word: 1 once the owner finished */
+	_Atomic uint32_t refs;   /* list + owner + each waiter */
+	uint32_t forkgen;
+	uint32_t method;
+	uint32_t klen;
+	bool linked;
+	bool spare_sized; /* room for LM_PENDING_KEY key bytes: recyclable */
+	const void *owner;
+	uint64_t hash;
+	uint64_t gen[3];
+	unsigned char key[];
+};
+
+struct lm_shard {
+	struct lm_lock lock;
+	_Atomic uint64_t gen;
+	struct lm_table table;
+	struct lm_policy pol;
+	struct lm_pending *pending;
+	struct lm_pending *spare; /* finished markers for reuse, via next */
+	uint32_t nspare;
+	uint32_t *mcount; /* entries per method in this shard */
+	size_t nexpiring; /* entries with an expiry: none, no sweep */
+} __attribute__((aligned(64)));
+
+/* Debug builds (LM_DEBUG): walk SH and abort on the first broken
+ * invariant of its queues, table, counts and markers (store_check.c).
+ * Lock held; NMETHODS is the store's. Gone from release builds. */
+#ifdef LM_DEBUG
+void lm_shard_check(const struct lm_shard *sh, uint32_t nmethods);
+#define LM_SHARD_CHECK(sh, nmethods) lm_shard_check(sh, nmethods)
+#else
+#define LM_SHARD_CHECK(sh, nmethods) ((void)0)
+#endif
+
 #endif
