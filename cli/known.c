@@ -168,16 +168,14 @@ const struct lm_method *lm_known_method(const struct lm_known *k, const char *na
 	for (size_t i = 0; i < k->n; i++) {
 		const struct lm_config *cfg = &k->v[i].cfg;
 
-		for (size_t m = 0; m < cfg->nmethods; m++) {
-			const struct lm_method *me = &cfg->methods[m];
+		/* Names are unique within a file: its index finds the one. */
+		int m = lm_config_find_method(cfg, name);
+		const struct lm_method *me = m >= 0 ? &cfg->methods[m] : NULL;
 
-			if (strcmp(me->name, name) != 0 || me->broken)
-				continue;
-			if (me->object && strcmp(me->object, base) != 0)
-				continue;
-			*file = &k->v[i];
-			return me;
-		}
+		if (!me || me->broken || (me->object && strcmp(me->object, base) != 0))
+			continue;
+		*file = &k->v[i];
+		return me;
 	}
 	return NULL;
 }

@@ -259,6 +259,30 @@ struct lm_global {
 	struct lm_pos pos;
 };
 
+/* names.c: name -> index, so that a lookup by name does not scan every
+ * section. The names are not owned (they point into what was indexed). */
+struct lm_name_slot {
+	const char *s; /* NULL: empty */
+	size_t n;
+	uint64_t hash;
+	int idx;
+};
+
+struct lm_names {
+	struct lm_name_slot *slots;
+	size_t cap, n; /* cap: a power of two, or 0 */
+};
+
+/* Enter S (N bytes) as IDX unless it is there: the index it has (IDX when
+ * entered now), or -1 when out of memory. */
+int lm_names_put(struct lm_names *t, const char *s, size_t n, int idx);
+/* The index of S, or -1. */
+int lm_names_find(const struct lm_names *t, const char *s, size_t n);
+void lm_names_free(struct lm_names *t);
+/* Test hook: names compared so far by the table (probes into occupied
+ * slots), so that a test can check that parsing stays linear. */
+extern size_t lm_names_compares;
+
 struct lm_config {
 	char *file; /* path as given */
 	struct lm_global global;
@@ -266,6 +290,8 @@ struct lm_config {
 	size_t ntypes;
 	struct lm_method *methods; /* [cache] and [invalidate], in file order */
 	size_t nmethods;
+	/* Filled by the parser; a config built by hand has none and is scanned. */
+	struct lm_names type_names, method_names;
 };
 
 /* ---- Diagnostics -------------------------------------------------------- */

@@ -49,5 +49,7 @@ void lm_config_free(struct lm_config *cfg)
 	for (size_t i = 0; i < cfg->nmethods; i++)
 		method_free(&cfg->methods[i]);
 	free(cfg->methods);
+	lm_names_free(&cfg->type_names);
+	lm_names_free(&cfg->method_names);
 	memset(cfg, 0, sizeof(*cfg));
 }

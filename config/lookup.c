@@ -6,6 +6,8 @@
 
 int lm_find_type_n(const struct lm_config *cfg, const char *s, size_t n)
 {
+	if (cfg->type_names.cap)
+		return lm_names_find(&cfg->type_names, s, n);
 	for (size_t i = 0; i < cfg->ntypes; i++) {
 		const char *t = cfg->types[i].name;
 		if (t && strlen(t) == n && memcmp(t, s, n) == 0)
@@ -16,6 +18,8 @@ int lm_find_type_n(const struct lm_config *cfg, const char *s, size_t n)
 
 int lm_find_method_n(const struct lm_config *cfg, const char *s, size_t n)
 {
+	if (cfg->method_names.cap)
+		return lm_names_find(&cfg->method_names, s, n);
 	for (size_t i = 0; i < cfg->nmethods; i++) {
 		const char *t = cfg->methods[i].name;
 		if (t && strlen(t) == n && memcmp(t, s, n) == 0)

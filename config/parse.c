@@ -14,9 +14,10 @@ struct lm_parser {
 	struct lm_ctx c;
 	struct lm_rsec *secs;
 	size_t nsecs, cap;
-	int cur;       /* section receiving keys; -1: none */
-	bool skipping; /* after a bad header: its keys are not checked */
-	int global;    /* index of [global] in secs, -1 */
+	int cur;                        /* section receiving keys; -1: none */
+	bool skipping;                  /* after a bad header: its keys are not checked */
+	int global;                     /* index of [global] in secs, -1 */
+	struct lm_names types, methods; /* section names (into the text) -> secs index */
 };
 
 static bool blank(char ch)
@@ -101,15 +102,12 @@ static struct lm_rsec *new_section(struct lm_parser *ps)
 static const struct lm_rsec *find_earlier(struct lm_parser *ps, const struct lm_rsec *s)
 {
 	bool method = s->kind == LM_SEC_CACHE || s->kind == LM_SEC_INVALIDATE;
-	for (size_t i = 0; i + 1 < ps->nsecs; i++) {
-		const struct lm_rsec *o = &ps->secs[i];
-		bool omethod = o->kind == LM_SEC_CACHE || o->kind == LM_SEC_INVALIDATE;
-		if (o->kind == LM_SEC_GLOBAL || method != omethod || o->nlen != s->nlen)
-			continue;
-		if (memcmp(o->name, s->name, s->nlen) == 0)
-			return o;
-	}
-	return NULL;
+	int self = (int)(s - ps->secs);
+	int i = lm_names_put(method ? &ps->methods : &ps->types, s->name, s->nlen, self);
+
+	if (i < 0)
+		ps->c.oom = true;
+	return i >= 0 && i != self ? &ps->secs[i] : NULL;
 }
 
 static void header(struct lm_parser *ps, int line, const char *base, const char *s, const char *end)
@@ -349,6 +347,9 @@ static void enter_sections(struct lm_parser *ps)
 			t->pos = s->pos;
 			t->broken = s->broken;
 			s->index = (int)cfg->ntypes++;
+			if (t->name &&
+			    lm_names_put(&cfg->type_names, t->name, s->nlen, s->index) < 0)
+				ps->c.oom = true;
 			continue;
 		}
 		struct lm_method *m = &cfg->methods[cfg->nmethods];
@@ -363,6 +364,8 @@ static void enter_sections(struct lm_parser *ps)
 		m->hook = LM_HOOK_AUTO;
 		m->pos = s->pos;
 		s->index = (int)cfg->nmethods++;
+		if (m->name && lm_names_put(&cfg->method_names, m->name, s->nlen, s->index) < 0)
+			ps->c.oom = true;
 	}
 }
 
@@ -407,6 +410,8 @@ int lm_config_parse(const char *text, size_t len, const char *file, struct lm_co
 	each(&ps, LM_SEC_INVALIDATE, lm_method_apply);
 	each(&ps, LM_SEC_INVALIDATE, lm_drop_parse);
 	free(ps.secs);
+	lm_names_free(&ps.types);
+	lm_names_free(&ps.methods);
 	lm_diags_sort(diags);
 	errno = saved;
 	return ps.c.oom ? -1 : ps.c.errors;

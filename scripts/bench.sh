@@ -357,6 +357,44 @@ sweep_summary() {
 	echo ""
 }
 
+# ---- 11. Config parsing by section count (issue 16) ---------------------------
+# config_section: lm_config_parse on 16k, 32k and 200k sections
+# (bench/config_parse.c), and /bin/true under the shim with a 16k-section
+# config of the same mix (a quarter [type], half [cache], a quarter
+# [invalidate]), none of whose functions exist.
+config_section() {
+	say "## 11. Config parsing by section count"
+	say ""
+	$CC $CF -I"$root" -o "$B/config_parse" "$root/bench/config_parse.c" \
+		"$root/build/libconfig.a" || { say "building bench/config_parse.c failed: skipped."; return; }
+	local ns=(16000 32000 200000) n r out t0 t1
+	[ "${BENCH_QUICK:-0}" = 1 ] && ns=(16000 32000)
+	say "| sections | parse, s | /bin/true under the shim, s |"
+	say "|---|---|---|"
+	for n in "${ns[@]}"; do
+		local parse=() run=()
+		awk -v n="$n" 'BEGIN { q = int(n / 4)
+			for (i = 0; i < n; i++) { j = i % q
+				if (i < q) printf "[type t_%d]\nfields = i32 a, i64 b\n\n", j
+				else if (i < 3 * q) printf "[cache f_%d]\nsignature = static t_%d *f_%d(i32 x)\n\n", i, j, i
+				else printf "[invalidate g_%d]\nsignature = void g_%d(i32 x)\ndrop = f_%d(x)\n\n", i, i, q + j } }' \
+			>"$T/sections.conf"
+		for ((r = 0; r < RUNS; r++)); do
+			out=$("$B/config_parse" "$n") && parse+=("$(field seconds "$out")")
+			if [ "$n" = 16000 ]; then
+				t0=$(now_ms)
+				env LD_PRELOAD="$SO" LDMEMO_CONFIG="$T/sections.conf" LDMEMO_LOG=quiet /bin/true
+				t1=$(now_ms)
+				run+=("$(div "$(sub "$t1" "$t0")" 1000)")
+			fi
+		done
+		say "| $n | $(med "${parse[@]}") | $([ "$n" = 16000 ] && med "${run[@]}" || echo -) |"
+	done
+	say ""
+	say "Medians of $RUNS runs (min-max). Before issue 16 the parse was quadratic (16k: 0.42 s, 32k: 2.1 s, 200k: over 20 s) and /bin/true with 16k sections took 128 s."
+	say ""
+}
+
 # ---- 10. Host tier (issue 22) ----------------------------------------------------
 # host_section: the host-wide tier (spec 11) against its anchors, in one
 # run: a hit at the table (bench/host_get.c) and through the shim, nscd's
@@ -855,6 +893,7 @@ fi
 say ""
 
 host_section
+config_section
 bench_profile
 sweep_section
 # The losses go first: a reader sees where ldmemo is slower before any table.

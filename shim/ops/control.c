@@ -20,9 +20,11 @@
  *                                   or kind is an error
  *
  * The program's own threads never wait on this one: requests are served
- * one at a time by a thread that holds no lock between store operations,
- * a client has 1 s to send its request and 2 s to take the reply, and the
- * reply is rendered into memory before it is sent. The thread runs with
+ * by a thread that holds no lock between store operations, and the reply
+ * is rendered into memory before it is sent. Up to 16 connections are read
+ * at once (one poll() over them all); each has 1 s to send its request and
+ * 2 s to take the reply. When a 17th arrives the oldest is hung up on, so
+ * that idle connections cannot starve a new client (issue 16). The thread runs with
  * lm_in_shim set (hooked functions it calls run uncached) and every signal
  * blocked (the program's handlers never run on it).
  *
@@ -57,6 +59,7 @@
 #define LM_CTL_WRITE_MS    2000
 #define LM_CTL_STACK       (256 * 1024)
 #define LM_CTL_BACKLOG     16
+#define LM_CTL_MAX_CLIENTS 16
 #define LM_CTL_RETRY_NS    (100 * 1000 * 1000L)
 #define LM_CTL_PATH_MAX    sizeof(((struct sockaddr_un *)0)->sun_path)
 
@@ -64,9 +67,17 @@ static struct {
 	int listen_fd;
 	pid_t pid; /* whose socket path is set */
 	char path[LM_CTL_PATH_MAX];
-	_Atomic int client_fd; /* the connection being served, for a forked child to close */
+	/* The open connections, for a forked child to close. */
+	_Atomic int client_fd[LM_CTL_MAX_CLIENTS];
 	_Atomic int reply_fd;
-} ctl = {.listen_fd = -1, .client_fd = -1, .reply_fd = -1};
+} ctl = {.listen_fd = -1, .client_fd = {[0 ... LM_CTL_MAX_CLIENTS - 1] = -1}, .reply_fd = -1};
+
+/* A connection whose request is being read; the serving thread's alone. */
+static struct client {
+	int64_t deadline; /* the request is complete by then (now_ms time), or dropped */
+	size_t n;         /* bytes in buf */
+	char buf[LM_CTL_MAX_REQUEST + 1];
+} clients[LM_CTL_MAX_CLIENTS];
 
 static int64_t now_ms(void)
 {
@@ -100,33 +111,6 @@ static bool peer_allowed(int fd)
 	return cr.uid == 0 || cr.uid == geteuid() || cr.uid == getuid();
 }
 
-/* The request line into BUF (NUL-terminated, without "\n"): its length,
- * -1 when the client sent nothing usable in time, -2 when too long. */
-static ssize_t read_request(int fd, char *buf, size_t cap)
-{
-	int64_t deadline = now_ms() + LM_CTL_READ_MS;
-	size_t n = 0;
-	while (n < cap) {
-		if (!wait_fd(fd, POLLIN, deadline))
-			return -1;
-		ssize_t k = recv(fd, buf + n, cap - n, MSG_DONTWAIT);
-		if (k < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (k < 0)
-			return -1;
-		char *nl = k > 0 ? memchr(buf + n, '\n', (size_t)k) : NULL;
-		n += (size_t)k;
-		if (nl || k == 0) {
-			size_t len = nl ? (size_t)(nl - buf) : n;
-			if (len == 0 && k == 0)
-				return -1;
-			buf[len] = '\0';
-			return memchr(buf, '\0', len) ? -1 : (ssize_t)len;
-		}
-	}
-	return -2;
-}
-
 static void send_all(int fd, const char *p, size_t n, int64_t deadline)
 {
 	while (n > 0) {
@@ -156,28 +140,92 @@ static void send_reply(int fd, int reply)
 	}
 }
 
-static void serve_one(int fd)
+static void close_fd(_Atomic int *slot)
 {
-	static const char too_long[] = "error request too long\n";
+	int fd = atomic_exchange(slot, -1);
+	if (fd >= 0)
+		close(fd);
+}
+
+/* Answer REQ (a complete line, NUL-terminated) on FD. */
+static void answer(int fd, const char *req)
+{
 	static const char no_memory[] = "error out of memory\n";
-	char req[LM_CTL_MAX_REQUEST + 1];
-	if (!peer_allowed(fd))
-		return;
-	ssize_t len = read_request(fd, req, LM_CTL_MAX_REQUEST);
-	int64_t deadline = now_ms() + LM_CTL_WRITE_MS;
-	if (len == -2) {
-		send_all(fd, too_long, sizeof too_long - 1, deadline);
-		return;
-	}
-	if (len < 0)
-		return;
 	int reply = atomic_load(&ctl.reply_fd);
 	if (reply < 0 || ftruncate(reply, 0) != 0 || lseek(reply, 0, SEEK_SET) != 0) {
-		send_all(fd, no_memory, sizeof no_memory - 1, deadline);
+		send_all(fd, no_memory, sizeof no_memory - 1, now_ms() + LM_CTL_WRITE_MS);
 		return;
 	}
 	lm_control_answer(req, reply);
 	send_reply(fd, reply);
+}
+
+static void drop(int i)
+{
+	close_fd(&ctl.client_fd[i]);
+}
+
+/* Read what client I sent; answer and close it once its line is complete. */
+static void client_read(int i)
+{
+	static const char too_long[] = "error request too long\n";
+	struct client *c = &clients[i];
+	int fd = atomic_load(&ctl.client_fd[i]);
+	ssize_t k = recv(fd, c->buf + c->n, LM_CTL_MAX_REQUEST - c->n, MSG_DONTWAIT);
+	if (k < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (k < 0) {
+		drop(i);
+		return;
+	}
+	char *nl = k > 0 ? memchr(c->buf + c->n, '\n', (size_t)k) : NULL;
+	c->n += (size_t)k;
+	if (nl || k == 0) {
+		/* A line, or what came before the client shut its side. */
+		size_t len = nl ? (size_t)(nl - c->buf) : c->n;
+		c->buf[len] = '\0';
+		if ((len || nl) && !memchr(c->buf, '\0', len))
+			answer(fd, c->buf);
+		drop(i);
+	} else if (c->n == LM_CTL_MAX_REQUEST) {
+		send_all(fd, too_long, sizeof too_long - 1, now_ms() + LM_CTL_WRITE_MS);
+		drop(i);
+	}
+}
+
+/* Take one waiting connection into a free slot, hanging up on the oldest
+ * when none is free. -1 when the socket is shut down. */
+static int accept_one(int lfd)
+{
+	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0) {
+		if (errno == EINTR || errno == ECONNABORTED || errno == EAGAIN)
+			return 0;
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+			struct timespec ts = {0, LM_CTL_RETRY_NS};
+			nanosleep(&ts, NULL);
+			return 0;
+		}
+		return -1;
+	}
+	if (!peer_allowed(fd)) {
+		close(fd);
+		return 0;
+	}
+	int slot = 0;
+	for (int i = 0; i < LM_CTL_MAX_CLIENTS; i++) {
+		if (atomic_load(&ctl.client_fd[i]) < 0) {
+			slot = i;
+			break;
+		}
+		if (clients[i].deadline < clients[slot].deadline)
+			slot = i;
+	}
+	drop(slot);
+	clients[slot].deadline = now_ms() + LM_CTL_READ_MS;
+	clients[slot].n = 0;
+	atomic_store(&ctl.client_fd[slot], fd);
+	return 0;
 }
 
 static void *serve(void *arg)
@@ -188,22 +236,29 @@ static void *serve(void *arg)
 	pthread_setname_np(pthread_self(), "ldmemo-ctl");
 	atomic_store(&ctl.reply_fd, memfd_create("ldmemo-ctl", MFD_CLOEXEC));
 	for (;;) {
-		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-		if (fd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
+		struct pollfd pf[1 + LM_CTL_MAX_CLIENTS] = {{.fd = lfd, .events = POLLIN}};
+		int who[LM_CTL_MAX_CLIENTS], nf = 1, timeout = -1;
+		int64_t now = now_ms();
+		for (int i = 0; i < LM_CTL_MAX_CLIENTS; i++) {
+			int fd = atomic_load(&ctl.client_fd[i]);
+			if (fd < 0)
 				continue;
-			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
-			    errno == ENOMEM) {
-				struct timespec ts = {0, LM_CTL_RETRY_NS};
-				nanosleep(&ts, NULL);
+			if (clients[i].deadline <= now) {
+				drop(i);
 				continue;
 			}
-			return NULL; /* shut down at exit */
+			int left = (int)(clients[i].deadline - now);
+			timeout = timeout < 0 || left < timeout ? left : timeout;
+			who[nf - 1] = i;
+			pf[nf++] = (struct pollfd){.fd = fd, .events = POLLIN};
 		}
-		atomic_store(&ctl.client_fd, fd);
-		serve_one(fd);
-		atomic_store(&ctl.client_fd, -1);
-		close(fd);
+		if (poll(pf, (nfds_t)nf, timeout) <= 0)
+			continue; /* a deadline passed, or EINTR */
+		for (int k = 1; k < nf; k++)
+			if (pf[k].revents)
+				client_read(who[k - 1]);
+		if (pf[0].revents && accept_one(lfd) < 0)
+			return NULL; /* shut down at exit */
 	}
 }
 
@@ -258,7 +313,9 @@ static int listen_at(const char *path)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	memcpy(sa.sun_path, path, strlen(path) + 1);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	/* Non-blocking: a connection gone between poll() and accept() must
+	 * not hold the thread. */
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -1;
 	/* A socket left by an earlier process with our pid: the directory
@@ -316,13 +373,6 @@ static void open_socket(void)
 	lm_info("control socket: %s", path);
 }
 
-static void close_fd(_Atomic int *slot)
-{
-	int fd = atomic_exchange(slot, -1);
-	if (fd >= 0)
-		close(fd);
-}
-
 static void child_after_fork(void)
 {
 	LM_KEEP_ERRNO();
@@ -331,7 +381,8 @@ static void child_after_fork(void)
 		close(ctl.listen_fd);
 	ctl.listen_fd = -1;
 	ctl.path[0] = '\0';
-	close_fd(&ctl.client_fd);
+	for (int i = 0; i < LM_CTL_MAX_CLIENTS; i++)
+		close_fd(&ctl.client_fd[i]);
 	close_fd(&ctl.reply_fd);
 	open_socket();
 	lm_guard_leave();
@@ -354,7 +405,7 @@ __attribute__((destructor)) static void lm_control_at_exit(void)
 	if (ctl.listen_fd < 0 || ctl.pid != getpid())
 		return;
 	LM_KEEP_ERRNO();
-	/* Wakes the thread out of accept: it returns. */
+	/* Wakes the thread out of poll: accept fails and it returns. */
 	shutdown(ctl.listen_fd, SHUT_RDWR);
 	unlink(ctl.path);
 }

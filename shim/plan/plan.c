@@ -211,39 +211,120 @@ static void types_ptr_closure(struct lm_plan *p)
 	}
 }
 
-/* Copy the config's types; only those a result uses are checked. */
-static int types_copy(struct lm_plan *p, const struct lm_config *cfg, char *why, size_t wl)
+/* Config type index -> plan type index, for the types one result reaches
+ * (open addressing; keys +1 so that 0 marks an empty slot). A table over
+ * all the config's types would cost every method O(types): with 16k
+ * sections, start-up took minutes. */
+struct type_map {
+	int *key, *val;
+	size_t cap;
+};
+
+static int *map_slot(const struct type_map *m, int key)
 {
-	size_t t, i;
+	size_t mask = m->cap - 1;
+	for (size_t i = (size_t)key * 0x9e3779b1u & mask;; i = (i + 1) & mask)
+		if (m->key[i] == 0 || m->key[i] == key + 1)
+			return &m->key[i];
+}
 
-	if (!cfg || !cfg->ntypes)
-		return 0;
-	p->types = calloc(cfg->ntypes, sizeof(*p->types));
-	if (!p->types) {
-		lm_why(why, wl, "out of memory");
-		return -1;
-	}
-	p->ntypes = cfg->ntypes;
-	for (t = 0; t < cfg->ntypes; t++) {
-		const struct lm_type *ct = &cfg->types[t];
-		struct lm_ptype *pt = &p->types[t];
+/* Copy config type T into P unless it is there: its plan index, -1 when out
+ * of memory. */
+static int type_take(struct lm_plan *p, size_t *cap, struct type_map *m,
+                     const struct lm_config *cfg, int t)
+{
+	int *k;
 
-		pt->size = ct->size;
-		pt->fields = calloc(ct->nfields ? ct->nfields : 1, sizeof(*pt->fields));
-		if (!pt->fields) {
-			lm_why(why, wl, "out of memory");
+	if ((p->ntypes + 1) * 2 > m->cap) {
+		struct type_map n = {calloc(m->cap * 2, sizeof(int)),
+		                     calloc(m->cap * 2, sizeof(int)), m->cap * 2};
+		if (!n.key || !n.val) {
+			free(n.key);
+			free(n.val);
 			return -1;
 		}
-		pt->nfields = ct->nfields;
-		for (i = 0; i < ct->nfields; i++) {
-			pt->fields[i].kind = ct->fields[i].kind;
-			pt->fields[i].width = lm_pk_width(ct->fields[i].kind);
-			pt->fields[i].nbytes = ct->fields[i].nbytes;
-			pt->fields[i].type = ct->fields[i].type;
-			pt->fields[i].offset = ct->fields[i].offset;
+		for (size_t i = 0; i < m->cap; i++)
+			if (m->key[i]) {
+				k = map_slot(&n, m->key[i] - 1);
+				*k = m->key[i];
+				n.val[k - n.key] = m->val[i];
+			}
+		free(m->key);
+		free(m->val);
+		*m = n;
+	}
+	k = map_slot(m, t);
+	if (*k)
+		return m->val[k - m->key];
+	if (p->ntypes == *cap) {
+		struct lm_ptype *v = realloc(p->types, *cap * 2 * sizeof(*v));
+		if (!v)
+			return -1;
+		p->types = v;
+		*cap *= 2;
+	}
+	const struct lm_type *ct = &cfg->types[t];
+	struct lm_ptype *pt = &p->types[p->ntypes];
+
+	*pt = (struct lm_ptype){.size = ct->size, .nfields = ct->nfields};
+	pt->fields = calloc(ct->nfields ? ct->nfields : 1, sizeof(*pt->fields));
+	if (!pt->fields)
+		return -1;
+	for (size_t i = 0; i < ct->nfields; i++) {
+		pt->fields[i].kind = ct->fields[i].kind;
+		pt->fields[i].width = lm_pk_width(ct->fields[i].kind);
+		pt->fields[i].nbytes = ct->fields[i].nbytes;
+		pt->fields[i].type = ct->fields[i].type;
+		pt->fields[i].offset = ct->fields[i].offset;
+	}
+	*k = t + 1;
+	m->val[k - m->key] = (int)p->ntypes;
+	return (int)p->ntypes++;
+}
+
+/* Copy the types a `static TYPE*` result reaches, the root first, and turn
+ * their fields' config indices into plan indices (-1: unknown, which the
+ * check reports). Other results need no type. */
+static int types_copy(struct lm_plan *p, const struct lm_config *cfg, const struct lm_ret *r,
+                      char *why, size_t wl)
+{
+	struct type_map m = {calloc(8, sizeof(int)), calloc(8, sizeof(int)), 8};
+	size_t cap = 4;
+	int rc = -1;
+
+	if (r->how != LM_RET_STATIC_TYPE || !cfg || r->type < 0 || (size_t)r->type >= cfg->ntypes) {
+		free(m.key);
+		free(m.val);
+		return 0;
+	}
+	p->types = malloc(cap * sizeof(*p->types));
+	if (!m.key || !m.val || !p->types || type_take(p, &cap, &m, cfg, r->type) < 0)
+		goto out;
+	/* Breadth first: the plan's list is the work queue. */
+	for (size_t t = 0; t < p->ntypes; t++) {
+		for (size_t i = 0; i < p->types[t].nfields; i++) {
+			struct lm_pfield *fl = &p->types[t].fields[i];
+			int to;
+
+			if (fl->kind != LM_K_STRUCT && fl->kind != LM_K_STRUCT_PTR)
+				continue;
+			if (fl->type < 0 || (size_t)fl->type >= cfg->ntypes) {
+				fl->type = -1;
+				continue;
+			}
+			to = type_take(p, &cap, &m, cfg, fl->type);
+			if (to < 0)
+				goto out;
+			p->types[t].fields[i].type = to; /* type_take may move p->types */
 		}
 	}
-	return 0;
+	rc = 0;
+out:
+	free(m.key);
+	free(m.val);
+	if (rc < 0)
+		lm_why(why, wl, "out of memory");
+	return rc;
 }
 
 /* Check every type reachable from T, by value or through pointers. */
@@ -315,11 +396,12 @@ static int ret_compile(struct lm_plan *p, const struct lm_config *cfg, const str
 		p->ret_param_loc = p->params[r->param].loc;
 		return 0;
 	case LM_RET_STATIC_TYPE:
-		if (r->type < 0 || (size_t)r->type >= p->ntypes) {
+		if (!p->ntypes) {
 			lm_why(why, wl, "return type %d is unknown", r->type);
 			return -1;
 		}
-		return types_check_from(p, r->type, why, wl);
+		p->ret.type = 0; /* types_copy put it first */
+		return types_check_from(p, 0, why, wl);
 	}
 	lm_why(why, wl, "unknown return form");
 	return -1;
@@ -455,7 +537,8 @@ struct lm_plan *lm_plan_compile(const struct lm_config *cfg, const struct lm_met
 		goto fail;
 	}
 	if (params_compile(p, cfg, &m->sig, why, whylen) < 0 ||
-	    types_copy(p, cfg, why, whylen) < 0 || ret_compile(p, cfg, &m->sig, why, whylen) < 0)
+	    types_copy(p, cfg, &m->sig.ret, why, whylen) < 0 ||
+	    ret_compile(p, cfg, &m->sig, why, whylen) < 0)
 		goto fail;
 	if (m->when && !(p->when = expr_copy(m->when))) {
 		lm_why(why, whylen, "out of memory");

@@ -107,7 +107,7 @@ struct lm_plan {
 	bool ret_float, ret_signed;
 	uint16_t *outs; /* indices of out params, in order */
 	size_t nouts;
-	struct lm_ptype *types; /* a copy of the config's types */
+	struct lm_ptype *types; /* the types a `static TYPE*` result reaches, root first */
 	size_t ntypes;
 	struct lm_expr *when;
 	uint64_t stack_bytes;

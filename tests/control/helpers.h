@@ -48,6 +48,8 @@ void run_free(struct run *r);
 long field(const char *text, const char *key);
 /* Wait (bounded) until PATH exists (want true) or is gone (want false). */
 bool wait_path(const char *path, bool want);
+/* A raw connection to the control socket at PATH (asserts). */
+int fx_connect(const char *path);
 /* PWD/build/... */
 const char *bpath(const char *rel);
 

@@ -247,22 +247,12 @@ Test(ctl, a_directory_open_to_others_is_refused)
 	fx_cleanup(&f);
 }
 
-static int connect_raw(const char *path)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
-	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	cr_assert(fd >= 0);
-	cr_assert_eq(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0, "%s", path);
-	return fd;
-}
-
 Test(ctl, a_silent_client_stalls_neither_calls_nor_other_clients)
 {
 	struct fx f;
 	fx_start(&f, &on);
 	fx_cmd(&f, "square 5");
-	int silent = connect_raw(f.sock);
+	int silent = fx_connect(f.sock);
 	cr_expect_eq(field(fx_cmd(&f, "square 5"), "runs"), 1, "a hit while a client hangs");
 	cr_expect_eq(field(fx_cmd(&f, "square 6"), "runs"), 2, "a miss while a client hangs");
 	struct run r = CTL(f.pid, "invalidate", "ctl_square", "5");
@@ -278,7 +268,7 @@ Test(ctl, an_oversized_request_is_refused)
 {
 	struct fx f;
 	fx_start(&f, &on);
-	int fd = connect_raw(f.sock);
+	int fd = fx_connect(f.sock);
 	static char big[5000];
 	memset(big, 'a', sizeof big);
 	cr_assert_eq(send(fd, big, sizeof big, MSG_NOSIGNAL), (ssize_t)sizeof big);

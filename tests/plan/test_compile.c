@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "helpers.h"
+#include "shim/plan/plan_internal.h"
 
 static struct lm_plan *try_compile(const struct lm_config *cfg, struct lm_ret ret,
                                    struct lm_param *ps, size_t n, char *why, size_t wl)
@@ -121,4 +122,33 @@ Test(compile, fingerprint_follows_signature_and_layout)
 	lm_plan_free(d);
 	lm_plan_free(e);
 	lm_plan_free(g);
+}
+
+/* A plan holds the types its result reaches, not every type of the config:
+ * with a copy of all of them, 16k sections cost start-up O(n^2) (issue 16). */
+Test(compile, copies_only_the_types_a_result_reaches)
+{
+	struct lm_param one[] = {lp(LM_K_I32)};
+	char why[200] = "";
+	struct lm_plan *p;
+
+	p = try_compile(test_config(), rhow(LM_RET_STATIC_TYPE, 0, 0, T_OUTER), one, 1, why,
+	                sizeof(why));
+	cr_assert_not_null(p, "%s", why);
+	cr_assert_eq(p->ntypes, 2, "outer and the inner it holds, got %zu", p->ntypes);
+	cr_assert_eq(p->ret.type, 0);
+	cr_assert_eq(p->types[0].size, test_config()->types[T_OUTER].size);
+	cr_assert_eq(p->types[1].size, test_config()->types[T_INNER].size);
+	lm_plan_free(p);
+
+	p = try_compile(test_config(), rhow(LM_RET_STATIC_TYPE, 0, 0, T_NODE), one, 1, why,
+	                sizeof(why));
+	cr_assert_not_null(p, "%s", why);
+	cr_assert_eq(p->ntypes, 1, "a list reaches itself only, got %zu", p->ntypes);
+	lm_plan_free(p);
+
+	p = try_compile(test_config(), rv(LM_K_I32), one, 1, why, sizeof(why));
+	cr_assert_not_null(p, "%s", why);
+	cr_assert_eq(p->ntypes, 0);
+	lm_plan_free(p);
 }
