@@ -6,8 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "guard.h"
-
 /* Distinct block sizes the pool keeps; a thread's blocks come in few
  * sizes (the buffers' and tables' grow by doubling). A size past these
  * goes to malloc and back to free, as before the pool. */
@@ -26,30 +24,20 @@ static unsigned nclass;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
 
-/* fork: held across it so that the child finds the lists whole. Marked
- * inside the shim: a signal handler that calls a hooked function
- * meanwhile runs it uncached instead of waiting for this lock. */
-static void fork_prepare(void)
-{
-	lm_guard_enter();
-	pthread_mutex_lock(&lock);
-}
-
-static void fork_parent(void)
-{
-	pthread_mutex_unlock(&lock);
-	lm_guard_leave();
-}
-
+/* fork: the child starts with the lock free. It is not held across the
+ * fork (a thread may grow a pooled buffer under another lock that a fork
+ * handler takes, as the Redis plugin's). A child that forked amid another
+ * thread's take or give finds the lists whole: each update publishes its
+ * block last (a release store), so at worst that block is lost to the
+ * child. */
 static void fork_child(void)
 {
 	pthread_mutex_init(&lock, NULL);
-	lm_guard_leave();
 }
 
 static void register_atfork(void)
 {
-	pthread_atfork(fork_prepare, fork_parent, fork_child);
+	pthread_atfork(NULL, NULL, fork_child);
 }
 
 static size_t rounded(size_t size)
@@ -66,7 +54,8 @@ static int class_of(size_t size, int add)
 	if (!add || nclass == NCLASS)
 		return -1;
 	classes[nclass].size = size;
-	return (int)nclass++;
+	__atomic_store_n(&nclass, nclass + 1, __ATOMIC_RELEASE);
+	return (int)nclass - 1;
 }
 
 void *lm_tpool_take(size_t size)
@@ -80,7 +69,7 @@ void *lm_tpool_take(size_t size)
 	int c = class_of(n, 0);
 	if (c >= 0 && classes[c].head) {
 		b = classes[c].head;
-		classes[c].head = b->next;
+		__atomic_store_n(&classes[c].head, b->next, __ATOMIC_RELEASE);
 	}
 	pthread_mutex_unlock(&lock);
 	if (!b && !(b = aligned_alloc(ALIGN, n)))
@@ -98,7 +87,7 @@ void lm_tpool_give(void *p, size_t size)
 	int c = class_of(rounded(size), 1);
 	if (c >= 0) {
 		b->next = classes[c].head;
-		classes[c].head = b;
+		__atomic_store_n(&classes[c].head, b, __ATOMIC_RELEASE);
 	}
 	pthread_mutex_unlock(&lock);
 	if (c < 0)
