@@ -6,6 +6,7 @@
 
 #include "buf.h"
 #include "shim/base/guard.h"
+#include "tpool.h"
 
 int lm_buf_grow(struct lm_buf *b, size_t extra)
 {
@@ -19,7 +20,15 @@ int lm_buf_grow(struct lm_buf *b, size_t extra)
 	while (cap < want)
 		cap *= 2;
 	LM_KEEP_ERRNO();
-	np = realloc(b->p, cap);
+	if (b->pooled) {
+		np = lm_tpool_take(cap);
+		if (np && b->p) {
+			memcpy(np, b->p, b->len);
+			lm_tpool_give(b->p, b->cap);
+		}
+	} else {
+		np = realloc(b->p, cap);
+	}
 	if (!np)
 		return -1;
 	b->p = np;
@@ -41,7 +50,10 @@ void lm_buf_free(struct lm_buf *b)
 {
 	LM_KEEP_ERRNO();
 
-	free(b->p);
+	if (b->pooled)
+		lm_tpool_give(b->p, b->cap);
+	else
+		free(b->p);
 	b->p = NULL;
 	b->len = b->cap = 0;
 }

@@ -5,11 +5,15 @@
 #ifndef LM_BUF_H
 #define LM_BUF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct lm_buf {
 	unsigned char *p;
 	size_t len, cap;
+	/* A thread's own buffer: its bytes come from and go back to the
+	 * thread pool (tpool.h), not malloc. */
+	bool pooled;
 };
 int lm_buf_grow(struct lm_buf *b, size_t extra); /* the slow path of lm_buf_reserve */
 /* Room for EXTRA more bytes: 0, or -1 on OOM. Inline: the call path asks

@@ -4,6 +4,8 @@
  * the result. Write functions compute their drop targets at the call and
  * apply them after the function returned (spec 3.5, guarantee 4). */
 #include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <string.h>
 #include <time.h>
 
@@ -26,6 +28,10 @@
  * stack: a recursive call pushes above its caller and pops back. Offsets,
  * not pointers, are kept because the buffer may move when it grows. */
 static __thread struct lm_buf t_arena;
+/* Records hold copies, so the arena must not be appended to while a key
+ * handed to the callback points into it: exact keys are built into a
+ * separate scratch buffer. */
+static __thread struct lm_buf t_pattern;
 
 enum call_mode { CALL_FILL, CALL_NOFILL, CALL_VERIFY, CALL_UNSTORED };
 
@@ -119,6 +125,41 @@ static __attribute__((noinline)) void reap_below(uintptr_t frame)
 		t_top = r->prev;
 		t_arena.len = r->base;
 	}
+}
+
+/* The thread's buffers come from the thread pool and go back to it when
+ * the thread ends (tpool.h). */
+static pthread_key_t arena_key;
+static pthread_once_t arena_once = PTHREAD_ONCE_INIT;
+
+/* At thread exit. No call of the thread can reach leave any more: the
+ * calls a longjmp left, that no later call reaped, release their markers
+ * now. A later destructor's hooked call attaches again. */
+static void arena_gone(void *arg)
+{
+	(void)arg;
+	int err = errno;
+	lm_guard_enter();
+	reap_below(UINTPTR_MAX);
+	lm_buf_free(&t_arena);
+	lm_buf_free(&t_pattern);
+	t_arena.pooled = t_pattern.pooled = false;
+	lm_guard_leave();
+	errno = err;
+}
+
+static void make_arena_key(void)
+{
+	pthread_key_create(&arena_key, arena_gone);
+}
+
+/* The thread's first call (inside the shim). Without the key, the
+ * buffers are the thread's until the process ends, as malloc's. */
+static __attribute__((noinline)) void arena_attach(void)
+{
+	pthread_once(&arena_once, make_arena_key);
+	if (pthread_setspecific(arena_key, &t_arena) == 0)
+		t_arena.pooled = t_pattern.pooled = true;
 }
 
 /* Leave's (or the unwinder's) end of C's record: false when it was
@@ -433,6 +474,8 @@ int lm_dispatch_enter(struct lm_hook *h, struct lm_frame *f)
 	if (__builtin_expect(reentered(), 0))
 		return bypass(m, errno);
 	lm_guard_enter();
+	if (__builtin_expect(!t_arena.pooled, 0))
+		arena_attach();
 	if (__builtin_expect(t_top != 0, 0))
 		reap_below((uintptr_t)f);
 
@@ -689,11 +732,6 @@ static void on_exact_key(const void *key, uint32_t klen, void *arg)
 		rc->failed = 1;
 }
 
-/* Records hold copies, so the arena must not be appended to while a key
- * handed to the callback points into it: exact keys are built into a
- * separate scratch buffer. */
-static __thread struct lm_buf t_pattern;
-
 static int build_drops(struct lm_rt_method *m, struct lm_frame *f)
 {
 	for (uint32_t i = 0; i < m->ndrops; i++) {
@@ -721,6 +759,8 @@ int lm_dispatch_enter_write(struct lm_hook *h, struct lm_frame *f)
 	if (__builtin_expect(reentered(), 0))
 		return bypass(m, errno);
 	lm_guard_enter();
+	if (__builtin_expect(!t_arena.pooled, 0))
+		arena_attach();
 	lm_count(m->id, LM_C_calls, 1);
 	struct write_call *w = (struct write_call *)f->call;
 	w->base = t_arena.len;

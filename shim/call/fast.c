@@ -9,6 +9,7 @@
 #include "config/config.h"
 #include "counters.h"
 #include "shim/base/guard.h"
+#include "shim/base/tpool.h"
 
 __thread struct lm_fast_table *lm_fast_table;
 
@@ -63,12 +64,13 @@ static const struct {
 static pthread_key_t table_key;
 static pthread_once_t table_once = PTHREAD_ONCE_INIT;
 
-/* At thread exit. A later destructor that calls a fast method finds no
- * table rather than a freed one. */
+/* At thread exit, back to the pool for the next thread. A later
+ * destructor that calls a fast method finds no table rather than one
+ * another thread may own. */
 static void table_free(void *t)
 {
 	lm_fast_table = NULL;
-	free(t);
+	lm_tpool_give(t, sizeof(struct lm_fast_table));
 }
 
 static void make_key(void)
@@ -132,10 +134,10 @@ static struct lm_fast_table *table_alloc(void)
 	if (!lm_tls_counters && lm_counters_attach() != 0)
 		return NULL;
 	pthread_once(&table_once, make_key); /* done by lm_fast_init already */
-	struct lm_fast_table *t = aligned_alloc(LM_FS_SIZE, sizeof *t);
+	_Static_assert(LM_FS_SIZE <= 64, "the pool's blocks are 64-byte aligned");
+	struct lm_fast_table *t = lm_tpool_take(sizeof *t);
 	if (!t)
 		return NULL;
-	memset(t, 0, sizeof *t);
 	pthread_setspecific(table_key, t);
 	lm_fast_table = t;
 	return t;

@@ -4,14 +4,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "shim/base/tpool.h"
+
 __thread struct lm_front_slot *lm_front;
 
 static pthread_key_t front_key;
 static pthread_once_t front_once = PTHREAD_ONCE_INIT;
 
+/* At thread exit, back to the pool for the next thread. A later
+ * destructor that fills a copy takes a block again. */
+static void front_free(void *f)
+{
+	lm_front = NULL;
+	lm_tpool_give(f, LM_FRONT_THREAD_BYTES);
+}
+
 static void make_key(void)
 {
-	pthread_key_create(&front_key, free);
+	pthread_key_create(&front_key, front_free);
 }
 
 /* Allocated on a thread's first fill, not its first hit: the hit path
@@ -19,7 +29,7 @@ static void make_key(void)
 static struct lm_front_slot *front_alloc(void)
 {
 	pthread_once(&front_once, make_key);
-	struct lm_front_slot *f = calloc(1, LM_FRONT_THREAD_BYTES);
+	struct lm_front_slot *f = lm_tpool_take(LM_FRONT_THREAD_BYTES);
 	if (!f)
 		return NULL;
 	for (size_t i = 0; i < LM_FRONT_SLOTS; i++)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "shim/base/guard.h"
+#include "shim/base/tpool.h"
 
 __thread struct lm_reuse *lm_reuse_tab;
 __thread uint32_t lm_reuse_n;
@@ -12,9 +13,18 @@ __thread uint32_t lm_reuse_n;
 static pthread_key_t reuse_key;
 static pthread_once_t reuse_once = PTHREAD_ONCE_INIT;
 
+/* At thread exit, back to the pool for the next thread; the table's
+ * size is the exiting thread's own. */
+static void reuse_free(void *t)
+{
+	lm_tpool_give(t, (size_t)lm_reuse_n * sizeof(struct lm_reuse));
+	lm_reuse_tab = NULL;
+	lm_reuse_n = 0;
+}
+
 static void make_key(void)
 {
-	pthread_key_create(&reuse_key, free);
+	pthread_key_create(&reuse_key, reuse_free);
 }
 
 /* Room for method ID, the new records empty. */
@@ -24,10 +34,12 @@ static struct lm_reuse *reuse_grow(uint32_t id)
 	if (n <= id)
 		return NULL;
 	pthread_once(&reuse_once, make_key);
-	struct lm_reuse *t = realloc(lm_reuse_tab, (size_t)n * sizeof *t);
+	struct lm_reuse *t = lm_tpool_take((size_t)n * sizeof *t);
 	if (!t)
 		return NULL;
-	memset(&t[had], 0, (size_t)(n - had) * sizeof *t);
+	if (had)
+		memcpy(t, lm_reuse_tab, (size_t)had * sizeof *t);
+	lm_tpool_give(lm_reuse_tab, (size_t)had * sizeof *t);
 	for (uint32_t i = had; i < n; i++)
 		t[i].rec[0].klen = t[i].rec[1].klen = UINT32_MAX;
 	pthread_setspecific(reuse_key, t);

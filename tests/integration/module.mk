@@ -94,3 +94,10 @@ $(ITD)/ownsig: $(ITS)/ownsig.c
 	$(CC) -O2 -g -o $@ $<
 
 FIXTURES += $(ITD)/ownsig
+
+# Short-lived threads: the shim's per-thread blocks are reused (issue 16).
+$(ITD)/threads: $(ITS)/threads.c
+	@mkdir -p $(@D)
+	$(CC) -O2 -g -o $@ $< -lpthread
+
+FIXTURES += $(ITD)/threads
