@@ -599,7 +599,9 @@ static void leave_fill(struct lm_hook *h, struct lm_rt_method *m, struct lm_call
 	/* A shared method's local copy lives at most l1_ttl without asking L2. */
 	int64_t l1_ttl =
 	    m->shared && ttl > lm_rt->cfg.global.l1_ttl_ms ? lm_rt->cfg.global.l1_ttl_ms : ttl;
-	int64_t expires = l1_ttl == LM_DUR_NEVER ? LM_DUR_NEVER : lm_clock_ms() + l1_ttl;
+	/* the copy expires with the entry: from the clock the lookup read */
+	int64_t now = c->req.now_ms ? c->req.now_ms : lm_clock_ms();
+	int64_t expires = l1_ttl == LM_DUR_NEVER ? LM_DUR_NEVER : now + l1_ttl;
 	if (lm_store_fill(lm_rt->store, &c->req, t_arena.p + vbase, vlen, l1_ttl) == 1) {
 		lm_count(m->id, LM_C_stored, 1);
 		if (!ok)

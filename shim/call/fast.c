@@ -148,9 +148,37 @@ static bool holds(const struct lm_fast_slot *s, const struct lm_hook_head *h, co
 	return s->head == h && s->k[0] == k[0] && s->k[1] == k[1];
 }
 
+static int used(const struct lm_fast_slot *t, uint32_t set)
+{
+	return (t[set].head != NULL) + (t[set + 1].head != NULL);
+}
+
+/* Room in SET, made if need be by moving one of its copies to that copy's
+ * other set: the empty slot, or NULL. */
+static struct lm_fast_slot *room(struct lm_fast_slot *t, uint32_t set)
+{
+	for (int j = 0; j < 2; j++)
+		if (!t[set + j].head)
+			return &t[set + j];
+	for (int j = 0; j < 2; j++) {
+		struct lm_fast_slot *s = &t[set + j];
+		uint32_t alt[2];
+		lm_fast_sets(&s->head->fast, s->k[0], s->k[1], alt);
+		uint32_t other = alt[0] == set ? alt[1] : alt[0];
+		for (int i = 0; other != set && i < 2; i++)
+			if (!t[other + i].head) {
+				t[other + i] = *s;
+				return s;
+			}
+	}
+	return NULL;
+}
+
 /* Where a copy of K goes: the slot that holds it; else an empty slot of
- * its first set, then of its second; else the first set's first slot,
- * whose copy moves to the second slot: the older of the two makes room. */
+ * the emptier of its two sets; else room made by moving a copy out of one
+ * of them (one cuckoo step: with it a thousand keys fit 1,024 sets, without
+ * it a few are evicted, and a loop over them misses on every round); else the first set's first
+ * slot, whose copy moves to the second slot: the older of the two makes room. */
 static struct lm_fast_slot *where(struct lm_fast_table *ft, const uint32_t set[2],
                                   const struct lm_hook_head *h, const uint64_t k[2])
 {
@@ -159,10 +187,12 @@ static struct lm_fast_slot *where(struct lm_fast_table *ft, const uint32_t set[2
 		for (int j = 0; j < 2; j++)
 			if (holds(&t[set[i] + j], h, k))
 				return &t[set[i] + j];
-	for (int i = 0; i < 2; i++)
-		for (int j = 0; j < 2; j++)
-			if (!t[set[i] + j].head)
-				return &t[set[i] + j];
+	int first = used(t, set[1]) < used(t, set[0]);
+	struct lm_fast_slot *s = room(t, set[first]);
+	if (!s)
+		s = room(t, set[!first]);
+	if (s)
+		return s;
 	t[set[0] + 1] = t[set[0]];
 	return &t[set[0]];
 }

@@ -48,6 +48,11 @@ struct lm_fast_table {
 };
 _Static_assert(offsetof(struct lm_fast_table, busy) == LM_FT_BUSY, "fast_abi.h");
 _Static_assert(offsetof(struct lm_fast_table, slot) == LM_FT_SLOTS, "fast_abi.h");
+_Static_assert(sizeof(struct lm_fast_table) == LM_FT_SLOTS + LM_FAST_SLOTS * LM_FS_SIZE,
+               "fast_abi.h");
+/* The thunk takes both set numbers from the hash, scaled to a set's 128
+ * bytes (a shift by 7), from one 64-bit product. */
+_Static_assert(2 * LM_FS_SIZE == 1 << 7 && 2 * LM_FAST_SET_BITS + 7 <= 64, "fast_abi.h");
 
 /* Bytes each thread that fills a fast method's copy holds. */
 #define LM_FAST_THREAD_BYTES sizeof(struct lm_fast_table)

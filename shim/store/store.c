@@ -585,15 +585,17 @@ static void pending_wake(struct lm_pending *p, uint32_t n)
 
 /* Insert E (its key hashes to HASH) with the expiry given by TTL_MS
  * (relative) or, when ABS, by E->expires_ms; refuse if GEN (may be NULL)
- * moved. Finishes P if any. */
+ * moved. Finishes P if any. NOW: the clock as read by the lookup, 0 to
+ * read it here. */
 static int store_entry(struct lm_store *s, struct lm_entry *e, uint64_t hash, const uint64_t *gen,
-                       int64_t ttl_ms, bool abs, struct lm_pending *p)
+                       int64_t ttl_ms, bool abs, struct lm_pending *p, int64_t now)
 {
 	struct lm_shard *sh = shard_of(s, hash);
 	enum ins r = INS_FAIL;
 	lm_lock(&sh->lock);
 	for (int attempt = 0;; attempt++) {
-		int64_t now = s->now();
+		if (attempt > 0 || now == 0)
+			now = s->now();
 		if (gen && gens_moved(s, sh, e->method, gen))
 			break;
 		if (!abs)
@@ -834,6 +836,7 @@ enum lm_lookup lm_store_lookup(struct lm_store *s, struct lm_store_req *r, struc
 		*stale = NULL;
 	r->pending = NULL;
 	memset(r->gen, 0, sizeof(r->gen));
+	r->now_ms = 0;
 	if (!s || r->method >= s->nmethods)
 		return LM_LOOKUP_MISS;
 	struct lm_mstate *m = &s->m[r->method];
@@ -853,6 +856,7 @@ enum lm_lookup lm_store_lookup(struct lm_store *s, struct lm_store_req *r, struc
 	for (;;) {
 		lm_lock(&sh->lock);
 		int64_t now = s->now();
+		r->now_ms = now;
 		struct lm_entry *e = NULL;
 		long i = lm_table_find(&sh->table, r->method, r->hash, r->key, r->klen);
 		snapshot(s, sh, r->method, r->gen);
@@ -927,7 +931,7 @@ int lm_store_fill(struct lm_store *s, struct lm_store_req *r, const void *val, s
 		e = entry_new(r->method, r->key, r->klen, val, vlen);
 	int stored = 0;
 	if (e) {
-		stored = store_entry(s, e, r->hash, r->gen, ttl_ms, false, p);
+		stored = store_entry(s, e, r->hash, r->gen, ttl_ms, false, p, r->now_ms);
 	} else if (p) {
 		lm_lock(&sh->lock);
 		uint32_t prefs = pending_finish_locked(sh, p);
@@ -964,7 +968,7 @@ int lm_store_put(struct lm_store *s, uint32_t method, uint64_t hash, const void 
 	struct lm_entry *e = entry_new(method, key, klen, val, vlen);
 	if (e) {
 		e->expires_ms = expires_ms;
-		stored = store_entry(s, e, hash, NULL, 0, true, NULL);
+		stored = store_entry(s, e, hash, NULL, 0, true, NULL, 0);
 	}
 	return stored;
 }

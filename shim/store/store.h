@@ -67,6 +67,9 @@ struct lm_store_req {
 	bool hold;        /* a hit is kept across calls: a reference, released
 	                     by lm_entry_unref, instead of a read section */
 	bool probed;      /* lm_store_get just missed: skip its probe */
+	/* out: the store's clock (ms) as a miss's lookup read it, 0 if it did
+	 * not; the fill takes the expiry from it, so a miss reads it once */
+	int64_t now_ms;
 	/* out: private to the store */
 	void *pending;
 	uint64_t gen[3];

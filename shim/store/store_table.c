@@ -16,6 +16,8 @@
 #include "store_internal.h"
 
 #define LM_TABLE_MIN 16
+/* Entries fetched ahead while a table is copied into a larger one. */
+#define LM_REHASH_AHEAD 8
 
 static inline bool slot_matches(uint64_t slot, uint64_t hash)
 {
@@ -82,6 +84,12 @@ bool lm_table_reserve(struct lm_table *t, struct lm_slots **old)
 		return false;
 	na->mask = ncap - 1;
 	for (size_t i = 0; i < cap; i++) {
+		/* Every key is read again to hash it, each a cache miss in a large
+		 * table: fetch a few entries ahead so that the misses overlap. */
+		uint64_t next =
+		    i + LM_REHASH_AHEAD < cap ? lm_table_slot(a, i + LM_REHASH_AHEAD) : 0;
+		if (next)
+			__builtin_prefetch(lm_slot_entry(next)->data);
 		uint64_t slot = lm_table_slot(a, i);
 		if (slot) {
 			struct lm_entry *e = lm_slot_entry(slot);

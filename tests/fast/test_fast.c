@@ -465,6 +465,21 @@ Test(fast, a_crowded_set_spills_into_second_choices)
 	cr_expect_eq(fx_runs, runs, "all three hit");
 }
 
+/* Regression: the table had 128 sets, and a loop over 1,000 keys missed
+ * on most of them every round. All hit on the second round now. */
+Test(fast, a_working_set_of_a_thousand_keys_stays_in_the_table)
+{
+	enum { KEYS = 1000 };
+	for (long k = 1; k <= KEYS; k++)
+		fx_rdi(k);
+	long runs = fx_runs;
+	uint64_t hits = lm_counters_sum(0, LM_C_hits);
+	for (long k = 1; k <= KEYS; k++)
+		fx_rdi(k);
+	cr_expect_eq(fx_runs, runs, "%ld of %d keys ran again", fx_runs - runs, KEYS);
+	cr_expect_eq(lm_counters_sum(0, LM_C_hits) - hits, KEYS);
+}
+
 static pthread_key_t late_key;
 static int late_owned = -1;
 

@@ -240,3 +240,42 @@ Test(store_basic, bad_method_is_a_miss_and_never_stored)
 	cr_expect_eq(lm_test_get(s, 5, "k", NULL, 0), LM_LOOKUP_MISS);
 	lm_store_free(s);
 }
+
+static _Atomic int clock_reads;
+
+static int64_t counting_clock(void)
+{
+	atomic_fetch_add(&clock_reads, 1);
+	return lm_test_clock();
+}
+
+/* A miss reads the clock once, in its lookup; the fill takes the expiry
+ * from that reading (earlier than the fill's own: never later than the
+ * TTL allows). */
+Test(store_basic, a_miss_reads_the_clock_once)
+{
+	struct lm_store_cfg cfg = {
+	    .max_entries = 100,
+	    .max_memory = 1 << 20,
+	    .nmethods = 1,
+	    .now_ms = counting_clock,
+	    .hash = lm_test_key_hash,
+	};
+	struct lm_store *s = lm_store_new(&cfg);
+	cr_assert_not_null(s);
+	int64_t t0 = atomic_load(&lm_test_now);
+	struct lm_store_req r = lm_test_req(0, "k");
+	struct lm_entry *e, *stale;
+	bool co;
+	atomic_store(&clock_reads, 0);
+	cr_assert_eq(lm_store_lookup(s, &r, &e, &co, &stale), LM_LOOKUP_MISS);
+	atomic_store(&lm_test_now, t0 + 500); /* the function runs */
+	cr_assert_eq(lm_store_fill(s, &r, "v", 1, 1000), 1);
+	cr_expect_eq(atomic_load(&clock_reads), 1);
+	atomic_store(&lm_test_now, t0 + 999);
+	cr_expect_eq(lm_test_get(s, 0, "k", NULL, 0), LM_LOOKUP_HIT);
+	atomic_store(&lm_test_now, t0 + 1000);
+	cr_expect_eq(lm_test_get(s, 0, "k", NULL, 0), LM_LOOKUP_MISS);
+	atomic_store(&lm_test_now, t0);
+	lm_store_free(s);
+}

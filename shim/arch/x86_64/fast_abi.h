@@ -4,7 +4,9 @@
 #ifndef LM_FAST_ABI_H
 #define LM_FAST_ABI_H
 
-#define LM_FAST_SET_BITS 7 /* 128 sets of two 64-byte slots per thread */
+/* 1,024 sets of two 64-byte slots per thread (128 KiB): a working set of a
+ * thousand keys stays in the table. */
+#define LM_FAST_SET_BITS 10
 #define LM_FAST_MUL      0xbf58476d1ce4e5b9
 
 /* struct lm_fast_table: a header line, then the slots */
