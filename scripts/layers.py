@@ -65,7 +65,7 @@ def main(files):
 
 # Functions the shim defines to interpose them: a call to them inside the
 # shim is a call to libc's.
-INTERPOSED = {"dlopen", "dlmopen"}
+INTERPOSED = {"dlopen", "dlmopen", "dlclose"}
 
 
 def source_of(build, obj):

@@ -137,3 +137,22 @@ void lm_adaptive_tick(void)
 	__atomic_store_n(&next_check_ms, next, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&lock);
 }
+
+void lm_adaptive_hold(void)
+{
+	pthread_mutex_lock(&lock);
+}
+
+void lm_adaptive_release(void)
+{
+	pthread_mutex_unlock(&lock);
+}
+
+void lm_adaptive_forget(struct lm_rt_method *m)
+{
+	__atomic_store_n(&m->bypassing, 0, __ATOMIC_RELEASE);
+	m->recheck_period_ms = 0;
+	m->recheck_ms = 0;
+	m->adapt_misses = 0;
+	m->adapt_base = now_window(m);
+}

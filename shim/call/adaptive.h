@@ -42,4 +42,13 @@ void lm_adaptive_after_miss(struct lm_rt_method *m);
  * sample is due. One load and compare when none is. */
 void lm_adaptive_tick(void);
 
+/* While held, no step aside and no sample runs (the miss path only tries
+ * the lock): dlclose holds it so that none touches a hook whose object is
+ * going. */
+void lm_adaptive_hold(void);
+void lm_adaptive_release(void);
+/* M's hook went with its object: forget its window and any step aside.
+ * Only while held. */
+void lm_adaptive_forget(struct lm_rt_method *m);
+
 #endif

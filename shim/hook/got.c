@@ -211,6 +211,17 @@ void lm_got_install(struct lm_hook *h)
 	pthread_mutex_unlock(&lock);
 }
 
+void lm_got_release(struct lm_hook *h)
+{
+	pthread_mutex_lock(&lock);
+	for (struct lm_hook **p = &hooks; *p; p = &(*p)->next_got)
+		if (*p == h) {
+			*p = h->next_got;
+			break;
+		}
+	pthread_mutex_unlock(&lock);
+}
+
 static bool mark_seen(const struct dl_phdr_info *info)
 {
 	const char *name = info->dlpi_name ? info->dlpi_name : "";
@@ -300,4 +311,29 @@ void lm_got_imports(lm_import_fn fn, void *arg)
 
 	dl_iterate_phdr(imports_cb, &ia);
 	errno = saved;
+}
+
+static int still_loaded_cb(struct dl_phdr_info *info, size_t sz, void *arg)
+{
+	const struct seen *s = arg;
+
+	(void)sz;
+	return s->base == info->dlpi_addr && s->phdr == info->dlpi_phdr &&
+	       !strcmp(s->name, info->dlpi_name ? info->dlpi_name : "");
+}
+
+void lm_hook_forget_unloaded(void)
+{
+	LM_KEEP_ERRNO();
+	size_t kept = 0;
+
+	pthread_mutex_lock(&lock);
+	for (size_t i = 0; i < nseen; i++) {
+		if (dl_iterate_phdr(still_loaded_cb, &seen[i]))
+			seen[kept++] = seen[i];
+		else
+			free(seen[i].name);
+	}
+	nseen = kept;
+	pthread_mutex_unlock(&lock);
 }

@@ -3,6 +3,7 @@
 #include "hook_record.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,6 +240,25 @@ int lm_hook_set_bypass(struct lm_hook *h, bool on, char *why, size_t whylen)
 		return lm_why(why, whylen, "the code at 0x%lx changed since it was patched",
 		              (unsigned long)site);
 	return lm_patch_code(site, to, h->info.patch_len, why, whylen);
+}
+
+static pthread_mutex_t released_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct lm_hook *released;
+
+void lm_hook_release(struct lm_hook *h)
+{
+	if (!h)
+		return;
+	if (h->info.mode == LM_HM_GOT)
+		lm_got_release(h);
+	lm_nearmem_free(h->stub, LM_STUB_MAX + (h->tramp ? h->tramp_len : 0));
+	h->stub = NULL;
+	h->tramp = NULL;
+	h->installed = false;
+	pthread_mutex_lock(&released_lock);
+	h->next_released = released;
+	released = h;
+	pthread_mutex_unlock(&released_lock);
 }
 
 void *lm_hook_ctx(const struct lm_hook *h)

@@ -26,11 +26,14 @@ struct lm_hook {
 	bool installed;
 	struct lm_hook_info info;
 	struct lm_hook *next_got;
+	struct lm_hook *next_released; /* lm_hook_release keeps it reachable */
 };
 
 /* Make H's GOT slots in every loaded object but the shim point at its stub,
  * and keep H for lm_hook_rescan_got. */
 void lm_got_install(struct lm_hook *h);
+/* Stop patching H's slots in objects loaded later. */
+void lm_got_release(struct lm_hook *h);
 /* Point H's slots at its stub again after lm_hook_restore_got. */
 void lm_got_repatch(struct lm_hook *h);
 
