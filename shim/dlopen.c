@@ -21,7 +21,6 @@
 #include "symtab/dynamic.h"
 #include "symtab/symtab.h"
 #include "shim/base/addr.h"
-#include "shim/call/adaptive.h"
 #include "shim/call/runtime.h"
 #include "shim/base/guard.h"
 #include "resolve.h"
@@ -156,10 +155,9 @@ __attribute__((visibility("default"))) void *dlmopen(Lmid_t lmid, const char *fi
 	return h;
 }
 
-/* The adaptive transitions are held across the real call: none may step
- * aside or back through a hook whose code is being unmapped. A destructor
- * that closes another library (nested) leaves the release to the outer
- * call, which sees every object gone. */
+/* A destructor that closes another library (nested) leaves the release
+ * to the outer call, which sees every object gone: the inner one runs
+ * under the dynamic linker's lock, which resolve may wait for. */
 static __thread int closing;
 
 __attribute__((visibility("default"))) int dlclose(void *handle)
@@ -171,7 +169,6 @@ __attribute__((visibility("default"))) int dlclose(void *handle)
 	if (!lm_rt || lm_guard_held() || closing)
 		return real_dlclose(handle);
 	LM_KEEP_ERRNO();
-	lm_adaptive_hold();
 	closing = 1;
 	int rc = real_dlclose(handle);
 	closing = 0;
@@ -183,6 +180,5 @@ __attribute__((visibility("default"))) int dlclose(void *handle)
 		lm_unload_forget_closed();
 		lm_guard_leave();
 	}
-	lm_adaptive_release();
 	return rc;
 }

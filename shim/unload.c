@@ -4,7 +4,6 @@
  * may be another build, and a `ptr` result may point into the old one. */
 #include "unload.h"
 
-#include <link.h>
 #include <pthread.h>
 
 #include "shim/base/log.h"
@@ -14,30 +13,13 @@
 #include "shim/hook/hook.h"
 #include "resolve.h"
 
-static int contains_cb(struct dl_phdr_info *info, size_t size, void *arg)
-{
-	(void)size;
-	uintptr_t a = *(const uintptr_t *)arg;
-	for (int i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		uintptr_t s = info->dlpi_addr + ph->p_vaddr;
-		if (ph->p_type == PT_LOAD && a >= s && a < s + ph->p_memsz)
-			return 1;
-	}
-	return 0;
-}
-
-static bool still_loaded(uintptr_t addr)
-{
-	return dl_iterate_phdr(contains_cb, &addr) != 0;
-}
-
 void lm_unload_forget_closed(void)
 {
 	pthread_mutex_lock(&lm_resolve_lock);
+	lm_adaptive_hold();
 	for (uint32_t i = 0; i < lm_rt->nmethods; i++) {
 		struct lm_rt_method *m = &lm_rt->methods[i];
-		if (!m->hook || still_loaded(m->addr))
+		if (!m->hook || !lm_hook_gone(m->hook))
 			continue;
 		struct lm_hook *h = m->hook;
 		__atomic_store_n(&m->hook, NULL, __ATOMIC_RELEASE);
@@ -49,6 +31,7 @@ void lm_unload_forget_closed(void)
 		lm_info("%s: unloaded with %s: hooked again if it is loaded again", m->cfg->name,
 		        m->object);
 	}
+	lm_adaptive_release();
 	lm_hook_forget_unloaded();
 	pthread_mutex_unlock(&lm_resolve_lock);
 }

@@ -6,7 +6,7 @@
  * definition went with them becomes LM_HS_UNLOADED, its hook released,
  * its entries dropped, its adaptive state forgotten; the next dlopen that
  * brings it back hooks it again (lm_resolve_all). Call with the shim's
- * guard held and lm_adaptive_hold taken. */
+ * guard held. */
 void lm_unload_forget_closed(void);
 
 #endif

@@ -43,8 +43,7 @@ void lm_adaptive_after_miss(struct lm_rt_method *m);
 void lm_adaptive_tick(void);
 
 /* While held, no step aside and no sample runs (the miss path only tries
- * the lock): dlclose holds it so that none touches a hook whose object is
- * going. */
+ * the lock): held while the hooks of a closed library are released. */
 void lm_adaptive_hold(void);
 void lm_adaptive_release(void);
 /* M's hook went with its object: forget its window and any step aside.

@@ -33,7 +33,7 @@ struct dyn_tables {
 	size_t relsz[2];
 };
 
-static bool contains(const struct dl_phdr_info *info, uintptr_t a)
+bool lm_phdr_contains(const struct dl_phdr_info *info, uintptr_t a)
 {
 	for (int i = 0; i < info->dlpi_phnum; i++) {
 		const Elf64_Phdr *ph = &info->dlpi_phdr[i];
@@ -111,7 +111,7 @@ static bool slot_leads_to(const struct dl_phdr_info *info, const Elf64_Rela *r,
 	if (val == h->def)
 		return true;
 	return ELF64_R_TYPE(r->r_info) == R_X86_64_JUMP_SLOT && sym->st_shndx == SHN_UNDEF &&
-	       contains(info, val);
+	       lm_phdr_contains(info, val);
 }
 
 /* With RESTORE, ONLY's slots that lead to its stub get its definition back. */
@@ -159,7 +159,7 @@ static void patch_object(const struct dl_phdr_info *info, struct lm_hook *only, 
 
 static bool is_shim(const struct dl_phdr_info *info)
 {
-	return contains(info, (uintptr_t)lm_thunk);
+	return lm_phdr_contains(info, (uintptr_t)lm_thunk);
 }
 
 static int install_cb(struct dl_phdr_info *info, size_t sz, void *arg)

@@ -220,6 +220,38 @@ int lm_hook_install(struct lm_hook *h, char *why, size_t whylen)
 	return 0;
 }
 
+struct bypass_call {
+	struct lm_hook *h;
+	bool on;
+	char *why;
+	size_t whylen;
+	int rc;
+};
+
+/* A detour's code is rewritten only while its object is seen loaded from
+ * inside dl_iterate_phdr: glibc unlinks a closed object under the lock
+ * held around this callback, before it unmaps it. */
+static int bypass_cb(struct dl_phdr_info *info, size_t sz, void *arg)
+{
+	struct bypass_call *c = arg;
+	const struct lm_hook *h = c->h;
+
+	(void)sz;
+	if (!lm_phdr_contains(info, h->def))
+		return 0;
+	/* The same bytes, the same atomicity, as the install: a thread in the
+	 * trampoline goes on through it either way. */
+	uintptr_t site = h->def + h->plan.skip;
+	const unsigned char *from = c->on ? h->info.new_bytes : h->info.old_bytes;
+	const unsigned char *to = c->on ? h->info.old_bytes : h->info.new_bytes;
+	if (memcmp(lm_ptr(site), from, h->info.patch_len) != 0)
+		c->rc = lm_why(c->why, c->whylen, "the code at 0x%lx changed since it was patched",
+		               (unsigned long)site);
+	else
+		c->rc = lm_patch_code(site, to, h->info.patch_len, c->why, c->whylen);
+	return 1;
+}
+
 int lm_hook_set_bypass(struct lm_hook *h, bool on, char *why, size_t whylen)
 {
 	if (!h || !h->installed)
@@ -231,15 +263,22 @@ int lm_hook_set_bypass(struct lm_hook *h, bool on, char *why, size_t whylen)
 			lm_got_repatch(h);
 		return 0;
 	}
-	/* The same bytes, the same atomicity, as the install: a thread in the
-	 * trampoline goes on through it either way. */
-	uintptr_t site = h->def + h->plan.skip;
-	const unsigned char *from = on ? h->info.new_bytes : h->info.old_bytes;
-	const unsigned char *to = on ? h->info.old_bytes : h->info.new_bytes;
-	if (memcmp(lm_ptr(site), from, h->info.patch_len) != 0)
-		return lm_why(why, whylen, "the code at 0x%lx changed since it was patched",
-		              (unsigned long)site);
-	return lm_patch_code(site, to, h->info.patch_len, why, whylen);
+	struct bypass_call c = {h, on, why, whylen, -1};
+	if (!dl_iterate_phdr(bypass_cb, &c))
+		return lm_why(why, whylen, "its object is no longer loaded");
+	return c.rc;
+}
+
+static int loaded_cb(struct dl_phdr_info *info, size_t sz, void *arg)
+{
+	(void)sz;
+	return lm_phdr_contains(info, *(const uintptr_t *)arg);
+}
+
+bool lm_hook_gone(const struct lm_hook *h)
+{
+	uintptr_t def = h->def;
+	return !dl_iterate_phdr(loaded_cb, &def);
 }
 
 static pthread_mutex_t released_lock = PTHREAD_MUTEX_INITIALIZER;

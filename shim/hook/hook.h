@@ -71,6 +71,9 @@ int lm_hook_set_bypass(struct lm_hook *h, bool on, char *why, size_t whylen);
  * may still be patched by lm_hook_rescan_got. */
 void lm_hook_restore_got(struct lm_hook *h);
 
+/* Is the object H's function lives in no longer loaded? */
+bool lm_hook_gone(const struct lm_hook *h);
+
 /* H's function went with its object (dlclose): give back its stub and
  * trampoline and stop patching its GOT slots. The record stays, never
  * reused: the per-thread fast tables know a hook by its address. */

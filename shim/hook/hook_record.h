@@ -2,6 +2,7 @@
 #ifndef LM_HOOK_RECORD_H
 #define LM_HOOK_RECORD_H
 
+#include <link.h>
 #include <stdbool.h>
 
 #include "hook.h"
@@ -32,6 +33,8 @@ struct lm_hook {
 /* Make H's GOT slots in every loaded object but the shim point at its stub,
  * and keep H for lm_hook_rescan_got. */
 void lm_got_install(struct lm_hook *h);
+/* Is A inside one of INFO's loaded segments? */
+bool lm_phdr_contains(const struct dl_phdr_info *info, uintptr_t a);
 /* Stop patching H's slots in objects loaded later. */
 void lm_got_release(struct lm_hook *h);
 /* Point H's slots at its stub again after lm_hook_restore_got. */
