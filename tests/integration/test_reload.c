@@ -19,7 +19,7 @@ static const char conf_got[] = "[cache re_cube]\nsignature = long re_cube(long x
 
 /* Runs the fixture with BUILD_B as the second build; DEST in a fresh
  * directory, named libre.so as the config's object. */
-static struct it_run reload(const char *conf, const char *build_b)
+static struct it_run reload_as(const char *conf, const char *build_b, const char *mode)
 {
 	char dir[] = "/tmp/ldmemo-reload-XXXXXX";
 	cr_assert(mkdtemp(dir) != NULL);
@@ -27,11 +27,16 @@ static struct it_run reload(const char *conf, const char *build_b)
 	snprintf(dest, sizeof dest, "%s/libre.so", dir);
 	snprintf(a, sizeof a, "%s", it_path("libre.so"));
 	snprintf(b, sizeof b, "%s", it_path(build_b));
-	const char *argv[] = {it_path("reload"), dest, a, b, NULL};
+	const char *argv[] = {it_path("reload"), dest, a, b, mode, NULL};
 	struct it_run r = it_run(conf, argv, NULL);
 	unlink(dest);
 	rmdir(dir);
 	return r;
+}
+
+static struct it_run reload(const char *conf, const char *build_b)
+{
+	return reload_as(conf, build_b, NULL);
 }
 
 /* re_cube's object in the JSON of the line "statsN: ..." of OUT (a copy). */
@@ -113,6 +118,22 @@ Test(reload, another_build_is_not_served_old_entries)
 		cr_expect_eq(phase_field(memo.out, 3, "s"), phase_field(bare.out, 3, "s"), "%s",
 		             memo.out);
 		cr_expect_eq(phase_field(memo.out, 3, "runs"), 2, "%s%s", memo.out, memo.err);
+		it_free(&memo);
+		it_free(&bare);
+	}
+}
+
+/* Adaptive caching stepped aside from re_cube (too cheap to cache), then
+ * its library was closed: the re-sampling that comes due must not write
+ * the detour back into memory that is gone. */
+Test(reload, adaptive_resampling_after_dlclose)
+{
+	const char *confs[] = {conf_detour, conf_got};
+	for (int i = 0; i < 2; i++) {
+		struct it_run memo = reload_as(confs[i], "libre.so", "adaptive");
+		struct it_run bare = reload_as(NULL, "libre.so", "adaptive");
+		cr_expect_eq(memo.status, 0, "%s%s", memo.out, memo.err);
+		cr_expect_str_eq(memo.out, bare.out, "%s", memo.err);
 		it_free(&memo);
 		it_free(&bare);
 	}
