@@ -130,7 +130,10 @@ Test(reload, adaptive_resampling_after_dlclose)
 {
 	const char *confs[] = {conf_detour, conf_got};
 	for (int i = 0; i < 2; i++) {
-		struct it_run memo = reload_as(confs[i], "libre.so", "adaptive");
+		char conf[512];
+		snprintf(conf, sizeof conf, "%s[cache prog_sq]\nsignature = long prog_sq(long x)\n",
+		         confs[i]);
+		struct it_run memo = reload_as(conf, "libre.so", "adaptive");
 		struct it_run bare = reload_as(NULL, "libre.so", "adaptive");
 		cr_expect_eq(memo.status, 0, "%s%s", memo.out, memo.err);
 		cr_expect_str_eq(memo.out, bare.out, "%s", memo.err);
