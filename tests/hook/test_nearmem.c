@@ -11,8 +11,8 @@
 
 static bool mapped(void *p)
 {
-	uintptr_t page = (uintptr_t)p & ~(uintptr_t)(sysconf(_SC_PAGESIZE) - 1);
-	return msync((void *)page, 1, MS_ASYNC) == 0 || errno != ENOMEM;
+	char *page = (char *)p - ((uintptr_t)p & (uintptr_t)(sysconf(_SC_PAGESIZE) - 1));
+	return msync(page, 1, MS_ASYNC) == 0 || errno != ENOMEM;
 }
 
 Test(nearmem, sealed_page_unmapped_when_its_last_block_is_freed)
