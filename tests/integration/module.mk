@@ -96,6 +96,6 @@ $(ITD)/libre2.so: $(ITS)/libre.c
 	@mkdir -p $(@D)
 	$(CC) -O2 -g -fPIC -shared -DFACTOR=2 -o $@ $<
 $(ITD)/reload: $(ITS)/reload.c
-	$(CC) -O2 -g -rdynamic -o $@ $< -ldl
+	$(CC) -O2 -g -rdynamic -o $@ $< -ldl -lpthread
 
 FIXTURES += $(ITD)/libre.so $(ITD)/libre2.so $(ITD)/reload

@@ -141,3 +141,19 @@ Test(reload, adaptive_resampling_after_dlclose)
 		it_free(&bare);
 	}
 }
+
+/* Closing and opening the library again and again while other threads
+ * call another hooked method: every result right, no crash. */
+Test(reload, churn_while_other_methods_are_called)
+{
+	const char *confs[] = {conf_detour, conf_got};
+	for (int i = 0; i < 2; i++) {
+		char conf[512];
+		snprintf(conf, sizeof conf, "%s[cache prog_sq]\nsignature = long prog_sq(long x)\n",
+		         confs[i]);
+		struct it_run r = reload_as(conf, "libre.so", "churn");
+		cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
+		cr_expect_str_eq(r.out, "churn bad=0\n", "%s", r.err);
+		it_free(&r);
+	}
+}
