@@ -65,7 +65,7 @@ def main(files):
 
 # Functions the shim defines to interpose them: a call to them inside the
 # shim is a call to libc's.
-INTERPOSED = {"dlopen", "dlmopen", "sigaction", "signal", "bsd_signal", "sysv_signal"}
+INTERPOSED = {"dlopen", "dlmopen", "dlclose", "sigaction", "signal", "bsd_signal", "sysv_signal"}
 
 
 def source_of(build, obj):

@@ -1,7 +1,9 @@
 /* Libraries loaded after start-up: the shim interposes dlopen and dlmopen
  * (exported on purpose, see ldmemo.map) and, after the real call returns,
  * hooks the methods the new objects define and patches their GOT slots
- * (spec guarantee 2). RTLD_LOCAL libraries are found too: symbols are
+ * (spec guarantee 2). It interposes dlclose too: the methods of a library
+ * closed are released, and hooked again when it is opened again
+ * (unload.c). RTLD_LOCAL libraries are found too: symbols are
  * looked up in each object's own tables, not through dlsym.
  *
  * The dynamic linker resolves a bare name with the DT_RPATH/DT_RUNPATH of
@@ -23,12 +25,15 @@
 #include "shim/base/guard.h"
 #include "shim/profile/profile.h"
 #include "resolve.h"
+#include "unload.h"
 
 typedef void *(*dlopen_fn)(const char *, int);
 typedef void *(*dlmopen_fn)(Lmid_t, const char *, int);
+typedef int (*dlclose_fn)(void *);
 
 static dlopen_fn real_dlopen;
 static dlmopen_fn real_dlmopen;
+static dlclose_fn real_dlclose;
 static unsigned long long last_adds;
 
 /* dl_iterate_phdr reports how many objects were ever loaded: rescanning
@@ -37,6 +42,15 @@ static int read_adds(struct dl_phdr_info *info, size_t size, void *arg)
 {
 	(void)size;
 	*(unsigned long long *)arg = info->dlpi_adds;
+	return 1;
+}
+
+static unsigned long long last_subs;
+
+static int read_subs(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	(void)size;
+	*(unsigned long long *)arg = info->dlpi_subs;
 	return 1;
 }
 
@@ -144,4 +158,32 @@ __attribute__((visibility("default"))) void *dlmopen(Lmid_t lmid, const char *fi
 	if (h)
 		after_load();
 	return h;
+}
+
+/* A destructor that closes another library (nested) leaves the release
+ * to the outer call, which sees every object gone: the inner one runs
+ * under the dynamic linker's lock, which resolve may wait for. */
+static __thread int closing;
+
+__attribute__((visibility("default"))) int dlclose(void *handle)
+{
+	if (!real_dlclose)
+		real_dlclose = (dlclose_fn)dlsym(RTLD_NEXT, "dlclose");
+	if (!real_dlclose)
+		return -1;
+	if (!lm_rt || lm_guard_held() || closing)
+		return real_dlclose(handle);
+	LM_KEEP_ERRNO();
+	closing = 1;
+	int rc = real_dlclose(handle);
+	closing = 0;
+	unsigned long long subs = 0;
+	dl_iterate_phdr(read_subs, &subs);
+	if (subs != __atomic_load_n(&last_subs, __ATOMIC_RELAXED)) {
+		__atomic_store_n(&last_subs, subs, __ATOMIC_RELAXED);
+		lm_guard_enter();
+		lm_unload_forget_closed();
+		lm_guard_leave();
+	}
+	return rc;
 }

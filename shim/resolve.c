@@ -2,7 +2,8 @@
  * in the loaded objects, compile its plan, prepare every hook, then
  * install them (two phases, so that every refusal happens before any code
  * changes). Runs at start-up and again after each dlopen, for the methods
- * still unresolved and for GOT slots of new objects. */
+ * still unresolved (or unloaded, unload.c) and for GOT slots of new
+ * objects. */
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -22,7 +23,7 @@
 #include "resolve.h"
 #include "shim/call/dispatch.h"
 
-static pthread_mutex_t resolve_lock = PTHREAD_MUTEX_INITIALIZER;
+pthread_mutex_t lm_resolve_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static enum lm_hook_mode hook_mode(const struct lm_method *m)
 {
@@ -200,7 +201,11 @@ static int prepare_one(struct lm_rt_method *m, struct lm_query *q, const struct 
 				break;
 			}
 	}
-	m->object = strdup(sym.obj->path);
+	/* A method loaded again keeps its path: a statistics dump may be reading it. */
+	if (!m->object || strcmp(m->object, sym.obj->path) != 0) {
+		free(m->object);
+		m->object = strdup(sym.obj->path);
+	}
 	int rc = -1;
 	const char *other;
 	char why[256] = "";
@@ -282,10 +287,10 @@ static bool wanted(const struct lm_rt_method *m)
 int lm_resolve_all(bool at_startup)
 {
 	int problems = 0;
-	pthread_mutex_lock(&resolve_lock);
+	pthread_mutex_lock(&lm_resolve_lock);
 	struct lm_objset set;
 	if (lm_objset_live(&set) != 0) {
-		pthread_mutex_unlock(&resolve_lock);
+		pthread_mutex_unlock(&lm_resolve_lock);
 		return 1;
 	}
 	set.warn = warn_object;
@@ -337,6 +342,6 @@ int lm_resolve_all(bool at_startup)
 	lm_hook_rescan_got();
 	lm_maps_release();
 	lm_objset_free(&set);
-	pthread_mutex_unlock(&resolve_lock);
+	pthread_mutex_unlock(&lm_resolve_lock);
 	return problems;
 }

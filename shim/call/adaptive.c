@@ -186,3 +186,25 @@ void lm_adaptive_reset_counts(void)
 		m->bypass_base = m->hook ? lm_hook_bypassed_calls(m->hook) : 0;
 	}
 }
+
+void lm_adaptive_hold(void)
+{
+	pthread_mutex_lock(&lock);
+}
+
+void lm_adaptive_release(void)
+{
+	pthread_mutex_unlock(&lock);
+}
+
+void lm_adaptive_forget(struct lm_rt_method *m, uint64_t bypassed)
+{
+	if (bypassed)
+		lm_count(m->id, LM_C_bypassed, bypassed); /* the released hook's count */
+	m->bypass_base = 0;
+	__atomic_store_n(&m->bypassing, 0, __ATOMIC_RELEASE);
+	m->recheck_period_ms = 0;
+	m->recheck_ms = 0;
+	m->adapt_misses = 0;
+	m->adapt_base = now_window(m);
+}

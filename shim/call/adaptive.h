@@ -60,4 +60,13 @@ uint64_t lm_adaptive_bypassed(const struct lm_rt_method *m);
 /* Start those counts again from zero (a fork child's statistics). */
 void lm_adaptive_reset_counts(void);
 
+/* While held, no step aside and no sample runs (the miss path only tries
+ * the lock): held while the hooks of a closed library are released. */
+void lm_adaptive_hold(void);
+void lm_adaptive_release(void);
+/* M's hook went with its object: forget its window and any step aside,
+ * keeping BYPASSED, what the hook's counting stub counted, in M's
+ * counters. Only while held. */
+void lm_adaptive_forget(struct lm_rt_method *m, uint64_t bypassed);
+
 #endif

@@ -17,8 +17,16 @@
 #include "adaptive.h"
 
 /* What became of a method's hook, as the statistics name it. */
-/* CONFIG_ERROR: the method's section has errors; it is never looked for. */
-enum lm_hook_state { LM_HS_UNRESOLVED, LM_HS_FAILED, LM_HS_DETOUR, LM_HS_GOT, LM_HS_CONFIG_ERROR };
+/* CONFIG_ERROR: the method's section has errors; it is never looked for.
+ * UNLOADED: its object was closed (dlclose); hooked again if it comes back. */
+enum lm_hook_state {
+	LM_HS_UNRESOLVED,
+	LM_HS_FAILED,
+	LM_HS_DETOUR,
+	LM_HS_GOT,
+	LM_HS_CONFIG_ERROR,
+	LM_HS_UNLOADED
+};
 
 struct lm_rt_drop {
 	enum lm_drop_kind kind;

@@ -33,7 +33,7 @@ struct dyn_tables {
 	size_t relsz[2];
 };
 
-static bool contains(const struct dl_phdr_info *info, uintptr_t a)
+bool lm_phdr_contains(const struct dl_phdr_info *info, uintptr_t a)
 {
 	for (int i = 0; i < info->dlpi_phnum; i++) {
 		const Elf64_Phdr *ph = &info->dlpi_phdr[i];
@@ -111,7 +111,7 @@ static bool slot_leads_to(const struct dl_phdr_info *info, const Elf64_Rela *r,
 	if (val == h->def)
 		return true;
 	return ELF64_R_TYPE(r->r_info) == R_X86_64_JUMP_SLOT && sym->st_shndx == SHN_UNDEF &&
-	       contains(info, val);
+	       lm_phdr_contains(info, val);
 }
 
 enum slot_op { SLOTS_INSTALL, SLOTS_RESTORE, SLOTS_BYPASS };
@@ -168,7 +168,7 @@ static void patch_object(const struct dl_phdr_info *info, struct lm_hook *only, 
 
 static bool is_shim(const struct dl_phdr_info *info)
 {
-	return contains(info, (uintptr_t)lm_thunk);
+	return lm_phdr_contains(info, (uintptr_t)lm_thunk);
 }
 
 static int install_cb(struct dl_phdr_info *info, size_t sz, void *arg)
@@ -230,6 +230,17 @@ void lm_got_install(struct lm_hook *h)
 	dl_iterate_phdr(install_cb, h);
 	h->next_got = hooks;
 	hooks = h;
+	pthread_mutex_unlock(&lock);
+}
+
+void lm_got_release(struct lm_hook *h)
+{
+	pthread_mutex_lock(&lock);
+	for (struct lm_hook **p = &hooks; *p; p = &(*p)->next_got)
+		if (*p == h) {
+			*p = h->next_got;
+			break;
+		}
 	pthread_mutex_unlock(&lock);
 }
 
@@ -320,4 +331,29 @@ void lm_got_imports(lm_import_fn fn, void *arg)
 	struct imports_arg ia = {fn, arg};
 	LM_KEEP_ERRNO();
 	dl_iterate_phdr(imports_cb, &ia);
+}
+
+static int still_loaded_cb(struct dl_phdr_info *info, size_t sz, void *arg)
+{
+	const struct seen *s = arg;
+
+	(void)sz;
+	return s->base == info->dlpi_addr && s->phdr == info->dlpi_phdr &&
+	       !strcmp(s->name, info->dlpi_name ? info->dlpi_name : "");
+}
+
+void lm_hook_forget_unloaded(void)
+{
+	LM_KEEP_ERRNO();
+	size_t kept = 0;
+
+	pthread_mutex_lock(&lock);
+	for (size_t i = 0; i < nseen; i++) {
+		if (dl_iterate_phdr(still_loaded_cb, &seen[i]))
+			seen[kept++] = seen[i];
+		else
+			free(seen[i].name);
+	}
+	nseen = kept;
+	pthread_mutex_unlock(&lock);
 }

@@ -3,6 +3,7 @@
 #include "hook_record.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,8 +124,8 @@ static int prepare_detour(struct lm_hook *h, const struct lm_hook_req *req, char
 	h->tramp_len = (unsigned)tlen;
 	size_t count_at = LM_STUB_MAX + (((size_t)tlen + 7) & ~(size_t)7);
 	h->count_stub = mem + count_at;
-	lm_nearmem_trim(mem, total,
-	                count_at + make_count_stub(h->count_stub, stub + count_at, h, tramp));
+	h->mem_len = count_at + make_count_stub(h->count_stub, stub + count_at, h, tramp);
+	lm_nearmem_trim(mem, total, h->mem_len);
 	h->head.original = h->tramp;
 	h->orig_len =
 	    h->plan.skip + (h->plan.window > h->plan.patch ? h->plan.window : h->plan.patch);
@@ -170,6 +171,7 @@ static int prepare_got(struct lm_hook *h, const struct lm_hook_req *req, char *w
 	h->stub_len = make_stub(mem, (uintptr_t)mem, h);
 	h->count_stub = mem + LM_STUB_MAX;
 	make_count_stub(h->count_stub, (uintptr_t)h->count_stub, h, req->addr);
+	h->mem_len = LM_STUB_MAX + LM_COUNT_STUB_MAX;
 	h->head.original = lm_ptr(req->addr);
 	h->info.mode = LM_HM_GOT;
 	h->info.stub = (uintptr_t)mem;
@@ -243,6 +245,41 @@ int lm_hook_install(struct lm_hook *h, char *why, size_t whylen)
 	return 0;
 }
 
+struct bypass_call {
+	struct lm_hook *h;
+	bool on;
+	char *why;
+	size_t whylen;
+	int rc;
+};
+
+/* A detour's code is rewritten only while its object is seen loaded from
+ * inside dl_iterate_phdr: glibc unlinks a closed object under the lock
+ * held around this callback, before it unmaps it. */
+static int bypass_cb(struct dl_phdr_info *info, size_t sz, void *arg)
+{
+	struct bypass_call *c = arg;
+	const struct lm_hook *h = c->h;
+
+	(void)sz;
+	if (!lm_phdr_contains(info, h->def))
+		return 0;
+	/* The same length, the same atomicity, as the install: a thread in the
+	 * trampoline goes on through it either way. With a counting stub the
+	 * entry holds one jump or the other, never the original instructions,
+	 * so no thread can be stopped inside the bytes rewritten. */
+	uintptr_t site = h->def + h->plan.skip;
+	const unsigned char *off = h->count_stub ? h->bypass_bytes : h->info.old_bytes;
+	const unsigned char *from = c->on ? h->info.new_bytes : off;
+	const unsigned char *to = c->on ? off : h->info.new_bytes;
+	if (memcmp(lm_ptr(site), from, h->info.patch_len) != 0)
+		c->rc = lm_why(c->why, c->whylen, "the code at 0x%lx changed since it was patched",
+		               (unsigned long)site);
+	else
+		c->rc = lm_patch_code(site, to, h->info.patch_len, c->why, c->whylen);
+	return 1;
+}
+
 int lm_hook_set_bypass(struct lm_hook *h, bool on, char *why, size_t whylen)
 {
 	if (!h || !h->installed)
@@ -254,16 +291,42 @@ int lm_hook_set_bypass(struct lm_hook *h, bool on, char *why, size_t whylen)
 			lm_got_repatch(h);
 		return 0;
 	}
-	/* The same length, the same atomicity, as the install: a thread in the
-	 * trampoline goes on through it either way. */
-	uintptr_t site = h->def + h->plan.skip;
-	const unsigned char *off = h->count_stub ? h->bypass_bytes : h->info.old_bytes;
-	const unsigned char *from = on ? h->info.new_bytes : off;
-	const unsigned char *to = on ? off : h->info.new_bytes;
-	if (memcmp(lm_ptr(site), from, h->info.patch_len) != 0)
-		return lm_why(why, whylen, "the code at 0x%lx changed since it was patched",
-		              (unsigned long)site);
-	return lm_patch_code(site, to, h->info.patch_len, why, whylen);
+	struct bypass_call c = {h, on, why, whylen, -1};
+	if (!dl_iterate_phdr(bypass_cb, &c))
+		return lm_why(why, whylen, "its object is no longer loaded");
+	return c.rc;
+}
+
+static int loaded_cb(struct dl_phdr_info *info, size_t sz, void *arg)
+{
+	(void)sz;
+	return lm_phdr_contains(info, *(const uintptr_t *)arg);
+}
+
+bool lm_hook_gone(const struct lm_hook *h)
+{
+	uintptr_t def = h->def;
+	return !dl_iterate_phdr(loaded_cb, &def);
+}
+
+static pthread_mutex_t released_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct lm_hook *released;
+
+void lm_hook_release(struct lm_hook *h)
+{
+	if (!h)
+		return;
+	if (h->info.mode == LM_HM_GOT)
+		lm_got_release(h);
+	lm_nearmem_free(h->stub, h->mem_len);
+	h->stub = NULL;
+	h->tramp = NULL;
+	h->count_stub = NULL;
+	h->installed = false;
+	pthread_mutex_lock(&released_lock);
+	h->next_released = released;
+	released = h;
+	pthread_mutex_unlock(&released_lock);
 }
 
 uint64_t lm_hook_bypassed_calls(const struct lm_hook *h)

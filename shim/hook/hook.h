@@ -3,7 +3,8 @@
  * Two phases, as funchook does: lm_hook_prepare analyses the target and
  * builds the stub and trampoline without touching the target's code, so
  * every refusal happens before any byte changes; lm_hook_install patches.
- * Hooks are never removed: a thread may be inside a trampoline at any time. */
+ * Hooks are removed only with their object (lm_hook_release): until then
+ * a thread may be inside a trampoline at any time. */
 #ifndef LM_HOOK_H
 #define LM_HOOK_H
 
@@ -73,6 +74,18 @@ uint64_t lm_hook_bypassed_calls(const struct lm_hook *h);
  * stub finish through it: the stub stays). Slots of objects loaded later
  * may still be patched by lm_hook_rescan_got. */
 void lm_hook_restore_got(struct lm_hook *h);
+
+/* Is the object H's function lives in no longer loaded? */
+bool lm_hook_gone(const struct lm_hook *h);
+
+/* H's function went with its object (dlclose): give back its stub and
+ * trampoline and stop patching its GOT slots. The record stays, never
+ * reused: the per-thread fast tables know a hook by its address. */
+void lm_hook_release(struct lm_hook *h);
+
+/* Forget the objects no longer loaded, so that one loaded again (perhaps
+ * at the same address) has its GOT slots patched again. */
+void lm_hook_forget_unloaded(void);
 
 /* Call FN with the name of every function that a loaded object but the
  * shim imports through its PLT/GOT (once per relocation: a name may come

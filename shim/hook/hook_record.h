@@ -2,6 +2,7 @@
 #ifndef LM_HOOK_RECORD_H
 #define LM_HOOK_RECORD_H
 
+#include <link.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -23,6 +24,7 @@ struct lm_hook {
 	unsigned stub_len;
 	unsigned char *tramp; /* detour only */
 	unsigned tramp_len;
+	size_t mem_len; /* near memory held: stub, trampoline, counting stub */
 	struct lm_reloc_plan plan;
 	unsigned char orig[LM_ORIG_MAX]; /* the entry as it was, endbr64 included */
 	unsigned orig_len;
@@ -37,11 +39,16 @@ struct lm_hook {
 	 * for functions too cheap to cache): exact on one thread, a lower
 	 * bound under several. Its own cache line. */
 	uint64_t bypassed_calls __attribute__((aligned(64)));
+	struct lm_hook *next_released; /* lm_hook_release keeps it reachable */
 };
 
 /* Make H's GOT slots in every loaded object but the shim point at its stub,
  * and keep H for lm_hook_rescan_got. */
 void lm_got_install(struct lm_hook *h);
+/* Is A inside one of INFO's loaded segments? */
+bool lm_phdr_contains(const struct dl_phdr_info *info, uintptr_t a);
+/* Stop patching H's slots in objects loaded later. */
+void lm_got_release(struct lm_hook *h);
 /* Point H's slots at its stub again after lm_hook_restore_got or
  * lm_got_bypass. */
 void lm_got_repatch(struct lm_hook *h);

@@ -27,6 +27,7 @@
 struct page {
 	uintptr_t base;
 	size_t used;
+	size_t live; /* bytes handed out and not given back */
 	int sealed;
 };
 
@@ -151,10 +152,11 @@ void *lm_nearmem_alloc(uintptr_t near, size_t size)
 		if (!pg->sealed && pg->used + size <= page_size() && reaches(near, pg->base)) {
 			r = lm_ptr(pg->base + pg->used);
 			pg->used += size;
+			pg->live += size;
 		}
 	}
 	if (!r && npages < MAX_PAGES && (base = map_near(near))) {
-		pages[npages++] = (struct page){base, size, 0};
+		pages[npages++] = (struct page){base, size, size, 0};
 		r = lm_ptr(base);
 	}
 	pthread_mutex_unlock(&lock);
@@ -171,8 +173,10 @@ void lm_nearmem_trim(void *p, size_t size, size_t used)
 	for (unsigned i = 0; i < npages; i++) {
 		struct page *pg = &pages[i];
 
-		if (!pg->sealed && a == pg->base + pg->used - size && used <= size)
+		if (!pg->sealed && a == pg->base + pg->used - size && used <= size) {
 			pg->used -= size - used;
+			pg->live -= size - used;
+		}
 	}
 	pthread_mutex_unlock(&lock);
 }
@@ -196,4 +200,27 @@ int lm_nearmem_seal(void *p)
 	}
 	pthread_mutex_unlock(&lock);
 	return rc;
+}
+
+void lm_nearmem_free(void *p, size_t size)
+{
+	LM_KEEP_ERRNO();
+	uintptr_t base = (uintptr_t)p & ~(page_size() - 1);
+
+	size = block(size);
+	pthread_mutex_lock(&lock);
+	for (unsigned i = 0; i < npages; i++) {
+		struct page *pg = &pages[i];
+
+		if (pg->base != base || pg->live < size)
+			continue;
+		pg->live -= size;
+		/* A sealed page is never written again: once empty it goes. */
+		if (!pg->live && pg->sealed) {
+			munmap(lm_ptr(base), page_size());
+			*pg = pages[--npages];
+		}
+		break;
+	}
+	pthread_mutex_unlock(&lock);
 }

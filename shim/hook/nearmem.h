@@ -14,6 +14,10 @@ void *lm_nearmem_alloc(uintptr_t near, size_t size);
 /* Give back the tail of the latest allocation P of SIZE bytes beyond USED. */
 void lm_nearmem_trim(void *p, size_t size, size_t used);
 
+/* Give back the block P of SIZE bytes (its code is never run again); a
+ * sealed page whose every block came back is unmapped. */
+void lm_nearmem_free(void *p, size_t size);
+
 /* Make the page holding P read+exec (never writable again): no later
  * allocation comes from it, so code running there is never rewritten. */
 int lm_nearmem_seal(void *p);

@@ -19,8 +19,8 @@ void lm_snapshot_setup(void)
 
 static const char *hook_name(enum lm_hook_state s)
 {
-	static const char *const names[] = {"unresolved", "failed", "detour", "got",
-	                                    "config_error"};
+	static const char *const names[] = {"unresolved", "failed",       "detour",
+	                                    "got",        "config_error", "unloaded"};
 	return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "unresolved";
 }
 

@@ -47,7 +47,7 @@ extern const bool lm_snap_field_signed[LM_SF_COUNT];
 
 struct lm_snap_method {
 	const char *name, *object;
-	const char *hook; /* detour, got, unresolved, failed */
+	const char *hook; /* detour, got, unresolved, failed, unloaded */
 	const char *mode; /* cache, verify */
 	uint64_t v[LM_SF_COUNT];
 };

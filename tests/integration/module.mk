@@ -101,3 +101,15 @@ $(ITD)/threads: $(ITS)/threads.c
 	$(CC) -O2 -g -o $@ $< -lpthread
 
 FIXTURES += $(ITD)/threads
+
+# A library closed and opened again, in two builds (issue 16).
+$(ITD)/libre.so: $(ITS)/libre.c
+	@mkdir -p $(@D)
+	$(CC) -O2 -g -fPIC -shared -o $@ $<
+$(ITD)/libre2.so: $(ITS)/libre.c
+	@mkdir -p $(@D)
+	$(CC) -O2 -g -fPIC -shared -DFACTOR=2 -o $@ $<
+$(ITD)/reload: $(ITS)/reload.c
+	$(CC) -O2 -g -rdynamic -o $@ $< -ldl -lpthread
+
+FIXTURES += $(ITD)/libre.so $(ITD)/libre2.so $(ITD)/reload
