@@ -4,6 +4,7 @@
 #include "adaptive.h"
 
 #include <pthread.h>
+#include <string.h>
 
 #include "counters.h"
 #include "shim/hook/hook.h"
@@ -75,11 +76,13 @@ uint64_t lm_adaptive_typical(const uint32_t *samples, unsigned n)
 	if (n < LM_ADAPT_SAMPLES / 2 || n > LM_ADAPT_SAMPLES)
 		return 0;
 	uint32_t v[LM_ADAPT_SAMPLES];
-	for (unsigned i = 0; i < n; i++) { /* insertion sort: 32 at most */
+	memcpy(v, samples, n * sizeof *v);
+	for (unsigned i = 1; i < n; i++) { /* insertion sort: 32 at most */
+		uint32_t x = v[i];
 		unsigned j = i;
-		for (; j > 0 && v[j - 1] > samples[i]; j--)
+		for (; j > 0 && v[j - 1] > x; j--)
 			v[j] = v[j - 1];
-		v[j] = samples[i];
+		v[j] = x;
 	}
 	unsigned keep = n - n / 8;
 	uint64_t sum = 0;
@@ -106,7 +109,7 @@ void lm_adaptive_after_miss(struct lm_rt_method *m)
 		return;
 	struct lm_adaptive_window now = now_window(m), w = since(&now, &m->adapt_base);
 	w.min_call_ns = __atomic_load_n(&m->min_call_ns, __ATOMIC_RELAXED);
-	uint32_t samples[LM_ADAPT_SAMPLES];
+	uint32_t samples[LM_ADAPT_SAMPLES] = {0};
 	uint32_t n = __atomic_load_n(&m->call_samples, __ATOMIC_RELAXED);
 	n = n < LM_ADAPT_SAMPLES ? n : LM_ADAPT_SAMPLES;
 	for (uint32_t i = 0; i < n; i++)
