@@ -60,6 +60,9 @@ static void expect_no_leak(const struct it_run *r)
  * one struct lm_shard. */
 Test(oom, a_store_that_cannot_be_allocated_leaks_nothing, .timeout = 60)
 {
+#ifdef __SANITIZE_ADDRESS__
+	cr_skip_test("valgrind cannot run a shim built with ASan");
+#endif
 	if (!have_valgrind())
 		cr_skip_test("valgrind is missing");
 	char fail[64];
@@ -77,6 +80,9 @@ Test(oom, a_store_that_cannot_be_allocated_leaks_nothing, .timeout = 60)
  * and what the hook had taken is given back. */
 Test(oom, a_got_hook_whose_name_cannot_be_copied_leaks_nothing, .timeout = 60)
 {
+#ifdef __SANITIZE_ADDRESS__
+	cr_skip_test("valgrind cannot run a shim built with ASan");
+#endif
 	if (!have_valgrind())
 		cr_skip_test("valgrind is missing");
 	struct it_run r = run("[global]\nprograms = early\nhook = got\n"

@@ -189,6 +189,8 @@ void lm_test_mc_reports_reset(void)
 	pthread_mutex_unlock(&reports_lock);
 }
 
+int64_t lm_test_mc_deadline_ms = 50;
+
 struct lm_l2 *lm_test_l2_open(struct lm_test_l2 *x, const struct lm_test_mc *t, int n,
                               const char *ns, int64_t l1_ttl_ms)
 {
@@ -203,7 +205,7 @@ struct lm_l2 *lm_test_l2_open(struct lm_test_l2 *x, const struct lm_test_mc *t, 
 	s->l1_ttl_ms = l1_ttl_ms;
 	/* Slower runs (valgrind) need a longer deadline than the default. */
 	const char *tmo = getenv("LM_TEST_REDIS_TIMEOUT_MS");
-	s->timeout_ms = tmo ? atoi(tmo) : 50;
+	s->timeout_ms = tmo ? atoi(tmo) : lm_test_mc_deadline_ms;
 	s->max_entries = 10000;
 	s->max_memory = 1 << 24;
 	x->methods[M_USER] = (struct lm_l2_method){"get_user", 0x1111, true};

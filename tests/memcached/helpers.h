@@ -47,6 +47,9 @@ struct lm_test_l2 {
 
 /* An lm_l2 on the N servers of T, namespace NS ("lmtest" when NULL), with
  * l1_ttl L1_TTL_MS. NULL on failure. */
+/* The request deadline lm_test_l2_open gives the tier (50 ms, the
+ * default; LM_TEST_REDIS_TIMEOUT_MS overrides it). */
+extern int64_t lm_test_mc_deadline_ms;
 struct lm_l2 *lm_test_l2_open(struct lm_test_l2 *x, const struct lm_test_mc *t, int n,
                               const char *ns, int64_t l1_ttl_ms);
 void lm_test_l2_close(struct lm_test_l2 *x);

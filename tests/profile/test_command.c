@@ -83,6 +83,11 @@ Test(command, exit_status_is_the_programs)
  * table), and the program's output is its own. */
 Test(command, counts_the_imports_of_a_library_loaded_later, .timeout = 120)
 {
+#ifdef __SANITIZE_ADDRESS__
+	/* libasan's crypt_r looks the real one up at start-up, before the
+	 * plugin brings libcrypt: the fixture crashes under ASan on its own */
+	cr_skip_test("the fixture's crypt_r call crashes under ASan without ldmemo");
+#endif
 	const char *prog = pf_fixture("prog-dl");
 	const char *env[] = {known_env(), NULL};
 	char *plain = NULL, *profiled = NULL, *table = NULL;
