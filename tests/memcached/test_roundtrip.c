@@ -127,6 +127,7 @@ Test(mc_roundtrip, a_forked_child_shares_the_tier_on_its_own_connections)
 	              lm_test_mc_stat(srv[1].port, "total_connections");
 	pid_t pid = fork();
 	if (pid == 0) {
+		alarm(30); /* a hung child fails the test instead of outliving it */
 		int rc = lm_test_get(a.l2, M_USER, "gina", v, sizeof v) == LM_L2_HIT &&
 		                 strcmp(v, "parent") == 0
 		             ? 0

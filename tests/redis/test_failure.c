@@ -147,12 +147,19 @@ Test(redis_failure, nothing_listening_is_down_not_an_error)
 
 Test(redis_failure, a_forked_child_uses_its_own_connections)
 {
+#ifdef __SANITIZE_ADDRESS__
+	/* libasan's allocator is not fork-safe: the child inherited a size
+	 * class's lock held by the invalidation thread and hung in calloc
+	 * (gdb: SizeClassAllocator64::GetFromAllocator), holding CI's pipe. */
+	cr_skip_test("ASan's allocator can deadlock a child forked while threads allocate");
+#endif
 	cr_assert_eq(lm_test_set(a.l2, M_USER, "parent", "p", 60000), LM_L2_HIT);
 	char buf[64];
 	cr_assert_eq(lm_test_get(a.l2, M_USER, "parent", buf, sizeof buf), LM_L2_HIT);
 	pid_t pid = fork();
 	cr_assert_geq(pid, 0);
 	if (pid == 0) {
+		alarm(30); /* a hung child fails the test instead of outliving it */
 		int bad = 0;
 		for (int i = 0; i < 20; i++) {
 			char key[16];
