@@ -285,6 +285,13 @@ Test(ctl, an_oversized_request_is_refused)
 
 Test(ctl, a_forked_child_answers_on_its_own_socket)
 {
+#ifdef __SANITIZE_ADDRESS__
+	/* A child forked from the threaded fixture starts its own control
+	 * thread; under ASan that child once never answered (CI, 1 run of 2;
+	 * 4 runs of 4 passed alone), as ASan's allocator is not fork-safe
+	 * (tests/store/test_coalesce.c). The plain build runs it. */
+	cr_skip_test("a forked child of a threaded process under ASan");
+#endif
 	struct fx f;
 	fx_start(&f, &on);
 	fx_cmd(&f, "square 9");
