@@ -7,28 +7,16 @@
 #include <time.h>
 
 #include "config/config.h"
+#include "tests/common/many_sections.h"
 
 static char *gen(size_t n, size_t *len)
 {
 	char *buf = NULL;
 	FILE *f = open_memstream(&buf, len);
-	size_t q = n / 4 ? n / 4 : 1;
 
 	if (!f)
 		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		size_t j = i % q;
-		if (i < q)
-			fprintf(f, "[type t_%zu]\nfields = i32 a, i64 b\n\n", j);
-		else if (i < 3 * q)
-			fprintf(f, "[cache f_%zu]\nsignature = static t_%zu *f_%zu(i32 x)\n\n", i,
-			        j, i);
-		else
-			fprintf(f,
-			        "[invalidate g_%zu]\nsignature = void g_%zu(i32 x)\ndrop = "
-			        "f_%zu(x)\n\n",
-			        i, i, q + j);
-	}
+	lm_write_many_sections(f, n);
 	fclose(f);
 	return buf;
 }

@@ -3,31 +3,18 @@
  * right section among thousands. */
 #include <stdlib.h>
 
+#include "../common/many_sections.h"
 #include "helpers.h"
 
-/* N sections, each 3 lines (4 for [invalidate]): a quarter [type t_J], half
- * [cache f_I] returning `static t_J*`, a quarter [invalidate g_I] dropping
- * f_(Q+J). EXTRA is appended. */
+/* lm_write_many_sections' N sections, then EXTRA. */
 static char *many(size_t n, const char *extra)
 {
 	char *buf = NULL;
-	size_t len = 0, q = n / 4;
+	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 
 	cr_assert_not_null(f);
-	for (size_t i = 0; i < n; i++) {
-		size_t j = i % q;
-		if (i < q)
-			fprintf(f, "[type t_%zu]\nfields = i32 a, i64 b\n\n", j);
-		else if (i < 3 * q)
-			fprintf(f, "[cache f_%zu]\nsignature = static t_%zu *f_%zu(i32 x)\n\n", i,
-			        j, i);
-		else
-			fprintf(f,
-			        "[invalidate g_%zu]\nsignature = void g_%zu(i32 x)\ndrop = "
-			        "f_%zu(x)\n\n",
-			        i, i, q + j);
-	}
+	lm_write_many_sections(f, n);
 	fputs(extra, f);
 	fclose(f);
 	return buf;

@@ -54,6 +54,21 @@ static struct lm_store *store_with(const char *key, struct lm_entry **entry)
 	return s;
 }
 
+/* A one-shard store where a coalescing miss of KEY left its pending marker
+ * (returned) in *REQ. */
+static struct lm_pending *store_pending(const char *key, struct lm_store **store,
+                                        struct lm_store_req *req)
+{
+	struct lm_entry *e;
+	bool co;
+	*store = lm_test_store(100, 1 << 20, 1, NULL);
+	*req = lm_test_req(0, key);
+	req->coalesce = true;
+	cr_assert_eq(lm_store_lookup(*store, req, &e, &co, NULL), LM_LOOKUP_MISS);
+	cr_assert_not_null(req->pending);
+	return req->pending;
+}
+
 /* A miss of another key takes the shard lock, and the walk runs there. */
 static void miss_other(struct lm_store *s)
 {
@@ -115,14 +130,9 @@ Test(store_invariants, removing_an_entry_on_no_queue_aborts, .exit_code = ABORTE
 
 Test(store_invariants, a_listed_marker_its_owner_let_go_of_aborts, .exit_code = ABORTED_AS_EXPECTED)
 {
-	struct lm_store *s = lm_test_store(100, 1 << 20, 1, NULL);
-	struct lm_store_req r = lm_test_req(0, "a");
-	struct lm_entry *e;
-	bool co;
-	r.coalesce = true;
-	cr_assert_eq(lm_store_lookup(s, &r, &e, &co, NULL), LM_LOOKUP_MISS);
-	struct lm_pending *p = r.pending;
-	cr_assert_not_null(p);
+	struct lm_store *s;
+	struct lm_store_req r;
+	struct lm_pending *p = store_pending("a", &s, &r);
 	expect_abort("refs, memory_order_relaxed) >= 2");
 	atomic_store(&p->refs, 1);
 	miss_other(s);
@@ -131,14 +141,9 @@ Test(store_invariants, a_listed_marker_its_owner_let_go_of_aborts, .exit_code = 
 
 Test(store_invariants, a_marker_finished_twice_aborts, .exit_code = ABORTED_AS_EXPECTED)
 {
-	struct lm_store *s = lm_test_store(100, 1 << 20, 1, NULL);
-	struct lm_store_req r = lm_test_req(0, "a");
-	struct lm_entry *e;
-	bool co;
-	r.coalesce = true;
-	cr_assert_eq(lm_store_lookup(s, &r, &e, &co, NULL), LM_LOOKUP_MISS);
-	struct lm_pending *p = r.pending;
-	cr_assert_not_null(p);
+	struct lm_store *s;
+	struct lm_store_req r;
+	struct lm_pending *p = store_pending("a", &s, &r);
 	expect_abort("!atomic_load_explicit(&p->done");
 	atomic_store(&p->done, 1);
 	lm_store_fill(s, &r, "v", 1, LM_DUR_NEVER);
