@@ -681,22 +681,34 @@ static void hook_imports(struct names *ns, const struct names *later)
 	}
 }
 
-/* Move the names of NS into SEEN (sorted), dropping duplicates. */
+/* Move the names of the sorted NS into SEEN (sorted), dropping duplicates:
+ * one merge, so a program that loads many libraries stays linear. */
 static void keep_seen(struct names *ns)
 {
-	for (size_t i = 0; i < ns->n; i++) {
-		if (!ns->v[i] || was_seen(ns->v[i])) {
-			free(ns->v[i]);
+	size_t cap = seen.n + ns->n, n = 0, i = 0, j = 0;
+	char **v = cap ? malloc(cap * sizeof *v) : NULL;
+
+	while (v && (i < seen.n || j < ns->n)) {
+		if (j < ns->n && !ns->v[j]) {
+			j++;
 			continue;
 		}
-		add_name(ns->v[i], &seen);
-		free(ns->v[i]);
-		/* keep SEEN sorted: insert the new last name in place */
-		for (size_t j = seen.n - 1; j > 0 && strcmp(seen.v[j - 1], seen.v[j]) > 0; j--) {
-			char *t = seen.v[j];
-			seen.v[j] = seen.v[j - 1];
-			seen.v[j - 1] = t;
-		}
+		char *next = j == ns->n || (i < seen.n && strcmp(seen.v[i], ns->v[j]) <= 0)
+		                 ? seen.v[i++]
+		                 : ns->v[j++];
+		if (n && strcmp(v[n - 1], next) == 0)
+			free(next);
+		else
+			v[n++] = next;
+	}
+	if (v) {
+		free(seen.v);
+		seen.v = v;
+		seen.n = n;
+		seen.cap = cap;
+	} else { /* out of memory: SEEN stays; the new names are only forgotten */
+		for (j = 0; j < ns->n; j++)
+			free(ns->v[j]);
 	}
 	free(ns->v);
 	ns->v = NULL;
