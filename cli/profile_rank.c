@@ -315,14 +315,31 @@ static void write_types(const struct lm_prof_set *set, FILE *out)
 	free(done);
 }
 
+/* TEXT in a comment line: a control character (a newline in an argument, a
+ * library path or a damaged record) would end the comment and put the rest
+ * on a config line of its own, so each is written as an escape. */
+static void put_comment(const char *text, FILE *out)
+{
+	for (const unsigned char *c = (const unsigned char *)text; *c; c++) {
+		if (*c == '\n')
+			fputs("\\n", out);
+		else if (*c < 0x20 || *c == 0x7f)
+			fprintf(out, "\\x%02x", *c);
+		else
+			fputc(*c, out);
+	}
+}
+
 void lm_prof_config(const struct lm_prof_set *set, const struct lm_known *known, int argc,
                     char **argv, FILE *out)
 {
 	(void)known;
 	size_t nyes = 0;
 	fputs("# Written by `ldmemo profile` for:", out);
-	for (int i = 0; i < argc; i++)
-		fprintf(out, " %s", argv[i]);
+	for (int i = 0; i < argc; i++) {
+		fputc(' ', out);
+		put_comment(argv[i], out);
+	}
 	fprintf(out,
 	        "\n# %.1f ms measured. Each section says why it is here; each function left\n"
 	        "# out has a comment line with the rule that left it out.\n\n",
@@ -333,13 +350,14 @@ void lm_prof_config(const struct lm_prof_set *set, const struct lm_known *known,
 		if (p->why_not)
 			continue;
 		nyes++;
-		fprintf(
-		    out,
-		    "# %s: %llu calls, %.2f ms (%.1f%% of the run), %.0f distinct keys: predicted "
-		    "hit ratio %.1f%%, saving %.2f ms.\n# Result ownership: %s, from %s.\n",
-		    p->name, (unsigned long long)p->calls, p->ns / 1e6,
-		    set->wall_ns > 0 ? 100 * p->ns / set->wall_ns : 0, p->distinct,
-		    100 * p->hit_ratio, p->saving_ns / 1e6, ownership(p->me), source_of(p->kf));
+		fputs("# ", out);
+		put_comment(p->name, out);
+		fprintf(out,
+		        ": %llu calls, %.2f ms (%.1f%% of the run), %.0f distinct keys: predicted "
+		        "hit ratio %.1f%%, saving %.2f ms.\n# Result ownership: %s, from %s.\n",
+		        (unsigned long long)p->calls, p->ns / 1e6,
+		        set->wall_ns > 0 ? 100 * p->ns / set->wall_ns : 0, p->distinct,
+		        100 * p->hit_ratio, p->saving_ns / 1e6, ownership(p->me), source_of(p->kf));
 		lm_known_section(p->kf, p->me->pos, out);
 		if (p->fails && p->me->when && p->me->negative_ttl_ms == 0)
 			fprintf(out,
@@ -355,9 +373,13 @@ void lm_prof_config(const struct lm_prof_set *set, const struct lm_known *known,
 		fputs("# No function of this run is worth caching.\n\n", out);
 	for (size_t i = 0; i < set->n; i++) {
 		const struct lm_prof_fn *p = &set->v[i];
-		if (p->why_not)
-			fprintf(out, "# left out: %s (%s), %.2f ms: %s\n", p->name,
-			        base_of(p->object), p->ns / 1e6, p->why_not);
+		if (!p->why_not)
+			continue;
+		fputs("# left out: ", out);
+		put_comment(p->name, out);
+		fputs(" (", out);
+		put_comment(base_of(p->object), out);
+		fprintf(out, "), %.2f ms: %s\n", p->ns / 1e6, p->why_not);
 	}
 }
 

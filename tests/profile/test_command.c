@@ -78,6 +78,32 @@ Test(command, exit_status_is_the_programs)
 	cr_assert_eq(pf_run(argv, env, NULL, NULL), 7);
 }
 
+/* An argument with a newline (a script given on the command line) stays in the
+ * header's comment line: before, its second line became a config line of
+ * its own and `ldmemo check` refused the file. */
+Test(command, a_newline_in_an_argument_stays_in_the_comment, .timeout = 120)
+{
+	const char *dir = pf_tmpdir();
+	char conf[128];
+	snprintf(conf, sizeof conf, "%s/nl.conf", dir);
+	const char *ldmemo = pf_build("ldmemo");
+	const char *env[] = {known_env(), NULL};
+	const char *run_profile[] = {
+	    ldmemo, "profile", "-o", conf, "--", "gawk", "BEGIN { x = 1 }\n# [global]\tx", NULL};
+	cr_assert_eq(pf_run(run_profile, env, NULL, NULL), 0);
+	char *text = pf_slurp(conf);
+	cr_assert_not_null(text);
+	cr_assert(strstr(text, "for: gawk BEGIN { x = 1 }\\n# [global]\\x09x\n"),
+	          "escaped in the header:\n%s", text);
+	char *err = NULL;
+	const char *run_check[] = {ldmemo, "check", "-c", conf, "gawk", NULL};
+	cr_assert_eq(pf_run(run_check, env, NULL, &err), 0, "ldmemo check accepts it: %s", err);
+	free(err);
+	free(text);
+	unlink(conf);
+	rmdir(dir);
+}
+
 /* A library loaded with dlopen after start-up brings libcrypt and its
  * import of crypt_r: both are counted (before: crypt_r was not in the
  * table), and the program's output is its own. */
