@@ -426,6 +426,9 @@ host_section() {
 	# adaptive off: f is cheap enough that the bypass would step aside
 	host_conf "$T/l1.conf" "adaptive = off"
 	host_conf "$T/l1-host.conf" "adaptive = off" "shared = host" "namespace = $ns-l1"
+	# the backend is a plugin beside the shim: beside its private copy too
+	[ -f "$(dirname "$SO")/libldmemo-redis.so" ] ||
+		cp "$(dirname "$shim_src")/libldmemo-redis.so" "$(dirname "$SO")/" 2>/dev/null
 	if command -v redis-server >/dev/null; then
 		port=$((20000 + RANDOM % 20000))
 		redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
