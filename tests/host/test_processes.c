@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../integration/helpers.h"
@@ -55,7 +56,9 @@ Test(host_processes, the_second_process_is_served_from_the_first)
 	cr_expect_eq(it_field(b.out, "sum"), it_field(a.out, "sum"));
 	cr_expect(strstr(b.err, "\"hits\":30,\"misses\":0,") != NULL, "%s", b.err);
 	cr_expect(strstr(b.err, "\"shared_hits\":10,") != NULL, "%s", b.err);
-	cr_expect(strstr(b.err, "\"host\":{\"size\":2097152,\"entries\":10,") != NULL, "%s", b.err);
+	cr_expect(strstr(b.err, "\"host\":{\"size\":2097152,\"entries\":10,\"evictions\":0}") !=
+	              NULL,
+	          "%s", b.err);
 	it_free(&a);
 	it_free(&b);
 }
@@ -228,5 +231,26 @@ Test(host_processes, l1_hits_keep_the_fast_thunk_with_the_host_tier_on)
 	cr_expect_eq(it_field(b.out, "runs"), 0, "%s", b.out);
 	cr_expect(strstr(b.err, "\"hits\":30,\"misses\":0,") != NULL, "%s", b.err);
 	cr_expect(strstr(b.err, "\"shared_hits\":10,") != NULL, "%s", b.err);
+	it_free(&b);
+}
+
+/* A mapping another process of the user left open to others is refused
+ * with a message; the program runs on with its per-process cache. */
+Test(host_processes, a_process_refuses_a_mapping_open_to_others_and_says_so)
+{
+	struct it_run a = run_basic();
+	cr_assert_eq(a.status, 0, "%s", a.err);
+	it_free(&a);
+	char path[512];
+	cr_assert_eq(lm_host_path(NULL, (unsigned)geteuid(), ns, path, sizeof path), 0);
+	cr_assert_eq(chmod(path, 0666), 0);
+	struct it_run b = run_basic();
+	cr_assert_eq(b.status, 0, "%s", b.err);
+	cr_expect(strstr(b.err, "open to group or others (not mode 0600): refused") != NULL, "%s",
+	          b.err);
+	cr_expect(strstr(b.err, "methods run with their per-process cache only") != NULL, "%s",
+	          b.err);
+	cr_expect_eq(it_field(b.out, "runs"), 10, "nothing taken from it: %s", b.out);
+	cr_expect(strstr(b.err, "\"hits\":20,\"misses\":10,") != NULL, "%s", b.err);
 	it_free(&b);
 }
