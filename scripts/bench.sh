@@ -530,7 +530,7 @@ host_section() {
 if [ "$mode" = host ]; then
 	: >"$report"
 	say "<!-- host tier: scripts/bench.sh host -->"
-	say "## 10. Host tier: a run of this section alone"
+	say "The host tier section below comes from a run of that section alone (\`scripts/bench.sh host\`):"
 	say ""
 	say "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); commit: $commit$dirty; machine: $(nproc) CPUs, $cpu; load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
 	say ""
