@@ -422,7 +422,7 @@ host_section() {
 	$CC $CF -o "$B/oneshot_loop" "$root/bench/oneshot_loop.c" || return
 	local ns="lmbench-hit-$$" hcalls=2000000 nproc=1000 port= rpid= i r
 	[ "${BENCH_QUICK:-0}" = 1 ] && { hcalls=200000 nproc=100; }
-	rm -f "/dev/shm/ldmemo-$(id -u)-$ns" "/dev/shm/ldmemo-$(id -u)-lmbench-oneshot"
+	rm -f "/dev/shm/ldmemo-$(id -u)-$ns-l1" "/dev/shm/ldmemo-$(id -u)-lmbench-oneshot"
 	# adaptive off: f is cheap enough that the bypass would step aside
 	host_conf "$T/l1.conf" "adaptive = off"
 	host_conf "$T/l1-host.conf" "adaptive = off" "shared = host" "namespace = $ns-l1"
@@ -451,6 +451,7 @@ host_section() {
 		b=$(field ns_per_call "$(shim LDMEMO_CONFIG="$T/l1-host.conf" "$B/hit" f $((10 * hcalls)) 64 1 shared)")
 		l1+=("$a") l1h+=("$b") lr+=("$(div "$b" "$a")")
 	done
+	rm -f "/dev/shm/ldmemo-$(id -u)-$ns-l1" # the shim's, in its own place
 	rm -f "$T"/ldmemo-*
 	local nscd_pw=()
 	if command -v nscd >/dev/null || [ -x /usr/sbin/nscd ]; then
