@@ -5,12 +5,18 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 /* Distinct block sizes the pool keeps; a thread's blocks come in few
  * sizes (the buffers' and tables' grow by doubling). A size past these
  * goes to malloc and back to free, as before the pool. */
 #define NCLASS 32
 #define ALIGN  64
+/* A new block this large is mapped: the kernel's pages are zero already,
+ * and only those the thread touches are ever made. Zeroed by memset, the
+ * fast table's 128 KiB cost a short process's first call about 30 page
+ * faults (issue 22). */
+#define MAP_MIN (64 * 1024)
 
 struct free_block {
 	struct free_block *next;
@@ -72,6 +78,10 @@ void *lm_tpool_take(size_t size)
 		__atomic_store_n(&classes[c].head, b->next, __ATOMIC_RELEASE);
 	}
 	pthread_mutex_unlock(&lock);
+	if (!b && n >= MAP_MIN) {
+		void *m = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		return m == MAP_FAILED ? NULL : m;
+	}
 	if (!b && !(b = aligned_alloc(ALIGN, n)))
 		return NULL;
 	memset(b, 0, n);
@@ -90,6 +100,10 @@ void lm_tpool_give(void *p, size_t size)
 		__atomic_store_n(&classes[c].head, b, __ATOMIC_RELEASE);
 	}
 	pthread_mutex_unlock(&lock);
-	if (c < 0)
+	if (c >= 0)
+		return;
+	if (rounded(size) >= MAP_MIN)
+		munmap(p, rounded(size));
+	else
 		free(p);
 }

@@ -6,7 +6,8 @@
  * holds at most what the peak number of threads held.
  *
  * Slow path only: a lock. Blocks are 64-byte aligned and come from
- * malloc's aligned_alloc, kept by their exact size rounded up to 64. */
+ * malloc's aligned_alloc (from mmap when 64 KiB or more), kept by their
+ * exact size rounded up to 64. */
 #ifndef LM_TPOOL_H
 #define LM_TPOOL_H
 

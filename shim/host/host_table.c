@@ -8,6 +8,7 @@
  * a hit sets a slot's bit (only when clear, so a hot entry's line is not
  * written on each hit), a fill passes over set bits once, clearing them. */
 #include <string.h>
+#include <sys/mman.h>
 #include <xxhash.h>
 
 #include "host_layout.h"
@@ -264,9 +265,25 @@ void lm_host_stats(const struct lm_host *h, struct lm_host_stats *out)
 	    .evictions = __atomic_load_n(&h->hdr->evictions, __ATOMIC_RELAXED),
 	    .stores = __atomic_load_n(&h->hdr->stores, __ATOMIC_RELAXED),
 	};
+	/* Only pages some process wrote are read: reading a hole of the
+	 * tmpfs file would allocate it, and one dump would make the whole
+	 * mapping resident (64 MiB by default) for every process on the host. */
+	enum { PAGE = 4096, PER_PAGE = PAGE / LM_HOST_SLOT_BYTES, CHUNK = 256 };
+	unsigned char vec[CHUNK];
 	struct lm_host_slot c;
 	int64_t now = lm_clock_ms();
-	for (uint64_t i = 0; i < h->nslots; i++)
-		if (read_slot(&h->slots[i], &c) && current(h, &c, now))
-			out->entries++;
+	uint64_t pages = (h->nslots + PER_PAGE - 1) / PER_PAGE;
+	for (uint64_t p0 = 0; p0 < pages; p0 += CHUNK) {
+		uint64_t n = pages - p0 < CHUNK ? pages - p0 : CHUNK;
+		if (mincore(&h->slots[p0 * PER_PAGE], n * PAGE, vec) != 0)
+			memset(vec, 1, sizeof vec); /* cannot tell: read them */
+		for (uint64_t p = 0; p < n; p++) {
+			if (!(vec[p] & 1))
+				continue;
+			uint64_t end = (p0 + p + 1) * PER_PAGE;
+			for (uint64_t i = (p0 + p) * PER_PAGE; i < end && i < h->nslots; i++)
+				if (read_slot(&h->slots[i], &c) && current(h, &c, now))
+					out->entries++;
+		}
+	}
 }

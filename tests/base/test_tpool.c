@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -99,4 +100,22 @@ Test(tpool, a_forked_child_uses_the_pool)
 	}
 	stop = 1;
 	pthread_join(t, NULL);
+}
+
+/* A new large block (the fast table's 128 KiB) comes zeroed without
+ * touching its pages: a short process's first call made every one. */
+Test(tpool, a_new_large_block_is_zero_without_its_pages_made)
+{
+	enum { N = 512 * 1024 };
+	unsigned char *p = lm_tpool_take(N);
+	cr_assert_not_null(p);
+	cr_expect_eq((uintptr_t)p % 64, 0);
+	static unsigned char vec[N / 4096 + 1];
+	cr_assert_eq(mincore((void *)((uintptr_t)p & ~(uintptr_t)4095), N, vec), 0);
+	size_t resident = 0;
+	for (size_t i = 0; i < N / 4096; i++)
+		resident += vec[i] & 1;
+	cr_expect_lt(resident, 4, "%zu of %d pages made", resident, N / 4096);
+	cr_expect(all_zero(p, N));
+	lm_tpool_give(p, N);
 }

@@ -238,3 +238,25 @@ Test(host_table, random_slots_give_only_misses)
 	cr_expect_eq(ht_get(h, &m, "new", buf, sizeof buf), 1);
 	lm_host_close(h);
 }
+
+/* The statistics count entries without reading the pages no process
+ * wrote: reading a hole of the file allocates a page for it, and a dump of
+ * a 64 MiB mapping holding one entry made all 64 MiB resident. */
+Test(host_table, stats_leave_unwritten_pages_unallocated)
+{
+	struct lm_host *h = ht_open("big", 64 * MIB);
+	struct lm_host_method m;
+	lm_host_method_init(&m, "f", 1);
+	cr_assert_eq(ht_set(h, &m, "k", "v", 60000), 1);
+	struct lm_host_stats st;
+	lm_host_stats(h, &st);
+	cr_expect_eq(st.entries, 1);
+	/* the file's pages in memory, as every process sees them */
+	static unsigned char vec[64 * MIB / 4096];
+	cr_assert_eq(mincore(h->hdr, 64 * MIB, vec), 0);
+	size_t resident = 0;
+	for (size_t i = 0; i < sizeof vec; i++)
+		resident += vec[i] & 1;
+	cr_expect_lt(resident, 64, "%zu pages of %zu resident", resident, sizeof vec);
+	lm_host_close(h);
+}
