@@ -8,8 +8,7 @@
  * So nothing here may touch a vector register: this file is built with
  * -mgeneral-regs-only (Makefile) and calls only code built the same way
  * (plan/quick.c, plan/static_copy.c), the vDSO's clock (compiled by the
- * kernel without SSE) and __errno_location. */
-#include <errno.h>
+ * kernel without SSE). */
 #include <time.h>
 
 #include "counters.h"
@@ -20,8 +19,18 @@
 #include "shim/base/guard.h"
 #include "shim/base/handler.h"
 
-/* fast.c's: the vDSO's clock_gettime, NULL without one. */
+/* fast.c's: the vDSO's clock_gettime, NULL without one; errno's offset
+ * from the thread pointer (set before any hook is installed). */
 extern int (*lm_fast_clock)(clockid_t, struct timespec *);
+extern intptr_t lm_fast_errno_tpoff;
+
+/* errno = ERR without the call of __errno_location. */
+static inline void set_errno(int err)
+{
+	uintptr_t tp;
+	__asm__("movq %%fs:0, %0" : "=r"(tp));
+	*(int *)(tp + (uintptr_t)lm_fast_errno_tpoff) = err;
+}
 
 /* The record is still valid: not expired, not dropped. */
 static bool current(const struct lm_reuse_rec *r)
@@ -42,7 +51,7 @@ static int answer(const struct lm_rt_method *m, const struct lm_reuse_rec *r, st
 		return LM_ENTER_CALL;
 	f->ret_rax = (uint64_t)(uintptr_t)buf;
 	lm_count(m->id, LM_C_hits, 1);
-	errno = r->err;
+	set_errno(r->err);
 	return LM_ENTER_RETURN;
 }
 
