@@ -60,9 +60,10 @@ int lm_dispatch_quick(struct lm_hook *h, struct lm_frame *f)
 	const struct lm_rt_method *m = ((const struct lm_hook_head *)h)->ctx;
 	const struct lm_reuse *t = lm_reuse_tab;
 	/* the dispatcher's business: re-entry, a handler, checked arguments,
-	 * a thread without its counters yet (attaching allocates) */
+	 * a thread without its counters yet (attaching allocates), calls a
+	 * longjmp left (their waiters are released by enter) */
 	if (!m->reuse || !t || m->id >= lm_reuse_n || m->arg_checks || lm_guard_held() ||
-	    lm_fast_busy() || lm_handler_frame || !lm_tls_counters)
+	    lm_fast_busy() || lm_handler_frame || !lm_tls_counters || lm_dispatch_top)
 		return LM_ENTER_CALL;
 	/* A handler's hooked call meanwhile runs uncached: it cannot rebuild
 	 * the buffer between the check and the return. */
