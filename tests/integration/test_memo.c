@@ -139,6 +139,9 @@ MATRIX(static_struct_deep_copy, "struct", 2)
  * NULL answers for a u32 and a str key; str keys that are prefixes of
  * each other. */
 MATRIX(static_buffer_reused_until_written, "reuse", 8)
+/* A static result's hits end with a drop of the method or of everything:
+ * 4 calls, a drop, 3 calls, a drop of all, 2 calls. */
+MATRIX(static_buffer_hits_end_with_a_drop, "reuse_drop", 3)
 /* NULL and "" and content are distinct str keys. */
 MATRIX(str_keys_by_content, "strlen", 4)
 
