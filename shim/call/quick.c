@@ -29,6 +29,7 @@ static inline void set_errno(int err)
 {
 	uintptr_t tp;
 	__asm__("movq %%fs:0, %0" : "=r"(tp));
+	// NOLINTNEXTLINE(performance-no-int-to-ptr): the thread pointer is an address
 	*(int *)(tp + (uintptr_t)lm_fast_errno_tpoff) = err;
 }
 
