@@ -65,6 +65,10 @@ $(B)/symtab/%.o: symtab/%.c
 $(B)/shim/%.o: shim/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SHIM_CFLAGS) -c $< -o $@
+# lm_thunk's quick path runs before the caller's vector registers are
+# saved (shim/call/quick.c): its C code must not touch them.
+QUICK_OBJ := $(addprefix $(B)/shim/,call/quick.o plan/quick.o plan/static_copy.o)
+$(QUICK_OBJ): SHIM_CFLAGS += -mgeneral-regs-only
 $(B)/shim/%.o: shim/%.S
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SHIM_ASFLAGS) -c $< -o $@

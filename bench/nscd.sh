@@ -13,7 +13,8 @@
 # one line per measurement: `KIND BACKEND ns_per_call` with BACKEND files,
 # nscd, ldmemo-files (the shim, no nscd running) or ldmemo-nscd (the shim
 # in front of the running nscd); the nscd and ldmemo-nscd runs alternate,
-# RUNS rounds.
+# RUNS rounds. KINDS (environment): the bench/nss.c kinds to run, by
+# default pwnam pwuid grgid unknown.
 set -euo pipefail
 nss=$1 so=$2 conf=$3 runs=$4 calls=$5 fcalls=$6
 tmp=$(mktemp -d)
@@ -48,7 +49,7 @@ cat >"$tmp/nscd.conf" <<'EOF'
 	enable-cache		netgroup	no
 EOF
 
-kinds=(pwnam pwuid grgid unknown)
+kinds=(${KINDS:-pwnam pwuid grgid unknown})
 ns() { "$@" | sed -n 's/^ns_per_call=\([^ ]*\).*/\1/p'; }
 memo() { env LD_PRELOAD="$so" LDMEMO_CONFIG="$conf" LDMEMO_LOG=error "$@"; }
 

@@ -646,6 +646,20 @@ nscd_section() {
 	done
 	say "A \`static tm* localtime(buf(8) timep)\` hit against a \`long f(long)\` hit, same config, $HIT_RUNS alternating runs: localtime $(med "${lt[@]}") ns, f $(med "${ff[@]}") ns, ratio $(med "${lr[@]}") (goal <= 2)."
 	say ""
+	# Misses: a new key on every call, every result stored, against the
+	# same calls without the shim. TZ is fixed: without it libc's
+	# localtime looks at /etc/localtime on every call.
+	local mc=200000 tz='CET-1CEST,M3.5.0,M10.5.0/3' pp=() ps=() pa=() tp=() ts=() ta=()
+	for ((r = 0; r < RUNS; r++)); do
+		a=$(field ns_per_call "$("$B/nss" pwnam-miss $mc)")
+		b=$(field ns_per_call "$(shim LDMEMO_CONFIG="$root/bench/nss-miss.conf" "$B/nss" pwnam-miss $mc)")
+		pp+=("$a") ps+=("$b") pa+=("$(sub "$b" "$a")")
+		a=$(field ns_per_call "$(TZ=$tz "$B/nss" localtime-miss $mc)")
+		b=$(field ns_per_call "$(TZ=$tz shim LDMEMO_CONFIG="$root/bench/nss-miss.conf" "$B/nss" localtime-miss $mc)")
+		tp+=("$a") ts+=("$b") ta+=("$(sub "$b" "$a")")
+	done
+	say "Misses, a new key on every call and every result stored (bench/nss-miss.conf, adaptive = off), $mc calls, $RUNS alternating rounds, added = ldmemo minus plain within a round (goal <= 50 ns added): \`static passwd* nss_user(str name)\` (bench/nss.c, a getpwnam that answers at once) plain $(med "${pp[@]}") ns, ldmemo $(med "${ps[@]}") ns, added $(med "${pa[@]}") ns; \`localtime\` of one second later each call (TZ=$tz) plain $(med "${tp[@]}") ns, ldmemo $(med "${ts[@]}") ns, added $(med "${ta[@]}") ns."
+	say ""
 }
 nscd_section
 

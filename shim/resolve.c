@@ -227,6 +227,7 @@ static int prepare_one(struct lm_rt_method *m, struct lm_query *q, const struct 
 		    .mode = hook_mode(cm),
 		    .stack_bytes = lm_plan_stack_bytes(m->plan),
 		    .enter = cm->invalidator ? lm_dispatch_enter_write : lm_dispatch_enter,
+		    .quick = m->reuse ? lm_dispatch_quick : NULL,
 		    .leave = cm->invalidator ? lm_dispatch_leave_write : lm_dispatch_leave,
 		    .unwound = cm->invalidator ? lm_dispatch_unwound_write : lm_dispatch_unwound,
 		    .ctx = m,

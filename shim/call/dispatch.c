@@ -70,7 +70,7 @@ struct inflight {
 	struct lm_store_req req;
 	struct lm_entry *stale, *verify_entry;
 };
-static __thread size_t t_top; /* the newest record's offset + 1; 0: none */
+__thread size_t lm_dispatch_top; /* the newest record's offset + 1; 0: none */
 
 static inline struct inflight *rec_at(size_t rec)
 {
@@ -88,7 +88,7 @@ static void inflight_push(struct lm_call *c, const struct lm_frame *f)
 	t_arena.len = off + sizeof(struct inflight);
 	c->rec = off + 1;
 	*rec_at(c->rec) = (struct inflight){
-	    .prev = t_top,
+	    .prev = lm_dispatch_top,
 	    .frame = (uintptr_t)f,
 	    .base = c->base,
 	    .method = c->req.method,
@@ -96,7 +96,7 @@ static void inflight_push(struct lm_call *c, const struct lm_frame *f)
 	    .stale = c->stale,
 	    .verify_entry = c->mode == CALL_VERIFY ? c->verify_entry : NULL,
 	};
-	t_top = c->rec;
+	lm_dispatch_top = c->rec;
 }
 
 /* A call that will never reach leave: wake its key's waiters, drop its
@@ -116,13 +116,13 @@ static void release_call(uint32_t method, struct lm_store_req *req, struct lm_en
  * longjmp. */
 static __attribute__((noinline)) void reap_below(uintptr_t frame)
 {
-	while (t_top) {
-		struct inflight *r = rec_at(t_top);
+	while (lm_dispatch_top) {
+		struct inflight *r = rec_at(lm_dispatch_top);
 		if (r->frame > frame)
 			return;
 		r->req.key = t_arena.p + r->base;
 		release_call(r->method, &r->req, r->stale, r->verify_entry);
-		t_top = r->prev;
+		lm_dispatch_top = r->prev;
 		t_arena.len = r->base;
 	}
 }
@@ -169,11 +169,11 @@ static bool inflight_pop(const struct lm_call *c, const struct lm_frame *f)
 {
 	if (!c->rec)
 		return true;
-	if (t_top && t_top != c->rec)
+	if (lm_dispatch_top && lm_dispatch_top != c->rec)
 		reap_below((uintptr_t)f - 1); /* calls of the original a longjmp left */
-	if (t_top != c->rec)
+	if (lm_dispatch_top != c->rec)
 		return false;
-	t_top = rec_at(c->rec)->prev;
+	lm_dispatch_top = rec_at(c->rec)->prev;
 	return true;
 }
 
@@ -476,7 +476,7 @@ int lm_dispatch_enter(struct lm_hook *h, struct lm_frame *f)
 	lm_guard_enter();
 	if (__builtin_expect(!t_arena.pooled, 0))
 		arena_attach();
-	if (__builtin_expect(t_top != 0, 0))
+	if (__builtin_expect(lm_dispatch_top != 0, 0))
 		reap_below((uintptr_t)f);
 
 	struct lm_call *c = (struct lm_call *)f->call;

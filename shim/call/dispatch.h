@@ -2,9 +2,18 @@
 #ifndef LM_DISPATCH_H
 #define LM_DISPATCH_H
 
+#include <stddef.h>
+
 #include "shim/arch/x86_64/frame.h"
 
 int lm_dispatch_enter(struct lm_hook *h, struct lm_frame *f);
+/* This thread's calls of originals in flight (dispatch.c): nonzero when a
+ * call a longjmp left may wait to be released by the next enter. */
+extern __thread size_t lm_dispatch_top;
+/* lm_thunk's first call, before it saves the vector registers (quick.c):
+ * LM_ENTER_RETURN when F now holds a static result's hit (only ret_rax
+ * written, errno set), else LM_ENTER_CALL: the thunk goes on to enter. */
+int lm_dispatch_quick(struct lm_hook *h, struct lm_frame *f);
 void lm_dispatch_leave(struct lm_hook *h, struct lm_frame *f);
 /* Write functions: call, then drop what the config says they change. */
 int lm_dispatch_enter_write(struct lm_hook *h, struct lm_frame *f);

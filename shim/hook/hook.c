@@ -199,6 +199,7 @@ struct lm_hook *lm_hook_prepare(const struct lm_hook_req *req, char *why, size_t
 	h->head.enter = req->enter;
 	h->head.leave = req->leave;
 	h->head.unwound = req->unwound;
+	h->head.quick = req->quick;
 	h->head.ctx = req->ctx;
 	h->head.fast = req->fast;
 	h->entry = req->entry ? req->entry : lm_thunk;

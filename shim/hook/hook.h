@@ -27,6 +27,8 @@ struct lm_hook_req {
 	enum lm_hook_mode mode;
 	uint64_t stack_bytes; /* stack-passed argument bytes (rounded up to 16) */
 	lm_enter_fn enter;
+	lm_enter_fn
+	    quick; /* lm_thunk's first call, before the vector registers (frame.h); may be NULL */
 	lm_leave_fn leave;
 	lm_leave_fn unwound; /* the original was left by unwinding (frame.h); may be NULL */
 	void *ctx;           /* the dispatcher's method, returned by lm_hook_ctx */

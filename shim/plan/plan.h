@@ -44,6 +44,12 @@ int lm_plan_key(const struct lm_plan *p, const struct lm_frame *f, struct lm_buf
 bool lm_plan_key_equals(const struct lm_plan *p, const struct lm_frame *f, const void *key,
                         uint32_t klen);
 
+/* lm_plan_key_equals for lm_thunk's quick path (shim/call/quick.c), using
+ * no vector register: 1 equal, 0 not, -1 a key it does not read (one str,
+ * buf of a literal size or integer in an argument register only). */
+int lm_plan_quick_key_equals(const struct lm_plan *p, const struct lm_frame *f, const void *key,
+                             uint32_t klen);
+
 /* When the key is at most two argument registers taken raw (integers,
  * floats, pointers), set their offsets in struct lm_frame and their widths
  * and return how many (0 to 2); else -1. Such keys the fast thunk builds
@@ -73,7 +79,8 @@ bool lm_plan_static_result(const struct lm_plan *p);
  * on this thread moves the generation. */
 uint64_t lm_plan_static_gen(const struct lm_plan *p);
 /* This thread's static buffer for P if it is still at generation GEN and
- * holds, byte for byte, what that replay built; else NULL. */
+ * holds, byte for byte, what that replay built; else NULL. Uses no vector
+ * register (quick.c). */
 void *lm_plan_static_reuse(const struct lm_plan *p, uint64_t gen);
 
 /* The common case, a scalar result and no out params, has a fixed blob:

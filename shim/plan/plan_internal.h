@@ -134,6 +134,34 @@ static inline uint64_t lm_int_extend(uint64_t v, unsigned w, bool is_signed)
 	return is_signed ? (uint64_t)((int64_t)(v << sh) >> sh) : (v << sh) >> sh;
 }
 
+/* memcmp(A, B, N) == 0 a word at a time, with no call: what lm_thunk's
+ * quick path runs (quick.c) may use no vector register, and libc's
+ * memcmp does. Differences are or-ed, not branched on: the bytes are
+ * nearly always equal. The tail is the last word, overlapping. */
+static inline bool lm_same_bytes(const void *a, const void *b, size_t n)
+{
+	const unsigned char *x = a, *y = b;
+	uint64_t d = 0, u, v;
+	size_t i = 0;
+
+	if (n < 8) {
+		for (; i < n; i++)
+			d |= (uint64_t)(x[i] ^ y[i]);
+		return d == 0;
+	}
+	for (; i + 8 <= n; i += 8) {
+		__builtin_memcpy(&u, x + i, 8);
+		__builtin_memcpy(&v, y + i, 8);
+		d |= u ^ v;
+	}
+	if (i < n) {
+		__builtin_memcpy(&u, x + n - 8, 8);
+		__builtin_memcpy(&v, y + n - 8, 8);
+		d |= u ^ v;
+	}
+	return d == 0;
+}
+
 /* Byte count of SIZE at the call in F: -1 when negative or above the cap.
  * RET and STR sizes are resolved by the caller. */
 static inline int64_t lm_size_at(const struct lm_plan *p, const struct lm_psize *s,

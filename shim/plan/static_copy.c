@@ -128,6 +128,8 @@ uint64_t lm_static_gen(uint32_t id)
 	return s && id < s->n && s->v[id].built ? s->v[id].gen : 0;
 }
 
+/* Called by lm_thunk's quick path before it saves the vector registers:
+ * this file is built with -mgeneral-regs-only (Makefile). */
 void *lm_static_intact(uint32_t id, uint64_t gen)
 {
 	const struct slots *s = tls_slots;
@@ -136,7 +138,7 @@ void *lm_static_intact(uint32_t id, uint64_t gen)
 	if (!s || id >= s->n)
 		return NULL;
 	sl = &s->v[id];
-	if (sl->gen != gen || !sl->built || memcmp(sl->p, sl->pristine, sl->built) != 0)
+	if (sl->gen != gen || !sl->built || !lm_same_bytes(sl->p, sl->pristine, sl->built))
 		return NULL;
 	return sl->p;
 }

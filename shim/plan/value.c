@@ -350,11 +350,6 @@ uint64_t lm_plan_static_gen(const struct lm_plan *p)
 	return lm_static_gen(p->id);
 }
 
-void *lm_plan_static_reuse(const struct lm_plan *p, uint64_t gen)
-{
-	return lm_static_intact(p->id, gen);
-}
-
 enum lm_scalar lm_plan_scalar(const struct lm_plan *p)
 {
 	if (p->ret.how != LM_RET_VALUE || p->nouts)

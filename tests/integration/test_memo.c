@@ -3,6 +3,7 @@
  * same, and the printed run counts show that each distinct key ran once. */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,6 +66,14 @@ static const char conf[] =
     "signature = long fix_strhash(str s)\n"
     "[cache fib]\n"
     "signature = long fib(int n)\n"
+    "[type tm]\n"
+    "fields = i32 tm_sec, i32 tm_min, i32 tm_hour, i32 tm_mday, i32 tm_mon, i32 tm_year, "
+    "i32 tm_wday, i32 tm_yday, i32 tm_isdst, i64 tm_gmtoff, str tm_zone\n"
+    "[cache localtime]\n"
+    "signature = static tm* localtime(buf(8) timep)\n"
+    "when = ret != NULL\n"
+    "negative_ttl = 1h\n"
+    "object = libc.so.6\n"
     "[cache dyn_cube]\n"
     "signature = long dyn_cube(long x)\n"
     "object = libdyn.so\n";
@@ -130,6 +139,9 @@ MATRIX(static_struct_deep_copy, "struct", 2)
  * NULL answers for a u32 and a str key; str keys that are prefixes of
  * each other. */
 MATRIX(static_buffer_reused_until_written, "reuse", 8)
+/* A static result's hits end with a drop of the method or of everything:
+ * 4 calls, a drop, 3 calls, a drop of all, 2 calls. */
+MATRIX(static_buffer_hits_end_with_a_drop, "reuse_drop", 3)
 /* NULL and "" and content are distinct str keys. */
 MATRIX(str_keys_by_content, "strlen", 4)
 
@@ -161,6 +173,46 @@ Test(memo, threads_get_true_values)
 		struct it_run r = it_run(conf, argv, NULL);
 		cr_assert_eq(r.status, 0, "%s: %s", variants[v], r.err);
 		cr_expect_str_eq(r.out, "bad=0\n", "%s", variants[v]);
+		it_free(&r);
+	}
+}
+
+/* libc's localtime as `static tm* localtime(buf(8) timep)`: 1,500 distinct
+ * times each checked against localtime_r, one buffer for consecutive
+ * hits as libc has, a caller's writes into it, another key in between.
+ * Output identical, and the program finds no wrong answer. */
+Test(memo, localtime_static_struct_reused_and_rebuilt)
+{
+	for (int v = 0; v < NVARIANTS; v++) {
+		compare(variants[v], "localtime");
+		const char *argv[] = {it_path(variants[v]), "localtime", NULL};
+		struct it_run r = it_run(conf, argv, NULL);
+		cr_expect(strstr(r.out, "same buffer=1\nk after writes") != NULL, "%s", r.out);
+		cr_expect(strstr(r.out, "bad=0\n") != NULL, "%s: %s", variants[v], r.out);
+		it_free(&r);
+	}
+}
+
+/* The hits of a method's (the key in JSON statistics on stderr), or -1. */
+static long json_hits(const char *err, const char *method)
+{
+	char pat[128];
+	snprintf(pat, sizeof pat, "\"name\":\"%s\"", method);
+	const char *m = strstr(err, pat), *h = m ? strstr(m, "\"hits\":") : NULL;
+	return h ? strtol(h + 7, NULL, 10) : -1;
+}
+
+/* Four threads hit localtime on keys of their own and a shared one; each
+ * answer is checked at once against localtime_r. */
+Test(memo, localtime_threads_each_get_their_own_answer)
+{
+	const char *env[] = {"LDMEMO_STATS=stderr", "LDMEMO_STATS_FORMAT=json", NULL};
+	for (int v = 0; v < NVARIANTS; v++) {
+		const char *argv[] = {it_path(variants[v]), "localtime_threads", NULL};
+		struct it_run r = it_run(conf, argv, env);
+		cr_assert_eq(r.status, 0, "%s: %s", variants[v], r.err);
+		cr_expect_str_eq(r.out, "bad=0\n", "%s", variants[v]);
+		cr_expect_gt(json_hits(r.err, "localtime"), 150000, "%s: %s", variants[v], r.err);
 		it_free(&r);
 	}
 }

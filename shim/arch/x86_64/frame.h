@@ -119,6 +119,11 @@ struct lm_hook_head {
 	 * cancellation) after enter asked for LM_ENTER_CALL: leave is not
 	 * called, this is (thunk_unwind.c); NULL: nothing to do. */
 	lm_leave_fn unwound;
+	/* 80: called by lm_thunk before it saves the vector registers, so
+	 * code that uses none of them: LM_ENTER_RETURN when F holds a hit
+	 * (ret_rax and errno set, no other result register), anything else
+	 * to go on to enter. NULL: straight to enter. */
+	lm_enter_fn quick;
 };
 
 /* The common thunk every stub jumps to, with the struct lm_hook_head *
@@ -145,6 +150,7 @@ LM_ABI_CHECK(lm_hook_head, original, LM_H_ORIGINAL);
 LM_ABI_CHECK(lm_hook_head, stack_bytes, LM_H_STACK_BYTES);
 LM_ABI_CHECK(lm_hook_head, enter, LM_H_ENTER);
 LM_ABI_CHECK(lm_hook_head, leave, LM_H_LEAVE);
+LM_ABI_CHECK(lm_hook_head, quick, LM_H_QUICK);
 LM_ABI_CHECK(lm_hook_head, fast.mask[0], LM_H_FAST_MASK0);
 LM_ABI_CHECK(lm_hook_head, fast.mask[1], LM_H_FAST_MASK1);
 LM_ABI_CHECK(lm_hook_head, fast.seed, LM_H_FAST_SEED);

@@ -13,8 +13,9 @@
  * the shim's own code touches others than the original does. So all
  * caller-saved general registers and xmm0-xmm15 are saved at entry and
  * restored at exit, and on a hit rax, rdx, xmm0 and xmm1 keep their entry
- * values unless the dispatcher wrote a result there. errno is never
- * touched here. */
+ * values unless the dispatcher wrote a result there; the quick path
+ * (head->quick) saves and restores the general registers only, as its
+ * code touches no other. errno is never touched here. */
 
 #include "thunk_abi.h"
 
@@ -114,6 +115,35 @@ lm_thunk:
 	movq	%rax, LM_F_RAX(%r12)
 	movq	%r10, LM_F_R10(%r12)
 	movq	%r11, F_R11(%r12)
+	/* A hit that writes no result (void, or an integer result leaving
+	 * xmm0 alone) returns the entry values of these. */
+	movq	%rax, LM_F_RET_RAX(%r12)
+	movq	%rdx, LM_F_RET_RDX(%r12)
+	leaq	24(%rbp), %rax
+	movq	%rax, LM_F_STACK_ARGS(%r12)
+
+	/* A static result's hit needs no vector register: answered before
+	 * they are saved, by code that uses none (head->quick). */
+	movq	LM_H_QUICK(%rbx), %rax
+	testq	%rax, %rax
+	je	.Lenter
+	movq	%rbx, %rdi
+	movq	%r12, %rsi
+	call	*%rax
+	testl	%eax, %eax		/* LM_ENTER_RETURN */
+	jne	.Lenter
+	movq	0(%r12), %rdi
+	movq	8(%r12), %rsi
+	movq	24(%r12), %rcx
+	movq	32(%r12), %r8
+	movq	40(%r12), %r9
+	movq	LM_F_R10(%r12), %r10
+	movq	F_R11(%r12), %r11
+	movq	LM_F_RET_RAX(%r12), %rax
+	movq	LM_F_RET_RDX(%r12), %rdx
+	jmp	.Lpop
+
+.Lenter:
 	movaps	%xmm0, LM_F_XMM+0*16(%r12)
 	movaps	%xmm1, LM_F_XMM+1*16(%r12)
 	movaps	%xmm2, LM_F_XMM+2*16(%r12)
@@ -130,14 +160,8 @@ lm_thunk:
 	movaps	%xmm13, F_XMM8+5*16(%r12)
 	movaps	%xmm14, F_XMM8+6*16(%r12)
 	movaps	%xmm15, F_XMM8+7*16(%r12)
-	/* A hit that writes no result (void, or an integer result leaving
-	 * xmm0 alone) returns the entry values of these. */
-	movq	%rax, LM_F_RET_RAX(%r12)
-	movq	%rdx, LM_F_RET_RDX(%r12)
 	movaps	%xmm0, LM_F_RET_XMM0(%r12)
 	movaps	%xmm1, LM_F_RET_XMM1(%r12)
-	leaq	24(%rbp), %rax
-	movq	%rax, LM_F_STACK_ARGS(%r12)
 
 	movq	%rbx, %rdi
 	movq	%r12, %rsi
@@ -147,6 +171,7 @@ lm_thunk:
 
 .Lreturn:
 	restore_all_but_results
+.Lpop:
 	leaq	-24(%rbp), %rsp
 	popq	%r13
 	popq	%r12

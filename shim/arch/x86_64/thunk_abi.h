@@ -25,5 +25,6 @@
 #define LM_H_FAST_MASK1  48
 #define LM_H_FAST_SEED   56
 #define LM_H_FAST_EPOCH  64
+#define LM_H_QUICK       104
 
 #endif

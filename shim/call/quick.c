@@ -1,0 +1,87 @@
+/* lm_thunk's quick path (thunk.S): the hit of a static-result method
+ * (getpwnam, localtime) answered after the thunk saved the general
+ * registers but before it saves the sixteen vector ones, which a hit does
+ * not need. A call whose key is the one this thread's static buffer was
+ * built for (the buffer intact), or the one last answered NULL, returns
+ * at once (reuse.h); anything else goes on to the dispatcher.
+ *
+ * So nothing here may touch a vector register: this file is built with
+ * -mgeneral-regs-only (Makefile) and calls only code built the same way
+ * (plan/quick.c, plan/static_copy.c), the vDSO's clock (compiled by the
+ * kernel without SSE). */
+#include <time.h>
+
+#include "counters.h"
+#include "dispatch.h"
+#include "fast.h"
+#include "reuse.h"
+#include "runtime.h"
+#include "shim/base/guard.h"
+#include "shim/base/handler.h"
+
+/* fast.c's: the vDSO's clock_gettime, NULL without one; errno's offset
+ * from the thread pointer (set before any hook is installed). */
+extern int (*lm_fast_clock)(clockid_t, struct timespec *);
+extern intptr_t lm_fast_errno_tpoff;
+
+/* errno = ERR without the call of __errno_location. */
+static inline void set_errno(int err)
+{
+	uintptr_t tp;
+	__asm__("movq %%fs:0, %0" : "=r"(tp));
+	// NOLINTNEXTLINE(performance-no-int-to-ptr): the thread pointer is an address
+	*(int *)(tp + (uintptr_t)lm_fast_errno_tpoff) = err;
+}
+
+/* The record is still valid: not expired, not dropped. */
+static bool current(const struct lm_reuse_rec *r)
+{
+	if (r->expires_ms != INT64_MAX) {
+		struct timespec ts;
+		if (!lm_fast_clock || lm_fast_clock(CLOCK_MONOTONIC_COARSE, &ts) != 0 ||
+		    r->expires_ms <= (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000)
+			return false;
+	}
+	return __atomic_load_n(r->epochp, __ATOMIC_ACQUIRE) == r->epoch;
+}
+
+static int answer(const struct lm_rt_method *m, const struct lm_reuse_rec *r, struct lm_frame *f)
+{
+	void *buf = NULL;
+	if (!current(r) || (r->gen && !(buf = lm_plan_static_reuse(m->plan, r->gen))))
+		return LM_ENTER_CALL;
+	f->ret_rax = (uint64_t)(uintptr_t)buf;
+	lm_count(m->id, LM_C_hits, 1);
+	set_errno(r->err);
+	return LM_ENTER_RETURN;
+}
+
+int lm_dispatch_quick(struct lm_hook *h, struct lm_frame *f)
+{
+	const struct lm_rt_method *m = ((const struct lm_hook_head *)h)->ctx;
+	const struct lm_reuse *t = lm_reuse_tab;
+	/* the dispatcher's business: re-entry, a handler, checked arguments,
+	 * a thread without its counters yet (attaching allocates), calls a
+	 * longjmp left (their waiters are released by enter) */
+	if (!m->reuse || !t || m->id >= lm_reuse_n || m->arg_checks || lm_guard_held() ||
+	    lm_fast_busy() || lm_handler_frame || !lm_tls_counters || lm_dispatch_top)
+		return LM_ENTER_CALL;
+	/* A handler's hooked call meanwhile runs uncached: it cannot rebuild
+	 * the buffer between the check and the return. */
+	lm_guard_enter();
+	int rc = LM_ENTER_CALL;
+	for (int i = 0; i < 2; i++) {
+		const struct lm_reuse_rec *r = &t[m->id].rec[i];
+		if (r->klen == UINT32_MAX)
+			continue;
+		int eq = lm_plan_quick_key_equals(m->plan, f, r->key, r->klen);
+		if (eq < 0)
+			break;
+		if (eq) {
+			rc = answer(m, r, f);
+			break;
+		}
+	}
+	lm_guard_leave();
+	return rc;
+}
