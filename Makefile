@@ -25,7 +25,8 @@ SHIM_ASFLAGS := $(if $(findstring clang,$(CC)),$(JCC_clang),$(JCC_gcc))
 # xxHash is header-only in the shim: one shared object less to load at
 # every start (issue 19).
 SHIM_CFLAGS := -fvisibility=hidden -ftls-model=initial-exec -DXXH_INLINE_ALL= $(SHIM_ASFLAGS)
-LIBS_SHIM := -lelf -lZydis -lZycore -ldl -lpthread
+# libelf (and libz) too: symtab opens it on first use (symtab/libelf_lazy.c).
+LIBS_SHIM := -lZydis -lZycore -ldl -lpthread
 LIBS_CLI  := -lelf -ldw -lZydis -lZycore -lxxhash -ldl -lpthread
 
 CONFIG_SRC := $(wildcard config/*.c)
@@ -155,7 +156,7 @@ $(B)/tests/%.o: tests/%.S
 define test_bin
 $(B)/tests/test_$(1): $(call obj,$(wildcard tests/$(1)/*.c)) $(TEST_EXTRA_$(1)) $(TEST_LIBS)
 	$$(CC) -o $$@ $(call obj,$(wildcard tests/$(1)/*.c)) $(TEST_EXTRA_$(1)) $(TEST_LIBS) \
-		-lcriterion $(LIBS_SHIM) -lxxhash $(TEST_LDLIBS_$(1)) -rdynamic
+		-lcriterion $(LIBS_SHIM) -lelf -lxxhash $(TEST_LDLIBS_$(1)) -rdynamic
 endef
 $(foreach m,$(TEST_MODULES),$(eval $(call test_bin,$(m))))
 
