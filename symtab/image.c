@@ -180,7 +180,8 @@ static int check_header(struct lm_image *img, Elf *elf, char *err, size_t errlen
 		return -1;
 	}
 	if (!lm_elf.gelf_getehdr(elf, &eh)) {
-		seterr(err, errlen, "%s: damaged ELF header (%s)", img->path, lm_elf.elf_errmsg(-1));
+		seterr(err, errlen, "%s: damaged ELF header (%s)", img->path,
+		       lm_elf.elf_errmsg(-1));
 		return LM_DAMAGED;
 	}
 	if (eh.e_machine != EM_X86_64) {
@@ -258,7 +259,8 @@ static int read_image(struct lm_image *img, Elf *elf, char *err, size_t errlen)
 		return rc;
 	raw = lm_elf.elf_rawfile(elf, &rawlen);
 	if (!raw) {
-		seterr(err, errlen, "%s: damaged ELF: unreadable (%s)", img->path, lm_elf.elf_errmsg(-1));
+		seterr(err, errlen, "%s: damaged ELF: unreadable (%s)", img->path,
+		       lm_elf.elf_errmsg(-1));
 		return LM_DAMAGED;
 	}
 	if ((rc = check_extent(img, raw, rawlen, err, errlen)) != 0 ||

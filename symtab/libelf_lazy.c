@@ -23,10 +23,10 @@ static void open_libelf(void)
 	missing = LM_LIBELF_SONAME;
 	if (!h)
 		return;
-#define LM_LIBELF_FIND(f)                                                                          \
-	if (!(lm_elf.f = (__typeof__(f) *)dlsym(h, #f))) {                                         \
-		missing = #f;                                                                      \
-		return;                                                                            \
+#define LM_LIBELF_FIND(f)                                  \
+	if (!(lm_elf.f = (__typeof__(f) *)dlsym(h, #f))) { \
+		missing = #f;                              \
+		return;                                    \
 	}
 	LM_LIBELF_FUNCS(LM_LIBELF_FIND)
 #undef LM_LIBELF_FIND

@@ -9,28 +9,28 @@
 #include <gelf.h>
 
 /* Every libelf function symtab calls, one line each. */
-#define LM_LIBELF_FUNCS(X)                                                                         \
-	X(elf_begin)                                                                               \
-	X(elf_end)                                                                                 \
-	X(elf_errmsg)                                                                              \
-	X(elf_getdata)                                                                             \
-	X(elf_getphdrnum)                                                                          \
-	X(elf_getscn)                                                                              \
-	X(elf_getshdrnum)                                                                          \
-	X(elf_kind)                                                                                \
-	X(elf_ndxscn)                                                                              \
-	X(elf_nextscn)                                                                             \
-	X(elf_rawfile)                                                                             \
-	X(elf_strptr)                                                                              \
-	X(elf_version)                                                                             \
-	X(gelf_getclass)                                                                           \
-	X(gelf_getdyn)                                                                             \
-	X(gelf_getehdr)                                                                            \
-	X(gelf_getphdr)                                                                            \
-	X(gelf_getshdr)                                                                            \
-	X(gelf_getsym)                                                                             \
-	X(gelf_getverdaux)                                                                         \
-	X(gelf_getverdef)                                                                          \
+#define LM_LIBELF_FUNCS(X) \
+	X(elf_begin)       \
+	X(elf_end)         \
+	X(elf_errmsg)      \
+	X(elf_getdata)     \
+	X(elf_getphdrnum)  \
+	X(elf_getscn)      \
+	X(elf_getshdrnum)  \
+	X(elf_kind)        \
+	X(elf_ndxscn)      \
+	X(elf_nextscn)     \
+	X(elf_rawfile)     \
+	X(elf_strptr)      \
+	X(elf_version)     \
+	X(gelf_getclass)   \
+	X(gelf_getdyn)     \
+	X(gelf_getehdr)    \
+	X(gelf_getphdr)    \
+	X(gelf_getshdr)    \
+	X(gelf_getsym)     \
+	X(gelf_getverdaux) \
+	X(gelf_getverdef)  \
 	X(gelf_getversym)
 
 #define LM_LIBELF_MEMBER(f) __typeof__(f) *f;

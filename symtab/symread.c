@@ -160,8 +160,8 @@ static int read_table(struct builder *b, Elf_Scn *scn, const GElf_Shdr *sh, Elf_
 	size_t i, n;
 
 	if (!d || sh->sh_link == 0 || sh->sh_link >= b->shnum ||
-	    !(strscn = lm_elf.elf_getscn(b->elf, sh->sh_link)) || !lm_elf.gelf_getshdr(strscn, &strsh) ||
-	    strsh.sh_type != SHT_STRTAB) {
+	    !(strscn = lm_elf.elf_getscn(b->elf, sh->sh_link)) ||
+	    !lm_elf.gelf_getshdr(strscn, &strsh) || strsh.sh_type != SHT_STRTAB) {
 		snprintf(err, errlen, "%s: damaged ELF: unreadable %s", b->img->path,
 		         from_symtab ? ".symtab" : ".dynsym");
 		return LM_DAMAGED;
