@@ -25,8 +25,9 @@ SHIM_ASFLAGS := $(if $(findstring clang,$(CC)),$(JCC_clang),$(JCC_gcc))
 # xxHash is header-only in the shim: one shared object less to load at
 # every start (issue 19).
 SHIM_CFLAGS := -fvisibility=hidden -ftls-model=initial-exec -DXXH_INLINE_ALL= $(SHIM_ASFLAGS)
-# libelf (and libz) too: symtab opens it on first use (symtab/libelf_lazy.c).
-LIBS_SHIM := -lZydis -lZycore -ldl -lpthread
+# libelf (and libz) and Zydis too: opened on first use
+# (symtab/libelf_lazy.c, shim/arch/x86_64/zydis_lazy.c).
+LIBS_SHIM := -ldl -lpthread
 LIBS_CLI  := -lelf -ldw -lZydis -lZycore -lxxhash -ldl -lpthread
 
 CONFIG_SRC := $(wildcard config/*.c)
@@ -156,7 +157,7 @@ $(B)/tests/%.o: tests/%.S
 define test_bin
 $(B)/tests/test_$(1): $(call obj,$(wildcard tests/$(1)/*.c)) $(TEST_EXTRA_$(1)) $(TEST_LIBS)
 	$$(CC) -o $$@ $(call obj,$(wildcard tests/$(1)/*.c)) $(TEST_EXTRA_$(1)) $(TEST_LIBS) \
-		-lcriterion $(LIBS_SHIM) -lelf -lxxhash $(TEST_LDLIBS_$(1)) -rdynamic
+		-lcriterion $(LIBS_SHIM) -lelf -lZydis -lxxhash $(TEST_LDLIBS_$(1)) -rdynamic
 endef
 $(foreach m,$(TEST_MODULES),$(eval $(call test_bin,$(m))))
 
