@@ -29,6 +29,8 @@ SHIM_CFLAGS := -fvisibility=hidden -ftls-model=initial-exec -DXXH_INLINE_ALL= $(
 # (symtab/libelf_lazy.c, shim/arch/x86_64/zydis_lazy.c).
 LIBS_SHIM := -ldl -lpthread
 LIBS_CLI  := -lelf -ldw -lZydis -lZycore -lxxhash -ldl -lpthread
+# Tests and fuzzers call libelf, Zydis and xxHash themselves.
+LIBS_TEST := $(LIBS_SHIM) -lelf -lZydis -lxxhash
 
 CONFIG_SRC := $(wildcard config/*.c)
 SYMTAB_SRC := $(wildcard symtab/*.c)
@@ -157,7 +159,7 @@ $(B)/tests/%.o: tests/%.S
 define test_bin
 $(B)/tests/test_$(1): $(call obj,$(wildcard tests/$(1)/*.c)) $(TEST_EXTRA_$(1)) $(TEST_LIBS)
 	$$(CC) -o $$@ $(call obj,$(wildcard tests/$(1)/*.c)) $(TEST_EXTRA_$(1)) $(TEST_LIBS) \
-		-lcriterion $(LIBS_SHIM) -lelf -lZydis -lxxhash $(TEST_LDLIBS_$(1)) -rdynamic
+		-lcriterion $(LIBS_TEST) $(TEST_LDLIBS_$(1)) -rdynamic
 endef
 $(foreach m,$(TEST_MODULES),$(eval $(call test_bin,$(m))))
 
