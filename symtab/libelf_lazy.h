@@ -33,7 +33,7 @@
 	X(gelf_getverdef)  \
 	X(gelf_getversym)
 
-#define LM_LIBELF_MEMBER(f) __typeof__(f) *f;
+#define LM_LIBELF_MEMBER(f) __typeof__(f) *(f);
 struct lm_libelf {
 	LM_LIBELF_FUNCS(LM_LIBELF_MEMBER)
 };

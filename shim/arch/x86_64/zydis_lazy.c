@@ -21,7 +21,7 @@ _Static_assert(ZYDIS_VERSION_MAJOR(ZYDIS_VERSION) == 4,
 	X(ZydisFormatterFormatInstruction) \
 	X(ZydisMnemonicGetString)
 
-#define LM_ZYDIS_MEMBER(f) __typeof__(f) *f;
+#define LM_ZYDIS_MEMBER(f) __typeof__(f) *(f);
 static struct {
 	LM_ZYDIS_FUNCS(LM_ZYDIS_MEMBER)
 } real;
