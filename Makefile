@@ -22,9 +22,15 @@ CFLAGS  += $(WARN) -std=gnu11 -fPIC -D_GNU_SOURCE -MMD -MP -I.
 JCC_gcc   := -Wa,-mbranches-within-32B-boundaries
 JCC_clang := -mbranches-within-32B-boundaries
 SHIM_ASFLAGS := $(if $(findstring clang,$(CC)),$(JCC_clang),$(JCC_gcc))
-SHIM_CFLAGS := -fvisibility=hidden -ftls-model=initial-exec $(SHIM_ASFLAGS)
-LIBS_SHIM := -lelf -lZydis -lZycore -lxxhash -ldl -lpthread
+# xxHash is header-only in the shim: one shared object less to load at
+# every start (issue 19).
+SHIM_CFLAGS := -fvisibility=hidden -ftls-model=initial-exec -DXXH_INLINE_ALL= $(SHIM_ASFLAGS)
+# libelf (and libz) and Zydis too: opened on first use
+# (symtab/libelf_lazy.c, shim/arch/x86_64/zydis_lazy.c).
+LIBS_SHIM := -ldl -lpthread
 LIBS_CLI  := -lelf -ldw -lZydis -lZycore -lxxhash -ldl -lpthread
+# Tests and fuzzers call libelf, Zydis and xxHash themselves.
+LIBS_TEST := $(LIBS_SHIM) -lelf -lZydis -lxxhash
 
 CONFIG_SRC := $(wildcard config/*.c)
 SYMTAB_SRC := $(wildcard symtab/*.c)
@@ -103,8 +109,12 @@ endef
 $(foreach l,$(SHIM_LAYERS),$(eval $(call shim_layer,$(l))))
 LAYER_LIBS := $(foreach l,$(SHIM_LAYERS),$(call layer_lib,$(l)))
 
+# Packed relative relocations (DT_RELR, glibc 2.36): the loader reads a
+# few words instead of one 24-byte entry per pointer at every start.
+SHIM_LDFLAGS := -Wl,-z,pack-relative-relocs -Wl,-O1
 $(SHIM_SO): $(WIRING_OBJ) $(LAYER_LIBS) $(PLUGIN_OBJ) $(B)/libconfig.a $(B)/libsymtab.a shim/ldmemo.map
 	$(CC) -shared -Wl,--version-script=shim/ldmemo.map -Wl,-z,defs -Wl,-z,now -Wl,-z,relro \
+		$(SHIM_LDFLAGS) \
 		-o $@ $(WIRING_OBJ) -Wl,--whole-archive $(firstword $(LAYER_LIBS)) \
 		-Wl,--no-whole-archive $(wordlist 2,99,$(LAYER_LIBS)) $(B)/libsymtab.a \
 		$(B)/libconfig.a $(LIBS_SHIM)
@@ -157,7 +167,7 @@ $(B)/tests/%.o: tests/%.S
 define test_bin
 $(B)/tests/test_$(1): $(call obj,$(wildcard tests/$(1)/*.c)) $(TEST_EXTRA_$(1)) $(TEST_LIBS)
 	$$(CC) -o $$@ $(call obj,$(wildcard tests/$(1)/*.c)) $(TEST_EXTRA_$(1)) $(TEST_LIBS) \
-		-lcriterion $(LIBS_SHIM) $(TEST_LDLIBS_$(1)) -rdynamic
+		-lcriterion $(LIBS_TEST) $(TEST_LDLIBS_$(1)) -rdynamic
 endef
 $(foreach m,$(TEST_MODULES),$(eval $(call test_bin,$(m))))
 

@@ -1,19 +1,22 @@
 /* Start-up timer: runs a program RUNS times without and RUNS times with
  * the shim, alternating (plain, shim, plain, shim, ...) so that a noisy
  * machine slows both alike, and prints the median, minimum and maximum
- * wall time of each, from posix_spawn to waitpid, in microseconds.
+ * wall time of each, from posix_spawn to waitpid, in microseconds, and
+ * the median CPU time (user + system, from wait4): on a loaded machine the
+ * wall time waits for the other processes, the CPU time much less.
  *
  *   startup RUNS SHIM CONFIG PROGRAM [ARG...]
  *
  * The shim run adds LD_PRELOAD=SHIM and LDMEMO_CONFIG=CONFIG to the
  * environment (and LDMEMO_LOG=error); the child's output goes to /dev/null. Output:
- * `plain_us=MED,MIN,MAX shim_us=MED,MIN,MAX added_us=D` (D: difference of
- * the medians). */
+ * `plain_us=MED,MIN,MAX shim_us=MED,MIN,MAX added_us=D plain_cpu_us=MED
+ * shim_cpu_us=MED added_cpu_us=D` (D: difference of the medians). */
 #include <fcntl.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,7 +36,8 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static double run_once(char **argv, char **envp, posix_spawn_file_actions_t *fa)
+/* Wall time in microseconds; *CPU: the child's user + system time. */
+static double run_once(char **argv, char **envp, posix_spawn_file_actions_t *fa, double *cpu)
 {
 	pid_t pid;
 	double t0 = now_us();
@@ -42,8 +46,11 @@ static double run_once(char **argv, char **envp, posix_spawn_file_actions_t *fa)
 		exit(1);
 	}
 	int st;
-	waitpid(pid, &st, 0);
+	struct rusage ru;
+	wait4(pid, &st, 0, &ru);
 	double t = now_us() - t0;
+	*cpu = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e6 +
+	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
 	if (!WIFEXITED(st)) {
 		fprintf(stderr, "startup: %s died\n", argv[0]);
 		exit(1);
@@ -65,9 +72,11 @@ int main(int argc, char **argv)
 	char **shim = calloc(n + 4, sizeof(char *));
 	double *tp = calloc((size_t)runs, sizeof(double));
 	double *ts = calloc((size_t)runs, sizeof(double));
+	double *cp = calloc((size_t)runs, sizeof(double));
+	double *cs = calloc((size_t)runs, sizeof(double));
 	char *pre = malloc(strlen(argv[2]) + 16);
 	char *conf = malloc(strlen(argv[3]) + 16);
-	if (!plain || !shim || !tp || !ts || !pre || !conf) {
+	if (!plain || !shim || !tp || !ts || !cp || !cs || !pre || !conf) {
 		perror("startup");
 		return 1;
 	}
@@ -89,16 +98,20 @@ int main(int argc, char **argv)
 	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
 	char **prog = argv + 4;
 	/* One untimed run of each warms the page cache. */
-	run_once(prog, plain, &fa);
-	run_once(prog, shim, &fa);
+	run_once(prog, plain, &fa, &cp[0]);
+	run_once(prog, shim, &fa, &cs[0]);
 	for (int r = 0; r < runs; r++) {
-		tp[r] = run_once(prog, plain, &fa);
-		ts[r] = run_once(prog, shim, &fa);
+		tp[r] = run_once(prog, plain, &fa, &cp[r]);
+		ts[r] = run_once(prog, shim, &fa, &cs[r]);
 	}
 	qsort(tp, (size_t)runs, sizeof(double), cmp_double);
 	qsort(ts, (size_t)runs, sizeof(double), cmp_double);
+	qsort(cp, (size_t)runs, sizeof(double), cmp_double);
+	qsort(cs, (size_t)runs, sizeof(double), cmp_double);
 	double mp = tp[runs / 2], ms = ts[runs / 2];
-	printf("plain_us=%.0f,%.0f,%.0f shim_us=%.0f,%.0f,%.0f added_us=%.0f\n", mp, tp[0],
-	       tp[runs - 1], ms, ts[0], ts[runs - 1], ms - mp);
+	double cpm = cp[runs / 2], csm = cs[runs / 2];
+	printf("plain_us=%.0f,%.0f,%.0f shim_us=%.0f,%.0f,%.0f added_us=%.0f plain_cpu_us=%.0f "
+	       "shim_cpu_us=%.0f added_cpu_us=%.0f\n",
+	       mp, tp[0], tp[runs - 1], ms, ts[0], ts[runs - 1], ms - mp, cpm, csm, csm - cpm);
 	return 0;
 }

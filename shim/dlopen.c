@@ -75,7 +75,7 @@ static void after_load(void)
 
 /* DT_RPATH and DT_RUNPATH of a loaded object (glibc has relocated the
  * d_ptr of DT_STRTAB to an address). */
-static void search_of(const struct link_map *map, struct lm_searcher *s, char *origin, size_t olen)
+static void search_of(const struct link_map *map, struct lm_searcher *s)
 {
 	static const Elf64_Sxword tags[] = {DT_STRTAB, DT_RPATH, DT_RUNPATH};
 	Elf64_Xword v[3];
@@ -83,6 +83,21 @@ static void search_of(const struct link_map *map, struct lm_searcher *s, char *o
 	const char *strtab = (found & 1) ? lm_ptr(v[0]) : NULL;
 	s->rpath = strtab && (found & 2) ? strtab + v[1] : NULL;
 	s->runpath = strtab && (found & 4) ? strtab + v[2] : NULL;
+	s->origin = "";
+}
+
+static bool mentions_origin(const char *list)
+{
+	return list && strstr(list, "ORIGIN");
+}
+
+/* The object's $ORIGIN, when a list it is used for names it (NEEDED):
+ * the realpath costs a readlink per component of the path (issue 19). */
+static void origin_of(const struct link_map *map, struct lm_searcher *s, bool needed, char *origin,
+                      size_t olen)
+{
+	if (!needed)
+		return;
 	char exe[PATH_MAX];
 	const char *path = map->l_name;
 	if (!path || !*path) {
@@ -121,10 +136,17 @@ static void *open_as_caller(const char *name, int mode, const void *caller)
 	const struct link_map *exe_map = _r_debug.r_map;
 	char origin[PATH_MAX], exe_origin[PATH_MAX];
 	struct lm_searcher req, exe;
-	search_of(map, &req, origin, sizeof origin);
-	search_of(exe_map, &exe, exe_origin, sizeof exe_origin);
+	search_of(map, &req);
+	search_of(exe_map, &exe);
 	if (!req.rpath && !req.runpath && !exe.rpath)
 		return NULL;
+	/* LD_LIBRARY_PATH's $ORIGIN is the caller's; the program's origin
+	 * serves only its own DT_RPATH. */
+	origin_of(map, &req,
+	          mentions_origin(req.rpath) || mentions_origin(req.runpath) ||
+	              mentions_origin(getenv("LD_LIBRARY_PATH")),
+	          origin, sizeof origin);
+	origin_of(exe_map, &exe, mentions_origin(exe.rpath), exe_origin, sizeof exe_origin);
 	/* An object already loaded under that name wins, as in ld.so. */
 	void *h = real_dlopen(name, mode | RTLD_NOLOAD);
 	if (h)

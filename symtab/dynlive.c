@@ -73,6 +73,8 @@ int lm_live_init(struct lm_live *l, uintptr_t bias, const ElfW(Phdr) * phdr, siz
 	}
 	if (!dyn)
 		return -1;
+	l->lo = e.lo;
+	l->hi = e.hi;
 	unsigned found = lm_dyn_read(dyn, dyn_tags, v, D_N);
 	l->strsz = v[D_STRSZ];
 	l->verdefnum = v[D_VERDEFNUM];

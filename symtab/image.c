@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "image.h"
+#include "libelf_lazy.h"
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -55,9 +56,9 @@ static int read_loads(struct lm_image *img, Elf *elf, const char *raw, size_t ra
 {
 	size_t n, i;
 
-	if (elf_getphdrnum(elf, &n) != 0) {
+	if (lm_elf.elf_getphdrnum(elf, &n) != 0) {
 		seterr(err, errlen, "%s: damaged ELF: bad program headers (%s)", img->path,
-		       elf_errmsg(-1));
+		       lm_elf.elf_errmsg(-1));
 		return LM_DAMAGED;
 	}
 	img->loads = calloc(n ? n : 1, sizeof(*img->loads));
@@ -68,7 +69,7 @@ static int read_loads(struct lm_image *img, Elf *elf, const char *raw, size_t ra
 	for (i = 0; i < n; i++) {
 		GElf_Phdr ph;
 
-		if (!gelf_getphdr(elf, (int)i, &ph)) {
+		if (!lm_elf.gelf_getphdr(elf, (int)i, &ph)) {
 			seterr(err, errlen, "%s: damaged ELF: program header %zu unreadable",
 			       img->path, i);
 			return LM_DAMAGED;
@@ -120,10 +121,10 @@ static int add_needed(struct lm_image *img, const char *name)
 static int read_dynamic(struct lm_image *img, Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh,
                         char *err, size_t errlen)
 {
-	Elf_Data *d = elf_getdata(scn, NULL);
+	Elf_Data *d = lm_elf.elf_getdata(scn, NULL);
 	size_t shnum, i, n;
 
-	if (!d || elf_getshdrnum(elf, &shnum) != 0 || sh->sh_link >= shnum) {
+	if (!d || lm_elf.elf_getshdrnum(elf, &shnum) != 0 || sh->sh_link >= shnum) {
 		seterr(err, errlen, "%s: damaged ELF: unreadable dynamic section", img->path);
 		return LM_DAMAGED;
 	}
@@ -133,12 +134,12 @@ static int read_dynamic(struct lm_image *img, Elf *elf, Elf_Scn *scn, const GElf
 		const char *s;
 		char **slot = NULL;
 
-		if (!gelf_getdyn(d, (int)i, &dyn) || dyn.d_tag == DT_NULL)
+		if (!lm_elf.gelf_getdyn(d, (int)i, &dyn) || dyn.d_tag == DT_NULL)
 			break;
 		if (dyn.d_tag != DT_NEEDED && dyn.d_tag != DT_SONAME && dyn.d_tag != DT_RPATH &&
 		    dyn.d_tag != DT_RUNPATH)
 			continue;
-		s = elf_strptr(elf, sh->sh_link, dyn.d_un.d_val);
+		s = lm_elf.elf_strptr(elf, sh->sh_link, dyn.d_un.d_val);
 		if (!s) {
 			seterr(err, errlen, "%s: damaged ELF: dynamic string out of range",
 			       img->path);
@@ -169,17 +170,18 @@ static int check_header(struct lm_image *img, Elf *elf, char *err, size_t errlen
 {
 	GElf_Ehdr eh;
 
-	if (elf_kind(elf) != ELF_K_ELF) {
+	if (lm_elf.elf_kind(elf) != ELF_K_ELF) {
 		seterr(err, errlen, "%s: not an ELF file", img->path);
 		return -1;
 	}
-	if (gelf_getclass(elf) != ELFCLASS64) {
+	if (lm_elf.gelf_getclass(elf) != ELFCLASS64) {
 		seterr(err, errlen, "%s: not a 64-bit ELF file (ldmemo handles x86-64 only)",
 		       img->path);
 		return -1;
 	}
-	if (!gelf_getehdr(elf, &eh)) {
-		seterr(err, errlen, "%s: damaged ELF header (%s)", img->path, elf_errmsg(-1));
+	if (!lm_elf.gelf_getehdr(elf, &eh)) {
+		seterr(err, errlen, "%s: damaged ELF header (%s)", img->path,
+		       lm_elf.elf_errmsg(-1));
 		return LM_DAMAGED;
 	}
 	if (eh.e_machine != EM_X86_64) {
@@ -255,18 +257,19 @@ static int read_image(struct lm_image *img, Elf *elf, char *err, size_t errlen)
 
 	if ((rc = check_header(img, elf, err, errlen)) != 0)
 		return rc;
-	raw = elf_rawfile(elf, &rawlen);
+	raw = lm_elf.elf_rawfile(elf, &rawlen);
 	if (!raw) {
-		seterr(err, errlen, "%s: damaged ELF: unreadable (%s)", img->path, elf_errmsg(-1));
+		seterr(err, errlen, "%s: damaged ELF: unreadable (%s)", img->path,
+		       lm_elf.elf_errmsg(-1));
 		return LM_DAMAGED;
 	}
 	if ((rc = check_extent(img, raw, rawlen, err, errlen)) != 0 ||
 	    (rc = read_loads(img, elf, raw, rawlen, err, errlen)) != 0)
 		return rc;
-	while ((scn = elf_nextscn(elf, scn)) != NULL) {
+	while ((scn = lm_elf.elf_nextscn(elf, scn)) != NULL) {
 		GElf_Shdr sh;
 
-		if (!gelf_getshdr(scn, &sh))
+		if (!lm_elf.gelf_getshdr(scn, &sh))
 			continue;
 		if (sh.sh_type == SHT_DYNAMIC &&
 		    (rc = read_dynamic(img, elf, scn, &sh, err, errlen)) != 0)
@@ -295,10 +298,11 @@ static int load(struct lm_image *img, char *err, size_t errlen)
 	Elf *elf;
 	int fd, rc;
 
-	/* elf_version is idempotent; calling it on every open keeps symtab free
-	 * of global state of its own. */
-	if (elf_version(EV_CURRENT) == EV_NONE) {
-		seterr(err, errlen, "libelf: %s", elf_errmsg(-1));
+	if (lm_libelf_open(err, errlen) != 0)
+		return -1;
+	/* elf_version is idempotent: called on every open, it needs no flag. */
+	if (lm_elf.elf_version(EV_CURRENT) == EV_NONE) {
+		seterr(err, errlen, "libelf: %s", lm_elf.elf_errmsg(-1));
 		return -1;
 	}
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -313,13 +317,13 @@ static int load(struct lm_image *img, char *err, size_t errlen)
 	}
 	img->dev = st.st_dev;
 	img->ino = st.st_ino;
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	elf = lm_elf.elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (!elf) {
-		seterr(err, errlen, "%s: not an ELF file (%s)", path, elf_errmsg(-1));
+		seterr(err, errlen, "%s: not an ELF file (%s)", path, lm_elf.elf_errmsg(-1));
 		rc = -1;
 	} else {
 		rc = read_image(img, elf, err, errlen);
-		elf_end(elf);
+		lm_elf.elf_end(elf);
 	}
 	close(fd);
 	return rc;

@@ -62,6 +62,7 @@ void lm_elfmap_scan(const struct lm_elfmap *m, const struct lm_wantset *w, lm_sc
  * describes it in memory. */
 struct lm_live {
 	uintptr_t bias;
+	uintptr_t lo, hi; /* the PT_LOAD segments' extent in memory */
 	const Elf64_Sym *sym;
 	const char *str;
 	size_t strsz;

@@ -292,7 +292,9 @@ int lm_live_at(const struct lm_object *o, uintptr_t addr, struct lm_symbol *out)
 	size_t n = lm_live_count(l);
 
 	memset(out, 0, sizeof(*out));
-	if (addr < o->bias)
+	/* An address outside the object never maps its file: a program's
+	 * .symtab can hold 185,000 entries (issue 19). */
+	if (addr < l->lo || addr >= l->hi)
 		return -1;
 	/* The first in name order of those at the address, .dynsym first. */
 	for (size_t i = 1; i < n; i++)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "image.h"
+#include "libelf_lazy.h"
 #include "symtab.h"
 
 #define LM_MAX_VERNDX 0x8000
@@ -43,7 +44,7 @@ static int grow(void **v, size_t *cap, size_t n, size_t elem)
 /* Version names from .gnu.version_d: index -> name. */
 static int read_verdef(struct builder *b, Elf_Scn *scn, const GElf_Shdr *sh)
 {
-	Elf_Data *d = elf_getdata(scn, NULL);
+	Elf_Data *d = lm_elf.elf_getdata(scn, NULL);
 	size_t off = 0, count;
 
 	if (!d || sh->sh_link >= b->shnum)
@@ -55,13 +56,13 @@ static int read_verdef(struct builder *b, Elf_Scn *scn, const GElf_Shdr *sh)
 		const char *name;
 		uint16_t ndx;
 
-		if (!gelf_getverdef(d, (int)off, &vd))
+		if (!lm_elf.gelf_getverdef(d, (int)off, &vd))
 			return -1;
 		ndx = vd.vd_ndx & 0x7fff;
 		if (vd.vd_cnt > 0 && !(vd.vd_flags & VER_FLG_BASE) &&
 		    off + vd.vd_aux <= INT32_MAX &&
-		    gelf_getverdaux(d, (int)(off + vd.vd_aux), &va) &&
-		    (name = elf_strptr(b->elf, sh->sh_link, va.vda_name)) != NULL) {
+		    lm_elf.gelf_getverdaux(d, (int)(off + vd.vd_aux), &va) &&
+		    (name = lm_elf.elf_strptr(b->elf, sh->sh_link, va.vda_name)) != NULL) {
 			uint32_t o = lm_image_str(b->img, name, strlen(name));
 
 			if (o == LM_STR_FAIL)
@@ -141,7 +142,7 @@ static int add_def(struct builder *b, const GElf_Sym *s, const char *name, Elf_D
 		f->name = lm_image_str(b->img, name, strlen(name));
 		if (f->name == LM_STR_FAIL)
 			return -1;
-		if (versym && gelf_getversym(versym, (int)i, &vs)) {
+		if (versym && lm_elf.gelf_getversym(versym, (int)i, &vs)) {
 			f->hidden = (vs & 0x8000) != 0;
 			f->version = b->vnames[vs & 0x7fff];
 		}
@@ -153,14 +154,14 @@ static int add_def(struct builder *b, const GElf_Sym *s, const char *name, Elf_D
 static int read_table(struct builder *b, Elf_Scn *scn, const GElf_Shdr *sh, Elf_Data *versym,
                       bool from_symtab, char *err, size_t errlen)
 {
-	Elf_Data *d = elf_getdata(scn, NULL);
+	Elf_Data *d = lm_elf.elf_getdata(scn, NULL);
 	Elf_Scn *strscn;
 	GElf_Shdr strsh;
 	size_t i, n;
 
 	if (!d || sh->sh_link == 0 || sh->sh_link >= b->shnum ||
-	    !(strscn = elf_getscn(b->elf, sh->sh_link)) || !gelf_getshdr(strscn, &strsh) ||
-	    strsh.sh_type != SHT_STRTAB) {
+	    !(strscn = lm_elf.elf_getscn(b->elf, sh->sh_link)) ||
+	    !lm_elf.gelf_getshdr(strscn, &strsh) || strsh.sh_type != SHT_STRTAB) {
 		snprintf(err, errlen, "%s: damaged ELF: unreadable %s", b->img->path,
 		         from_symtab ? ".symtab" : ".dynsym");
 		return LM_DAMAGED;
@@ -171,10 +172,10 @@ static int read_table(struct builder *b, Elf_Scn *scn, const GElf_Shdr *sh, Elf_
 		const char *name;
 		int type;
 
-		if (!gelf_getsym(d, (int)i, &s))
+		if (!lm_elf.gelf_getsym(d, (int)i, &s))
 			break;
 		type = GELF_ST_TYPE(s.st_info);
-		name = elf_strptr(b->elf, sh->sh_link, s.st_name);
+		name = lm_elf.elf_strptr(b->elf, sh->sh_link, s.st_name);
 		if (!name) {
 			snprintf(err, errlen, "%s: damaged ELF: symbol name out of range",
 			         b->img->path);
@@ -232,11 +233,11 @@ static void find_tables(struct builder *b, struct tables *t)
 {
 	Elf_Scn *scn = NULL;
 
-	while ((scn = elf_nextscn(b->elf, scn)) != NULL) {
-		size_t ndx = elf_ndxscn(scn);
+	while ((scn = lm_elf.elf_nextscn(b->elf, scn)) != NULL) {
+		size_t ndx = lm_elf.elf_ndxscn(scn);
 		GElf_Shdr sh;
 
-		if (!gelf_getshdr(scn, &sh) || ndx >= b->shnum)
+		if (!lm_elf.gelf_getshdr(scn, &sh) || ndx >= b->shnum)
 			continue;
 		b->sec_end[ndx] = sh.sh_addr + sh.sh_size;
 		if (sh.sh_type == SHT_DYNSYM && !t->dynsym) {
@@ -266,8 +267,8 @@ static int read_all(struct builder *b, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: damaged ELF: unreadable .gnu.version_d", b->img->path);
 		return LM_DAMAGED;
 	}
-	if (t.versym && t.dynsym && t.versym_sh.sh_link == elf_ndxscn(t.dynsym))
-		versym = elf_getdata(t.versym, NULL);
+	if (t.versym && t.dynsym && t.versym_sh.sh_link == lm_elf.elf_ndxscn(t.dynsym))
+		versym = lm_elf.elf_getdata(t.versym, NULL);
 	if (t.dynsym &&
 	    (rc = read_table(b, t.dynsym, &t.dynsym_sh, versym, false, err, errlen)) != 0)
 		return rc;
@@ -288,9 +289,9 @@ int lm_image_read_symbols(struct lm_image *img, Elf *elf, char *err, size_t errl
 	struct builder b = {.img = img, .elf = elf};
 	int rc = -1;
 
-	if (elf_getshdrnum(elf, &b.shnum) != 0) {
+	if (lm_elf.elf_getshdrnum(elf, &b.shnum) != 0) {
 		snprintf(err, errlen, "%s: damaged ELF: bad section headers (%s)", img->path,
-		         elf_errmsg(-1));
+		         lm_elf.elf_errmsg(-1));
 		return LM_DAMAGED;
 	}
 	b.sec_end = calloc(b.shnum ? b.shnum : 1, sizeof(*b.sec_end));

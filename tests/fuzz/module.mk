@@ -9,7 +9,7 @@ FUZZ_BINS := $(patsubst %,$(B)/fuzz/fuzz_%,$(FUZZ_TARGETS))
 $(FUZZ_BINS): $(B)/fuzz/fuzz_%: tests/fuzz/entry.c $(FUZZ_OBJ) $(TEST_LIBS)
 	@mkdir -p $(@D)
 	$(CC) $(filter-out -MMD -MP,$(CFLAGS)) -fsanitize=fuzzer -I. -DLM_FUZZ_TARGET=lm_fuzz_$* -o $@ $< $(FUZZ_OBJ) \
-		$(TEST_LIBS) $(LIBS_SHIM)
+		$(TEST_LIBS) $(LIBS_TEST)
 
 TEST_EXTRA_hardening += $(FUZZ_OBJ)
 

@@ -225,6 +225,29 @@ Test(hash, symtab_pass_builds_no_index)
 	dlclose(h);
 }
 
+/* Loading the shim loads no library beyond libc and the dynamic linker:
+ * libelf, libz, Zydis, libxxhash and libgcc_s each cost a start-up their
+ * load (issue 19); they are opened on first need, or compiled in. */
+Test(hash, shim_loads_only_libc_at_start)
+{
+	static const char *const allowed[] = {"libldmemo.so", "libc.so.6", "ld-linux-x86-64.so.2"};
+	struct lm_objset set;
+	char err[256];
+
+	cr_assert_eq(lm_objset_offline(lm_built("libldmemo.so"), &set, err, sizeof(err)), 0, "%s",
+	             err);
+	for (size_t i = 0; i < set.n; i++) {
+		const char *base = strrchr(set.v[i].path, '/');
+		bool ok = false;
+
+		base = base ? base + 1 : set.v[i].path;
+		for (size_t k = 0; k < sizeof(allowed) / sizeof(allowed[0]); k++)
+			ok |= strcmp(base, allowed[k]) == 0;
+		cr_expect(ok, "the shim needs %s", set.v[i].path);
+	}
+	lm_objset_free(&set);
+}
+
 /* The shim never touches DWARF: neither libdw nor symtab's DWARF reader
  * is linked into it. */
 Test(hash, shim_links_no_dwarf_reader)

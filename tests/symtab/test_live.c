@@ -100,3 +100,26 @@ Test(live, add_to_a_set_without_it)
 	lm_symbol_free(&s);
 	lm_objset_free(&set);
 }
+
+/* An address of another object is answered without reading the file of
+ * the object asked: at start-up the IFUNC of a libm method was looked up
+ * in every object, from node's 185,000-entry .symtab on (issue 19). */
+Test(live, address_of_another_object_reads_no_file)
+{
+	struct lm_objset set;
+	struct lm_symbol s;
+	void *libc_fn = dlsym(RTLD_DEFAULT, "printf");
+
+	cr_assert_not_null(libc_fn);
+	cr_assert_eq(lm_objset_live(&set), 0);
+	cr_assert(set.v[0].is_main);
+	cr_expect_neq(lm_symtab_at(&set.v[0], (uintptr_t)libc_fn, &s), 0);
+	lm_symbol_free(&s);
+	/* has_symtab is learnt when the file is mapped */
+	cr_expect_not(set.v[0].has_symtab, "the program's file was read");
+	/* its own function is found, through its file */
+	cr_expect_eq(lm_symtab_at(&set.v[0], (uintptr_t)lm_test_live_target, &s), 0);
+	lm_symbol_free(&s);
+	cr_expect(set.v[0].has_symtab);
+	lm_objset_free(&set);
+}
