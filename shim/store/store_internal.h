@@ -154,6 +154,8 @@ void lm_table_insert(struct lm_table *t, struct lm_entry *e, uint64_t hash);
 void lm_table_delete(struct lm_table *t, size_t idx);
 /* Only when no reader can be in the table. */
 void lm_table_free(struct lm_table *t);
+/* An array no reader can hold any more. */
+void lm_slots_free(struct lm_slots *a);
 
 /* ---- S3-FIFO policy ---------------------------------------------------- */
 
