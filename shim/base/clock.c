@@ -1,4 +1,6 @@
 /* The shim's clocks (clock.h). */
+#include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "clock.h"
@@ -15,4 +17,45 @@ int64_t lm_now_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* The first page of [vvar], from /proc/self/maps; 0 if none. Only that
+ * page: others of the mapping may fault when their clock is not in use. */
+static uintptr_t vvar_page(void)
+{
+	FILE *fp = fopen("/proc/self/maps", "re");
+	if (!fp)
+		return 0;
+	char line[256];
+	uintptr_t lo = 0;
+	while (fgets(line, sizeof line, fp))
+		if (strstr(line, "[vvar]") && sscanf(line, "%lx-", &lo) != 1)
+			lo = 0;
+	fclose(fp);
+	return lo;
+}
+
+const volatile int64_t *lm_clock_coarse_words(void)
+{
+	uintptr_t page = vvar_page();
+	if (!page)
+		return NULL;
+	const volatile int64_t *w = (const volatile int64_t *)page;
+	size_t nw = 4096 / sizeof(*w);
+	/* A tick during the scan would hide the match: a few attempts. */
+	for (int attempt = 0; attempt < 3; attempt++) {
+		struct timespec a, b;
+		clock_gettime(CLOCK_MONOTONIC_COARSE, &a);
+		const volatile int64_t *found = NULL;
+		int n = 0;
+		for (size_t i = 0; i + 1 < nw; i++)
+			if (w[i] == a.tv_sec && w[i + 1] == a.tv_nsec) {
+				found = &w[i];
+				n++;
+			}
+		clock_gettime(CLOCK_MONOTONIC_COARSE, &b);
+		if (a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec)
+			return n == 1 ? found : NULL;
+	}
+	return NULL;
 }
