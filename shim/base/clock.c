@@ -1,15 +1,44 @@
 /* The shim's clocks (clock.h). */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "clock.h"
 
-int64_t lm_clock_ms(void)
+/* The kernel's coarse clock words once found (lm_clock_coarse_words). */
+static const volatile int64_t *_Atomic coarse;
+
+static int64_t clock_ms_call(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t lm_clock_ms(void)
+{
+	const volatile int64_t *w = atomic_load_explicit(&coarse, memory_order_relaxed);
+	if (w) {
+		/* Seconds read twice around the nanoseconds: a tick written
+		 * between the loads takes the call instead. */
+		int64_t sec = w[0], ns = w[1];
+		if (w[0] == sec)
+			return sec * 1000 + ns / 1000000;
+	}
+	return clock_ms_call();
+}
+
+bool lm_clock_coarse_check(void)
+{
+	const volatile int64_t *w = atomic_load_explicit(&coarse, memory_order_relaxed);
+	if (!w)
+		return false;
+	int64_t d = w[0] * 1000 + w[1] / 1000000 - clock_ms_call();
+	if (d >= -10 && d <= 10)
+		return true;
+	atomic_store_explicit(&coarse, NULL, memory_order_relaxed);
+	return false;
 }
 
 int64_t lm_now_ns(void)
@@ -54,8 +83,12 @@ const volatile int64_t *lm_clock_coarse_words(void)
 				n++;
 			}
 		clock_gettime(CLOCK_MONOTONIC_COARSE, &b);
-		if (a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec)
-			return n == 1 ? found : NULL;
+		if (a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec) {
+			if (n != 1)
+				return NULL;
+			atomic_store_explicit(&coarse, found, memory_order_relaxed);
+			return found;
+		}
 	}
 	return NULL;
 }

@@ -35,12 +35,6 @@ static void find_coarse(void)
 	lm_fast_coarse = lm_clock_coarse_words();
 }
 
-/* Now in ms as the thunk reads it from W. */
-static int64_t coarse_ms(const volatile int64_t *w)
-{
-	return w[0] * 1000 + w[1] / 1000000;
-}
-
 /* thunk_fast.S: per key shape, one thunk per result kind. */
 #define LM_SHAPE(name)                                                            \
 	void lm_fast_thunk_##name##_void(void), lm_fast_thunk_##name##_int(void), \
@@ -233,10 +227,9 @@ void lm_fast_put(const struct lm_hook_head *h, const struct lm_frame *f, int err
 	uint32_t set[2];
 	lm_fast_sets(d, k[0], k[1], set);
 	struct lm_fast_slot *s = where(t, set, h, k);
-	const volatile int64_t *w = lm_fast_coarse;
 	/* Once per fill: the words must still be the clock, else an expiry
 	 * could be read against a time that no longer moves. */
-	if (w && expires_ms != LM_DUR_NEVER && llabs(coarse_ms(w) - lm_clock_ms()) > 10)
+	if (lm_fast_coarse && expires_ms != LM_DUR_NEVER && !lm_clock_coarse_check())
 		lm_fast_coarse = NULL;
 	*s = (struct lm_fast_slot){
 	    .head = h,
