@@ -103,6 +103,7 @@ bool lm_table_reserve(struct lm_table *t, struct lm_slots **old)
 		}
 	}
 	atomic_store_explicit(&t->arr, na, memory_order_release);
+	atomic_store_explicit(&t->rmask, na->mask, memory_order_release);
 	t->sweep = 0;
 	*old = a;
 	return true;
