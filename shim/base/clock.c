@@ -34,7 +34,10 @@ bool lm_clock_coarse_check(void)
 	const volatile int64_t *w = atomic_load_explicit(&coarse, memory_order_relaxed);
 	if (!w)
 		return false;
-	int64_t d = w[0] * 1000 + w[1] / 1000000 - clock_ms_call();
+	int64_t sec = w[0], ns = w[1];
+	if (w[0] != sec)
+		return true; /* a tick between the loads: no verdict */
+	int64_t d = sec * 1000 + ns / 1000000 - clock_ms_call();
 	if (d >= -10 && d <= 10)
 		return true;
 	atomic_store_explicit(&coarse, NULL, memory_order_relaxed);
