@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "addr.h"
 #include "clock.h"
 
 /* The kernel's coarse clock words once found (lm_clock_coarse_words). */
@@ -72,7 +73,7 @@ const volatile int64_t *lm_clock_coarse_words(void)
 	uintptr_t page = vvar_page();
 	if (!page)
 		return NULL;
-	const volatile int64_t *w = (const volatile int64_t *)page;
+	const volatile int64_t *w = lm_ptr(page);
 	size_t nw = 4096 / sizeof(*w);
 	/* A tick during the scan would hide the match: a few attempts. */
 	for (int attempt = 0; attempt < 3; attempt++) {

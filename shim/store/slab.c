@@ -48,7 +48,7 @@ static void *map_populated(size_t n)
 
 static inline size_t class_of(size_t n)
 {
-	return (n + LM_SLAB_GRAIN - 1) / LM_SLAB_GRAIN - 1;
+	return n ? (n - 1) / LM_SLAB_GRAIN : 0;
 }
 
 /* Lock held. A block of class C from the current chunk, or a new one (the
@@ -72,8 +72,8 @@ static void *carve(size_t c)
 
 void *lm_slab_alloc(size_t n)
 {
-	if (LM_SLAB_OFF || n == 0 || n > LM_SLAB_MAX)
-		return malloc(n);
+	if (LM_SLAB_OFF || n > LM_SLAB_MAX)
+		return malloc(n ? n : 1);
 	size_t c = class_of(n);
 	lm_lock(&lock);
 	struct free_block *b = freelist[c];
@@ -90,7 +90,7 @@ void *lm_slab_alloc(size_t n)
 
 void lm_slab_free(void *p, size_t n)
 {
-	if (LM_SLAB_OFF || n == 0 || n > LM_SLAB_MAX) {
+	if (LM_SLAB_OFF || n > LM_SLAB_MAX) {
 		free(p);
 		return;
 	}
