@@ -2,13 +2,25 @@
 #ifndef LM_CLOCK_H
 #define LM_CLOCK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Monotonic milliseconds, coarse (CLOCK_MONOTONIC_COARSE): the time base
- * of TTLs and deadlines, cheap enough for the hit path. */
+ * of TTLs and deadlines, cheap enough for the hit path; two loads once
+ * lm_clock_coarse_words found the kernel's words, else a vDSO call. */
 int64_t lm_clock_ms(void);
 /* Monotonic nanoseconds: what misses and the time they save are measured
  * in. */
 int64_t lm_now_ns(void);
+/* Where the kernel keeps CLOCK_MONOTONIC_COARSE for the vDSO: two words,
+ * seconds then nanoseconds, in the first page of the [vvar] mapping. Found
+ * once by matching a clock_gettime result there; NULL when not found
+ * exactly once (no vDSO, a time namespace, another layout). Lets a hit
+ * read the coarse clock with two loads instead of a call; lm_clock_ms
+ * reads them from then on. */
+const volatile int64_t *lm_clock_coarse_words(void);
+/* Whether the words found still agree with the vDSO's clock (within the
+ * 10 ms of slack TTLs allow); when not, lm_clock_ms stops reading them. */
+bool lm_clock_coarse_check(void);
 
 #endif

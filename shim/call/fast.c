@@ -8,6 +8,7 @@
 
 #include "config/config.h"
 #include "counters.h"
+#include "shim/base/clock.h"
 #include "shim/base/guard.h"
 #include "shim/base/tpool.h"
 
@@ -21,6 +22,18 @@ intptr_t lm_fast_errno_tpoff;
  * registers around it. NULL (no vDSO, as under valgrind): methods whose
  * copies expire get no fast thunk and use the front cache. */
 int (*lm_fast_clock)(clockid_t, struct timespec *);
+/* The kernel's coarse clock words (lm_clock_coarse_words): with them the
+ * thunk checks an expiry with three loads instead of a call, which cost a
+ * hit with the default ttl twice one without. NULL: the call above. Found
+ * when the first method whose copies expire gets a thunk; dropped by a
+ * fill that finds them disagreeing with the clock. */
+const volatile int64_t *lm_fast_coarse;
+static pthread_once_t coarse_once = PTHREAD_ONCE_INIT;
+
+static void find_coarse(void)
+{
+	lm_fast_coarse = lm_clock_coarse_words();
+}
 
 /* thunk_fast.S: per key shape, one thunk per result kind. */
 #define LM_SHAPE(name)                                                            \
@@ -99,6 +112,8 @@ lm_fast_entry_fn lm_fast_prepare(const struct lm_plan *p, uint32_t id, const uin
 {
 	if (expires && !lm_fast_clock)
 		return NULL;
+	if (expires)
+		pthread_once(&coarse_once, find_coarse);
 	uint32_t off[2] = {NONE, NONE};
 	uint8_t width[2] = {0, 0};
 	int n = lm_plan_register_key(p, off, width);
@@ -212,6 +227,10 @@ void lm_fast_put(const struct lm_hook_head *h, const struct lm_frame *f, int err
 	uint32_t set[2];
 	lm_fast_sets(d, k[0], k[1], set);
 	struct lm_fast_slot *s = where(t, set, h, k);
+	/* Once per fill: the words must still be the clock, else an expiry
+	 * could be read against a time that no longer moves. */
+	if (lm_fast_coarse && expires_ms != LM_DUR_NEVER && !lm_clock_coarse_check())
+		lm_fast_coarse = NULL;
 	*s = (struct lm_fast_slot){
 	    .head = h,
 	    .k = {k[0], k[1]},

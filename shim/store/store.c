@@ -68,6 +68,7 @@
 #include "shim/base/assert.h"
 #include "shim/base/clock.h"
 #include "shim/base/guard.h"
+#include "slab.h"
 #include "store_internal.h"
 
 /* Each entry's share of table slots: an 8-byte slot at a load of at least
@@ -135,10 +136,12 @@ static void fork_prepare(void)
 			lm_lock(&s->shards[i].lock);
 		lm_lock(&s->rc_lock);
 	}
+	lm_slab_fork_prepare();
 }
 
 static void fork_parent(void)
 {
+	lm_slab_fork_parent();
 	for (struct lm_store *s = lm_reg_head; s; s = s->next) {
 		lm_unlock(&s->rc_lock);
 		for (unsigned i = 0; i < s->nshards; i++)
@@ -152,6 +155,7 @@ static void fork_child(void)
 {
 	atomic_fetch_add_explicit(&lm_fork_gen, 1, memory_order_relaxed);
 	lm_rcu_after_fork();
+	lm_slab_fork_child();
 	for (struct lm_store *s = lm_reg_head; s; s = s->next) {
 		lm_lock_reset(&s->rc_lock);
 		for (unsigned i = 0; i < s->nshards; i++)
@@ -184,17 +188,27 @@ static inline uint64_t entry_charge(const struct lm_entry *e)
 	return charge_of(e->klen, e->vlen);
 }
 
+static inline size_t entry_size(uint32_t klen, size_t vlen)
+{
+	return sizeof(struct lm_entry) + lm_pad8(klen) + vlen;
+}
+
+static void entry_free(struct lm_entry *e)
+{
+	lm_slab_free(e, entry_size(e->klen, e->vlen));
+}
+
 static struct lm_entry *entry_new(uint32_t method, const void *key, uint32_t klen, const void *val,
                                   size_t vlen)
 {
 	if (vlen > UINT32_MAX)
 		return NULL;
-	struct lm_entry *e = malloc(sizeof(*e) + lm_pad8(klen) + vlen);
+	struct lm_entry *e = lm_slab_alloc(entry_size(klen, vlen));
 	if (!e)
 		return NULL;
 	/* The table packs 16 hash bits above the pointer. */
 	if ((uintptr_t)e & ~(uintptr_t)LM_SLOT_PTR) {
-		free(e);
+		lm_slab_free(e, entry_size(klen, vlen));
 		return NULL;
 	}
 	*e = (struct lm_entry){.method = method, .klen = klen, .vlen = (uint32_t)vlen};
@@ -217,7 +231,7 @@ static void entry_unref(struct lm_store *s, struct lm_entry *e)
 	uint64_t charge = entry_charge(e);
 	atomic_fetch_sub_explicit(&s->retired, charge, memory_order_relaxed);
 	atomic_fetch_sub_explicit(&s->bytes, charge, memory_order_relaxed);
-	free(e);
+	entry_free(e);
 }
 
 /* A reference for a holder that keeps E beyond its read section. */
@@ -255,7 +269,7 @@ static void reclaim_locked(struct lm_store *s)
 		struct lm_slots *a = *ap;
 		if (a->stamp < oldest) {
 			*ap = a->rnext;
-			free(a);
+			lm_slots_free(a);
 		} else {
 			ap = &a->rnext;
 		}
@@ -619,7 +633,7 @@ static int store_entry(struct lm_store *s, struct lm_entry *e, uint64_t hash, co
 	if (prefs)
 		pending_wake(p, prefs);
 	if (r != INS_OK) {
-		free(e);
+		entry_free(e);
 		return 0;
 	}
 	return 1;
@@ -709,7 +723,7 @@ void lm_store_free(struct lm_store *s)
 		struct lm_slots *a = lm_table_arr(&sh->table);
 		for (size_t j = 0; a && j <= a->mask; j++)
 			if (lm_table_slot(a, j))
-				free(lm_slot_entry(lm_table_slot(a, j)));
+				entry_free(lm_slot_entry(lm_table_slot(a, j)));
 		lm_table_free(&sh->table);
 		lm_policy_free(&sh->pol);
 		while (sh->pending) {
@@ -726,12 +740,12 @@ void lm_store_free(struct lm_store *s)
 	while (s->rc_ents) {
 		struct lm_entry *e = s->rc_ents;
 		s->rc_ents = e->rnext;
-		free(e);
+		entry_free(e);
 	}
 	while (s->rc_arrs) {
 		struct lm_slots *a = s->rc_arrs;
 		s->rc_arrs = a->rnext;
-		free(a);
+		lm_slots_free(a);
 	}
 	free(s->shards);
 	free(s->mcounts);

@@ -91,6 +91,11 @@ struct lm_slots {
 struct lm_table {
 	lm_hash_fn hash;
 	_Atomic(struct lm_slots *) arr; /* NULL until the first insert */
+	/* arr's mask for lock-free readers, on the shard's line: reading it
+	 * from the array's header cost a hit one more cache miss in a large
+	 * store. Stored after arr when the table grows and read before it,
+	 * so a reader's mask is never larger than its array's. */
+	_Atomic size_t rmask;
 	size_t used;
 	size_t sweep; /* expiry sweep cursor */
 };
@@ -129,11 +134,12 @@ static inline bool lm_key_same(const unsigned char *a, const void *b, uint32_t n
 static inline struct lm_entry *lm_table_get(const struct lm_table *t, uint32_t method,
                                             uint64_t hash, const void *key, uint32_t klen)
 {
+	size_t mask = atomic_load_explicit(&t->rmask, memory_order_acquire);
 	const struct lm_slots *a = atomic_load_explicit(&t->arr, memory_order_acquire);
 	if (!a)
 		return NULL;
-	size_t i = hash & a->mask;
-	for (size_t n = 0; n <= a->mask; n++, i = (i + 1) & a->mask) {
+	size_t i = hash & mask;
+	for (size_t n = 0; n <= mask; n++, i = (i + 1) & mask) {
 		uint64_t slot = atomic_load_explicit(&a->s[i], memory_order_acquire);
 		if (!slot)
 			return NULL;
@@ -154,6 +160,8 @@ void lm_table_insert(struct lm_table *t, struct lm_entry *e, uint64_t hash);
 void lm_table_delete(struct lm_table *t, size_t idx);
 /* Only when no reader can be in the table. */
 void lm_table_free(struct lm_table *t);
+/* An array no reader can hold any more. */
+void lm_slots_free(struct lm_slots *a);
 
 /* ---- S3-FIFO policy ---------------------------------------------------- */
 

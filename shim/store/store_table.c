@@ -13,11 +13,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "slab.h"
 #include "store_internal.h"
 
 #define LM_TABLE_MIN 16
 /* Entries fetched ahead while a table is copied into a larger one. */
 #define LM_REHASH_AHEAD 8
+
+static inline size_t slots_bytes(size_t cap)
+{
+	return sizeof(struct lm_slots) + cap * sizeof(((struct lm_slots *)0)->s[0]);
+}
 
 static inline bool slot_matches(uint64_t slot, uint64_t hash)
 {
@@ -79,7 +85,7 @@ bool lm_table_reserve(struct lm_table *t, struct lm_slots **old)
 	size_t ncap = cap ? cap * 2 : LM_TABLE_MIN;
 	if (ncap > ((size_t)1 << 40))
 		return false;
-	struct lm_slots *na = calloc(1, sizeof(*na) + ncap * sizeof(na->s[0]));
+	struct lm_slots *na = lm_big_zalloc(slots_bytes(ncap));
 	if (!na)
 		return false;
 	na->mask = ncap - 1;
@@ -97,6 +103,7 @@ bool lm_table_reserve(struct lm_table *t, struct lm_slots **old)
 		}
 	}
 	atomic_store_explicit(&t->arr, na, memory_order_release);
+	atomic_store_explicit(&t->rmask, na->mask, memory_order_release);
 	t->sweep = 0;
 	*old = a;
 	return true;
@@ -131,8 +138,14 @@ void lm_table_delete(struct lm_table *t, size_t idx)
 	t->used--;
 }
 
+void lm_slots_free(struct lm_slots *a)
+{
+	if (a)
+		lm_big_free(a, slots_bytes(a->mask + 1));
+}
+
 void lm_table_free(struct lm_table *t)
 {
-	free(lm_table_arr(t));
+	lm_slots_free(lm_table_arr(t));
 	*t = (struct lm_table){.hash = t->hash};
 }

@@ -23,6 +23,7 @@
 #include "shim/base/clock.h"
 
 extern int (*lm_fast_clock)(clockid_t, struct timespec *);
+extern const volatile int64_t *lm_fast_coarse;
 
 static const char conf[] = "[cache fx_rdi]\nsignature = long fx_rdi(long x)\n"
                            "[cache fx_xmm0]\nsignature = double fx_xmm0(double x)\n"
@@ -250,7 +251,68 @@ Test(fast, registers_survive_a_hit_that_reads_the_clock)
 {
 	if (!lm_fast_clock)
 		cr_skip_test("no vDSO clock here (valgrind?)");
-	registers_around(lm_clock_ms() + 60000, "with expiry");
+	registers_around(lm_clock_ms() + 60000, "with expiry, clock words");
+	const volatile int64_t *words = lm_fast_coarse;
+	lm_fast_coarse = NULL;
+	registers_around(lm_clock_ms() + 60000, "with expiry, clock call");
+	lm_fast_coarse = words;
+}
+
+static int clock_calls;
+static int (*real_clock)(clockid_t, struct timespec *);
+
+static int clock_counted(clockid_t id, struct timespec *ts)
+{
+	clock_calls++;
+	return real_clock(id, ts);
+}
+
+/* Issue 18: the default ttl doubled a hit's cost by a call to the vDSO.
+ * With the kernel's clock words found, a hit of an expiring copy makes no
+ * call. */
+Test(fast, an_expiring_copy_hits_without_calling_the_clock)
+{
+	if (!lm_fast_coarse)
+		cr_skip_test("no clock words here (valgrind, a time namespace?)");
+	expires = lm_clock_ms() + 60000;
+	fx_rdi(41);
+	real_clock = lm_fast_clock;
+	lm_fast_clock = clock_counted;
+	clock_calls = 0;
+	long runs = fx_runs;
+	cr_expect_eq(fx_rdi(41), 41 * 3 + 1);
+	lm_fast_clock = real_clock;
+	cr_expect_eq(fx_runs, runs, "a hit");
+	cr_expect_eq(clock_calls, 0, "the hit called the clock");
+}
+
+static void sleep_until_ns(int64_t t)
+{
+	for (int64_t now; (now = lm_now_ns()) < t;) {
+		struct timespec ts = {.tv_sec = 0, .tv_nsec = t - now};
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* Guarantee 3 allows 10 ms of slack: a copy of 20 ms called 35 ms after
+ * its fill is a miss, through the clock words and through the call. */
+Test(fast, a_copy_of_20_ms_is_a_miss_at_35_ms)
+{
+	if (!lm_fast_clock)
+		cr_skip_test("no vDSO clock here (valgrind?)");
+	const volatile int64_t *words = lm_fast_coarse;
+	for (int way = 0; way < 2; way++) {
+		lm_fast_coarse = way ? NULL : words;
+		long key = 5100 + way;
+		int64_t t0 = lm_now_ns();
+		expires = lm_clock_ms() + 20;
+		fx_rdi(key);
+		sleep_until_ns(t0 + 35 * 1000000);
+		long runs = fx_runs;
+		fx_rdi(key);
+		cr_expect_eq(fx_runs, runs + 1, "way %d: the copy outlived its ttl by 15 ms", way);
+	}
+	lm_fast_coarse = words;
 }
 
 Test(fast, a_narrow_int_ignores_the_upper_register_bits)
@@ -337,7 +399,6 @@ static void crowding_keys(long keys[3])
 	}
 }
 
-static int (*real_clock)(clockid_t, struct timespec *);
 static long nested_key;
 
 /* The vDSO clock as a signal handler could make it look: a hooked call in
@@ -361,11 +422,14 @@ Test(fast, a_call_that_interrupts_a_hit_cannot_change_its_answer)
 	expires = lm_clock_ms() + 60000;
 	fx_rdi(keys[1]); /* the set: keys[1], keys[0] */
 	fx_rdi(keys[0]);
+	const volatile int64_t *words = lm_fast_coarse;
+	lm_fast_coarse = NULL; /* the call, where a handler could interrupt */
 	real_clock = lm_fast_clock;
 	lm_fast_clock = clock_with_a_nested_call;
 	nested_key = keys[2];
 	long got = fx_rdi(keys[0]);
 	lm_fast_clock = real_clock;
+	lm_fast_coarse = words;
 	cr_expect_eq(got, keys[0] * 3 + 1, "fx_rdi(%ld) returned %ld", keys[0], got);
 	long runs = fx_runs;
 	fx_rdi(keys[2]);
@@ -400,6 +464,8 @@ Test(fast, the_clock_is_called_aligned_from_a_caller_at_8_mod_16)
 	if (!lm_fast_clock)
 		cr_skip_test("no vDSO clock here (valgrind?)");
 	expires = lm_clock_ms() + 60000;
+	const volatile int64_t *words = lm_fast_coarse;
+	lm_fast_coarse = NULL; /* the path that calls */
 	for (int way = 0; way < 4; way++) {
 		bool misaligned = way & 1;
 		void *fn = way & 2 ? (void *)fx_void : (void *)fx_rdi;
@@ -423,6 +489,7 @@ Test(fast, the_clock_is_called_aligned_from_a_caller_at_8_mod_16)
 		cr_expect(clock_unwound, "way %d: no unwinding through the thunk to %s", way,
 		          clock_caller);
 	}
+	lm_fast_coarse = words;
 }
 
 /* Without a vDSO clock the thunk could not check an expiry: such methods

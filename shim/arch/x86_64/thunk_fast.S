@@ -201,7 +201,7 @@
 	cmpq	%rax, LM_FS_EPOCH(%rdx)
 	jne	.Lmiss\@
 	cmpq	$-1, LM_FS_EXPIRES(%rdx)
-	jne	.Lclock\@
+	jne	.Lexpiry\@
 .Lvalid\@:
 	movq	LM_FS_HITS(%rdx), %rax
 	incq	(%rax)
@@ -235,7 +235,34 @@
 	jmp	lm_thunk
 	.cfi_adjust_cfa_offset (8 * SAVED(\two, \ret))
 
-	/* A copy with an expiry: now from the vDSO (see fast.c), with every
+	/* A copy with an expiry: now from the kernel's coarse clock words
+	 * (fast.c), seconds read twice around the nanoseconds so that a tick
+	 * written between the loads sends the hit to the call below instead. */
+.Lexpiry\@:
+	movq	lm_fast_coarse(%rip), %rax
+	testq	%rax, %rax
+	jz	.Lclock\@
+	SAVE	%rdi
+	SAVE	%rsi
+	movq	(%rax), %rsi
+	movq	8(%rax), %rdi
+	cmpq	(%rax), %rsi
+	jne	.Ltorn\@
+	imulq	$1000, %rsi, %rsi
+	imulq	$1125899907, %rdi, %rdi	/* ns / 10^6, as in CLOCK_NOW */
+	shrq	$50, %rdi
+	addq	%rdi, %rsi		/* now, in ms */
+	cmpq	%rsi, LM_FS_EXPIRES(%rdx)
+	RESTORE	%rsi
+	RESTORE	%rdi
+	jg	.Lvalid\@
+	jmp	.Lmiss\@
+.Ltorn\@:
+	.cfi_adjust_cfa_offset 16	/* the two saves above are still on */
+	RESTORE	%rsi
+	RESTORE	%rdi
+
+	/* No clock words: now from the vDSO (see fast.c), with every
 	 * general register it may change and we still need saved, and the
 	 * call 16-byte aligned (a timespec, padded). The padding is right for
 	 * a caller that kept the ABI's alignment; for any other (frame.h) the

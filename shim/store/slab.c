@@ -1,0 +1,133 @@
+/* Size-class allocator over populated chunks (slab.h). One lock: it is
+ * taken once per miss that stores and once per freed entry, never on a
+ * hit. Under ASan every block comes from malloc, so that a use after free
+ * is still caught. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+
+#include "shim/arch/x86_64/futex.h"
+#include "slab.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define LM_SLAB_OFF 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define LM_SLAB_OFF 1
+#endif
+#endif
+#ifndef LM_SLAB_OFF
+#define LM_SLAB_OFF 0
+#endif
+
+#define LM_SLAB_GRAIN 16
+#define LM_SLAB_MAX   512
+#define LM_SLAB_NCLS  (LM_SLAB_MAX / LM_SLAB_GRAIN)
+/* Chunks start small, so that a process with a few entries stays small,
+ * and double up to 2 MiB. */
+#define LM_CHUNK_MIN ((size_t)64 << 10)
+#define LM_CHUNK_MAX ((size_t)2 << 20)
+/* Arrays from this size on are mapped (populated) rather than calloc'ed. */
+#define LM_BIG_MIN ((size_t)64 << 10)
+
+struct free_block {
+	struct free_block *next;
+};
+
+static struct lm_lock lock;
+static struct free_block *freelist[LM_SLAB_NCLS];
+static char *bump, *bump_end;
+static size_t chunk_size = LM_CHUNK_MIN;
+
+static void *map_populated(size_t n)
+{
+	void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
+	               -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static inline size_t class_of(size_t n)
+{
+	return n ? (n - 1) / LM_SLAB_GRAIN : 0;
+}
+
+/* Lock held. A block of class C from the current chunk, or a new one (the
+ * old chunk's tail is left unused: at most one block's worth). */
+static void *carve(size_t c)
+{
+	size_t n = (c + 1) * LM_SLAB_GRAIN;
+	if ((size_t)(bump_end - bump) < n) {
+		char *p = map_populated(chunk_size);
+		if (!p)
+			return NULL;
+		bump = p;
+		bump_end = p + chunk_size;
+		if (chunk_size < LM_CHUNK_MAX)
+			chunk_size *= 2;
+	}
+	void *b = bump;
+	bump += n;
+	return b;
+}
+
+void *lm_slab_alloc(size_t n)
+{
+	if (LM_SLAB_OFF || n > LM_SLAB_MAX)
+		return malloc(n ? n : 1);
+	size_t c = class_of(n);
+	lm_lock(&lock);
+	struct free_block *b = freelist[c];
+	void *p;
+	if (b) {
+		freelist[c] = b->next;
+		p = b;
+	} else {
+		p = carve(c);
+	}
+	lm_unlock(&lock);
+	return p;
+}
+
+void lm_slab_free(void *p, size_t n)
+{
+	if (LM_SLAB_OFF || n > LM_SLAB_MAX) {
+		free(p);
+		return;
+	}
+	if (!p)
+		return;
+	size_t c = class_of(n);
+	struct free_block *b = p;
+	lm_lock(&lock);
+	b->next = freelist[c];
+	freelist[c] = b;
+	lm_unlock(&lock);
+}
+
+void *lm_big_zalloc(size_t n)
+{
+	return n < LM_BIG_MIN ? calloc(1, n) : map_populated(n);
+}
+
+void lm_big_free(void *p, size_t n)
+{
+	if (n < LM_BIG_MIN)
+		free(p);
+	else if (p)
+		munmap(p, n);
+}
+
+void lm_slab_fork_prepare(void)
+{
+	lm_lock(&lock);
+}
+
+void lm_slab_fork_parent(void)
+{
+	lm_unlock(&lock);
+}
+
+void lm_slab_fork_child(void)
+{
+	lm_lock_reset(&lock);
+}
