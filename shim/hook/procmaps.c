@@ -104,6 +104,9 @@ static struct held {
 } held[HELD_MAX];
 static size_t nheld;
 static bool holding;
+/* The thread count read while holding, when it was 1: alone, we are the
+ * only one that could start another, and the holder does not. */
+static bool held_alone;
 
 static int keep(uintptr_t start, uintptr_t end, int prot, void *arg)
 {
@@ -117,6 +120,7 @@ static int keep(uintptr_t start, uintptr_t end, int prot, void *arg)
 void lm_maps_hold(void)
 {
 	nheld = 0;
+	__atomic_store_n(&held_alone, false, __ATOMIC_RELAXED);
 	/* Too many mappings to hold: every question is read live. */
 	__atomic_store_n(&holding, lm_maps_foreach(keep, NULL) == 0, __ATOMIC_RELEASE);
 }
@@ -124,6 +128,21 @@ void lm_maps_hold(void)
 void lm_maps_release(void)
 {
 	__atomic_store_n(&holding, false, __ATOMIC_RELEASE);
+	__atomic_store_n(&held_alone, false, __ATOMIC_RELAXED);
+}
+
+int lm_maps_foreach_held(int (*cb)(uintptr_t start, uintptr_t end, int prot, void *arg),
+                         void *arg)
+{
+	if (!__atomic_load_n(&holding, __ATOMIC_ACQUIRE))
+		return lm_maps_foreach(cb, arg);
+	for (size_t i = 0; i < nheld; i++) {
+		int rc = cb(held[i].start, held[i].end, held[i].prot, arg);
+
+		if (rc)
+			return rc;
+	}
+	return 0;
 }
 
 /* The held protection of ADDR (the reading is in address order), or -1. */
@@ -166,6 +185,10 @@ int lm_thread_count(void)
 	LM_KEEP_ERRNO();
 	int fd, n = -1;
 	ssize_t got;
+	bool hold = __atomic_load_n(&holding, __ATOMIC_ACQUIRE);
+
+	if (hold && __atomic_load_n(&held_alone, __ATOMIC_RELAXED))
+		return 1;
 
 	fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -178,5 +201,7 @@ int lm_thread_count(void)
 		if (p)
 			n = atoi(p + 9);
 	}
+	if (hold && n == 1)
+		__atomic_store_n(&held_alone, true, __ATOMIC_RELAXED);
 	return n;
 }
