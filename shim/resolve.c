@@ -308,6 +308,11 @@ int lm_resolve_all(bool at_startup)
 	}
 	if (q)
 		lm_symtab_find_all(&set, q, nq);
+	/* The reach of short functions before the maps are held: it may map
+	 * their object's file into the gap the held reading offers the stubs. */
+	for (uint32_t k = 0; q && k < nq; k++)
+		if (q[k].status == LM_FIND_OK && q[k].sym.size < LM_PATCH_REACH)
+			lm_symtab_reach(&q[k].sym);
 	/* Each hook asks the protection of its pages; every change is undone
 	 * before the next question, so one reading of the maps serves all. */
 	if (nq)

@@ -122,6 +122,45 @@ int lm_elfmap_open(const char *path, struct lm_elfmap *m, char *err, size_t errl
 	return 0;
 }
 
+int lm_elfmap_probe_symtab(const char *path)
+{
+	Elf64_Ehdr eh;
+	Elf64_Shdr sh[32];
+	int saved = errno, rc = -1;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		goto out;
+	if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) ||
+	    memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64)
+		goto out;
+	if (eh.e_shoff == 0) {
+		rc = 0;
+		goto out;
+	}
+	/* a count in sh[0] (0) or odd headers: lm_elfmap_open says what */
+	if (eh.e_shnum == 0 || eh.e_shentsize != sizeof(Elf64_Shdr))
+		goto out;
+	for (size_t i = 0; i < eh.e_shnum; i += 32) {
+		size_t n = eh.e_shnum - i < 32 ? eh.e_shnum - i : 32;
+
+		if (pread(fd, sh, n * sizeof(*sh), (off_t)(eh.e_shoff + i * sizeof(*sh))) !=
+		    (ssize_t)(n * sizeof(*sh)))
+			goto out;
+		for (size_t k = 0; k < n; k++)
+			if (sh[k].sh_type == SHT_SYMTAB) {
+				rc = 1;
+				goto out;
+			}
+	}
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	errno = saved;
+	return rc;
+}
+
 void lm_elfmap_close(struct lm_elfmap *m)
 {
 	if (m->base)

@@ -29,6 +29,10 @@ struct lm_elfmap {
 /* 0, or -1 with what is wrong (naming PATH) in ERR. */
 int lm_elfmap_open(const char *path, struct lm_elfmap *m, char *err, size_t errlen);
 void lm_elfmap_close(struct lm_elfmap *m);
+/* Whether PATH has a .symtab, from its ELF and section headers alone (a
+ * pread of a few KB, not a map of the file): 1, 0, or -1 when the headers
+ * cannot tell (lm_elfmap_open then says what is wrong). */
+int lm_elfmap_probe_symtab(const char *path);
 /* Name of entry S of a table whose strings are STR (STRSZ bytes). */
 static inline const char *lm_elfmap_name(const char *str, size_t strsz, const Elf64_Sym *s)
 {
@@ -74,7 +78,8 @@ struct lm_live {
 	size_t nsyms;         /* entries, counted on first need */
 	const char *soname;
 	/* The file, mapped when a .symtab pass or an address lookup needs it. */
-	int file; /* 0 not tried, 1 mapped, -1 unusable */
+	int file;       /* 0 not tried, 1 mapped, -1 unusable */
+	bool no_symtab; /* its headers list no .symtab (the file not mapped) */
 	struct lm_elfmap map;
 };
 

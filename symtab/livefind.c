@@ -213,7 +213,15 @@ void lm_live_candidates(const struct lm_objset *set, const struct lm_object *o,
 		k++;
 	if (k == n)
 		return;
-	if (!map_file(set, o) || !l->map.symtab) {
+	/* The shim's own library holds no method: never scanned. */
+	if (!o->is_main && (uintptr_t)lm_live_candidates >= l->lo &&
+	    (uintptr_t)lm_live_candidates < l->hi)
+		return;
+	/* A stripped file (Debian's libc and ld.so) is known from its
+	 * headers: no map of the whole file for nothing. */
+	if (!l->file && !l->no_symtab && lm_elfmap_probe_symtab(o->path) == 0)
+		l->no_symtab = true;
+	if (l->no_symtab || !map_file(set, o) || !l->map.symtab) {
 		for (k = 0; k < n; k++)
 			pr[k].stripped |= pr[k].here;
 		return;

@@ -131,8 +131,7 @@ void lm_maps_release(void)
 	__atomic_store_n(&held_alone, false, __ATOMIC_RELAXED);
 }
 
-int lm_maps_foreach_held(int (*cb)(uintptr_t start, uintptr_t end, int prot, void *arg),
-                         void *arg)
+int lm_maps_foreach_held(int (*cb)(uintptr_t start, uintptr_t end, int prot, void *arg), void *arg)
 {
 	if (!__atomic_load_n(&holding, __ATOMIC_ACQUIRE))
 		return lm_maps_foreach(cb, arg);

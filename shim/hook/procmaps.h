@@ -20,8 +20,7 @@ void lm_maps_hold(void);
 void lm_maps_release(void);
 /* lm_maps_foreach over the held reading while one is held (mappings made
  * since are missing from it), live otherwise. */
-int lm_maps_foreach_held(int (*cb)(uintptr_t start, uintptr_t end, int prot, void *arg),
-                         void *arg);
+int lm_maps_foreach_held(int (*cb)(uintptr_t start, uintptr_t end, int prot, void *arg), void *arg);
 
 /* Threads in this process (the Threads: line of /proc/self/status), or -1.
  * While the maps are held, a count of 1 is read once and kept until the
