@@ -330,6 +330,7 @@ int lm_resolve_all(bool at_startup)
 	for (uint32_t k = 0; q && k < nq; k++)
 		lm_symbol_free(&q[k].sym);
 	free(q);
+	lm_hook_install_begin();
 	for (uint32_t i = 0; i < nph; i++) {
 		char why[256] = "";
 		struct lm_rt_method *m = ph[i].m;
@@ -344,6 +345,7 @@ int lm_resolve_all(bool at_startup)
 		__atomic_store_n(&m->hook, ph[i].hook, __ATOMIC_RELEASE);
 		log_installed(m);
 	}
+	lm_hook_install_end();
 	free(ph);
 	lm_hook_rescan_got();
 	lm_maps_release();
