@@ -198,3 +198,33 @@ Test(detour, batch_restores_the_page_at_its_end)
 	cr_expect_eq(fx_rip(5), want);
 	cr_expect_eq(p.enters, 2);
 }
+
+static void exit_thread(long x)
+{
+	pthread_exit((void *)x);
+}
+
+static void *run_unwind(void *arg)
+{
+	(void)arg;
+	return (void *)cfix_unwind(1, exit_thread);
+}
+
+/* pthread_exit inside a detoured function unwinds through lm_thunk's
+ * frame: its personality routine (the only caller of the unwound hook)
+ * tells the dispatcher, leave is not called, and the thread ends with the
+ * value it gave pthread_exit. */
+Test(detour, thread_exit_unwinds_through_the_thunk)
+{
+	struct probe p = {.action = LM_ENTER_CALL};
+	pthread_t t;
+	void *ret = NULL;
+
+	must_hook("cfix_unwind", cfix_unwind, 0, &p);
+	cr_assert_eq(pthread_create(&t, NULL, run_unwind, NULL), 0);
+	cr_assert_eq(pthread_join(t, &ret), 0);
+	cr_expect_eq((long)ret, 4, "pthread_exit's value");
+	cr_expect_eq(p.enters, 1);
+	cr_expect_eq(p.leaves, 0);
+	cr_expect_eq(p.unwounds, 1, "the thunk's personality did not run");
+}
