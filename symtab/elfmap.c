@@ -176,6 +176,16 @@ static bool is_bound(const Elf64_Sym *s, uint16_t shndx, uint64_t value)
 	       (type == STT_FUNC || type == STT_GNU_IFUNC || type == STT_OBJECT);
 }
 
+uint64_t lm_syms_next_addr(const Elf64_Sym *v, size_t n, uint16_t shndx, uint64_t value,
+                           uint64_t next)
+{
+	/* One question: a scan beats sorting every address. */
+	for (size_t i = 1; i < n; i++)
+		if (is_bound(&v[i], shndx, value) && v[i].st_value < next)
+			next = v[i].st_value;
+	return next;
+}
+
 uint64_t lm_elfmap_next_addr(const struct lm_elfmap *m, uint16_t shndx, uint64_t value)
 {
 	const Elf64_Shdr *s;
@@ -184,15 +194,32 @@ uint64_t lm_elfmap_next_addr(const struct lm_elfmap *m, uint16_t shndx, uint64_t
 	if (shndx == SHN_UNDEF || shndx >= m->shnum || shndx >= SHN_LORESERVE)
 		return 0;
 	s = &m->sh[shndx];
-	next = s->sh_addr + s->sh_size;
-	/* One question: a scan beats sorting every address. */
-	for (size_t i = 1; i < m->nsymtab; i++)
-		if (is_bound(&m->symtab[i], shndx, value) && m->symtab[i].st_value < next)
-			next = m->symtab[i].st_value;
-	for (size_t i = 1; i < m->ndynsym; i++)
-		if (is_bound(&m->dynsym[i], shndx, value) && m->dynsym[i].st_value < next)
-			next = m->dynsym[i].st_value;
-	return next;
+	next = lm_syms_next_addr(m->symtab, m->nsymtab, shndx, value, s->sh_addr + s->sh_size);
+	return lm_syms_next_addr(m->dynsym, m->ndynsym, shndx, value, next);
+}
+
+int lm_elfmap_section_end(const char *path, uint16_t shndx, uint64_t *end)
+{
+	Elf64_Ehdr eh;
+	Elf64_Shdr sh;
+	int saved = errno, rc = -1;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		goto out;
+	if (pread(fd, &eh, sizeof(eh), 0) == (ssize_t)sizeof(eh) &&
+	    memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 && eh.e_ident[EI_CLASS] == ELFCLASS64 &&
+	    eh.e_shoff != 0 && eh.e_shentsize == sizeof(sh) && shndx != SHN_UNDEF &&
+	    shndx < eh.e_shnum && shndx < SHN_LORESERVE &&
+	    pread(fd, &sh, sizeof(sh), (off_t)(eh.e_shoff + shndx * sizeof(sh))) ==
+	        (ssize_t)sizeof(sh)) {
+		*end = sh.sh_addr + sh.sh_size;
+		rc = 0;
+	}
+	close(fd);
+out:
+	errno = saved;
+	return rc;
 }
 
 /* ---- The wanted names ------------------------------------------------------ */

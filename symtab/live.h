@@ -41,6 +41,12 @@ static inline const char *lm_elfmap_name(const char *str, size_t strsz, const El
 /* File address of the first function or object after VALUE in section
  * SHNDX (both tables), or the section's end; 0 when SHNDX is no section. */
 uint64_t lm_elfmap_next_addr(const struct lm_elfmap *m, uint16_t shndx, uint64_t value);
+/* The same over the N entries of V alone, from NEXT down. */
+uint64_t lm_syms_next_addr(const Elf64_Sym *v, size_t n, uint16_t shndx, uint64_t value,
+                           uint64_t next);
+/* File address of the end of section SHNDX of PATH, from a pread of its
+ * headers: 0, or -1. */
+int lm_elfmap_section_end(const char *path, uint16_t shndx, uint64_t *end);
 
 /* The wanted names of one .symtab pass: a tiny hash set on the name up to
  * its first '.' or '@' (so clones and versioned names meet their base),

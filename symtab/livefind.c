@@ -326,6 +326,15 @@ int lm_live_at(const struct lm_object *o, uintptr_t addr, struct lm_symbol *out)
 	return -1;
 }
 
+/* Without .symtab the static functions between two exported ones are
+ * invisible: trust only the alignment padding. */
+static uint64_t padding_only(const struct lm_symbol *s, uint64_t next)
+{
+	uint64_t pad = (s->value + s->size + 15) & ~(uint64_t)15;
+
+	return s->size && pad < next ? pad : next;
+}
+
 void lm_symtab_reach(struct lm_symbol *s)
 {
 	const struct lm_object *o = s->obj;
@@ -333,18 +342,18 @@ void lm_symtab_reach(struct lm_symbol *s)
 
 	if (s->next_addr || !o || !o->live)
 		return;
-	if (map_file(NULL, o)) {
-		const struct lm_elfmap *m = &((struct lm_live *)o->live)->map;
-
-		next = lm_elfmap_next_addr(m, s->shndx, s->value);
-		/* Without .symtab the static functions between two exported
-		 * ones are invisible: trust only the alignment padding. */
-		if (!m->symtab && s->size) {
-			uint64_t pad = (s->value + s->size + 15) & ~(uint64_t)15;
-
-			if (pad < next)
-				next = pad;
-		}
+	struct lm_live *l = o->live;
+	if (!l->file && !l->no_symtab && lm_elfmap_probe_symtab(o->path) == 0)
+		l->no_symtab = true;
+	/* Stripped: its .dynsym is in memory, the section's end in its
+	 * headers; the file is not mapped. */
+	if (l->no_symtab && lm_elfmap_section_end(o->path, s->shndx, &next) == 0) {
+		next = lm_syms_next_addr(l->sym, lm_live_count(l), s->shndx, s->value, next);
+		next = padding_only(s, next);
+	} else if (!l->no_symtab && map_file(NULL, o)) {
+		next = lm_elfmap_next_addr(&l->map, s->shndx, s->value);
+		if (!l->map.symtab)
+			next = padding_only(s, next);
 	}
 	s->next_addr = next > s->value ? next : s->value + s->size;
 }

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -117,12 +118,20 @@ static int keep(uintptr_t start, uintptr_t end, int prot, void *arg)
 	return 0;
 }
 
+/* The reading is made at the first question, not at the hold: what the
+ * holder loads before (libZydis for the first detour) is in it, and a
+ * batch that asks nothing reads nothing. */
+static pthread_mutex_t held_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool held_read, held_ok;
+
 void lm_maps_hold(void)
 {
+	pthread_mutex_lock(&held_lock);
 	nheld = 0;
+	held_read = false;
 	__atomic_store_n(&held_alone, false, __ATOMIC_RELAXED);
-	/* Too many mappings to hold: every question is read live. */
-	__atomic_store_n(&holding, lm_maps_foreach(keep, NULL) == 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&holding, true, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&held_lock);
 }
 
 void lm_maps_release(void)
@@ -131,9 +140,28 @@ void lm_maps_release(void)
 	__atomic_store_n(&held_alone, false, __ATOMIC_RELAXED);
 }
 
+/* Is a reading held (read now if not yet)? Too many mappings to hold:
+ * every question is read live. */
+static bool held_ready(void)
+{
+	bool ok;
+
+	if (!__atomic_load_n(&holding, __ATOMIC_ACQUIRE))
+		return false;
+	pthread_mutex_lock(&held_lock);
+	if (!held_read) {
+		nheld = 0;
+		held_ok = lm_maps_foreach(keep, NULL) == 0;
+		held_read = true;
+	}
+	ok = held_ok;
+	pthread_mutex_unlock(&held_lock);
+	return ok;
+}
+
 int lm_maps_foreach_held(int (*cb)(uintptr_t start, uintptr_t end, int prot, void *arg), void *arg)
 {
-	if (!__atomic_load_n(&holding, __ATOMIC_ACQUIRE))
+	if (!held_ready())
 		return lm_maps_foreach(cb, arg);
 	for (size_t i = 0; i < nheld; i++) {
 		int rc = cb(held[i].start, held[i].end, held[i].prot, arg);
@@ -166,7 +194,7 @@ int lm_maps_prot(uintptr_t addr)
 {
 	struct prot_query q = {addr, -1};
 
-	if (__atomic_load_n(&holding, __ATOMIC_ACQUIRE)) {
+	if (held_ready()) {
 		int prot = held_prot(addr);
 
 		if (prot >= 0)

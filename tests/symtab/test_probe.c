@@ -50,3 +50,34 @@ Test(probe, stripped_library_is_not_mapped)
 	lm_objset_free(&set);
 	dlclose(h);
 }
+
+/* The reach of an exported function of a stripped library: its .dynsym
+ * read in memory, its section's end from the headers; the file is not
+ * mapped, and the answer is the one the mapped file gives. */
+Test(probe, stripped_reach_needs_no_map)
+{
+	void *h = dlopen(lm_fixture("libfixstripped.so"), RTLD_NOW | RTLD_LOCAL);
+	struct lm_objset set;
+	struct lm_query q = {.name = "fix_lib_func", .object = "libfixstripped.so"};
+	struct lm_elfmap m;
+	char err[256];
+
+	cr_assert_not_null(h, "%s", dlerror());
+	cr_assert_eq(lm_objset_live(&set), 0);
+	lm_symtab_find_all(&set, &q, 1);
+	cr_assert_eq(q.status, LM_FIND_OK);
+	lm_symtab_reach(&q.sym);
+	const struct lm_live *l = q.sym.obj->live;
+	cr_expect_eq(l->file, 0, "the file was mapped");
+	cr_assert_eq(lm_elfmap_open(lm_fixture("libfixstripped.so"), &m, err, sizeof err), 0, "%s",
+	             err);
+	uint64_t next = lm_elfmap_next_addr(&m, q.sym.shndx, q.sym.value);
+	uint64_t pad = (q.sym.value + q.sym.size + 15) & ~(uint64_t)15;
+	if (q.sym.size && pad < next)
+		next = pad;
+	cr_expect_eq(q.sym.next_addr, next);
+	lm_elfmap_close(&m);
+	lm_symbol_free(&q.sym);
+	lm_objset_free(&set);
+	dlclose(h);
+}
