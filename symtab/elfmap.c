@@ -122,11 +122,12 @@ int lm_elfmap_open(const char *path, struct lm_elfmap *m, char *err, size_t errl
 	return 0;
 }
 
-int lm_elfmap_probe_symtab(const char *path)
+int lm_elfmap_probe_symtab(const char *path, uint16_t shndx, uint64_t *end)
 {
 	Elf64_Ehdr eh;
 	Elf64_Shdr sh[32];
 	int saved = errno, rc = -1;
+	bool found = false;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
@@ -147,13 +148,14 @@ int lm_elfmap_probe_symtab(const char *path)
 		if (pread(fd, sh, n * sizeof(*sh), (off_t)(eh.e_shoff + i * sizeof(*sh))) !=
 		    (ssize_t)(n * sizeof(*sh)))
 			goto out;
-		for (size_t k = 0; k < n; k++)
-			if (sh[k].sh_type == SHT_SYMTAB) {
-				rc = 1;
-				goto out;
-			}
+		for (size_t k = 0; k < n; k++) {
+			if (end && i + k == shndx && shndx != SHN_UNDEF)
+				*end = sh[k].sh_addr + sh[k].sh_size;
+			if (sh[k].sh_type == SHT_SYMTAB)
+				found = true;
+		}
 	}
-	rc = 0;
+	rc = found;
 out:
 	if (fd >= 0)
 		close(fd);
@@ -196,30 +198,6 @@ uint64_t lm_elfmap_next_addr(const struct lm_elfmap *m, uint16_t shndx, uint64_t
 	s = &m->sh[shndx];
 	next = lm_syms_next_addr(m->symtab, m->nsymtab, shndx, value, s->sh_addr + s->sh_size);
 	return lm_syms_next_addr(m->dynsym, m->ndynsym, shndx, value, next);
-}
-
-int lm_elfmap_section_end(const char *path, uint16_t shndx, uint64_t *end)
-{
-	Elf64_Ehdr eh;
-	Elf64_Shdr sh;
-	int saved = errno, rc = -1;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		goto out;
-	if (pread(fd, &eh, sizeof(eh), 0) == (ssize_t)sizeof(eh) &&
-	    memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 && eh.e_ident[EI_CLASS] == ELFCLASS64 &&
-	    eh.e_shoff != 0 && eh.e_shentsize == sizeof(sh) && shndx != SHN_UNDEF &&
-	    shndx < eh.e_shnum && shndx < SHN_LORESERVE &&
-	    pread(fd, &sh, sizeof(sh), (off_t)(eh.e_shoff + shndx * sizeof(sh))) ==
-	        (ssize_t)sizeof(sh)) {
-		*end = sh.sh_addr + sh.sh_size;
-		rc = 0;
-	}
-	close(fd);
-out:
-	errno = saved;
-	return rc;
 }
 
 /* ---- The wanted names ------------------------------------------------------ */

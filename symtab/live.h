@@ -31,8 +31,9 @@ int lm_elfmap_open(const char *path, struct lm_elfmap *m, char *err, size_t errl
 void lm_elfmap_close(struct lm_elfmap *m);
 /* Whether PATH has a .symtab, from its ELF and section headers alone (a
  * pread of a few KB, not a map of the file): 1, 0, or -1 when the headers
- * cannot tell (lm_elfmap_open then says what is wrong). */
-int lm_elfmap_probe_symtab(const char *path);
+ * cannot tell (lm_elfmap_open then says what is wrong). With END, the file
+ * address of the end of section SHNDX is stored there on the way. */
+int lm_elfmap_probe_symtab(const char *path, uint16_t shndx, uint64_t *end);
 /* Name of entry S of a table whose strings are STR (STRSZ bytes). */
 static inline const char *lm_elfmap_name(const char *str, size_t strsz, const Elf64_Sym *s)
 {
@@ -44,9 +45,6 @@ uint64_t lm_elfmap_next_addr(const struct lm_elfmap *m, uint16_t shndx, uint64_t
 /* The same over the N entries of V alone, from NEXT down. */
 uint64_t lm_syms_next_addr(const Elf64_Sym *v, size_t n, uint16_t shndx, uint64_t value,
                            uint64_t next);
-/* File address of the end of section SHNDX of PATH, from a pread of its
- * headers: 0, or -1. */
-int lm_elfmap_section_end(const char *path, uint16_t shndx, uint64_t *end);
 
 /* The wanted names of one .symtab pass: a tiny hash set on the name up to
  * its first '.' or '@' (so clones and versioned names meet their base),
@@ -84,8 +82,10 @@ struct lm_live {
 	size_t nsyms;         /* entries, counted on first need */
 	const char *soname;
 	/* The file, mapped when a .symtab pass or an address lookup needs it. */
-	int file;       /* 0 not tried, 1 mapped, -1 unusable */
-	bool no_symtab; /* its headers list no .symtab (the file not mapped) */
+	int file;           /* 0 not tried, 1 mapped, -1 unusable */
+	bool no_symtab;     /* its headers list no .symtab (the file not mapped) */
+	uint16_t end_shndx; /* no_symtab: the section whose end is known */
+	uint64_t sec_end;
 	struct lm_elfmap map;
 };
 

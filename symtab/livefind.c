@@ -219,7 +219,7 @@ void lm_live_candidates(const struct lm_objset *set, const struct lm_object *o,
 		return;
 	/* A stripped file (Debian's libc and ld.so) is known from its
 	 * headers: no map of the whole file for nothing. */
-	if (!l->file && !l->no_symtab && lm_elfmap_probe_symtab(o->path) == 0)
+	if (!l->file && !l->no_symtab && lm_elfmap_probe_symtab(o->path, 0, NULL) == 0)
 		l->no_symtab = true;
 	if (l->no_symtab || !map_file(set, o) || !l->map.symtab) {
 		for (k = 0; k < n; k++)
@@ -343,12 +343,20 @@ void lm_symtab_reach(struct lm_symbol *s)
 	if (s->next_addr || !o || !o->live)
 		return;
 	struct lm_live *l = o->live;
-	if (!l->file && !l->no_symtab && lm_elfmap_probe_symtab(o->path) == 0)
-		l->no_symtab = true;
 	/* Stripped: its .dynsym is in memory, the section's end in its
-	 * headers; the file is not mapped. */
-	if (l->no_symtab && lm_elfmap_section_end(o->path, s->shndx, &next) == 0) {
-		next = lm_syms_next_addr(l->sym, lm_live_count(l), s->shndx, s->value, next);
+	 * headers (one read, kept for the next function of the section);
+	 * the file is not mapped. */
+	if (!l->file && (!l->no_symtab || l->end_shndx != s->shndx)) {
+		uint64_t end = 0;
+
+		if (lm_elfmap_probe_symtab(o->path, s->shndx, &end) == 0) {
+			l->no_symtab = true;
+			l->end_shndx = s->shndx;
+			l->sec_end = end;
+		}
+	}
+	if (l->no_symtab && l->end_shndx == s->shndx && l->sec_end) {
+		next = lm_syms_next_addr(l->sym, lm_live_count(l), s->shndx, s->value, l->sec_end);
 		next = padding_only(s, next);
 	} else if (!l->no_symtab && map_file(NULL, o)) {
 		next = lm_elfmap_next_addr(&l->map, s->shndx, s->value);

@@ -15,15 +15,15 @@ Test(probe, symtab_told_from_the_headers)
 	char path[] = "/tmp/ldmemo-probe-XXXXXX";
 	int fd = mkstemp(path);
 
-	cr_expect_eq(lm_elfmap_probe_symtab(lm_fixture("fix_pie")), 1);
-	cr_expect_eq(lm_elfmap_probe_symtab(lm_fixture("libfix.so")), 1);
-	cr_expect_eq(lm_elfmap_probe_symtab(lm_fixture("fix_stripped")), 0);
-	cr_expect_eq(lm_elfmap_probe_symtab(lm_fixture("libfixstripped.so")), 0);
-	cr_expect_eq(lm_elfmap_probe_symtab("/nonexistent/ldmemo-probe"), -1);
+	cr_expect_eq(lm_elfmap_probe_symtab(lm_fixture("fix_pie"), 0, NULL), 1);
+	cr_expect_eq(lm_elfmap_probe_symtab(lm_fixture("libfix.so"), 0, NULL), 1);
+	cr_expect_eq(lm_elfmap_probe_symtab(lm_fixture("fix_stripped"), 0, NULL), 0);
+	cr_expect_eq(lm_elfmap_probe_symtab(lm_fixture("libfixstripped.so"), 0, NULL), 0);
+	cr_expect_eq(lm_elfmap_probe_symtab("/nonexistent/ldmemo-probe", 0, NULL), -1);
 	cr_assert_geq(fd, 0);
 	cr_assert_eq(write(fd, "#!/bin/sh\n", 10), 10);
 	close(fd);
-	cr_expect_eq(lm_elfmap_probe_symtab(path), -1, "not an ELF file");
+	cr_expect_eq(lm_elfmap_probe_symtab(path, 0, NULL), -1, "not an ELF file");
 	unlink(path);
 }
 
