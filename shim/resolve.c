@@ -308,6 +308,11 @@ int lm_resolve_all(bool at_startup)
 	}
 	if (q)
 		lm_symtab_find_all(&set, q, nq);
+	/* The reach of short functions before the maps are held: it may map
+	 * their object's file into the gap the held reading offers the stubs. */
+	for (uint32_t k = 0; q && k < nq; k++)
+		if (q[k].status == LM_FIND_OK && q[k].sym.size < LM_PATCH_REACH)
+			lm_symtab_reach(&q[k].sym);
 	/* Each hook asks the protection of its pages; every change is undone
 	 * before the next question, so one reading of the maps serves all. */
 	if (nq)
@@ -325,6 +330,7 @@ int lm_resolve_all(bool at_startup)
 	for (uint32_t k = 0; q && k < nq; k++)
 		lm_symbol_free(&q[k].sym);
 	free(q);
+	lm_hook_install_begin();
 	for (uint32_t i = 0; i < nph; i++) {
 		char why[256] = "";
 		struct lm_rt_method *m = ph[i].m;
@@ -339,6 +345,7 @@ int lm_resolve_all(bool at_startup)
 		__atomic_store_n(&m->hook, ph[i].hook, __ATOMIC_RELEASE);
 		log_installed(m);
 	}
+	lm_hook_install_end();
 	free(ph);
 	lm_hook_rescan_got();
 	lm_maps_release();

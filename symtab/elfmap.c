@@ -122,6 +122,47 @@ int lm_elfmap_open(const char *path, struct lm_elfmap *m, char *err, size_t errl
 	return 0;
 }
 
+int lm_elfmap_probe_symtab(const char *path, uint16_t shndx, uint64_t *end)
+{
+	Elf64_Ehdr eh;
+	Elf64_Shdr sh[32];
+	int saved = errno, rc = -1;
+	bool found = false;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		goto out;
+	if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) ||
+	    memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64)
+		goto out;
+	if (eh.e_shoff == 0) {
+		rc = 0;
+		goto out;
+	}
+	/* a count in sh[0] (0) or odd headers: lm_elfmap_open says what */
+	if (eh.e_shnum == 0 || eh.e_shentsize != sizeof(Elf64_Shdr))
+		goto out;
+	for (size_t i = 0; i < eh.e_shnum; i += 32) {
+		size_t n = eh.e_shnum - i < 32 ? eh.e_shnum - i : 32;
+
+		if (pread(fd, sh, n * sizeof(*sh), (off_t)(eh.e_shoff + i * sizeof(*sh))) !=
+		    (ssize_t)(n * sizeof(*sh)))
+			goto out;
+		for (size_t k = 0; k < n; k++) {
+			if (end && i + k == shndx && shndx != SHN_UNDEF)
+				*end = sh[k].sh_addr + sh[k].sh_size;
+			if (sh[k].sh_type == SHT_SYMTAB)
+				found = true;
+		}
+	}
+	rc = found;
+out:
+	if (fd >= 0)
+		close(fd);
+	errno = saved;
+	return rc;
+}
+
 void lm_elfmap_close(struct lm_elfmap *m)
 {
 	if (m->base)
@@ -137,6 +178,16 @@ static bool is_bound(const Elf64_Sym *s, uint16_t shndx, uint64_t value)
 	       (type == STT_FUNC || type == STT_GNU_IFUNC || type == STT_OBJECT);
 }
 
+uint64_t lm_syms_next_addr(const Elf64_Sym *v, size_t n, uint16_t shndx, uint64_t value,
+                           uint64_t next)
+{
+	/* One question: a scan beats sorting every address. */
+	for (size_t i = 1; i < n; i++)
+		if (is_bound(&v[i], shndx, value) && v[i].st_value < next)
+			next = v[i].st_value;
+	return next;
+}
+
 uint64_t lm_elfmap_next_addr(const struct lm_elfmap *m, uint16_t shndx, uint64_t value)
 {
 	const Elf64_Shdr *s;
@@ -145,15 +196,8 @@ uint64_t lm_elfmap_next_addr(const struct lm_elfmap *m, uint16_t shndx, uint64_t
 	if (shndx == SHN_UNDEF || shndx >= m->shnum || shndx >= SHN_LORESERVE)
 		return 0;
 	s = &m->sh[shndx];
-	next = s->sh_addr + s->sh_size;
-	/* One question: a scan beats sorting every address. */
-	for (size_t i = 1; i < m->nsymtab; i++)
-		if (is_bound(&m->symtab[i], shndx, value) && m->symtab[i].st_value < next)
-			next = m->symtab[i].st_value;
-	for (size_t i = 1; i < m->ndynsym; i++)
-		if (is_bound(&m->dynsym[i], shndx, value) && m->dynsym[i].st_value < next)
-			next = m->dynsym[i].st_value;
-	return next;
+	next = lm_syms_next_addr(m->symtab, m->nsymtab, shndx, value, s->sh_addr + s->sh_size);
+	return lm_syms_next_addr(m->dynsym, m->ndynsym, shndx, value, next);
 }
 
 /* ---- The wanted names ------------------------------------------------------ */

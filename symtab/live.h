@@ -29,6 +29,11 @@ struct lm_elfmap {
 /* 0, or -1 with what is wrong (naming PATH) in ERR. */
 int lm_elfmap_open(const char *path, struct lm_elfmap *m, char *err, size_t errlen);
 void lm_elfmap_close(struct lm_elfmap *m);
+/* Whether PATH has a .symtab, from its ELF and section headers alone (a
+ * pread of a few KB, not a map of the file): 1, 0, or -1 when the headers
+ * cannot tell (lm_elfmap_open then says what is wrong). With END, the file
+ * address of the end of section SHNDX is stored there on the way. */
+int lm_elfmap_probe_symtab(const char *path, uint16_t shndx, uint64_t *end);
 /* Name of entry S of a table whose strings are STR (STRSZ bytes). */
 static inline const char *lm_elfmap_name(const char *str, size_t strsz, const Elf64_Sym *s)
 {
@@ -37,6 +42,9 @@ static inline const char *lm_elfmap_name(const char *str, size_t strsz, const El
 /* File address of the first function or object after VALUE in section
  * SHNDX (both tables), or the section's end; 0 when SHNDX is no section. */
 uint64_t lm_elfmap_next_addr(const struct lm_elfmap *m, uint16_t shndx, uint64_t value);
+/* The same over the N entries of V alone, from NEXT down. */
+uint64_t lm_syms_next_addr(const Elf64_Sym *v, size_t n, uint16_t shndx, uint64_t value,
+                           uint64_t next);
 
 /* The wanted names of one .symtab pass: a tiny hash set on the name up to
  * its first '.' or '@' (so clones and versioned names meet their base),
@@ -74,7 +82,10 @@ struct lm_live {
 	size_t nsyms;         /* entries, counted on first need */
 	const char *soname;
 	/* The file, mapped when a .symtab pass or an address lookup needs it. */
-	int file; /* 0 not tried, 1 mapped, -1 unusable */
+	int file;           /* 0 not tried, 1 mapped, -1 unusable */
+	bool no_symtab;     /* its headers list no .symtab (the file not mapped) */
+	uint16_t end_shndx; /* no_symtab: the section whose end is known */
+	uint64_t sec_end;
 	struct lm_elfmap map;
 };
 

@@ -213,7 +213,15 @@ void lm_live_candidates(const struct lm_objset *set, const struct lm_object *o,
 		k++;
 	if (k == n)
 		return;
-	if (!map_file(set, o) || !l->map.symtab) {
+	/* The shim's own library holds no method: never scanned. */
+	if (!o->is_main && (uintptr_t)lm_live_candidates >= l->lo &&
+	    (uintptr_t)lm_live_candidates < l->hi)
+		return;
+	/* A stripped file (Debian's libc and ld.so) is known from its
+	 * headers: no map of the whole file for nothing. */
+	if (!l->file && !l->no_symtab && lm_elfmap_probe_symtab(o->path, 0, NULL) == 0)
+		l->no_symtab = true;
+	if (l->no_symtab || !map_file(set, o) || !l->map.symtab) {
 		for (k = 0; k < n; k++)
 			pr[k].stripped |= pr[k].here;
 		return;
@@ -318,6 +326,15 @@ int lm_live_at(const struct lm_object *o, uintptr_t addr, struct lm_symbol *out)
 	return -1;
 }
 
+/* Without .symtab the static functions between two exported ones are
+ * invisible: trust only the alignment padding. */
+static uint64_t padding_only(const struct lm_symbol *s, uint64_t next)
+{
+	uint64_t pad = (s->value + s->size + 15) & ~(uint64_t)15;
+
+	return s->size && pad < next ? pad : next;
+}
+
 void lm_symtab_reach(struct lm_symbol *s)
 {
 	const struct lm_object *o = s->obj;
@@ -325,18 +342,26 @@ void lm_symtab_reach(struct lm_symbol *s)
 
 	if (s->next_addr || !o || !o->live)
 		return;
-	if (map_file(NULL, o)) {
-		const struct lm_elfmap *m = &((struct lm_live *)o->live)->map;
+	struct lm_live *l = o->live;
+	/* Stripped: its .dynsym is in memory, the section's end in its
+	 * headers (one read, kept for the next function of the section);
+	 * the file is not mapped. */
+	if (!l->file && (!l->no_symtab || l->end_shndx != s->shndx)) {
+		uint64_t end = 0;
 
-		next = lm_elfmap_next_addr(m, s->shndx, s->value);
-		/* Without .symtab the static functions between two exported
-		 * ones are invisible: trust only the alignment padding. */
-		if (!m->symtab && s->size) {
-			uint64_t pad = (s->value + s->size + 15) & ~(uint64_t)15;
-
-			if (pad < next)
-				next = pad;
+		if (lm_elfmap_probe_symtab(o->path, s->shndx, &end) == 0) {
+			l->no_symtab = true;
+			l->end_shndx = s->shndx;
+			l->sec_end = end;
 		}
+	}
+	if (l->no_symtab && l->end_shndx == s->shndx && l->sec_end) {
+		next = lm_syms_next_addr(l->sym, lm_live_count(l), s->shndx, s->value, l->sec_end);
+		next = padding_only(s, next);
+	} else if (!l->no_symtab && map_file(NULL, o)) {
+		next = lm_elfmap_next_addr(&l->map, s->shndx, s->value);
+		if (!l->map.symtab)
+			next = padding_only(s, next);
 	}
 	s->next_addr = next > s->value ? next : s->value + s->size;
 }

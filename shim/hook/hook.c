@@ -246,6 +246,16 @@ int lm_hook_install(struct lm_hook *h, char *why, size_t whylen)
 	return 0;
 }
 
+void lm_hook_install_begin(void)
+{
+	lm_patch_batch_begin();
+}
+
+void lm_hook_install_end(void)
+{
+	lm_patch_batch_end();
+}
+
 struct bypass_call {
 	struct lm_hook *h;
 	bool on;

@@ -58,6 +58,12 @@ struct lm_hook *lm_hook_prepare(const struct lm_hook_req *req, char *why, size_t
  * this library (got). Returns 0, or -1 with a reason in WHY. */
 int lm_hook_install(struct lm_hook *h, char *why, size_t whylen);
 
+/* Around the lm_hook_install calls of one batch: the code pages they
+ * patch are made writable and restored once each, at the latest by
+ * lm_hook_install_end. */
+void lm_hook_install_begin(void);
+void lm_hook_install_end(void);
+
 /* GOT hooks: patch the slots of objects loaded since (after a dlopen).
  * Cheap when nothing new was loaded. */
 void lm_hook_rescan_got(void);

@@ -119,7 +119,8 @@ static uintptr_t map_near(uintptr_t near)
 		s.lo = near > REACH + LOWEST ? near - REACH : LOWEST;
 		s.hi = near + REACH < HIGHEST ? near + REACH : HIGHEST;
 		s.prev_end = LOWEST;
-		if (lm_maps_foreach(on_mapping, &s) < 0)
+		/* the held reading first; after a lost race, the live one */
+		if ((attempt ? lm_maps_foreach : lm_maps_foreach_held)(on_mapping, &s) < 0)
 			return 0;
 		consider(&s, s.prev_end, HIGHEST);
 		if (!s.best)

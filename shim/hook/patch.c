@@ -78,6 +78,39 @@ static void reprotect(uintptr_t first, uintptr_t last, int prot)
 	mprotect(lm_ptr(first), last - first + (uintptr_t)sysconf(_SC_PAGESIZE), prot);
 }
 
+/* In a batch, the pages last made writable stay so until a patch elsewhere
+ * or the batch's end: one mprotect pair per page, not per patch. */
+static bool batching;
+static struct {
+	uintptr_t first, last;
+	int prot;
+	bool on;
+} pending;
+
+static void flush_pending(void)
+{
+	if (pending.on)
+		reprotect(pending.first, pending.last, pending.prot);
+	pending.on = false;
+}
+
+void lm_patch_batch_begin(void)
+{
+	pthread_mutex_lock(&lock);
+	batching = true;
+	pthread_mutex_unlock(&lock);
+}
+
+void lm_patch_batch_end(void)
+{
+	LM_KEEP_ERRNO();
+
+	pthread_mutex_lock(&lock);
+	flush_pending();
+	batching = false;
+	pthread_mutex_unlock(&lock);
+}
+
 int lm_patch_code(uintptr_t dst, const unsigned char *bytes, unsigned n, char *why, size_t whylen)
 {
 	uintptr_t first = page_of(dst), last = page_of(dst + n - 1);
@@ -86,11 +119,20 @@ int lm_patch_code(uintptr_t dst, const unsigned char *bytes, unsigned n, char *w
 	int prot, rc = -1;
 
 	pthread_mutex_lock(&lock);
+	bool same = pending.on && pending.first == first && pending.last == last;
+	if (!same)
+		flush_pending();
 	if (!atomic && (n > 16 || lm_thread_count() != 1)) {
 		snprintf(why, whylen,
 		         "other threads run and the %u-byte patch at 0x%lx cannot be "
 		         "written atomically",
 		         n, (unsigned long)dst);
+	} else if (same) {
+		if (atomic)
+			store16(dst, bytes, n);
+		else
+			memcpy(lm_ptr(dst), bytes, n);
+		rc = 0;
 	} else if (unprotect(first, last, &prot)) {
 		snprintf(why, whylen, "cannot make the code at 0x%lx writable: %s",
 		         (unsigned long)dst, strerror(errno));
@@ -99,7 +141,10 @@ int lm_patch_code(uintptr_t dst, const unsigned char *bytes, unsigned n, char *w
 			store16(dst, bytes, n);
 		else
 			memcpy(lm_ptr(dst), bytes, n);
-		reprotect(first, last, prot);
+		if (batching)
+			pending = (typeof(pending)){first, last, prot, true};
+		else
+			reprotect(first, last, prot);
 		rc = 0;
 	}
 	pthread_mutex_unlock(&lock);
@@ -115,6 +160,7 @@ int lm_patch_slot(uintptr_t slot, uintptr_t value)
 	if (slot & 7)
 		return -1;
 	pthread_mutex_lock(&lock);
+	flush_pending();
 	prot = lm_maps_prot(slot);
 	if (prot >= 0 && (prot & PROT_WRITE)) {
 		__atomic_store_n((uintptr_t *)lm_ptr(slot), value, __ATOMIC_RELEASE);

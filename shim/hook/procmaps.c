@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -104,6 +105,9 @@ static struct held {
 } held[HELD_MAX];
 static size_t nheld;
 static bool holding;
+/* The thread count read while holding, when it was 1: alone, we are the
+ * only one that could start another, and the holder does not. */
+static bool held_alone;
 
 static int keep(uintptr_t start, uintptr_t end, int prot, void *arg)
 {
@@ -114,16 +118,58 @@ static int keep(uintptr_t start, uintptr_t end, int prot, void *arg)
 	return 0;
 }
 
+/* The reading is made at the first question, not at the hold: what the
+ * holder loads before (libZydis for the first detour) is in it, and a
+ * batch that asks nothing reads nothing. */
+static pthread_mutex_t held_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool held_read, held_ok;
+
 void lm_maps_hold(void)
 {
+	pthread_mutex_lock(&held_lock);
 	nheld = 0;
-	/* Too many mappings to hold: every question is read live. */
-	__atomic_store_n(&holding, lm_maps_foreach(keep, NULL) == 0, __ATOMIC_RELEASE);
+	held_read = false;
+	__atomic_store_n(&held_alone, false, __ATOMIC_RELAXED);
+	__atomic_store_n(&holding, true, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&held_lock);
 }
 
 void lm_maps_release(void)
 {
 	__atomic_store_n(&holding, false, __ATOMIC_RELEASE);
+	__atomic_store_n(&held_alone, false, __ATOMIC_RELAXED);
+}
+
+/* Is a reading held (read now if not yet)? Too many mappings to hold:
+ * every question is read live. */
+static bool held_ready(void)
+{
+	bool ok;
+
+	if (!__atomic_load_n(&holding, __ATOMIC_ACQUIRE))
+		return false;
+	pthread_mutex_lock(&held_lock);
+	if (!held_read) {
+		nheld = 0;
+		held_ok = lm_maps_foreach(keep, NULL) == 0;
+		held_read = true;
+	}
+	ok = held_ok;
+	pthread_mutex_unlock(&held_lock);
+	return ok;
+}
+
+int lm_maps_foreach_held(int (*cb)(uintptr_t start, uintptr_t end, int prot, void *arg), void *arg)
+{
+	if (!held_ready())
+		return lm_maps_foreach(cb, arg);
+	for (size_t i = 0; i < nheld; i++) {
+		int rc = cb(held[i].start, held[i].end, held[i].prot, arg);
+
+		if (rc)
+			return rc;
+	}
+	return 0;
 }
 
 /* The held protection of ADDR (the reading is in address order), or -1. */
@@ -148,7 +194,7 @@ int lm_maps_prot(uintptr_t addr)
 {
 	struct prot_query q = {addr, -1};
 
-	if (__atomic_load_n(&holding, __ATOMIC_ACQUIRE)) {
+	if (held_ready()) {
 		int prot = held_prot(addr);
 
 		if (prot >= 0)
@@ -166,6 +212,10 @@ int lm_thread_count(void)
 	LM_KEEP_ERRNO();
 	int fd, n = -1;
 	ssize_t got;
+	bool hold = __atomic_load_n(&holding, __ATOMIC_ACQUIRE);
+
+	if (hold && __atomic_load_n(&held_alone, __ATOMIC_RELAXED))
+		return 1;
 
 	fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -178,5 +228,7 @@ int lm_thread_count(void)
 		if (p)
 			n = atoi(p + 9);
 	}
+	if (hold && n == 1)
+		__atomic_store_n(&held_alone, true, __ATOMIC_RELAXED);
 	return n;
 }

@@ -9,6 +9,7 @@ double cfix_many(long a, long b, long c, long d, long e, long f, long g, long h,
 int cfix_format(char *buf, size_t n, const char *fmt, ...);
 int cfix_fail(int e);
 long cfix_caller(long x);
+long cfix_unwind(long x, void (*fn)(long));
 
 /* tests/hook/fixtures.S */
 extern long fx_data;

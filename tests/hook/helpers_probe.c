@@ -47,6 +47,14 @@ static void probe_leave(struct lm_hook *h, struct lm_frame *f)
 	memcpy(&p->last_xmm0, f->ret_xmm0, sizeof(double));
 }
 
+static void probe_unwound(struct lm_hook *h, struct lm_frame *f)
+{
+	struct probe *p = lm_hook_ctx(h);
+
+	(void)f;
+	atomic_fetch_add(&p->unwounds, 1);
+}
+
 struct lm_hook *probe_hook(const char *name, void *fn, uintptr_t limit, enum lm_hook_mode mode,
                            struct probe *p, uint64_t stack_bytes, char *why, size_t whylen)
 {
@@ -69,6 +77,7 @@ struct lm_hook *probe_hook(const char *name, void *fn, uintptr_t limit, enum lm_
 	    .stack_bytes = stack_bytes,
 	    .enter = probe_enter,
 	    .leave = probe_leave,
+	    .unwound = probe_unwound,
 	    .ctx = p,
 	};
 	h = lm_hook_prepare(&req, why, whylen);

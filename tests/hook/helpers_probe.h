@@ -13,12 +13,13 @@ struct probe {
 	uint64_t ret_rax; /* for LM_ENTER_RETURN */
 	double ret_xmm0;  /* for LM_ENTER_RETURN */
 	atomic_long enters, leaves;
-	uint64_t arg0;      /* rdi at the last enter */
-	uint64_t last_rax;  /* ret_rax at the last leave */
-	double last_xmm0;   /* ret_xmm0 at the last leave */
-	uint64_t stack0;    /* first stack argument at the last enter */
-	bool unwind;        /* enter and leave look for CALLER in a backtrace */
-	const char *caller; /* NULL: cfix_caller */
+	atomic_long unwounds; /* the original left by unwinding (the thunk's personality) */
+	uint64_t arg0;        /* rdi at the last enter */
+	uint64_t last_rax;    /* ret_rax at the last leave */
+	double last_xmm0;     /* ret_xmm0 at the last leave */
+	uint64_t stack0;      /* first stack argument at the last enter */
+	bool unwind;          /* enter and leave look for CALLER in a backtrace */
+	const char *caller;   /* NULL: cfix_caller */
 	atomic_int saw_caller;
 };
 

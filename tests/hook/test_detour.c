@@ -2,9 +2,11 @@
 #include <criterion/criterion.h>
 #include <pthread.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "tests/hook/helpers_cfix.h"
 #include "tests/hook/helpers_probe.h"
+#include "shim/hook/procmaps.h"
 
 static struct lm_hook *must_hook(const char *name, void *fn, uintptr_t limit, struct probe *p)
 {
@@ -173,4 +175,56 @@ Test(detour, hooking_while_another_thread_calls)
 	pthread_join(t, NULL);
 	cr_assert_eq(wrong, 0);
 	cr_assert_eq(fx_work(2), 7);
+}
+
+/* A batch of installs makes each code page writable once: the page stays
+ * writable (and executable) until the batch ends, then has its protection
+ * back (start-up made one mprotect pair per hook). */
+Test(detour, batch_restores_the_page_at_its_end)
+{
+	struct probe p = {.action = LM_ENTER_CALL};
+	uintptr_t page = (uintptr_t)fx_rip & ~(uintptr_t)4095;
+	int before = lm_maps_prot(page);
+	long want = fx_rip(5);
+
+	cr_assert_eq(before, PROT_READ | PROT_EXEC);
+	lm_hook_install_begin();
+	must_hook("fx_rip", fx_rip, 0, &p);
+	cr_expect_eq(lm_maps_prot(page), PROT_READ | PROT_WRITE | PROT_EXEC,
+	             "restored before the batch's end");
+	cr_expect_eq(fx_rip(5), want);
+	lm_hook_install_end();
+	cr_expect_eq(lm_maps_prot(page), before);
+	cr_expect_eq(fx_rip(5), want);
+	cr_expect_eq(p.enters, 2);
+}
+
+static void exit_thread(long x)
+{
+	pthread_exit((void *)x);
+}
+
+static void *run_unwind(void *arg)
+{
+	(void)arg;
+	return (void *)cfix_unwind(1, exit_thread);
+}
+
+/* pthread_exit inside a detoured function unwinds through lm_thunk's
+ * frame: its personality routine (the only caller of the unwound hook)
+ * tells the dispatcher, leave is not called, and the thread ends with the
+ * value it gave pthread_exit. */
+Test(detour, thread_exit_unwinds_through_the_thunk)
+{
+	struct probe p = {.action = LM_ENTER_CALL};
+	pthread_t t;
+	void *ret = NULL;
+
+	must_hook("cfix_unwind", cfix_unwind, 0, &p);
+	cr_assert_eq(pthread_create(&t, NULL, run_unwind, NULL), 0);
+	cr_assert_eq(pthread_join(t, &ret), 0);
+	cr_expect_eq((long)ret, 4, "pthread_exit's value");
+	cr_expect_eq(p.enters, 1);
+	cr_expect_eq(p.leaves, 0);
+	cr_expect_eq(p.unwounds, 1, "the thunk's personality did not run");
 }

@@ -2,6 +2,8 @@
  * protection, also when lines straddle the reads and carry long paths. */
 #include <criterion/criterion.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -74,4 +76,48 @@ Test(procmaps, long_path_names)
 	munmap(b, 4096);
 	close(fd);
 	unlink(path);
+}
+
+static void *wait_for_pipe(void *arg)
+{
+	char c;
+
+	return (void *)(long)read(*(int *)arg, &c, 1);
+}
+
+/* In a child (criterion's worker runs threads): 0 when the count of 1
+ * read while held stays, and the live count comes back at the release. */
+static int held_count_child(void)
+{
+	pthread_t t;
+	int fds[2], bad = 0;
+
+	if (lm_thread_count() != 1 || pipe(fds) != 0)
+		return 1;
+	lm_maps_hold();
+	bad |= (lm_thread_count() != 1) << 1;
+	if (pthread_create(&t, NULL, wait_for_pipe, &fds[0]) != 0)
+		return 1;
+	bad |= (lm_thread_count() != 1) << 2;
+	lm_maps_release();
+	bad |= (lm_thread_count() != 2) << 3;
+	if (write(fds[1], "x", 1) != 1)
+		return 1;
+	pthread_join(t, NULL);
+	return bad;
+}
+
+/* While the maps are held, a count of 1 is read once: the holder starts
+ * no thread. After the release the count is read live again. */
+Test(procmaps, thread_count_of_one_kept_while_held)
+{
+	int status;
+	pid_t pid = fork();
+
+	cr_assert_geq(pid, 0);
+	if (pid == 0)
+		_exit(held_count_child());
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status));
+	cr_expect_eq(WEXITSTATUS(status), 0, "failed checks (bits): %d", WEXITSTATUS(status));
 }

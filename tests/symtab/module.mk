@@ -4,7 +4,8 @@
 
 SYMTAB_FIX := $(B)/tests/symtab
 SYMTAB_FIXTURES := $(SYMTAB_FIX)/libfix.so $(SYMTAB_FIX)/libfixver.so \
-	$(SYMTAB_FIX)/fix_pie $(SYMTAB_FIX)/fix_nopie $(SYMTAB_FIX)/fix_stripped
+	$(SYMTAB_FIX)/fix_pie $(SYMTAB_FIX)/fix_nopie $(SYMTAB_FIX)/fix_stripped \
+	$(SYMTAB_FIX)/libfixstripped.so
 FIXTURES += $(SYMTAB_FIXTURES)
 
 $(SYMTAB_FIX)/libfix.so: tests/symtab/fixtures/fix_lib.c
@@ -23,6 +24,9 @@ $(SYMTAB_FIX)/fix_nopie: tests/symtab/fixtures/fix_exe.c $(SYMTAB_FIX)/libfix.so
 	$(CC) -O1 -g -fno-pie -no-pie -o $@ $< -L$(SYMTAB_FIX) -lfix -Wl,-rpath,'$$ORIGIN'
 
 $(SYMTAB_FIX)/fix_stripped: $(SYMTAB_FIX)/fix_pie
+	strip --strip-all -o $@ $<
+
+$(SYMTAB_FIX)/libfixstripped.so: $(SYMTAB_FIX)/libfix.so
 	strip --strip-all -o $@ $<
 
 $(B)/tests/test_symtab: | $(SYMTAB_FIXTURES)
