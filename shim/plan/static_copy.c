@@ -14,6 +14,9 @@
 #include "plan_internal.h"
 #include "shim/base/guard.h"
 
+/* The first buffer's size: a struct tm, a struct passwd and its strings. */
+#define LM_STATIC_MIN 512
+
 struct slot {
 	void *p;
 	size_t cap;
@@ -89,13 +92,18 @@ void *lm_static_buf(uint32_t id, size_t n)
 		sl->built = 0;
 	}
 	if (sl && sl->cap < n) {
-		np = realloc(sl->p, n);
+		/* libc's buffer keeps its address from one key to the next
+		 * (callers compare the pointers): room to spare, so that a
+		 * result a few bytes longer ("CEST" after "CET") does not move
+		 * it. realloc may move even a small growth (ASan's always does). */
+		size_t want = n < LM_STATIC_MIN ? LM_STATIC_MIN : n + n / 2;
+		np = realloc(sl->p, want);
 		if (np) {
 			/* Zeroed: a rebuild leaves padding alone, and lm_static_intact
 			 * compares the whole region. */
-			memset((char *)np + sl->cap, 0, n - sl->cap);
+			memset((char *)np + sl->cap, 0, want - sl->cap);
 			sl->p = np;
-			sl->cap = n;
+			sl->cap = want;
 		}
 	}
 	return sl && sl->cap >= n ? sl->p : NULL;

@@ -138,6 +138,38 @@ Test(value, static_str_is_stable_until_the_next_call)
 	lm_plan_free(p);
 }
 
+/* libc's static buffer keeps its address from one key to the next, and
+ * programs compare the pointers: a longer result ("CEST" after "CET", a
+ * longer home directory) must not move ours. It moved with realloc. */
+Test(value, static_buffer_keeps_its_address_when_a_result_grows)
+{
+	struct lm_plan *p = PLAN("f", rhow(LM_RET_STATIC_STR, 0, 0, 0), lp(LM_K_I32));
+	struct lm_frame miss = {0}, h1 = {0}, h2 = {0}, h3 = {0};
+	struct lm_buf v1, v2, v3;
+	char longer[300];
+	int err;
+
+	memset(longer, 'x', sizeof longer - 1);
+	longer[sizeof longer - 1] = '\0';
+	miss.ret_rax = ptrw("CET");
+	v1 = capture(p, &miss, 0);
+	miss.ret_rax = ptrw("CEST");
+	v2 = capture(p, &miss, 0);
+	miss.ret_rax = ptrw(longer);
+	v3 = capture(p, &miss, 0);
+	cr_assert_eq(lm_plan_replay(p, v1.p, v1.len, &h1, &err), 0);
+	cr_assert_eq(lm_plan_replay(p, v2.p, v2.len, &h2, &err), 0);
+	cr_expect_eq(h2.ret_rax, h1.ret_rax, "a byte longer moved the buffer");
+	cr_assert_str_eq((char *)(uintptr_t)h2.ret_rax, "CEST");
+	cr_assert_eq(lm_plan_replay(p, v3.p, v3.len, &h3, &err), 0);
+	cr_expect_eq(h3.ret_rax, h1.ret_rax, "300 bytes moved the buffer");
+	cr_assert_str_eq((char *)(uintptr_t)h3.ret_rax, longer);
+	lm_buf_free(&v1);
+	lm_buf_free(&v2);
+	lm_buf_free(&v3);
+	lm_plan_free(p);
+}
+
 Test(value, static_buffers_are_per_method)
 {
 	struct lm_plan *p = PLAN("f", rhow(LM_RET_STATIC_STR, 0, 0, 0), lp(LM_K_I32));
