@@ -227,6 +227,20 @@ Test(startup, local_backend_loads_no_client_library)
 	it_free(&r);
 }
 
+/* A detour of a common function decodes its code without Zydis, whose
+ * load and relocation cost ~20 page faults at start (issue 19): the
+ * small decoder knows its instructions (tests/hook/test_insn.c). */
+Test(startup, a_detour_loads_no_disassembler)
+{
+	const char *argv[] = {"/bin/cat", "/proc/self/maps", NULL};
+	const char *env[] = {"LDMEMO_LOG=info", NULL};
+	struct it_run r = it_run("[cache labs]\nsignature = long labs(long x)\n", argv, env);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_expect(strstr(r.err, "labs: detour at") != NULL, "%s", r.err);
+	cr_expect(strstr(r.out, "libZydis") == NULL, "%s", r.out);
+	it_free(&r);
+}
+
 /* Verify mode is how a user learns a function is not pure: the program
  * sees the real results, and the would-be stale answers are counted and
  * logged with their key. */

@@ -1,11 +1,11 @@
-/* Detour analysis and prologue relocation with Zydis 4. */
+/* Detour analysis and prologue relocation over decoded instructions
+ * (insn.h). */
 #include "reloc.h"
+#include "insn.h"
 #include "shim/base/why.h"
 
 #include <stdio.h>
 #include <string.h>
-
-#include <Zydis/Zydis.h>
 
 static const unsigned char endbr64[4] = {0xf3, 0x0f, 0x1e, 0xfa};
 static const unsigned char jmp_abs[6] = {0xff, 0x25, 0, 0, 0, 0}; /* jmp *0(%rip) */
@@ -14,18 +14,17 @@ static const unsigned char call_abs[8] = {0xff, 0x15, 2,    0,
 
 enum insn_kind { K_PLAIN, K_JMP, K_CALL, K_JCC, K_RIPMEM };
 
-struct insn {
-	ZydisDecodedInstruction d;
-	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
-};
-
-static bool decode(const unsigned char *p, size_t avail, struct insn *in)
+static int32_t read_disp32(const unsigned char *p)
 {
-	ZydisDecoder dec;
+	int32_t v;
 
-	if (!ZYAN_SUCCESS(ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64)))
-		return false;
-	return ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, p, avail, &in->d, in->ops));
+	memcpy(&v, p, 4);
+	return v;
+}
+
+static const char *name_of(const struct lm_insn *in)
+{
+	return in->name ? in->name : "instruction";
 }
 
 bool lm_rel32_reaches(uintptr_t end, uintptr_t to)
@@ -49,52 +48,32 @@ unsigned lm_encode_jmp(unsigned char *out, uintptr_t from, uintptr_t to, bool ab
 	return LM_JMP_ABS_LEN;
 }
 
-static bool has_rip_operand(const struct insn *in)
-{
-	for (unsigned i = 0; i < in->d.operand_count; i++)
-		if (in->ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY &&
-		    in->ops[i].mem.base == ZYDIS_REGISTER_RIP)
-			return true;
-	return false;
-}
-
-/* Short-only branches (jrcxz, loop*) have no rel32 form to widen to. */
-static bool short_only(ZydisMnemonic m)
-{
-	return m == ZYDIS_MNEMONIC_JRCXZ || m == ZYDIS_MNEMONIC_JECXZ || m == ZYDIS_MNEMONIC_JCXZ ||
-	       m == ZYDIS_MNEMONIC_LOOP || m == ZYDIS_MNEMONIC_LOOPE || m == ZYDIS_MNEMONIC_LOOPNE;
-}
-
 /* Classify one instruction for relocation; -1 when it cannot be moved. */
-static int classify(const struct insn *in, unsigned off, char *why, size_t whylen)
+static int classify(const struct lm_insn *in, unsigned off, char *why, size_t whylen)
 {
-	ZydisMnemonic m = in->d.mnemonic;
-	bool rel = in->d.raw.imm[0].is_relative;
-
-	if (short_only(m))
+	if (in->kind == LM_INSN_SHORT_ONLY)
 		return lm_why(why, whylen, "%s at +0x%x has no 32-bit form to relocate",
-		              ZydisMnemonicGetString(m), off);
-	if (rel && m == ZYDIS_MNEMONIC_JMP)
+		              name_of(in), off);
+	if (in->relative && in->kind == LM_INSN_JMP)
 		return K_JMP;
-	if (rel && m == ZYDIS_MNEMONIC_CALL)
+	if (in->relative && in->kind == LM_INSN_CALL)
 		return K_CALL;
-	if (rel && in->d.meta.category == ZYDIS_CATEGORY_COND_BR)
+	if (in->relative && in->kind == LM_INSN_JCC)
 		return K_JCC;
-	if (rel)
-		return lm_why(why, whylen, "cannot relocate %s at +0x%x", ZydisMnemonicGetString(m),
-		              off);
-	if (has_rip_operand(in)) {
-		if (in->d.raw.disp.size != 32 || in->d.address_width != 64)
+	if (in->relative)
+		return lm_why(why, whylen, "cannot relocate %s at +0x%x", name_of(in), off);
+	if (in->rip) {
+		if (in->disp_bits != 32 || in->addr32)
 			return lm_why(why, whylen, "cannot relocate the RIP-relative %s at +0x%x",
-			              ZydisMnemonicGetString(m), off);
+			              name_of(in), off);
 		return K_RIPMEM;
 	}
 	return K_PLAIN;
 }
 
-static bool never_falls_through(const struct insn *in)
+static bool never_falls_through(const struct lm_insn *in)
 {
-	return in->d.mnemonic == ZYDIS_MNEMONIC_RET || in->d.mnemonic == ZYDIS_MNEMONIC_JMP;
+	return in->kind == LM_INSN_RET || in->kind == LM_INSN_JMP;
 }
 
 /* Padding the compiler put after a function: int3, zero bytes, NOP forms. */
@@ -102,19 +81,19 @@ static int check_padding(const unsigned char *code, size_t len, unsigned from, u
                          char *why, size_t whylen)
 {
 	unsigned p = from;
-	struct insn in;
+	struct lm_insn in;
 
 	while (p < to) {
 		if (code[p] == 0xcc || code[p] == 0x00) {
 			p++;
 			continue;
 		}
-		if (!decode(code + p, len - p, &in) || in.d.mnemonic != ZYDIS_MNEMONIC_NOP)
+		if (!lm_insn_decode(code + p, len - p, &in) || in.kind != LM_INSN_NOP)
 			return lm_why(why, whylen,
 			              "the function is %u bytes and the byte at +0x%x after it is "
 			              "not padding",
 			              from, p);
-		p += in.d.length;
+		p += in.len;
 	}
 	return 0;
 }
@@ -125,14 +104,14 @@ static int scan_back_branches(const unsigned char *code, uintptr_t addr, uint64_
                               unsigned start, unsigned need, char *why, size_t whylen)
 {
 	uint64_t off = 0;
-	struct insn in;
+	struct lm_insn in;
 
 	while (off < size) {
-		if (!decode(code + off, size - off, &in))
+		if (!lm_insn_decode(code + off, size - off, &in))
 			return lm_why(why, whylen, "cannot decode the instruction at +0x%llx",
 			              (unsigned long long)off);
-		if (in.d.raw.imm[0].is_relative) {
-			uintptr_t t = addr + off + in.d.length + (uintptr_t)in.d.raw.imm[0].value.s;
+		if (in.relative) {
+			uintptr_t t = addr + off + in.len + (uintptr_t)in.rel;
 
 			if (t > addr + start && t < addr + start + need)
 				return lm_why(
@@ -140,7 +119,7 @@ static int scan_back_branches(const unsigned char *code, uintptr_t addr, uint64_
 				    "a branch at +0x%llx jumps back into the first %u bytes",
 				    (unsigned long long)off, start + need);
 		}
-		off += in.d.length;
+		off += in.len;
 	}
 	return 0;
 }
@@ -151,7 +130,7 @@ int lm_reloc_plan(const unsigned char *code, size_t len, uintptr_t addr, uint64_
 {
 	uintptr_t end_ok = limit ? limit : addr + size;
 	unsigned pos, skip;
-	struct insn in;
+	struct lm_insn in;
 
 	memset(plan, 0, sizeof(*plan));
 	if (size == 0)
@@ -164,15 +143,15 @@ int lm_reloc_plan(const unsigned char *code, size_t len, uintptr_t addr, uint64_
 	while (pos < skip + need && pos < size) {
 		int kind;
 
-		if (!decode(code + pos, size - pos, &in))
+		if (!lm_insn_decode(code + pos, size - pos, &in))
 			return lm_why(why, whylen, "cannot decode the instruction at +0x%x", pos);
 		kind = classify(&in, pos, why, whylen);
 		if (kind < 0)
 			return -1;
-		if (kind == K_CALL && pos + in.d.length < skip + need)
+		if (kind == K_CALL && pos + in.len < skip + need)
 			plan->inner_call = true;
 		plan->terminal = never_falls_through(&in);
-		pos += in.d.length;
+		pos += in.len;
 	}
 	if (addr + skip + need > end_ok)
 		return lm_why(why, whylen, "the %u-byte jump would reach past the function's end",
@@ -201,7 +180,7 @@ int lm_reloc_emit(const unsigned char *code, uintptr_t addr, const struct lm_rel
 {
 	unsigned pos = plan->skip, end = plan->skip + plan->window;
 	size_t o = 0;
-	struct insn in;
+	struct lm_insn in;
 
 	if (outlen < sizeof(endbr64) + LM_JMP_ABS_LEN)
 		return lm_why(why, whylen, "no room for the trampoline");
@@ -211,14 +190,14 @@ int lm_reloc_emit(const unsigned char *code, uintptr_t addr, const struct lm_rel
 		uintptr_t here = dst + o, src = addr + pos, target;
 		int kind;
 
-		if (!decode(code + pos, end - pos, &in))
+		if (!lm_insn_decode(code + pos, end - pos, &in))
 			return lm_why(why, whylen, "cannot decode the instruction at +0x%x", pos);
 		kind = classify(&in, pos, why, whylen);
 		if (kind < 0)
 			return -1;
-		if (o + in.d.length + 16 > outlen)
+		if (o + in.len + 16 > outlen)
 			return lm_why(why, whylen, "the trampoline is too long");
-		target = src + in.d.length + (uintptr_t)in.d.raw.imm[0].value.s;
+		target = src + in.len + (uintptr_t)in.rel;
 		switch (kind) {
 		case K_JMP:
 			o += lm_encode_jmp(out + o, here, target, false);
@@ -237,7 +216,7 @@ int lm_reloc_emit(const unsigned char *code, uintptr_t addr, const struct lm_rel
 			}
 			break;
 		case K_JCC: {
-			unsigned cc = in.d.opcode & 0x0f;
+			unsigned cc = in.cc;
 
 			if (lm_rel32_reaches(here + 6, target)) {
 				int32_t d = (int32_t)(target - (here + 6));
@@ -256,26 +235,27 @@ int lm_reloc_emit(const unsigned char *code, uintptr_t addr, const struct lm_rel
 			break;
 		}
 		case K_RIPMEM: {
-			uintptr_t mem = src + in.d.length + (uintptr_t)in.d.raw.disp.value;
+			uintptr_t mem = src + in.len +
+			                (uintptr_t)(int64_t)read_disp32(code + pos + in.disp_off);
 			int32_t d;
 
-			if (!lm_rel32_reaches(here + in.d.length, mem))
+			if (!lm_rel32_reaches(here + in.len, mem))
 				return lm_why(
 				    why, whylen,
 				    "the RIP-relative operand at +0x%x cannot reach 0x%lx "
 				    "from the trampoline",
 				    pos, (unsigned long)mem);
-			d = (int32_t)(mem - (here + in.d.length));
-			memcpy(out + o, code + pos, in.d.length);
-			memcpy(out + o + in.d.raw.disp.offset, &d, 4);
-			o += in.d.length;
+			d = (int32_t)(mem - (here + in.len));
+			memcpy(out + o, code + pos, in.len);
+			memcpy(out + o + in.disp_off, &d, 4);
+			o += in.len;
 			break;
 		}
 		default:
-			memcpy(out + o, code + pos, in.d.length);
-			o += in.d.length;
+			memcpy(out + o, code + pos, in.len);
+			o += in.len;
 		}
-		pos += in.d.length;
+		pos += in.len;
 	}
 	if (!plan->terminal) {
 		if (o + LM_JMP_ABS_LEN > outlen)

@@ -1,7 +1,7 @@
 /* Zydis through dlopen, on the first decode: linked, it would be loaded
  * into every process the shim starts in, though only a detour needs it
  * (issue 19). These definitions take the place of the library's for the
- * shim's callers (reloc.c, hook/disasm_log.c); without libZydis every
+ * shim's callers (insn.c, hook/disasm_log.c); without libZydis every
  * decode fails, so a detour is refused and GOT mode remains. */
 #include <dlfcn.h>
 #include <pthread.h>
