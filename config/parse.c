@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "parse_internal.h"
@@ -421,18 +422,25 @@ int lm_config_load_fd(int fd, const char *path, struct lm_config *out, struct lm
 {
 	int saved = errno, rc, err = 0;
 	char *buf = NULL;
-	size_t len = 0, cap = 0;
+	size_t len = 0, cap = 0, first = 65536;
 	const char *why = NULL;
+	struct stat st;
 
+	/* A file's own size (and a byte to see its end) for the first read:
+	 * the shim reads its config in every process it starts in, and 64 KiB
+	 * of heap for a 200-byte file costs page faults. */
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size < 65536)
+		first = (size_t)st.st_size + 1;
 	for (;;) {
 		if (len == cap) {
-			char *nb = cap < (1u << 30) ? realloc(buf, cap ? cap * 2 : 65536) : NULL;
+			size_t ncap = cap ? cap * 2 : first;
+			char *nb = cap < (1u << 30) ? realloc(buf, ncap) : NULL;
 			if (!nb) {
 				why = "file too large or out of memory";
 				break;
 			}
 			buf = nb;
-			cap = cap ? cap * 2 : 65536;
+			cap = ncap;
 		}
 		ssize_t n = read(fd, buf + len, cap - len);
 		if (n < 0 && errno == EINTR)

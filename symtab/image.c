@@ -33,7 +33,9 @@ uint32_t lm_image_str(struct lm_image *img, const char *s, size_t len)
 	if (need >= UINT32_MAX)
 		return LM_STR_FAIL;
 	if (need > img->strs_cap) {
-		size_t cap = img->strs_cap ? img->strs_cap : 4096;
+		/* small at first: most images the shim sees stay lazy, with
+		 * only the empty name */
+		size_t cap = img->strs_cap ? img->strs_cap : 64;
 		char *p;
 
 		while (cap < need)
