@@ -101,7 +101,9 @@ void lm_fast_init(void)
 	__asm__("movq %%fs:0, %0" : "=r"(tp));
 	lm_fast_errno_tpoff = (intptr_t)((uintptr_t)&errno - tp);
 	LM_KEEP_ERRNO();
-	void *vdso = dlopen("linux-vdso.so.1", RTLD_LAZY | RTLD_NOLOAD);
+	/* Not when the process defines its own clock_gettime: copies then
+	 * expire on its time, through the dispatcher (clock.h). */
+	void *vdso = lm_clock_is_libc() ? dlopen("linux-vdso.so.1", RTLD_LAZY | RTLD_NOLOAD) : NULL;
 	if (vdso)
 		lm_fast_clock =
 		    (int (*)(clockid_t, struct timespec *))dlsym(vdso, "__vdso_clock_gettime");

@@ -113,3 +113,10 @@ $(ITD)/reload: $(ITS)/reload.c
 	$(CC) -O2 -g -rdynamic -o $@ $< -ldl -lpthread
 
 FIXTURES += $(ITD)/libre.so $(ITD)/libre2.so $(ITD)/reload
+
+# A program with its own clock_gettime (-rdynamic exports it, as a
+# preloaded libfaketime would): the shim's TTLs follow it.
+$(ITD)/fakeclock: $(ITS)/fakeclock.c
+	$(CC) -O2 -g -rdynamic -o $@ $< -ldl
+
+FIXTURES += $(ITD)/fakeclock

@@ -241,6 +241,22 @@ Test(startup, a_detour_loads_no_disassembler)
 	it_free(&r);
 }
 
+/* TTLs follow the clock_gettime the process calls, when it defines its
+ * own: neither the kernel's clock words nor a direct vDSO call may bypass
+ * it (they did: the shim then never saw the program's time move). */
+Test(startup, ttls_follow_a_clock_the_program_defines)
+{
+	const char *argv[] = {it_path("fakeclock"), NULL};
+	struct it_run r =
+	    it_run("[global]\nadaptive = off\nttl = 10s\n"
+	           "[cache fc_one]\nsignature = long fc_one(long x)\n"
+	           "[cache fc_three]\nsignature = long fc_three(long a, long b, long c)\n",
+	           argv, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_expect_str_eq(r.out, "one=2 three=2 s=168\n", "%s", r.err);
+	it_free(&r);
+}
+
 /* Verify mode is how a user learns a function is not pure: the program
  * sees the real results, and the would-be stale answers are counted and
  * logged with their key. */
