@@ -178,6 +178,8 @@ Test(insn, branch_and_rip_relative_forms)
 	     LM_INSN_NOP},
 	    {"ret", {0xc3}, 1, LM_INSN_RET},
 	    {"jrcxz", {0xe3, 0x02}, 2, LM_INSN_SHORT_ONLY},
+	    /* the linker's relaxed call through the GOT (libcrypt's crypt_r) */
+	    {"addr32 call rel32", {0x67, 0xe8, 2, 5, 0, 0}, 6, LM_INSN_CALL},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct lm_insn q, z;

@@ -1,6 +1,7 @@
 /* The small length decoder (insn.h): legacy prefixes, REX, the one-byte,
  * 0F, 0F38 and 0F3A maps, VEX and EVEX; ModRM, SIB, displacement and
- * immediate sizes. Anything unusual (a 0x67 address size, a 0x66 on a
+ * immediate sizes. Anything unusual (a 0x67 address size but on the
+ * linker's `addr32 call`, a 0x66 on a
  * branch, far returns, 3DNow!, XOP, control registers, transactional
  * begins, invalid opcodes) is left to Zydis: a wrong length here would
  * misplace a detour, so the rule is to know or to refuse.
@@ -205,7 +206,7 @@ bool lm_insn_decode_quick(const unsigned char *code, size_t avail, struct lm_ins
 		else if (*p == 0xf2)
 			f2 = true;
 		else if (*p == 0x67)
-			return false;
+			in->addr32 = true;
 		else if (*p == 0xf0)
 			lock = true;
 		else if (!(*p == 0x2e || *p == 0x36 || *p == 0x3e || *p == 0x26 || *p == 0x64 ||
@@ -353,6 +354,10 @@ bool lm_insn_decode_quick(const unsigned char *code, size_t avail, struct lm_ins
 		classify_one(in, op, reg, f3, rexb);
 	}
 	if (p > end || (lock && !lockable(op, op2, mbyte)))
+		return false;
+	/* 0x67 only on a direct call: the linker's `addr32 call`, which
+	 * replaces a call through the GOT (-fno-plt) or __tls_get_addr's */
+	if (in->addr32 && !(op == 0xe8 && in->kind == LM_INSN_CALL))
 		return false;
 	in->len = (unsigned)(p - code);
 	return true;
