@@ -104,12 +104,64 @@ static inline uint32_t lm_front_pair(uint64_t hash)
 	return (uint32_t)(hash >> (64 - LM_FRONT_PAIR_BITS)) * 2;
 }
 
-/* The value of KEY if this thread holds a valid copy, else NULL. Two-way:
- * a key may sit in either slot of its pair. *EXPIRES_MS: the copy's expiry. */
-static inline const void *lm_front_get(uint32_t method, const void *key, uint32_t klen,
-                                       size_t *vlen, int64_t *expires_ms)
+/* lm_front_tail of the N-byte key (N % 8 != 0) held as the little-endian
+ * words W, zero past N: from the words, with no byte load. */
+static inline uint64_t lm_front_tail_words(const uint64_t *w, uint32_t n)
 {
-	struct lm_front_slot *f = lm_front;
+	uint32_t i = n / 8, r = n % 8;
+	if (n > 8)
+		return w[i - 1] >> (8 * r) | w[i] << (64 - 8 * r);
+	uint64_t x = w[0];
+	if (n >= 4)
+		return (x & 0xffffffffu) | ((x >> (8 * (n - 4))) & 0xffffffffu) << 32;
+	if (n >= 2)
+		return (x & 0xffffu) | ((x >> (8 * (n - 2))) & 0xffffu) << 16;
+	return x & 0xff;
+}
+
+/* lm_front_hash of the key held as the words W (lm_front_tail_words). */
+static inline uint64_t lm_front_hash_words(uint32_t method, const uint64_t *w, uint32_t n)
+{
+	const uint64_t m = 0xbf58476d1ce4e5b9ull;
+	uint64_t h = ((uint64_t)n << 32 | method) * 0x9e3779b97f4a7c15ull;
+	uint32_t i = 0;
+	for (; i + 8 <= n; i += 8)
+		h = (h ^ w[i / 8]) * m;
+	if (i < n)
+		h = (h ^ lm_front_tail_words(w, n)) * m;
+	return h;
+}
+
+/* lm_front_find of the key held as the words W (lm_front_tail_words). */
+static inline const struct lm_front_slot *lm_front_find_words(uint32_t method, const uint64_t *w,
+                                                              uint32_t n)
+{
+	const struct lm_front_slot *f = lm_front;
+	if (!f)
+		return NULL;
+	uint64_t hash = lm_front_hash_words(method, w, n);
+	f += lm_front_pair(hash);
+	if (f->hash != hash)
+		f++;
+	if (f->hash != hash || f->method != method || f->klen != n)
+		return NULL;
+	uint64_t d = 0, x;
+	uint32_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		__builtin_memcpy(&x, f->data + i, 8);
+		d |= x ^ w[i / 8];
+	}
+	if (i < n)
+		d |= lm_front_tail(f->data, n) ^ lm_front_tail_words(w, n);
+	return d ? NULL : f;
+}
+
+/* This thread's slot for KEY, whether or not still valid, else NULL.
+ * Two-way: a key may sit in either slot of its pair. */
+static inline const struct lm_front_slot *lm_front_find(uint32_t method, const void *key,
+                                                        uint32_t klen)
+{
+	const struct lm_front_slot *f = lm_front;
 	if (!f)
 		return NULL;
 	uint64_t hash = lm_front_hash(method, key, klen);
@@ -117,10 +169,25 @@ static inline const void *lm_front_get(uint32_t method, const void *key, uint32_
 	if (f->hash != hash)
 		f++;
 	if (f->hash != hash || f->method != method || f->klen != klen ||
-	    !lm_front_same(f->data, key, klen) ||
-	    (f->expires_ms != INT64_MAX && f->expires_ms <= lm_clock_ms()))
+	    !lm_front_same(f->data, key, klen))
 		return NULL;
-	if (__atomic_load_n(f->epochp, __ATOMIC_ACQUIRE) != f->epoch)
+	return f;
+}
+
+/* The copy in F is valid at NOW_MS: not expired, its epoch not moved. */
+static inline bool lm_front_valid(const struct lm_front_slot *f, int64_t now_ms)
+{
+	return (f->expires_ms == INT64_MAX || f->expires_ms > now_ms) &&
+	       __atomic_load_n(f->epochp, __ATOMIC_ACQUIRE) == f->epoch;
+}
+
+/* The value of KEY if this thread holds a valid copy, else NULL.
+ * *EXPIRES_MS: the copy's expiry. */
+static inline const void *lm_front_get(uint32_t method, const void *key, uint32_t klen,
+                                       size_t *vlen, int64_t *expires_ms)
+{
+	const struct lm_front_slot *f = lm_front_find(method, key, klen);
+	if (!f || !lm_front_valid(f, f->expires_ms == INT64_MAX ? 0 : lm_clock_ms()))
 		return NULL;
 	*vlen = f->vlen;
 	*expires_ms = f->expires_ms;

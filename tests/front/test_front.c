@@ -112,3 +112,28 @@ Test(front, a_difference_in_any_byte_of_any_length_shows)
 		}
 	}
 }
+
+/* The quick path hashes and compares a key held as words: the same hash
+ * and the same slot as the key's bytes, at every length a slot holds. */
+Test(front, a_key_as_words_hashes_and_finds_as_its_bytes)
+{
+	uint64_t w[LM_FRONT_BYTES / 8 + 1];
+	unsigned char *a = (unsigned char *)w;
+	for (uint32_t n = 1; n <= LM_FRONT_BYTES; n++) {
+		memset(w, 0, sizeof w);
+		for (uint32_t i = 0; i < n; i++)
+			a[i] = (unsigned char)(i * 11 + n);
+		cr_assert_eq(lm_front_hash_words(1, w, n), lm_front_hash(1, a, n), "length %u", n);
+		if (n % 8)
+			cr_assert_eq(lm_front_tail_words(w, n), lm_front_tail(a, n), "length %u",
+			             n);
+	}
+	long key = 77, val = 5929;
+	put(0, key, val, INT64_MAX);
+	memcpy(w, &key, sizeof key);
+	const struct lm_front_slot *s = lm_front_find_words(0, w, sizeof key);
+	cr_assert_not_null(s);
+	cr_expect(lm_front_valid(s, lm_clock_ms()));
+	w[0] ^= 1ull << 60;
+	cr_expect_null(lm_front_find_words(0, w, sizeof key));
+}
