@@ -238,6 +238,11 @@ static int prepare_one(struct lm_rt_method *m, struct lm_query *q, const struct 
 		if (!cm->invalidator && !m->verify && (m->ttl_ms != 0 || m->negative_ttl_ms > 0))
 			req.entry = lm_fast_prepare(m->plan, m->id, lm_rt_copy_epoch(lm_rt, m),
 			                            expires, &req.fast);
+		/* a method the fast thunk does not serve may still answer its
+		 * front-cache hits before the vector registers are saved */
+		if (!cm->invalidator && !m->verify && !m->reuse && !req.entry &&
+		    lm_plan_quick_front(m->plan))
+			req.quick = lm_dispatch_quick_front;
 		out->hook = lm_hook_prepare(&req, why, sizeof why);
 		if (out->hook) {
 			m->addr = addr;

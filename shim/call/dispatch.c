@@ -607,6 +607,8 @@ static void leave_fill(struct lm_hook *h, struct lm_rt_method *m, struct lm_call
 		if (!ok)
 			lm_count(m->id, LM_C_negative, 1);
 		keep_copy(h, m, c, f, t_arena.p + vbase, vlen, *err, expires);
+		if (!m->fast)
+			lm_front_grow();
 	}
 	if (m->host)
 		lm_host_set(lm_rt->host, &m->hm, c->req.hash, c->req.key, c->klen,

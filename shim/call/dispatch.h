@@ -14,6 +14,11 @@ extern __thread size_t lm_dispatch_top;
  * LM_ENTER_RETURN when F now holds a static result's hit (only ret_rax
  * written, errno set), else LM_ENTER_CALL: the thunk goes on to enter. */
 int lm_dispatch_quick(struct lm_hook *h, struct lm_frame *f);
+/* The same for a front-cache hit of a method lm_plan_quick_front accepts
+ * (ret_rax and the out buffers written, errno set). */
+int lm_dispatch_quick_front(struct lm_hook *h, struct lm_frame *f);
+/* This thread's hits answered so (tests see the path taken). */
+extern __thread uint64_t lm_quick_front_hits;
 void lm_dispatch_leave(struct lm_hook *h, struct lm_frame *f);
 /* Write functions: call, then drop what the config says they change. */
 int lm_dispatch_enter_write(struct lm_hook *h, struct lm_frame *f);

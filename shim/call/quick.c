@@ -1,7 +1,11 @@
-/* lm_thunk's quick path (thunk.S): the hit of a static-result method
- * (getpwnam, localtime) answered after the thunk saved the general
- * registers but before it saves the sixteen vector ones, which a hit does
- * not need. A call whose key is the one this thread's static buffer was
+/* lm_thunk's quick path (thunk.S): hits answered after the thunk saved
+ * the general registers but before it saves the sixteen vector ones,
+ * which these hits do not need. Two kinds: a static-result method's
+ * (getpwnam, localtime), and a front-cache hit of a method whose key and
+ * result lm_plan_quick_front accepts (`long h(str s)`, `int u(i64 id,
+ * out(64) buf)`).
+ *
+ * Static results: A call whose key is the one this thread's static buffer was
  * built for (the buffer intact), or the one last answered NULL, returns
  * at once (reuse.h); anything else goes on to the dispatcher.
  *
@@ -12,6 +16,7 @@
 #include <time.h>
 
 #include "counters.h"
+#include "front.h"
 #include "dispatch.h"
 #include "fast.h"
 #include "reuse.h"
@@ -33,13 +38,21 @@ static inline void set_errno(int err)
 	*(int *)(tp + (uintptr_t)lm_fast_errno_tpoff) = err;
 }
 
+/* The coarse monotonic clock in ms, or -1 without a vDSO clock. */
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	if (!lm_fast_clock || lm_fast_clock(CLOCK_MONOTONIC_COARSE, &ts) != 0)
+		return -1;
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* The record is still valid: not expired, not dropped. */
 static bool current(const struct lm_reuse_rec *r)
 {
 	if (r->expires_ms != INT64_MAX) {
-		struct timespec ts;
-		if (!lm_fast_clock || lm_fast_clock(CLOCK_MONOTONIC_COARSE, &ts) != 0 ||
-		    r->expires_ms <= (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000)
+		int64_t now = now_ms();
+		if (now < 0 || r->expires_ms <= now)
 			return false;
 	}
 	return __atomic_load_n(r->epochp, __ATOMIC_ACQUIRE) == r->epoch;
@@ -56,15 +69,20 @@ static int answer(const struct lm_rt_method *m, const struct lm_reuse_rec *r, st
 	return LM_ENTER_RETURN;
 }
 
+/* The dispatcher's business: re-entry, a handler, checked arguments,
+ * a thread without its counters yet (attaching allocates), calls a
+ * longjmp left (their waiters are released by enter). */
+static bool dispatcher_only(const struct lm_rt_method *m)
+{
+	return m->arg_checks || lm_guard_held() || lm_fast_busy() || lm_handler_frame ||
+	       !lm_tls_counters || lm_dispatch_top;
+}
+
 int lm_dispatch_quick(struct lm_hook *h, struct lm_frame *f)
 {
 	const struct lm_rt_method *m = ((const struct lm_hook_head *)h)->ctx;
 	const struct lm_reuse *t = lm_reuse_tab;
-	/* the dispatcher's business: re-entry, a handler, checked arguments,
-	 * a thread without its counters yet (attaching allocates), calls a
-	 * longjmp left (their waiters are released by enter) */
-	if (!m->reuse || !t || m->id >= lm_reuse_n || m->arg_checks || lm_guard_held() ||
-	    lm_fast_busy() || lm_handler_frame || !lm_tls_counters || lm_dispatch_top)
+	if (!m->reuse || !t || m->id >= lm_reuse_n || dispatcher_only(m))
 		return LM_ENTER_CALL;
 	/* A handler's hooked call meanwhile runs uncached: it cannot rebuild
 	 * the buffer between the check and the return. */
@@ -81,6 +99,35 @@ int lm_dispatch_quick(struct lm_hook *h, struct lm_frame *f)
 			rc = answer(m, r, f);
 			break;
 		}
+	}
+	lm_guard_leave();
+	return rc;
+}
+
+__thread uint64_t lm_quick_front_hits;
+
+int lm_dispatch_quick_front(struct lm_hook *h, struct lm_frame *f)
+{
+	const struct lm_rt_method *m = ((const struct lm_hook_head *)h)->ctx;
+	if (m->verify || m->fast || !lm_front || dispatcher_only(m))
+		return LM_ENTER_CALL;
+	/* the key as words; one of slack */
+	uint64_t key[LM_FRONT_BYTES / 8 + 2];
+	int64_t klen = lm_plan_quick_key(m->plan, f, key, sizeof key / 8);
+	if (klen < 0)
+		return LM_ENTER_CALL;
+	/* A handler's hooked call meanwhile runs uncached: its fill cannot
+	 * rewrite the slot between the check and the copy. */
+	lm_guard_enter();
+	int rc = LM_ENTER_CALL, err;
+	const struct lm_front_slot *s = lm_front_find_words(m->id, key, (uint32_t)klen);
+	int64_t now = s && s->expires_ms != INT64_MAX ? now_ms() : 0;
+	if (s && now >= 0 && lm_front_valid(s, now) &&
+	    lm_plan_quick_replay(m->plan, s->data + klen, s->vlen, f, &err) == 0) {
+		lm_count(m->id, LM_C_hits, 1);
+		lm_quick_front_hits++;
+		set_errno(err);
+		rc = LM_ENTER_RETURN;
 	}
 	lm_guard_leave();
 	return rc;

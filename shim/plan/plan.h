@@ -50,6 +50,20 @@ bool lm_plan_key_equals(const struct lm_plan *p, const struct lm_frame *f, const
 int lm_plan_quick_key_equals(const struct lm_plan *p, const struct lm_frame *f, const void *key,
                              uint32_t klen);
 
+/* The front-cache hit in lm_thunk's quick path (shim/call/quick.c), by
+ * code that uses no vector register. lm_plan_quick_front: P's calls have
+ * keys of integers, out tags and strs in argument registers, and an
+ * integer (or no) result with out params of literal sizes, so the next
+ * two serve them. lm_plan_quick_key: the call's key as lm_plan_key
+ * encodes it, as the little-endian words W[0..NWORDS) (zero past its
+ * end; the last word is slack): its length, or -1 when it does not fit. lm_plan_quick_replay:
+ * lm_plan_replay of VAL for such a P; -1 (nothing written) when VAL does not fit the call. */
+bool lm_plan_quick_front(const struct lm_plan *p);
+int64_t lm_plan_quick_key(const struct lm_plan *p, const struct lm_frame *f, uint64_t *w,
+                          uint32_t nwords);
+int lm_plan_quick_replay(const struct lm_plan *p, const void *val, uint32_t len, struct lm_frame *f,
+                         int *err);
+
 /* When the key is at most two argument registers taken raw (integers,
  * floats, pointers), set their offsets in struct lm_frame and their widths
  * and return how many (0 to 2); else -1. Such keys the fast thunk builds

@@ -112,3 +112,72 @@ Test(front, a_difference_in_any_byte_of_any_length_shows)
 		}
 	}
 }
+
+/* The quick path hashes and compares a key held as words: the same hash
+ * and the same slot as the key's bytes, at every length a slot holds. */
+Test(front, a_key_as_words_hashes_and_finds_as_its_bytes)
+{
+	uint64_t w[LM_FRONT_BYTES / 8 + 1];
+	unsigned char *a = (unsigned char *)w;
+	for (uint32_t n = 1; n <= LM_FRONT_BYTES; n++) {
+		memset(w, 0, sizeof w);
+		for (uint32_t i = 0; i < n; i++)
+			a[i] = (unsigned char)(i * 11 + n);
+		cr_assert_eq(lm_front_hash_words(1, w, n), lm_front_hash(1, a, n), "length %u", n);
+		if (n % 8)
+			cr_assert_eq(lm_front_tail_words(w, n), lm_front_tail(a, n), "length %u",
+			             n);
+	}
+	long key = 77, val = 5929;
+	put(0, key, val, INT64_MAX);
+	memcpy(w, &key, sizeof key);
+	const struct lm_front_slot *s = lm_front_find_words(0, w, sizeof key);
+	cr_assert_not_null(s);
+	cr_expect(lm_front_valid(s, lm_clock_ms()));
+	w[0] ^= 1ull << 60;
+	cr_expect_null(lm_front_find_words(0, w, sizeof key));
+}
+
+/* A thread whose misses bring more keys than its cache holds gets a
+ * larger one: 1,000 hot keys are then all answered from copies, which
+ * 256 slots could not do. Drops still apply to every copy. */
+Test(front, grows_when_misses_bring_more_keys_than_it_holds)
+{
+	for (long k = 0; k < 1000; k++) {
+		put(0, k, k * k, INT64_MAX);
+		lm_front_grow(); /* what the dispatcher does after a miss's fill */
+	}
+	cr_expect_gt(lm_front_bits, LM_FRONT_PAIR_BITS);
+	/* a grown cache is empty: the keys come back with their next fills */
+	for (long k = 0; k < 1000; k++)
+		put(0, k, k * k, INT64_MAX);
+	int found = 0;
+	for (long k = 0; k < 1000; k++) {
+		long v = get(0, k);
+		cr_assert(v == -1 || v == k * k, "key %ld", k);
+		found += v == k * k;
+	}
+	cr_expect_gt(found, 900, "%d of 1000 keys in %u slots", found, 2u << lm_front_bits);
+	lm_store_drop_method(store, 0);
+	for (long k = 0; k < 1000; k++)
+		cr_assert_eq(get(0, k), -1);
+}
+
+Test(front, grows_no_larger_than_its_cap)
+{
+	for (long k = 0; k < 100000; k++) {
+		put(1, k, k, INT64_MAX);
+		lm_front_grow();
+	}
+	cr_expect_eq(lm_front_bits, LM_FRONT_MAX_PAIR_BITS);
+	cr_expect_eq(get(1, 99999), 99999);
+}
+
+/* Without misses (put alone: the copies a store hit keeps) it never
+ * grows, so a hit never allocates. */
+Test(front, copies_kept_on_hits_alone_never_grow_it)
+{
+	for (long k = 0; k < 5000; k++)
+		put(0, k, k, INT64_MAX);
+	cr_expect_eq(lm_front_bits, LM_FRONT_PAIR_BITS);
+}
