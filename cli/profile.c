@@ -41,9 +41,9 @@ static char *protos_list(const struct lm_known *k)
 }
 
 /* --functions: what PROGRAM's debug information says of the functions
- * GLOB matches, as `ldmemo symbols --config` writes it (pointer results
- * commented out: their ownership is unknown), added to K after the known
- * table. The file goes to PATH. */
+ * GLOB matches, as `ldmemo symbols --config --prototypes` writes it
+ * (pointer results commented out: their ownership is unknown; purity is
+ * the profile's to sample), added to K after the known table. The file goes to PATH. */
 static void dwarf_protos(const char *program, const char *glob, const char *path,
                          struct lm_known *k)
 {
@@ -51,8 +51,8 @@ static void dwarf_protos(const char *program, const char *glob, const char *path
 	if (pid == 0) {
 		if (!freopen(path, "w", stdout) || !freopen("/dev/null", "w", stderr))
 			_exit(1);
-		execl("/proc/self/exe", "ldmemo", "symbols", "--config", program, glob,
-		      (char *)NULL);
+		execl("/proc/self/exe", "ldmemo", "symbols", "--config", "--prototypes", program,
+		      glob, (char *)NULL);
 		_exit(127);
 	}
 	int st;

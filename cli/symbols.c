@@ -137,6 +137,9 @@ struct gen {
 	struct gtype *v;
 	size_t n;
 	bool oom;
+	/* --prototypes: sections of unknown purity written live (for
+	 * `ldmemo profile`, which samples purity itself) */
+	bool live;
 };
 
 /* One field as written, with its System V size and alignment. */
@@ -696,6 +699,18 @@ static void gen_method(struct gen *g, FILE *out, const struct lm_cfunc *f, const
 	}
 	if (sl < sizeof(sig))
 		snprintf(sig + sl, sizeof(sig) - sl, "%s)", f->nparams ? "" : "void");
+	/* Nothing in the debug information says whether a function's result
+	 * depends on its arguments alone and whether it changes anything else
+	 * (read, write, free, rand): a live section would cache them, and the
+	 * program would go wrong or hang. Only a person can tell. */
+	if (!commented && !g->live) {
+		commented = true;
+		fprintf(notes,
+		        "# purity unknown: commented out. Uncomment the section if %s's result "
+		        "depends only on its arguments (and what they point to) and it changes "
+		        "nothing else: no I/O, no state, no memory freed\n",
+		        name);
+	}
 	if (fclose(notes) != 0)
 		g->oom = true;
 	fprintf(out, "# %s\n%s%s[cache %s]\n%ssignature = %s\n", proto, nbuf ? nbuf : "",
@@ -806,12 +821,12 @@ static void free_gen(struct gen *g)
 
 /* Config sections for the matches; 1 when no matching object has DWARF
  * (the caller then lists the symbols), -1 on out-of-memory. */
-static int print_config(const struct lm_objset *set, const char *program, const char *glob,
-                        const struct matches *m)
+static int print_config(bool live, const struct lm_objset *set, const char *program,
+                        const char *glob, const struct matches *m)
 {
 	struct lm_dwarf **dw = calloc(set->n ? set->n : 1, sizeof(struct lm_dwarf *));
 	size_t *missing = calloc(set->n ? set->n : 1, sizeof(*missing));
-	struct gen g = {0};
+	struct gen g = {.live = live};
 	char *mbuf = NULL, why[512];
 	size_t mlen = 0, described = 0;
 	FILE *methods = NULL;
@@ -876,7 +891,8 @@ static int print_config(const struct lm_objset *set, const char *program, const 
 	if (!any_dwarf)
 		goto out;
 	printf("# ldmemo config for %s (functions matching '%s'), from its debug information.\n"
-	       "# %zu function%s described. Review every ptr and add ttl, when, ... as needed.\n\n",
+	       "# %zu function%s described. Sections whose purity or result ownership is not "
+	       "known are commented out: decide them, then add ttl, when, ... as needed.\n\n",
 	       program, glob, described, described == 1 ? "" : "s");
 	fputs(g.tbuf ? g.tbuf : "", stdout);
 	fputs(mbuf ? mbuf : "", stdout);
@@ -912,17 +928,18 @@ static int list_symbols(const struct lm_objset *set, const char *glob)
 	return t.oom ? -1 : 0;
 }
 
-#define SYMBOLS_USAGE "usage: ldmemo symbols [--config] PROGRAM [GLOB]"
+#define SYMBOLS_USAGE "usage: ldmemo symbols [--config [--prototypes]] PROGRAM [GLOB]"
 
 int lm_cmd_symbols(int argc, char **argv)
 {
 	static const struct option opts[] = {{"config", no_argument, NULL, 'C'},
+	                                     {"prototypes", no_argument, NULL, 'P'},
 	                                     {NULL, 0, NULL, 0}};
 	struct matches m = {0};
 	struct lm_objset set;
 	char program[PATH_MAX], err[512];
 	const char *glob;
-	bool config = false;
+	bool config = false, live = false;
 	int opt, rc = 0;
 
 	if (lm_cli_help(argc, argv, SYMBOLS_USAGE))
@@ -930,9 +947,10 @@ int lm_cmd_symbols(int argc, char **argv)
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
-		if (opt != 'C')
+		if (opt != 'C' && opt != 'P')
 			return lm_cli_usage_error("symbols: unknown option '%s'", argv[optind - 1]);
-		config = true;
+		config |= opt == 'C';
+		live |= opt == 'P';
 	}
 	if (argc - optind < 1 || argc - optind > 2)
 		return lm_cli_usage_error(SYMBOLS_USAGE);
@@ -946,7 +964,8 @@ int lm_cmd_symbols(int argc, char **argv)
 	for (size_t i = 0; i < set.nmissing; i++)
 		fprintf(stderr, "ldmemo: warning: %s: library not found\n", set.missing[i]);
 	if (config) {
-		rc = collect(&set, glob, &m) == 0 ? print_config(&set, program, glob, &m) : -1;
+		rc =
+		    collect(&set, glob, &m) == 0 ? print_config(live, &set, program, glob, &m) : -1;
 		if (rc == 1)
 			fprintf(stderr,
 			        "ldmemo: no debug information for the functions matching "

@@ -63,7 +63,7 @@ _ldmemo() {
 		;;
 	symbols)
 		if [[ $cur == -* ]]; then
-			COMPREPLY=($(compgen -W "--config -h --help" -- "$cur"))
+			COMPREPLY=($(compgen -W "--config --prototypes -h --help" -- "$cur"))
 		else
 			COMPREPLY=($(compgen -c -- "$cur") $(compgen -f -- "$cur"))
 		fi

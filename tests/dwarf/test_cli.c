@@ -27,10 +27,13 @@ static void teardown(void)
 
 TestSuite(cli, .fini = teardown, .timeout = 60);
 
-/* `ldmemo symbols --config LIB dw_*`, parsed: zero errors required. */
+/* `ldmemo symbols --config --prototypes LIB dw_*` (every section of
+ * unknown purity live, as `profile` reads them), parsed: zero errors
+ * required. */
 static void generate(const char *lib)
 {
-	const char *argv[] = {"symbols", "--config", lm_dw_fixture(lib), "dw_*", NULL};
+	const char *argv[] = {"symbols",          "--config", "--prototypes",
+	                      lm_dw_fixture(lib), "dw_*",     NULL};
 	int errors;
 
 	lm_dw_run(argv, &run);
@@ -133,6 +136,28 @@ Test(cli, pointer_results_of_unknown_ownership_are_commented_out)
 	cr_assert(strstr(run.out, "static dw_record*"), "%s", run.out);
 	cr_assert(strstr(run.out, "# [cache dw_name]"), "%s", run.out);
 	cr_assert_null(strstr(run.out, "\nsignature = ptr "), "%s", run.out);
+}
+
+/* Nothing in the debug information tells whether a function is pure: a
+ * live section for read() or free() would make the program wrong or hang
+ * (gawk looped forever on libc's whole generated config). By default every
+ * section that is not from the table of known functions is written
+ * commented out, with the reason, and the config caches nothing. */
+Test(cli, functions_of_unknown_purity_are_commented_out)
+{
+	const char *argv[] = {"symbols", "--config", lm_dw_fixture("libdwfix.so"), "dw_*", NULL};
+
+	lm_dw_run(argv, &run);
+	cr_assert_eq(run.status, 0, "%s%s", run.out, run.err);
+	memset(&cfg, 0, sizeof(cfg));
+	cr_assert_eq(lm_config_parse(run.out, strlen(run.out), "generated", &cfg, &diags), 0, "%s",
+	             run.out);
+	cr_expect_eq(cfg.nmethods, 0, "%zu live sections:\n%s", cfg.nmethods, run.out);
+	cr_expect(strstr(run.out, "# purity unknown: commented out. Uncomment the section if "
+	                          "dw_lookup's result depends only on its arguments") != NULL,
+	          "%s", run.out);
+	cr_expect(strstr(run.out, "# [cache dw_lookup]\n# signature = i64 dw_lookup(") != NULL,
+	          "%s", run.out);
 }
 
 Test(cli, generated_types_map_every_field)
