@@ -58,13 +58,19 @@ static bool libc_clock;
 static pthread_once_t libc_clock_once = PTHREAD_ONCE_INIT;
 
 /* By the object that defines the clock_gettime the process resolves
- * (dladdr: dlopen is the shim's own, which the tier plugins do not link). */
+ * (dladdr: dlopen is the shim's own, which the tier plugins do not link).
+ * A sanitizer's interceptor, which only forwards to libc's, counts as
+ * libc's: it is the one a sanitized program resolves. */
 static void find_libc_clock(void)
 {
 	void *g = dlsym(RTLD_DEFAULT, "clock_gettime");
 	Dl_info di;
 	const char *base;
 
+	if (g && g == dlsym(RTLD_DEFAULT, "__interceptor_clock_gettime")) {
+		libc_clock = true;
+		return;
+	}
 	libc_clock = g && dladdr(g, &di) && di.dli_fname && (base = strrchr(di.dli_fname, '/')) &&
 	             strcmp(base, "/libc.so.6") == 0;
 }
