@@ -56,10 +56,10 @@ TestSuite(quick_front, .init = setup, .fini = teardown);
 /* The functions the copies stand for. */
 static long truth_h(const char *s)
 {
-	long v = 17;
+	unsigned long v = 17; /* wraps: a signed overflow is UB (UBSan's report set errno) */
 	for (; *s; s++)
-		v = v * 31 + *s;
-	return v;
+		v = v * 31 + (unsigned char)*s;
+	return (long)v;
 }
 
 static int truth_u(long id, char *out)
