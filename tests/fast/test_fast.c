@@ -131,6 +131,12 @@ static void setup(void)
 
 TestSuite(fast, .init = setup);
 
+/* The size of this thread's table: a new one's until the first fill. */
+static unsigned set_bits(void)
+{
+	return lm_fast_table ? lm_fast_table->set_bits : LM_FAST_SET_BITS;
+}
+
 /* EXPR runs the function once (a miss) and then not (a hit), with the
  * same result both times. */
 #define MISS_THEN_HIT(expr)                                                                      \
@@ -391,7 +397,7 @@ static void crowding_keys(long keys[3])
 	uint32_t want = UINT32_MAX, set[2];
 	int n = 0;
 	for (long k = 1; n < 3; k++) {
-		lm_fast_sets(d, (uint64_t)k, 0, set);
+		lm_fast_sets(d, set_bits(), (uint64_t)k, 0, set);
 		if (want == UINT32_MAX)
 			want = set[0];
 		if (set[0] == want && (n < 2 || set[1] == want))
@@ -518,7 +524,7 @@ Test(fast, a_crowded_set_spills_into_second_choices)
 	int n = 0;
 	uint32_t want = UINT32_MAX, set[2];
 	for (long k = 1; n < 3; k++) {
-		lm_fast_sets(d, (uint64_t)k, 0, set);
+		lm_fast_sets(d, set_bits(), (uint64_t)k, 0, set);
 		if (want == UINT32_MAX)
 			want = set[0];
 		if (set[0] == want)
@@ -765,7 +771,7 @@ static const struct lm_fast_desc *desc_of(const char *name)
 static uint32_t first_set(const struct lm_fast_desc *d, const uint64_t k[2])
 {
 	uint32_t set[2];
-	lm_fast_sets(d, k[0], k[1], set);
+	lm_fast_sets(d, set_bits(), k[0], k[1], set);
 	return set[0];
 }
 
