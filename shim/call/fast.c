@@ -188,11 +188,6 @@ static bool valid(const struct lm_fast_slot *s)
 	       (s->expires_ms == -1 || s->expires_ms > lm_clock_ms());
 }
 
-static int used(const struct lm_fast_slot *t, uint32_t set)
-{
-	return (t[set].head != NULL) + (t[set + 1].head != NULL);
-}
-
 /* Room in SET of table FT, made if need be by moving one of its copies to
  * that copy's other set: the empty slot, or NULL. */
 static struct lm_fast_slot *room(struct lm_fast_table *ft, uint32_t set)
@@ -215,12 +210,15 @@ static struct lm_fast_slot *room(struct lm_fast_table *ft, uint32_t set)
 	return NULL;
 }
 
-/* Where a copy of K goes: the slot that holds it; else an empty slot of
- * the emptier of its two sets; else room made by moving a copy out of one
- * of them (one cuckoo step: with it a thousand keys fit 1,024 sets, without
- * it a few are evicted, and a loop over them misses on every round); else the first set's first
- * slot, whose copy moves to the second slot: the older of the two makes room. An evicted copy
- * that was still valid is counted (lm_fast_put grows the table on them). */
+/* Where a copy of K goes: the slot that holds it; else the first empty
+ * slot in the thunk's probe order (a hit there reads the fewest lines: in a
+ * table grown past the L2 cache each costs a hit several ns); else room
+ * made by moving a copy out of one of its sets (one cuckoo step: with it a
+ * thousand keys fit 1,024 sets, without it a few are evicted, and a loop
+ * over them misses on every round); else the first set's first slot, whose
+ * copy moves to the second slot: the older of the two makes room. An
+ * evicted copy that was still valid is counted (lm_fast_put grows the
+ * table on them). */
 static struct lm_fast_slot *where(struct lm_fast_table *ft, const uint32_t set[2],
                                   const struct lm_hook_head *h, const uint64_t k[2])
 {
@@ -229,10 +227,13 @@ static struct lm_fast_slot *where(struct lm_fast_table *ft, const uint32_t set[2
 		for (int j = 0; j < 2; j++)
 			if (holds(&t[set[i] + j], h, k))
 				return &t[set[i] + j];
-	int first = used(t, set[1]) < used(t, set[0]);
-	struct lm_fast_slot *s = room(ft, set[first]);
+	for (int i = 0; i < 2; i++)
+		for (int j = 0; j < 2; j++)
+			if (!t[set[i] + j].head)
+				return &t[set[i] + j];
+	struct lm_fast_slot *s = room(ft, set[0]);
 	if (!s)
-		s = room(ft, set[!first]);
+		s = room(ft, set[1]);
 	if (s)
 		return s;
 	ft->evicted += valid(&t[set[0] + 1]);
