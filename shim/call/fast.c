@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "config/config.h"
 #include "counters.h"
@@ -77,14 +78,48 @@ static const struct {
 static pthread_key_t table_key;
 static pthread_once_t table_once = PTHREAD_ONCE_INIT;
 
+/* The largest table's slots fill one 2 MiB huge page (where the kernel
+ * grants one), its header line the end of the 4 KiB page below: the hits
+ * of 10,000 keys spread over 512 small pages miss the first-level TLB
+ * nearly every time (40,000,000 hits of f over 10,000 keys: 0.475 s of CPU
+ * against 0.545, medians of 6). Mapped when a thread grows that far and
+ * unmapped at its exit, not pooled: the pool's blocks are not aligned so. */
+#define HUGE_PAGE  ((size_t)2 << 20)
+#define SMALL_PAGE ((size_t)4096)
+_Static_assert(((size_t)2 << LM_FAST_MAX_SET_BITS) * LM_FS_SIZE == HUGE_PAGE, "one huge page");
+
+static struct lm_fast_table *huge_take(void)
+{
+	size_t len = 2 * HUGE_PAGE;
+	unsigned char *m =
+	    mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return NULL;
+	unsigned char *slots = (unsigned char *)(((uintptr_t)m + HUGE_PAGE) & ~(HUGE_PAGE - 1));
+	unsigned char *start = slots - SMALL_PAGE;
+	if (start > m)
+		munmap(m, (size_t)(start - m));
+	if (slots + HUGE_PAGE < m + len)
+		munmap(slots + HUGE_PAGE, (size_t)(m + len - slots - HUGE_PAGE));
+	madvise(slots, HUGE_PAGE, MADV_HUGEPAGE);
+	return (struct lm_fast_table *)(slots - LM_FT_SLOTS);
+}
+
+static void table_give(struct lm_fast_table *t)
+{
+	if (t->set_bits == LM_FAST_MAX_SET_BITS)
+		munmap((unsigned char *)t + LM_FT_SLOTS - SMALL_PAGE, SMALL_PAGE + HUGE_PAGE);
+	else
+		lm_tpool_give(t, lm_fast_table_bytes(t->set_bits));
+}
+
 /* At thread exit, back to the pool for the next thread. A later
  * destructor that calls a fast method finds no table rather than one
  * another thread may own. */
 static void table_free(void *p)
 {
-	struct lm_fast_table *t = p;
 	lm_fast_table = NULL;
-	lm_tpool_give(t, lm_fast_table_bytes(t->set_bits));
+	table_give(p);
 }
 
 static void make_key(void)
@@ -148,7 +183,9 @@ lm_fast_entry_fn lm_fast_prepare(const struct lm_plan *p, uint32_t id, const uin
 static struct lm_fast_table *table_new(unsigned set_bits)
 {
 	_Static_assert(LM_FS_SIZE <= 64, "the pool's blocks are 64-byte aligned");
-	struct lm_fast_table *t = lm_tpool_take(lm_fast_table_bytes(set_bits));
+	struct lm_fast_table *t = set_bits == LM_FAST_MAX_SET_BITS
+	                              ? huge_take()
+	                              : lm_tpool_take(lm_fast_table_bytes(set_bits));
 	if (!t)
 		return NULL;
 	t->set_bits = set_bits;
@@ -269,7 +306,7 @@ bool lm_fast_grow(void)
 	}
 	t->evicted = 0; /* the moves' are not the working set's */
 	table_own(t);
-	lm_tpool_give(old, lm_fast_table_bytes(old->set_bits));
+	table_give(old);
 	return true;
 }
 

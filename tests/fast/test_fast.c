@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <link.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "config/config.h"
 #include "shim/call/counters.h"
@@ -1031,7 +1032,8 @@ static void *growing_thread(void *arg)
 }
 
 /* The pool hands out the last block given back of a size first: a thread
- * that grew its table gives each size back, the last at its exit. */
+ * that grew its table gave the smaller sizes back; the largest, mapped on
+ * its own, is unmapped at its exit. */
 Test(fast, thread_exit_returns_the_grown_table)
 {
 	pthread_t t;
@@ -1039,12 +1041,24 @@ Test(fast, thread_exit_returns_the_grown_table)
 	pthread_create(&t, NULL, growing_thread, NULL);
 	pthread_join(t, &last);
 	cr_assert_neq(last, exited[1], "the thread's table grew");
-	size_t bytes = lm_fast_table_bytes(LM_FAST_MAX_SET_BITS);
+	size_t bytes = lm_fast_table_bytes(LM_FAST_SET_BITS + LM_FAST_GROW_BITS);
 	void *p = lm_tpool_take(bytes);
-	cr_expect_eq(p, last, "the grown table is back in the pool");
+	cr_expect_eq(p, exited[1], "the table it replaced is back in the pool");
 	lm_tpool_give(p, bytes);
-	bytes = lm_fast_table_bytes(LM_FAST_SET_BITS + LM_FAST_GROW_BITS);
-	p = lm_tpool_take(bytes);
-	cr_expect_eq(p, exited[1], "so is the one it replaced");
-	lm_tpool_give(p, bytes);
+	unsigned char *page = (unsigned char *)last + LM_FT_SLOTS - 4096;
+	errno = 0;
+	cr_expect_eq(
+	    msync(page, 4096 + lm_fast_table_bytes(LM_FAST_MAX_SET_BITS) - LM_FT_SLOTS, MS_ASYNC),
+	    -1, "the grown table is unmapped");
+	cr_expect_eq(errno, ENOMEM);
+}
+
+/* The largest table's slots lie on one 2 MiB page, for the kernel to back
+ * with a huge one. */
+Test(fast, the_largest_table_is_aligned_for_a_huge_page)
+{
+	fx_rdi(1);
+	while (lm_fast_grow())
+		;
+	cr_expect_eq((uintptr_t)lm_fast_table->slot % (2u << 20), 0);
 }
