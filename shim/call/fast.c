@@ -95,7 +95,7 @@ static struct lm_fast_table *huge_take(void)
 	    mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (m == MAP_FAILED)
 		return NULL;
-	unsigned char *slots = (unsigned char *)(((uintptr_t)m + HUGE_PAGE) & ~(HUGE_PAGE - 1));
+	unsigned char *slots = m + (HUGE_PAGE - (uintptr_t)m % HUGE_PAGE);
 	unsigned char *start = slots - SMALL_PAGE;
 	if (start > m)
 		munmap(m, (size_t)(start - m));
