@@ -111,11 +111,17 @@ void lm_fast_put(const struct lm_hook_head *h, const struct lm_frame *f, int err
 bool lm_fast_grow(void);
 
 /* The slot hash, as the thunk computes it for a table of 2^SET_BITS sets:
- * the first slots of the key's two sets (which may be the same). */
+ * the first slots of the key's two sets (which may be the same). A
+ * product's bit depends only on the key bits at and below it, and a small
+ * table's set numbers come from bits 50-59 and 36-45: the first word's
+ * high half is folded into its low one first, else keys that differ only
+ * there (doubles: 0.25 + k, k < 1,000) crowded a few second sets, and a
+ * loop over 1,000 of them pushed out copies every round until its thread's
+ * table grew. */
 static inline void lm_fast_sets(const struct lm_fast_desc *d, unsigned set_bits, uint64_t k0,
                                 uint64_t k1, uint32_t set[2])
 {
-	uint64_t h = (k0 ^ d->seed) * LM_FAST_MUL;
+	uint64_t h = (k0 ^ (k0 >> 32) ^ d->seed) * LM_FAST_MUL;
 	if (d->nkeys == 2)
 		h = (h ^ k1) * LM_FAST_MUL;
 	const uint64_t mask = ((uint64_t)1 << set_bits) - 1;

@@ -918,6 +918,22 @@ Test(fast, a_working_set_that_fits_does_not_grow_the_table)
 	cr_expect_eq(set_bits(), LM_FAST_SET_BITS);
 }
 
+/* Regression: doubles that differ only in their high half (0.25 + k)
+ * crowded a few second sets of the first table, and a loop over 1,000 of
+ * them pushed copies out every round until the table grew 4x. */
+Test(fast, a_thousand_small_doubles_stay_in_the_first_table)
+{
+	for (int r = 0; r < 200; r++)
+		for (int k = 0; k < 1000; k++)
+			if (fx_xmm0(0.25 + k) != (0.25 + k) * 0.5 - 1.0)
+				cr_assert_fail("key %d answered wrong", k);
+	long runs = fx_runs;
+	for (int k = 0; k < 1000; k++)
+		fx_xmm0(0.25 + k);
+	cr_expect_eq(fx_runs, runs, "every key hits");
+	cr_expect_eq(set_bits(), LM_FAST_SET_BITS, "the table did not grow");
+}
+
 Test(fast, a_table_grows_no_further_than_the_maximum)
 {
 	fx_rdi(1);

@@ -81,6 +81,8 @@
  * rcx; fast.h has it in C. */
 .macro HASH two
 	movq	%rax, %rdx
+	shrq	$32, %rdx
+	xorq	%rax, %rdx		/* the first word's high half folded in */
 	xorq	LM_H_FAST_SEED(%rcx), %rdx
 	imulq	.Lmul(%rip), %rdx
 	.if \two
