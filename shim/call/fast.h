@@ -40,22 +40,32 @@ _Static_assert(offsetof(struct lm_fast_slot, err) == LM_FS_ERR, "fast_abi.h");
 _Static_assert(offsetof(struct lm_fast_slot, hits) == LM_FS_HITS, "fast_abi.h");
 _Static_assert(sizeof(struct lm_fast_slot) == LM_FS_SIZE, "fast_abi.h");
 
-#define LM_FAST_SLOTS (2u << LM_FAST_SET_BITS)
-
+/* A table of 2^set_bits sets, each two slots. Only its thread reads or
+ * changes it; it grows (fast.c) only outside the thunk's lookup. */
 struct lm_fast_table {
-	uint32_t busy; /* the thunk's, while it reads a slot */
-	struct lm_fast_slot slot[LM_FAST_SLOTS] __attribute__((aligned(LM_FS_SIZE)));
+	uint32_t busy;     /* the thunk's, while it reads a slot */
+	uint32_t set_bits; /* fast.c's, as are the two below */
+	uint64_t mask[2];  /* the thunk's: sets - 1, (sets - 1) << 7 */
+	/* evictions of copies still valid since the table was made */
+	uint64_t evicted;
+	struct lm_fast_slot slot[] __attribute__((aligned(LM_FS_SIZE)));
 };
 _Static_assert(offsetof(struct lm_fast_table, busy) == LM_FT_BUSY, "fast_abi.h");
+_Static_assert(offsetof(struct lm_fast_table, mask) == LM_FT_MASK0, "fast_abi.h");
+_Static_assert(offsetof(struct lm_fast_table, mask[1]) == LM_FT_MASK1, "fast_abi.h");
 _Static_assert(offsetof(struct lm_fast_table, slot) == LM_FT_SLOTS, "fast_abi.h");
-_Static_assert(sizeof(struct lm_fast_table) == LM_FT_SLOTS + LM_FAST_SLOTS * LM_FS_SIZE,
-               "fast_abi.h");
 /* The thunk takes both set numbers from the hash, scaled to a set's 128
  * bytes (a shift by 7), from one 64-bit product. */
-_Static_assert(2 * LM_FS_SIZE == 1 << 7 && 2 * LM_FAST_SET_BITS + 7 <= 64, "fast_abi.h");
+_Static_assert(2 * LM_FS_SIZE == 1 << 7 && 2 * LM_FAST_MAX_SET_BITS + 7 <= 64, "fast_abi.h");
+_Static_assert(LM_FAST_SET_BITS <= LM_FAST_MAX_SET_BITS &&
+                   (LM_FAST_MAX_SET_BITS - LM_FAST_SET_BITS) % LM_FAST_GROW_BITS == 0,
+               "growth ends at the maximum");
 
-/* Bytes each thread that fills a fast method's copy holds. */
-#define LM_FAST_THREAD_BYTES sizeof(struct lm_fast_table)
+/* Bytes of a table of 2^SET_BITS sets. */
+static inline size_t lm_fast_table_bytes(unsigned set_bits)
+{
+	return sizeof(struct lm_fast_table) + ((size_t)2 << set_bits) * LM_FS_SIZE;
+}
 
 enum lm_fast_ret {
 	LM_FAST_VOID = LM_FAST_RET_VOID,
@@ -94,17 +104,29 @@ lm_fast_entry_fn lm_fast_prepare(const struct lm_plan *p, uint32_t id, const uin
 void lm_fast_put(const struct lm_hook_head *h, const struct lm_frame *f, int err,
                  int64_t expires_ms, uint64_t epoch);
 
-/* The slot hash, as the thunk computes it: the first slots of the key's
- * two sets (which may be the same). */
-static inline void lm_fast_sets(const struct lm_fast_desc *d, uint64_t k0, uint64_t k1,
-                                uint32_t set[2])
+/* Replace this thread's table by one LM_FAST_GROW_BITS larger, its valid
+ * copies moved over; false when it is at the maximum already (or there is
+ * no memory, or no table). lm_fast_put calls it when the thread's working
+ * set outgrows the table; the tests, to reach each size. */
+bool lm_fast_grow(void);
+
+/* The slot hash, as the thunk computes it for a table of 2^SET_BITS sets:
+ * the first slots of the key's two sets (which may be the same). A
+ * product's bit depends only on the key bits at and below it, and a small
+ * table's set numbers come from bits 50-59 and 36-45: the first word's
+ * high half is folded into its low one first, else keys that differ only
+ * there (doubles: 0.25 + k, k < 1,000) crowded a few second sets, and a
+ * loop over 1,000 of them pushed out copies every round until its thread's
+ * table grew. */
+static inline void lm_fast_sets(const struct lm_fast_desc *d, unsigned set_bits, uint64_t k0,
+                                uint64_t k1, uint32_t set[2])
 {
-	uint64_t h = (k0 ^ d->seed) * LM_FAST_MUL;
+	uint64_t h = (k0 ^ (k0 >> 32) ^ d->seed) * LM_FAST_MUL;
 	if (d->nkeys == 2)
 		h = (h ^ k1) * LM_FAST_MUL;
-	const uint64_t mask = (1u << LM_FAST_SET_BITS) - 1;
-	set[0] = (uint32_t)(h >> (64 - LM_FAST_SET_BITS)) * 2;
-	set[1] = (uint32_t)((h >> (64 - 2 * LM_FAST_SET_BITS)) & mask) * 2;
+	const uint64_t mask = ((uint64_t)1 << set_bits) - 1;
+	set[0] = (uint32_t)((h >> (64 - LM_FAST_MAX_SET_BITS)) & mask) * 2;
+	set[1] = (uint32_t)((h >> (64 - 2 * LM_FAST_MAX_SET_BITS)) & mask) * 2;
 }
 
 #endif

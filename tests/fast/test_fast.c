@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <link.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "config/config.h"
 #include "shim/call/counters.h"
@@ -21,6 +22,7 @@
 #include "tests/common/call_at.h"
 #include "tests/fast/helpers.h"
 #include "shim/base/clock.h"
+#include "shim/base/tpool.h"
 
 extern int (*lm_fast_clock)(clockid_t, struct timespec *);
 extern const volatile int64_t *lm_fast_coarse;
@@ -130,6 +132,12 @@ static void setup(void)
 }
 
 TestSuite(fast, .init = setup);
+
+/* The size of this thread's table: a new one's until the first fill. */
+static unsigned set_bits(void)
+{
+	return lm_fast_table ? lm_fast_table->set_bits : LM_FAST_SET_BITS;
+}
 
 /* EXPR runs the function once (a miss) and then not (a hit), with the
  * same result both times. */
@@ -391,7 +399,7 @@ static void crowding_keys(long keys[3])
 	uint32_t want = UINT32_MAX, set[2];
 	int n = 0;
 	for (long k = 1; n < 3; k++) {
-		lm_fast_sets(d, (uint64_t)k, 0, set);
+		lm_fast_sets(d, set_bits(), (uint64_t)k, 0, set);
 		if (want == UINT32_MAX)
 			want = set[0];
 		if (set[0] == want && (n < 2 || set[1] == want))
@@ -518,7 +526,7 @@ Test(fast, a_crowded_set_spills_into_second_choices)
 	int n = 0;
 	uint32_t want = UINT32_MAX, set[2];
 	for (long k = 1; n < 3; k++) {
-		lm_fast_sets(d, (uint64_t)k, 0, set);
+		lm_fast_sets(d, set_bits(), (uint64_t)k, 0, set);
 		if (want == UINT32_MAX)
 			want = set[0];
 		if (set[0] == want)
@@ -765,7 +773,7 @@ static const struct lm_fast_desc *desc_of(const char *name)
 static uint32_t first_set(const struct lm_fast_desc *d, const uint64_t k[2])
 {
 	uint32_t set[2];
-	lm_fast_sets(d, k[0], k[1], set);
+	lm_fast_sets(d, set_bits(), k[0], k[1], set);
 	return set[0];
 }
 
@@ -872,4 +880,201 @@ Test(fast, an_expiry_in_the_future_hits_and_one_in_the_past_does_not)
 	long runs = fx_runs;
 	fx_rdi(32);
 	cr_expect_eq(fx_runs, runs + 1, "an expired copy is no hit");
+}
+
+/* ---- A table that grows ---------------------------------------------------
+ * A thread whose working set cycles through more keys than its table holds
+ * gets a table 4x larger (up to LM_FAST_MAX_SET_BITS), its valid copies
+ * moved over; every answer stays the function's. */
+
+/* One round over keys 1..N of fx_rdi, each result checked: the number of
+ * calls that ran the function. */
+static long round_of(long n)
+{
+	long runs = fx_runs;
+	for (long k = 1; k <= n; k++) {
+		long r = fx_rdi(k);
+		if (r != k * 3 + 1)
+			cr_assert_fail("key %ld answered %ld", k, r);
+	}
+	return fx_runs - runs;
+}
+
+Test(fast, a_working_set_larger_than_the_table_grows_it_and_then_hits)
+{
+	enum { KEYS = 3000 }; /* more than 1,024 sets hold, fewer than 4,096 */
+	round_of(KEYS);
+	cr_expect_eq(set_bits(), LM_FAST_SET_BITS, "one round evicts too few to grow");
+	round_of(KEYS);
+	round_of(KEYS);
+	cr_expect_eq(set_bits(), LM_FAST_SET_BITS + LM_FAST_GROW_BITS, "grown once");
+	cr_expect_eq(round_of(KEYS), 0, "every key hits in the grown table");
+}
+
+Test(fast, a_working_set_that_fits_does_not_grow_the_table)
+{
+	for (int r = 0; r < 5; r++)
+		round_of(1000);
+	cr_expect_eq(set_bits(), LM_FAST_SET_BITS);
+}
+
+/* Regression: doubles that differ only in their high half (0.25 + k)
+ * crowded a few second sets of the first table, and a loop over 1,000 of
+ * them pushed copies out every round until the table grew 4x. */
+Test(fast, a_thousand_small_doubles_stay_in_the_first_table)
+{
+	for (int r = 0; r < 200; r++)
+		for (int k = 0; k < 1000; k++)
+			if (fx_xmm0(0.25 + k) != (0.25 + k) * 0.5 - 1.0)
+				cr_assert_fail("key %d answered wrong", k);
+	long runs = fx_runs;
+	for (int k = 0; k < 1000; k++)
+		fx_xmm0(0.25 + k);
+	cr_expect_eq(fx_runs, runs, "every key hits");
+	cr_expect_eq(set_bits(), LM_FAST_SET_BITS, "the table did not grow");
+}
+
+Test(fast, a_table_grows_no_further_than_the_maximum)
+{
+	fx_rdi(1);
+	while (lm_fast_grow())
+		;
+	cr_expect_eq(set_bits(), LM_FAST_MAX_SET_BITS);
+	cr_expect_eq(lm_fast_table->mask[0], (1u << LM_FAST_MAX_SET_BITS) - 1);
+	cr_expect_eq(lm_fast_table->mask[1], ((1u << LM_FAST_MAX_SET_BITS) - 1) << 7);
+	/* a working set beyond it: misses, and right answers */
+	for (int r = 0; r < 2; r++)
+		round_of(40000);
+	cr_expect_eq(set_bits(), LM_FAST_MAX_SET_BITS);
+}
+
+/* Growth moves the copies still valid, each with its epoch: a drop after
+ * it refuses them, and one before it leaves them behind. */
+Test(fast, a_grown_table_honours_drops)
+{
+	MISS_THEN_HIT(fx_rdi(7));
+	fx_rdi(8);
+	epoch++;
+	cr_assert(lm_fast_grow());
+	long runs = fx_runs;
+	cr_expect_eq(fx_rdi(8), 25);
+	cr_expect_eq(fx_runs, runs + 1, "dropped before the growth: not moved");
+	MISS_THEN_HIT(fx_rdi(9));
+	cr_assert(lm_fast_grow());
+	runs = fx_runs;
+	cr_expect_eq(fx_rdi(9), 28);
+	cr_expect_eq(fx_runs, runs, "moved");
+	epoch++;
+	MISS_THEN_HIT(fx_rdi(9));
+}
+
+Test(fast, a_grown_table_honours_expiry)
+{
+	if (!lm_fast_clock)
+		cr_skip_test("no vDSO clock here (valgrind?)");
+	expires = lm_clock_ms() + 60000;
+	MISS_THEN_HIT(fx_rdi(31));
+	cr_assert(lm_fast_grow());
+	long runs = fx_runs;
+	fx_rdi(31);
+	cr_expect_eq(fx_runs, runs, "an expiry in the future moves and hits");
+	expires = lm_clock_ms() - 5;
+	fx_rdi(32);
+	runs = fx_runs;
+	fx_rdi(32);
+	cr_expect_eq(fx_runs, runs + 1, "an expired copy is no hit");
+}
+
+/* KEY's copy (filled by CALL), alone in the table at slot J of its set I
+ * as C computes it: the thunk must find it there. */
+static void found_where_c_puts_it(const struct shape_case *c, const uint64_t key[2], int i, int j)
+{
+	const struct lm_fast_desc *d = desc_of(c->name);
+	uint64_t want = c->call(key[0], key[1]);
+	uint32_t set[2];
+	lm_fast_sets(d, set_bits(), key[0], key[1], set);
+	struct lm_fast_slot *t = lm_fast_table->slot, copy = {0};
+	for (int a = 0; a < 2; a++)
+		for (int b = 0; b < 2; b++) {
+			struct lm_fast_slot *s = &t[set[a] + b];
+			if (s->head == (const struct lm_hook_head *)
+			                   hooks[lm_config_find_method(&cfg, c->name)] &&
+			    s->k[0] == (key[0] & d->mask[0]) && s->k[1] == (key[1] & d->mask[1]))
+				copy = *s;
+			*s = (struct lm_fast_slot){0};
+		}
+	cr_assert_not_null(copy.head, "%s: the fill used C's sets (2^%u sets)", c->name,
+	                   set_bits());
+	t[set[i] + j] = copy;
+	long runs = fx_runs;
+	uint64_t got = c->call(key[0], key[1]);
+	cr_expect_eq(fx_runs, runs, "%s, %#lx %#lx: a hit in set %d slot %d (2^%u sets)", c->name,
+	             (unsigned long)key[0], (unsigned long)key[1], i, j, set_bits());
+	cr_expect_eq(got, want, "%s: the copy's result", c->name);
+}
+
+/* The thunk's set numbers are C's (lm_fast_sets), first and second, at
+ * every table size. */
+Test(fast, the_c_hash_is_the_thunks_at_every_size)
+{
+	fx_rdi(1);
+	for (;;) {
+		for (size_t n = 0; n < sizeof shape_cases / sizeof shape_cases[0]; n++) {
+			const struct shape_case *c = &shape_cases[n];
+			uint64_t key[2] = {c->base[0], c->base[1]};
+			for (int r = 0; r < 64; r++) {
+				found_where_c_puts_it(c, key, r & 1, (r >> 1) & 1);
+				key[0] += c->step[0];
+				key[1] += c->step[1] * (r & 1);
+			}
+		}
+		if (!lm_fast_grow())
+			break;
+	}
+	cr_expect_eq(set_bits(), LM_FAST_MAX_SET_BITS);
+}
+
+static struct lm_fast_table *exited[2];
+
+static void *growing_thread(void *arg)
+{
+	(void)arg;
+	fx_rdi(1);
+	exited[0] = lm_fast_table;
+	lm_fast_grow();
+	exited[1] = lm_fast_table;
+	lm_fast_grow();
+	return lm_fast_table;
+}
+
+/* The pool hands out the last block given back of a size first: a thread
+ * that grew its table gave the smaller sizes back; the largest, mapped on
+ * its own, is unmapped at its exit. */
+Test(fast, thread_exit_returns_the_grown_table)
+{
+	pthread_t t;
+	void *last;
+	pthread_create(&t, NULL, growing_thread, NULL);
+	pthread_join(t, &last);
+	cr_assert_neq(last, exited[1], "the thread's table grew");
+	size_t bytes = lm_fast_table_bytes(LM_FAST_SET_BITS + LM_FAST_GROW_BITS);
+	void *p = lm_tpool_take(bytes);
+	cr_expect_eq(p, exited[1], "the table it replaced is back in the pool");
+	lm_tpool_give(p, bytes);
+	unsigned char *page = (unsigned char *)last + LM_FT_SLOTS - 4096;
+	errno = 0;
+	cr_expect_eq(
+	    msync(page, 4096 + lm_fast_table_bytes(LM_FAST_MAX_SET_BITS) - LM_FT_SLOTS, MS_ASYNC),
+	    -1, "the grown table is unmapped");
+	cr_expect_eq(errno, ENOMEM);
+}
+
+/* The largest table's slots lie on one 2 MiB page, for the kernel to back
+ * with a huge one. */
+Test(fast, the_largest_table_is_aligned_for_a_huge_page)
+{
+	fx_rdi(1);
+	while (lm_fast_grow())
+		;
+	cr_expect_eq((uintptr_t)lm_fast_table->slot % (2u << 20), 0);
 }

@@ -132,6 +132,9 @@ MATRIX(failed_write_drops_nothing, "failed_write", 2)
 /* 0.0/-0.0 (2), 400 pairs, 300 narrow ints, 600 longs, 6 long strings:
  * each distinct key runs once and gets its own answer. */
 MATRIX(fast_keys_each_get_their_own_answer, "fastkeys", 1308)
+/* 10,000 keys of two fast methods, four rounds: the thread's fast table
+ * grows amid them, and each key still runs once, with its own answer. */
+MATRIX(a_working_set_that_grows_the_fast_table_keeps_every_answer, "growkeys", 20000)
 /* static TYPE* deep copy with strings, a string vector and a pointer. */
 MATRIX(static_struct_deep_copy, "struct", 2)
 /* A static result's buffer reused by the next hit on its key, rebuilt

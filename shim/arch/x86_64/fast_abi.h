@@ -4,13 +4,24 @@
 #ifndef LM_FAST_ABI_H
 #define LM_FAST_ABI_H
 
-/* 1,024 sets of two 64-byte slots per thread (128 KiB): a working set of a
- * thousand keys stays in the table. */
-#define LM_FAST_SET_BITS 10
-#define LM_FAST_MUL      0xbf58476d1ce4e5b9
+/* A thread's table starts with 1,024 sets of two 64-byte slots (128 KiB):
+ * a working set of a thousand keys stays in it. A thread whose working set
+ * cycles through more keys than that grows it 4x at a time (fast.c), up to
+ * 16,384 sets (2 MiB): ten thousand hot keys fit, and only the threads
+ * whose working set needs it pay the memory. Beyond that a table would
+ * outgrow the L2 cache of most machines, where a hit's two probes cost
+ * about what the store's lookup does. */
+#define LM_FAST_SET_BITS     10
+#define LM_FAST_MAX_SET_BITS 14
+#define LM_FAST_GROW_BITS    2
+#define LM_FAST_MUL          0xbf58476d1ce4e5b9
 
-/* struct lm_fast_table: a header line, then the slots */
-#define LM_FT_BUSY  0 /* set while a fast thunk looks up */
+/* struct lm_fast_table: a header line, then the slots. The thunk takes
+ * set numbers from a fixed LM_FAST_MAX_SET_BITS of the hash and ANDs them
+ * with the table's masks, so a table of any size needs no other register. */
+#define LM_FT_BUSY  0  /* set while a fast thunk looks up */
+#define LM_FT_MASK0 8  /* the first set's number: sets - 1 */
+#define LM_FT_MASK1 16 /* the second's, scaled to a set's bytes: (sets - 1) << 7 */
 #define LM_FT_SLOTS 64
 
 /* struct lm_fast_slot */

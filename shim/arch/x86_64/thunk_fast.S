@@ -81,6 +81,8 @@
  * rcx; fast.h has it in C. */
 .macro HASH two
 	movq	%rax, %rdx
+	shrq	$32, %rdx
+	xorq	%rax, %rdx		/* the first word's high half folded in */
 	xorq	LM_H_FAST_SEED(%rcx), %rdx
 	imulq	.Lmul(%rip), %rdx
 	.if \two
@@ -160,7 +162,8 @@
 /* The lookup for TWO key words and result kind RET: rax (and r11) the
  * masked key, rcx the head, SAVED(TWO, RET) registers on the stack. The
  * hash's top bits choose the key's first set, the bits below them its
- * second: two choices keep a hot key set from crowding a few sets. */
+ * second (each cut to the table's size by its mask): two choices keep a
+ * hot key set from crowding a few sets. */
 .macro LOOKUP name, two, ret
 	.type	\name, @function
 	.p2align 4
@@ -184,13 +187,14 @@
 	jne	.Lbypass\@
 	movl	$1, LM_FT_BUSY(%r8)
 	HASH	\two
-	shrq	$(64 - LM_FAST_SET_BITS), %rdx
+	shrq	$(64 - LM_FAST_MAX_SET_BITS), %rdx
+	andq	LM_FT_MASK0(%r8), %rdx	/* the busy flag's line: no extra miss */
 	shlq	$7, %rdx		/* two 64-byte slots per set */
 	leaq	LM_FT_SLOTS(%r8,%rdx), %rdx
 	PROBE	\two, .Lfound\@
 	HASH	\two
-	shrq	$(64 - 2 * LM_FAST_SET_BITS - 7), %rdx
-	andq	$(((1 << LM_FAST_SET_BITS) - 1) << 7), %rdx
+	shrq	$(64 - 2 * LM_FAST_MAX_SET_BITS - 7), %rdx
+	andq	LM_FT_MASK1(%r8), %rdx
 	leaq	LM_FT_SLOTS(%r8,%rdx), %rdx
 	PROBE	\two, .Lfound\@
 	jmp	.Lmiss\@

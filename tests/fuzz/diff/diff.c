@@ -102,10 +102,11 @@ static uint64_t coll_l[NCOLL], coll_ii[NCOLL][2], coll_dd[NCOLL][2];
 
 static uint32_t first_set(uint32_t id, uint64_t k0, uint64_t k1, int two)
 {
-	uint64_t h = (k0 ^ (id + 1) * 0x9e3779b97f4a7c15ull) * LM_FAST_MUL;
+	uint64_t h = (k0 ^ (k0 >> 32) ^ (id + 1) * 0x9e3779b97f4a7c15ull) * LM_FAST_MUL;
 	if (two)
 		h = (h ^ k1) * LM_FAST_MUL;
-	return (uint32_t)(h >> (64 - LM_FAST_SET_BITS));
+	/* all the bits a set number is taken from: the same set at every size */
+	return (uint32_t)(h >> (64 - LM_FAST_MAX_SET_BITS));
 }
 
 static void colliding_keys(void)
