@@ -12,59 +12,10 @@
 
 #include "shim/arch/x86_64/insn.h"
 
-#include <Zydis/Zydis.h>
-
 struct tally {
 	unsigned long total, quick, wrong, extra;
 	char first[512];
 };
-
-/* Zydis's view, in the struct insn.c fills from it. */
-static bool zydis(const unsigned char *p, size_t avail, struct lm_insn *in)
-{
-	ZydisDecoder dec;
-	ZydisDecodedInstruction d;
-	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
-
-	ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
-	if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, p, avail, &d, ops)))
-		return false;
-	memset(in, 0, sizeof(*in));
-	in->len = d.length;
-	in->relative = d.raw.imm[0].is_relative;
-	in->rel = d.raw.imm[0].value.s;
-	in->cc = d.opcode & 15;
-	for (unsigned i = 0; i < d.operand_count; i++)
-		in->rip |= ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY &&
-		           ops[i].mem.base == ZYDIS_REGISTER_RIP;
-	in->addr32 = d.address_width != 64;
-	in->disp_off = d.raw.disp.offset;
-	in->disp_bits = d.raw.disp.size;
-	switch (d.mnemonic) {
-	case ZYDIS_MNEMONIC_JMP:
-		in->kind = LM_INSN_JMP;
-		break;
-	case ZYDIS_MNEMONIC_CALL:
-		in->kind = LM_INSN_CALL;
-		break;
-	case ZYDIS_MNEMONIC_RET:
-		in->kind = LM_INSN_RET;
-		break;
-	case ZYDIS_MNEMONIC_NOP:
-		in->kind = LM_INSN_NOP;
-		break;
-	case ZYDIS_MNEMONIC_JRCXZ:
-	case ZYDIS_MNEMONIC_LOOP:
-	case ZYDIS_MNEMONIC_LOOPE:
-	case ZYDIS_MNEMONIC_LOOPNE:
-		in->kind = LM_INSN_SHORT_ONLY;
-		break;
-	default:
-		in->kind = d.meta.category == ZYDIS_CATEGORY_COND_BR ? LM_INSN_JCC : LM_INSN_OTHER;
-	}
-	in->name = ZydisMnemonicGetString(d.mnemonic);
-	return true;
-}
 
 static bool same(const struct lm_insn *a, const struct lm_insn *b)
 {
@@ -78,7 +29,7 @@ static bool same(const struct lm_insn *a, const struct lm_insn *b)
 static void compare_at(struct tally *t, const unsigned char *p, size_t avail, const char *obj)
 {
 	struct lm_insn q, z;
-	bool hz = zydis(p, avail, &z), hq = lm_insn_decode_quick(p, avail, &q);
+	bool hz = lm_insn_decode_zydis(p, avail, &z), hq = lm_insn_decode_quick(p, avail, &q);
 
 	if (!hz) {
 		/* bytes Zydis refuses (data in the text): the small decoder
@@ -125,7 +76,7 @@ static int sweep(struct dl_phdr_info *info, size_t size, void *arg)
 			struct lm_insn z;
 			size_t avail = n - off < 15 ? n - off : 15;
 			compare_at(t, p + off, avail, obj);
-			off += zydis(p + off, avail, &z) ? z.len : 1;
+			off += lm_insn_decode_zydis(p + off, avail, &z) ? z.len : 1;
 		}
 	}
 	return 0;
@@ -183,7 +134,8 @@ Test(insn, branch_and_rip_relative_forms)
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct lm_insn q, z;
-		cr_assert(zydis(cases[i].b, cases[i].n, &z), "%s: zydis", cases[i].what);
+		cr_assert(lm_insn_decode_zydis(cases[i].b, cases[i].n, &z), "%s: zydis",
+		          cases[i].what);
 		cr_assert(lm_insn_decode_quick(cases[i].b, cases[i].n, &q), "%s: not decoded",
 		          cases[i].what);
 		cr_expect_eq(q.len, cases[i].n, "%s", cases[i].what);
@@ -209,7 +161,7 @@ Test(insn, unusual_forms_go_to_zydis)
 		struct lm_insn q, z;
 		cr_expect_not(lm_insn_decode_quick(cases[i].b, cases[i].n, &q), "%s",
 		              cases[i].what);
-		if (zydis(cases[i].b, cases[i].n, &z)) {
+		if (lm_insn_decode_zydis(cases[i].b, cases[i].n, &z)) {
 			cr_expect(lm_insn_decode(cases[i].b, cases[i].n, &q), "%s", cases[i].what);
 			cr_expect(same(&q, &z), "%s", cases[i].what);
 		}

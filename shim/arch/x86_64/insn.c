@@ -37,7 +37,7 @@ static enum lm_insn_kind kind_of(const ZydisDecodedInstruction *d)
 	}
 }
 
-static bool decode_zydis(const unsigned char *p, size_t avail, struct lm_insn *in)
+bool lm_insn_decode_zydis(const unsigned char *p, size_t avail, struct lm_insn *in)
 {
 	ZydisDecoder dec;
 	ZydisDecodedInstruction d;
@@ -63,5 +63,5 @@ static bool decode_zydis(const unsigned char *p, size_t avail, struct lm_insn *i
 
 bool lm_insn_decode(const unsigned char *p, size_t avail, struct lm_insn *in)
 {
-	return lm_insn_decode_quick(p, avail, in) || decode_zydis(p, avail, in);
+	return lm_insn_decode_quick(p, avail, in) || lm_insn_decode_zydis(p, avail, in);
 }

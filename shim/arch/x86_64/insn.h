@@ -37,6 +37,9 @@ struct lm_insn {
  * (Zydis then decides). Exposed for the agreement test. */
 bool lm_insn_decode_quick(const unsigned char *p, size_t avail, struct lm_insn *in);
 
+/* Zydis alone (loaded on first use), its answer in the same terms. */
+bool lm_insn_decode_zydis(const unsigned char *p, size_t avail, struct lm_insn *in);
+
 /* The instruction at P (AVAIL bytes readable): the small decoder, else
  * Zydis. False when neither decodes it. */
 bool lm_insn_decode(const unsigned char *p, size_t avail, struct lm_insn *in);
