@@ -50,6 +50,36 @@ Test(quick, str_keys_of_every_length_and_alignment_match_lm_plan_key)
 	lm_plan_free(p);
 }
 
+/* A str after keys of 1 to 8 bytes starts at every offset within a key
+ * word: each of its lengths and alignments gives lm_plan_key's bytes. */
+Test(quick, str_keys_at_every_key_offset_match_lm_plan_key)
+{
+	static const enum lm_kind lead[] = {LM_K_U8, LM_K_I16, LM_K_I32, LM_K_I64};
+	char buf[128];
+	for (unsigned a = 0; a < 4; a++)
+		for (unsigned b = 0; b < 4; b++) {
+			struct lm_plan *p = PLAN("m", rv(LM_K_I64), lp(lead[a]), lp(lead[b]), lp(LM_K_STR));
+			cr_assert(lm_plan_quick_front(p));
+			for (unsigned align = 0; align < 8; align++)
+				for (unsigned len = 0; len < 40; len++) {
+					char *s = buf + align;
+					for (unsigned i = 0; i < len; i++)
+						s[i] = (char)('A' + (i * 5 + a + b) % 26);
+					s[len] = '\0';
+					s[len + 1] = 'y';
+					struct lm_frame f = {0};
+					f.gpr[0] = 0x8877665544332211ull;
+					f.gpr[1] = 0xfedcba9876543210ull;
+					f.gpr[2] = ptrw(s);
+					char what[80];
+					snprintf(what, sizeof what, "keys %u+%u, align %u, length %u", a, b,
+					         align, len);
+					same_key(p, &f, what);
+				}
+			lm_plan_free(p);
+		}
+}
+
 /* A string that ends at a page's end, the next page unreadable: the
  * word loads stay in the string's page. */
 Test(quick, a_str_ending_at_a_page_end_reads_no_further)
