@@ -11,7 +11,8 @@
 # Environment: BENCH_RUNS (default 5), BENCH_SWEEP_RUNS (default 3),
 # LDMEMO_SO and LDMEMO_BIN (default build/libldmemo.so and build/ldmemo),
 # BENCH_QUICK=1 (fewer calls, for a smoke test; not for the results file).
-# `scripts/bench.sh sweep` runs the working-set sweep alone (bench/SWEEP.md).
+# `scripts/bench.sh sweep` runs the working-set sweep alone (bench/SWEEP.md),
+# `scripts/bench.sh nss` the struct results against nscd (bench/NSS.md).
 set -uo pipefail
 mode=${1:-all}
 
@@ -531,6 +532,87 @@ host_section() {
 	say ""
 }
 
+# ---- 1b. struct results against nscd -----------------------------------------
+
+# nscd_section: getpwnam, getpwuid, getgrgid and an unknown name through
+# glibc's files backend, a running nscd and ldmemo (bench/nss.c,
+# bench/nss.conf); bench/nscd.sh runs them in a private mount namespace.
+nscd_section() {
+	say "## 1b. Struct results: against nscd"
+	say ""
+	local calls=$((CALLS / 5)) fcalls=20000
+	say "ns per call, $calls calls of one key in a loop, timed inside the driver (bench/nss.c; every cache filled before). files: glibc's files backend (a private /etc/nsswitch.conf saying \`files\`); nscd: the same process with an nscd running (started by bench/nscd.sh in a private mount namespace, shared-memory lookups, stopped by its PID afterwards); ldmemo: the shim with bench/nss.conf (\`static passwd* getpwnam(str name)\`, \`when = ret != NULL\`, negative_ttl = never) in front of that nscd. nscd and ldmemo alternate, medians of $RUNS rounds, ratio within each round; files and \`ldmemo, no nscd\` (the shim over the files backend) one run each ($fcalls calls for files). Goal: ldmemo / nscd <= 0.5."
+	say ""
+	if ! command -v nscd >/dev/null && [ ! -x /usr/sbin/nscd ]; then
+		say "nscd is not installed (make deps): skipped."
+		say ""
+		return
+	fi
+	local out
+	if ! out=$(unshare -m --propagation private "$root/bench/nscd.sh" "$B/nss" "$SO" \
+		"$root/bench/nss.conf" "$RUNS" "$calls" "$fcalls" 2>&1); then
+		say "could not run (a private mount namespace needs root): $(printf '%s' "$out" | tail -1)"
+		say ""
+		return
+	fi
+	say "| call | files | nscd | ldmemo | ldmemo / nscd (goal <= 0.5) | ldmemo, no nscd |"
+	say "|---|---|---|---|---|---|"
+	local k label fl nc lm ratios lf
+	for k in pwnam pwuid grgid unknown; do
+		case $k in
+		pwnam) label='getpwnam("root")' ;;
+		pwuid) label='getpwuid(0)' ;;
+		grgid) label='getgrgid(0)' ;;
+		unknown) label='getpwnam of an unknown name (NULL)' ;;
+		esac
+		fl=$(printf '%s\n' "$out" | awk -v k=$k '$1 == k && $2 == "files" { print $3 }')
+		lf=$(printf '%s\n' "$out" | awk -v k=$k '$1 == k && $2 == "ldmemo-files" { print $3 }')
+		mapfile -t nc < <(printf '%s\n' "$out" | awk -v k=$k '$1 == k && $2 == "nscd" { print $3 }')
+		mapfile -t lm < <(printf '%s\n' "$out" | awk -v k=$k '$1 == k && $2 == "ldmemo-nscd" { print $3 }')
+		ratios=()
+		for ((r = 0; r < ${#nc[@]} && r < ${#lm[@]}; r++)); do ratios+=("$(div "${lm[r]}" "${nc[r]}")"); done
+		say "| \`$label\` | $(med "$fl") | $(med "${nc[@]}") | $(med "${lm[@]}") | $(med "${ratios[@]}") | $(med "$lf") |"
+	done
+	say ""
+	# A localtime hit against the scalar anchor, f's hit, in one process
+	# kind each, alternating.
+	local lt=() ff=() lr=()
+	for ((r = 0; r < HIT_RUNS; r++)); do
+		a=$(field ns_per_call "$(shim LDMEMO_CONFIG="$root/bench/nss.conf" "$B/nss" localtime "$calls")")
+		b=$(field ns_per_call "$(shim LDMEMO_CONFIG="$root/bench/nss.conf" "$B/nss" f "$calls")")
+		lt+=("$a") ff+=("$b") lr+=("$(div "$a" "$b")")
+	done
+	say "A \`static tm* localtime(buf(8) timep)\` hit against a \`long f(long)\` hit, same config, $HIT_RUNS alternating runs: localtime $(med "${lt[@]}") ns, f $(med "${ff[@]}") ns, ratio $(med "${lr[@]}") (goal <= 2)."
+	say ""
+	# Misses: a new key on every call, every result stored, against the
+	# same calls without the shim. TZ is fixed: without it libc's
+	# localtime looks at /etc/localtime on every call.
+	local mc=200000 tz='CET-1CEST,M3.5.0,M10.5.0/3' pp=() ps=() pa=() tp=() ts=() ta=()
+	for ((r = 0; r < RUNS; r++)); do
+		a=$(field ns_per_call "$("$B/nss" pwnam-miss $mc)")
+		b=$(field ns_per_call "$(shim LDMEMO_CONFIG="$root/bench/nss-miss.conf" "$B/nss" pwnam-miss $mc)")
+		pp+=("$a") ps+=("$b") pa+=("$(sub "$b" "$a")")
+		a=$(field ns_per_call "$(TZ=$tz "$B/nss" localtime-miss $mc)")
+		b=$(field ns_per_call "$(TZ=$tz shim LDMEMO_CONFIG="$root/bench/nss-miss.conf" "$B/nss" localtime-miss $mc)")
+		tp+=("$a") ts+=("$b") ta+=("$(sub "$b" "$a")")
+	done
+	say "Misses, a new key on every call and every result stored (bench/nss-miss.conf, adaptive = off), $mc calls, $RUNS alternating rounds, added = ldmemo minus plain within a round (goal <= 50 ns added): \`static passwd* nss_user(str name)\` (bench/nss.c, a getpwnam that answers at once) plain $(med "${pp[@]}") ns, ldmemo $(med "${ps[@]}") ns, added $(med "${pa[@]}") ns; \`localtime\` of one second later each call (TZ=$tz) plain $(med "${tp[@]}") ns, ldmemo $(med "${ts[@]}") ns, added $(med "${ta[@]}") ns."
+	say ""
+}
+
+# `scripts/bench.sh nss`: the struct-result section alone (bench/NSS.md).
+if [ "$mode" = nss ]; then
+	: >"$report"
+	say "# ldmemo benchmarks: struct results against nscd, alone"
+	say ""
+	say "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); commit: $commit$dirty; machine: $(nproc) CPUs, $cpu; load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
+	say ""
+	nscd_section
+	cp "$report" "$root/bench/NSS.md"
+	echo "bench: written to bench/NSS.md" >&2
+	exit 0
+fi
+
 # `scripts/bench.sh host`: the host-tier section alone, written between
 # its markers in bench/RESULTS.md (added at the end when missing).
 if [ "$mode" = host ]; then
@@ -599,73 +681,6 @@ done
 say ""
 hitconf=$root/bench/hit.conf
 
-# ---- 1b. struct results against nscd -----------------------------------------
-
-# nscd_section: getpwnam, getpwuid, getgrgid and an unknown name through
-# glibc's files backend, a running nscd and ldmemo (bench/nss.c,
-# bench/nss.conf); bench/nscd.sh runs them in a private mount namespace.
-nscd_section() {
-	say "## 1b. Struct results: against nscd"
-	say ""
-	local calls=$((CALLS / 5)) fcalls=20000
-	say "ns per call, $calls calls of one key in a loop, timed inside the driver (bench/nss.c; every cache filled before). files: glibc's files backend (a private /etc/nsswitch.conf saying \`files\`); nscd: the same process with an nscd running (started by bench/nscd.sh in a private mount namespace, shared-memory lookups, stopped by its PID afterwards); ldmemo: the shim with bench/nss.conf (\`static passwd* getpwnam(str name)\`, \`when = ret != NULL\`, negative_ttl = never) in front of that nscd. nscd and ldmemo alternate, medians of $RUNS rounds, ratio within each round; files and \`ldmemo, no nscd\` (the shim over the files backend) one run each ($fcalls calls for files). Goal: ldmemo / nscd <= 0.5."
-	say ""
-	if ! command -v nscd >/dev/null && [ ! -x /usr/sbin/nscd ]; then
-		say "nscd is not installed (make deps): skipped."
-		say ""
-		return
-	fi
-	local out
-	if ! out=$(unshare -m --propagation private "$root/bench/nscd.sh" "$B/nss" "$SO" \
-		"$root/bench/nss.conf" "$RUNS" "$calls" "$fcalls" 2>&1); then
-		say "could not run (a private mount namespace needs root): $(printf '%s' "$out" | tail -1)"
-		say ""
-		return
-	fi
-	say "| call | files | nscd | ldmemo | ldmemo / nscd (goal <= 0.5) | ldmemo, no nscd |"
-	say "|---|---|---|---|---|---|"
-	local k label fl nc lm ratios lf
-	for k in pwnam pwuid grgid unknown; do
-		case $k in
-		pwnam) label='getpwnam("root")' ;;
-		pwuid) label='getpwuid(0)' ;;
-		grgid) label='getgrgid(0)' ;;
-		unknown) label='getpwnam of an unknown name (NULL)' ;;
-		esac
-		fl=$(printf '%s\n' "$out" | awk -v k=$k '$1 == k && $2 == "files" { print $3 }')
-		lf=$(printf '%s\n' "$out" | awk -v k=$k '$1 == k && $2 == "ldmemo-files" { print $3 }')
-		mapfile -t nc < <(printf '%s\n' "$out" | awk -v k=$k '$1 == k && $2 == "nscd" { print $3 }')
-		mapfile -t lm < <(printf '%s\n' "$out" | awk -v k=$k '$1 == k && $2 == "ldmemo-nscd" { print $3 }')
-		ratios=()
-		for ((r = 0; r < ${#nc[@]} && r < ${#lm[@]}; r++)); do ratios+=("$(div "${lm[r]}" "${nc[r]}")"); done
-		say "| \`$label\` | $(med "$fl") | $(med "${nc[@]}") | $(med "${lm[@]}") | $(med "${ratios[@]}") | $(med "$lf") |"
-	done
-	say ""
-	# A localtime hit against the scalar anchor, f's hit, in one process
-	# kind each, alternating.
-	local lt=() ff=() lr=()
-	for ((r = 0; r < HIT_RUNS; r++)); do
-		a=$(field ns_per_call "$(shim LDMEMO_CONFIG="$root/bench/nss.conf" "$B/nss" localtime "$calls")")
-		b=$(field ns_per_call "$(shim LDMEMO_CONFIG="$root/bench/nss.conf" "$B/nss" f "$calls")")
-		lt+=("$a") ff+=("$b") lr+=("$(div "$a" "$b")")
-	done
-	say "A \`static tm* localtime(buf(8) timep)\` hit against a \`long f(long)\` hit, same config, $HIT_RUNS alternating runs: localtime $(med "${lt[@]}") ns, f $(med "${ff[@]}") ns, ratio $(med "${lr[@]}") (goal <= 2)."
-	say ""
-	# Misses: a new key on every call, every result stored, against the
-	# same calls without the shim. TZ is fixed: without it libc's
-	# localtime looks at /etc/localtime on every call.
-	local mc=200000 tz='CET-1CEST,M3.5.0,M10.5.0/3' pp=() ps=() pa=() tp=() ts=() ta=()
-	for ((r = 0; r < RUNS; r++)); do
-		a=$(field ns_per_call "$("$B/nss" pwnam-miss $mc)")
-		b=$(field ns_per_call "$(shim LDMEMO_CONFIG="$root/bench/nss-miss.conf" "$B/nss" pwnam-miss $mc)")
-		pp+=("$a") ps+=("$b") pa+=("$(sub "$b" "$a")")
-		a=$(field ns_per_call "$(TZ=$tz "$B/nss" localtime-miss $mc)")
-		b=$(field ns_per_call "$(TZ=$tz shim LDMEMO_CONFIG="$root/bench/nss-miss.conf" "$B/nss" localtime-miss $mc)")
-		tp+=("$a") ts+=("$b") ta+=("$(sub "$b" "$a")")
-	done
-	say "Misses, a new key on every call and every result stored (bench/nss-miss.conf, adaptive = off), $mc calls, $RUNS alternating rounds, added = ldmemo minus plain within a round (goal <= 50 ns added): \`static passwd* nss_user(str name)\` (bench/nss.c, a getpwnam that answers at once) plain $(med "${pp[@]}") ns, ldmemo $(med "${ps[@]}") ns, added $(med "${pa[@]}") ns; \`localtime\` of one second later each call (TZ=$tz) plain $(med "${tp[@]}") ns, ldmemo $(med "${ts[@]}") ns, added $(med "${ta[@]}") ns."
-	say ""
-}
 nscd_section
 
 # ---- 2. pass-through and miss overhead ------------------------------------------
