@@ -58,7 +58,8 @@ Test(quick, str_keys_at_every_key_offset_match_lm_plan_key)
 	char buf[128];
 	for (unsigned a = 0; a < 4; a++)
 		for (unsigned b = 0; b < 4; b++) {
-			struct lm_plan *p = PLAN("m", rv(LM_K_I64), lp(lead[a]), lp(lead[b]), lp(LM_K_STR));
+			struct lm_plan *p =
+			    PLAN("m", rv(LM_K_I64), lp(lead[a]), lp(lead[b]), lp(LM_K_STR));
 			cr_assert(lm_plan_quick_front(p));
 			for (unsigned align = 0; align < 8; align++)
 				for (unsigned len = 0; len < 40; len++) {
@@ -72,8 +73,9 @@ Test(quick, str_keys_at_every_key_offset_match_lm_plan_key)
 					f.gpr[1] = 0xfedcba9876543210ull;
 					f.gpr[2] = ptrw(s);
 					char what[80];
-					snprintf(what, sizeof what, "keys %u+%u, align %u, length %u", a, b,
-					         align, len);
+					snprintf(what, sizeof what,
+					         "keys %u+%u, align %u, length %u", a, b, align,
+					         len);
 					same_key(p, &f, what);
 				}
 			lm_plan_free(p);
