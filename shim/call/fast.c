@@ -51,6 +51,8 @@ LM_SHAPE(xmm0_xmm1);
 LM_SHAPE(rdi_xmm0);
 LM_SHAPE(xmm0_rdi);
 #undef LM_SHAPE
+/* The out shape: key in rdi, out pointer in rsi (lm_plan_register_out). */
+void lm_fast_thunk_rdi_out_rsi_void(void), lm_fast_thunk_rdi_out_rsi_int(void);
 
 enum { RDI = 0, RSI = 8, RDX = 16, XMM0 = 64, XMM1 = 80, NONE = UINT32_MAX };
 
@@ -105,8 +107,16 @@ static struct lm_fast_table *huge_take(void)
 	return (struct lm_fast_table *)(slots - LM_FT_SLOTS);
 }
 
+/* Bytes of the slots, and so of the out bytes' array. */
+static size_t slots_bytes(unsigned set_bits)
+{
+	return ((size_t)2 << set_bits) * LM_FS_SIZE;
+}
+
 static void table_give(struct lm_fast_table *t)
 {
+	if (t->blob)
+		lm_tpool_give((unsigned char *)t->slot + t->blob, slots_bytes(t->set_bits));
 	if (t->set_bits == LM_FAST_MAX_SET_BITS)
 		munmap((unsigned char *)t + LM_FT_SLOTS - SMALL_PAGE, SMALL_PAGE + HUGE_PAGE);
 	else
@@ -152,33 +162,45 @@ lm_fast_entry_fn lm_fast_prepare(const struct lm_plan *p, uint32_t id, const uin
 		return NULL;
 	if (expires)
 		pthread_once(&coarse_once, find_coarse);
-	uint32_t off[2] = {NONE, NONE};
+	uint32_t off[2] = {NONE, NONE}, out_src = 0, out_len = 0;
 	uint8_t width[2] = {0, 0};
 	int n = lm_plan_register_key(p, off, width);
 	enum lm_scalar k = lm_plan_scalar(p);
+	if (n < 0 &&
+	    (k = lm_plan_register_out(p, &off[0], &width[0], &out_src, &out_len)) != LM_SCALAR_NO)
+		n = 1;
 	if (n < 0 || k == LM_SCALAR_NO)
 		return NULL;
 	enum lm_fast_ret ret = k == LM_SCALAR_INT     ? LM_FAST_INT
 	                       : k == LM_SCALAR_FLOAT ? LM_FAST_FLOAT
 	                                              : LM_FAST_VOID;
-	for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
-		if (shapes[i].src[0] != off[0] || shapes[i].src[1] != off[1])
-			continue;
-		*d = (struct lm_fast_desc){
-		    .seed = (id + 1) * 0x9e3779b97f4a7c15ull,
-		    .epoch = epoch,
-		    .hits_off = offsetof(struct lm_tblock, v) +
-		                sizeof(uint64_t) * ((uint64_t)id * LM_C_COUNT + LM_C_hits),
-		    .ret = ret,
-		    .nkeys = (uint32_t)n,
-		};
-		for (int j = 0; j < n; j++) {
-			d->src[j] = off[j];
-			d->mask[j] = width[j] >= 8 ? ~0ull : (1ull << (8 * width[j])) - 1;
-		}
-		return shapes[i].fn[ret];
+	lm_fast_entry_fn fn = NULL;
+	if (out_len) {
+		if (off[0] == RDI && out_src == RSI)
+			fn = ret == LM_FAST_INT ? lm_fast_thunk_rdi_out_rsi_int
+			                        : lm_fast_thunk_rdi_out_rsi_void;
+	} else {
+		for (size_t i = 0; !fn && i < sizeof shapes / sizeof shapes[0]; i++)
+			if (shapes[i].src[0] == off[0] && shapes[i].src[1] == off[1])
+				fn = shapes[i].fn[ret];
 	}
-	return NULL;
+	if (!fn)
+		return NULL;
+	*d = (struct lm_fast_desc){
+	    .seed = (id + 1) * 0x9e3779b97f4a7c15ull,
+	    .epoch = epoch,
+	    .hits_off = offsetof(struct lm_tblock, v) +
+	                sizeof(uint64_t) * ((uint64_t)id * LM_C_COUNT + LM_C_hits),
+	    .ret = ret,
+	    .nkeys = (uint32_t)n,
+	    .out_len = out_len,
+	    .out_src = out_src,
+	};
+	for (int j = 0; j < n; j++) {
+		d->src[j] = off[j];
+		d->mask[j] = width[j] >= 8 ? ~0ull : (1ull << (8 * width[j])) - 1;
+	}
+	return fn;
 }
 
 /* An empty table of 2^SET_BITS sets, or NULL. */
@@ -215,6 +237,36 @@ static struct lm_fast_table *table_alloc(void)
 	return t;
 }
 
+/* The out bytes of slot S of table T (which has the array). */
+static unsigned char *blob_of(const struct lm_fast_table *t, const struct lm_fast_slot *s)
+{
+	return (unsigned char *)s + t->blob;
+}
+
+/* T's array of out bytes, made if need be: false without memory. */
+static bool blob_ensure(struct lm_fast_table *t)
+{
+	_Static_assert(LM_PLAN_FAST_OUT_MAX <= LM_FS_SIZE,
+	               "one block per slot, at the slot's stride");
+	if (t->blob)
+		return true;
+	unsigned char *b = lm_tpool_take(slots_bytes(t->set_bits));
+	if (!b)
+		return false;
+	t->blob = (intptr_t)(b - (unsigned char *)t->slot);
+	return true;
+}
+
+/* Copy slot SRC of table FROM, with its out bytes, into slot DST of
+ * table TO (TO has an array of out bytes when FROM has). */
+static void slot_copy(struct lm_fast_table *to, struct lm_fast_slot *dst,
+                      const struct lm_fast_table *from, const struct lm_fast_slot *src)
+{
+	*dst = *src;
+	if (src->head && src->head->fast.out_len)
+		memcpy(blob_of(to, dst), blob_of(from, src), src->head->fast.out_len);
+}
+
 static bool holds(const struct lm_fast_slot *s, const struct lm_hook_head *h, const uint64_t k[2])
 {
 	return s->head == h && s->k[0] == k[0] && s->k[1] == k[1];
@@ -242,7 +294,7 @@ static struct lm_fast_slot *room(struct lm_fast_table *ft, uint32_t set)
 		uint32_t other = alt[0] == set ? alt[1] : alt[0];
 		for (int i = 0; other != set && i < 2; i++)
 			if (!t[other + i].head) {
-				t[other + i] = *s;
+				slot_copy(ft, &t[other + i], ft, s);
 				return s;
 			}
 	}
@@ -276,7 +328,7 @@ static struct lm_fast_slot *where(struct lm_fast_table *ft, const uint32_t set[2
 	if (s)
 		return s;
 	ft->evicted += valid(&t[set[0] + 1]);
-	t[set[0] + 1] = t[set[0]];
+	slot_copy(ft, &t[set[0] + 1], ft, &t[set[0]]);
 	return &t[set[0]];
 }
 
@@ -301,10 +353,14 @@ bool lm_fast_grow(void)
 	struct lm_fast_table *t = table_new(old->set_bits + LM_FAST_GROW_BITS);
 	if (!t)
 		return false;
+	if (old->blob && !blob_ensure(t)) {
+		table_give(t);
+		return false;
+	}
 	for (size_t i = 0; i < (size_t)2 << old->set_bits; i++) {
 		const struct lm_fast_slot *s = &old->slot[i];
 		if (valid(s))
-			*where_key(t, s->head, s->k) = *s;
+			slot_copy(t, where_key(t, s->head, s->k), old, s);
 	}
 	t->evicted = 0; /* the moves' are not the working set's */
 	table_own(t);
@@ -319,6 +375,16 @@ void lm_fast_put(const struct lm_hook_head *h, const struct lm_frame *f, int err
 	struct lm_fast_table *t = lm_fast_table ? lm_fast_table : table_alloc();
 	if (!t)
 		return;
+	/* the out bytes the call left in the caller's buffer, the ones a hit
+	 * copies back; a NULL out's key is not the thunk's (fast.h) */
+	const unsigned char *out = NULL;
+	if (d->out_len) {
+		uint64_t w;
+		memcpy(&w, (const unsigned char *)f + d->out_src, sizeof w);
+		out = (const unsigned char *)(uintptr_t)w; // NOLINT(performance-no-int-to-ptr)
+		if (!out || !blob_ensure(t))
+			return;
+	}
 	uint64_t k[2] = {0, 0};
 	for (uint32_t i = 0; i < d->nkeys; i++) {
 		memcpy(&k[i], (const unsigned char *)f + d->src[i], sizeof k[i]);
@@ -350,6 +416,8 @@ void lm_fast_put(const struct lm_hook_head *h, const struct lm_frame *f, int err
 	    /* attached before the table was made (table_alloc) */
 	    .hits = (uint64_t *)((unsigned char *)lm_tls_counters + d->hits_off),
 	};
+	if (out)
+		memcpy(blob_of(t, s), out, d->out_len);
 	/* The thunk skips the table while lm_in_shim is set (a signal handler
 	 * on this thread); the slot must be whole before the caller clears it. */
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);

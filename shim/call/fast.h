@@ -1,7 +1,9 @@
 /* The fast path: a method whose key is at most two argument registers and
- * whose result is one register enters through a fast thunk
- * (thunk_fast.S), which answers a hit from this thread's fast table
- * without saving the caller's registers or calling into C. Everything
+ * whose result is one register, or whose key is one register and whose
+ * result an integer with one out buffer of up to 64 bytes
+ * (lm_plan_register_out), enters through a fast thunk (thunk_fast.S),
+ * which answers a hit from this thread's fast table without saving the
+ * caller's registers or calling into C. Everything
  * else (a miss, an expired or dropped copy, a first call on a thread) goes
  * on to lm_thunk and the dispatcher, which fills the table.
  *
@@ -48,11 +50,16 @@ struct lm_fast_table {
 	uint64_t mask[2];  /* the thunk's: sets - 1, (sets - 1) << 7 */
 	/* evictions of copies still valid since the table was made */
 	uint64_t evicted;
+	/* The out bytes of the slot at S are at S + blob, in an array of one
+	 * 64-byte block per slot made at the first copy of a method with an
+	 * out param (lm_plan_register_out); 0 until then. */
+	intptr_t blob;
 	struct lm_fast_slot slot[] __attribute__((aligned(LM_FS_SIZE)));
 };
 _Static_assert(offsetof(struct lm_fast_table, busy) == LM_FT_BUSY, "fast_abi.h");
 _Static_assert(offsetof(struct lm_fast_table, mask) == LM_FT_MASK0, "fast_abi.h");
 _Static_assert(offsetof(struct lm_fast_table, mask[1]) == LM_FT_MASK1, "fast_abi.h");
+_Static_assert(offsetof(struct lm_fast_table, blob) == LM_FT_BLOB, "fast_abi.h");
 _Static_assert(offsetof(struct lm_fast_table, slot) == LM_FT_SLOTS, "fast_abi.h");
 /* The thunk takes both set numbers from the hash, scaled to a set's 128
  * bytes (a shift by 7), from one 64-bit product. */

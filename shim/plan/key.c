@@ -158,6 +158,24 @@ int lm_plan_register_key(const struct lm_plan *p, uint32_t off[2], uint8_t width
 	return (int)p->nksteps;
 }
 
+enum lm_scalar lm_plan_register_out(const struct lm_plan *p, uint32_t *key_off, uint8_t *key_width,
+                                    uint32_t *out_off, uint32_t *out_len)
+{
+	if (p->ret.how != LM_RET_VALUE || p->ret_float || p->nouts != 1 || p->nksteps != 2)
+		return LM_SCALAR_NO;
+	const struct lm_kstep *k = &p->ksteps[0], *o = &p->ksteps[1];
+	const struct lm_pparam *q = &p->params[p->outs[0]];
+	if (k->op != LM_KS_RAW || k->loc.stack || o->op != LM_KS_OUT || o->param != p->outs[0] ||
+	    o->loc.stack || q->size.kind != LM_SZ_LIT || q->size.lit < 8 ||
+	    q->size.lit > LM_PLAN_FAST_OUT_MAX || q->size.lit % 8)
+		return LM_SCALAR_NO;
+	*key_off = k->loc.off;
+	*key_width = k->width;
+	*out_off = o->loc.off;
+	*out_len = (uint32_t)q->size.lit;
+	return p->ret.kind == LM_K_VOID ? LM_SCALAR_VOID : LM_SCALAR_INT;
+}
+
 bool lm_key_step_skip(const struct lm_kstep *s, struct lm_rd *r)
 {
 	const unsigned char *b;

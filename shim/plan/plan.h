@@ -124,6 +124,17 @@ static inline int lm_scalar_replay(enum lm_scalar k, const void *val, size_t len
 	return 0;
 }
 
+/* The other key the fast thunk builds: one argument register taken raw,
+ * then one out param of a literal size, a multiple of 8 up to
+ * LM_PLAN_FAST_OUT_MAX bytes, in a register, and an integer result or
+ * none (`int get(long id, out(64) buf)`): LM_SCALAR_INT or _VOID with the
+ * key's and the out pointer's frame offsets, the key's width and the out
+ * size; else LM_SCALAR_NO. The dispatcher's key is the register and the
+ * out's NULL tag: a call with a NULL out is not one the thunk answers. */
+#define LM_PLAN_FAST_OUT_MAX 64
+enum lm_scalar lm_plan_register_out(const struct lm_plan *p, uint32_t *key_off, uint8_t *key_width,
+                                    uint32_t *out_off, uint32_t *out_len);
+
 /* Verify mode: do two value blobs describe the same result? */
 bool lm_plan_same_value(const struct lm_plan *p, const void *a, size_t alen, const void *b,
                         size_t blen);

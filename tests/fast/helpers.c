@@ -93,3 +93,21 @@ FIX long fx_u32(unsigned x)
 	fx_runs++;
 	return (long)x + 7;
 }
+
+/* The out shape: 64 bytes of a pattern of X and the run, so that bytes a
+ * hit copies from another key's copy or another run show. */
+FIX int fx_out(long x, unsigned char *buf)
+{
+	fx_runs++;
+	errno = (int)(x & 15);
+	for (int i = 0; buf && i < 64; i++)
+		buf[i] = (unsigned char)(x * 7 + i * 13);
+	return (int)(x % 1000) - 500;
+}
+
+FIX void fx_out_void(long x, unsigned char *buf)
+{
+	fx_runs++;
+	for (int i = 0; i < 16; i++)
+		buf[i] = (unsigned char)(x + i);
+}

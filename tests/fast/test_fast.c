@@ -42,7 +42,10 @@ static const char conf[] = "[cache fx_rdi]\nsignature = long fx_rdi(long x)\n"
                            "long b)\n"
                            "[cache fx_none]\nsignature = long fx_none()\n"
                            "[cache fx_float]\nsignature = float fx_float(float x)\n"
-                           "[cache fx_u32]\nsignature = long fx_u32(u32 x)\n";
+                           "[cache fx_u32]\nsignature = long fx_u32(u32 x)\n"
+                           "[cache fx_out]\nsignature = int fx_out(long x, out(64) buf)\n"
+                           "[cache fx_out_void]\nsignature = void fx_out_void(long x, out(16) "
+                           "buf)\n";
 
 static struct lm_config cfg;
 static uint64_t epoch;                 /* the copy epoch every hook checks */
@@ -122,6 +125,8 @@ static void setup(void)
 	HOOK(fx_none);
 	HOOK(fx_float);
 	HOOK(fx_u32);
+	HOOK(fx_out);
+	HOOK(fx_out_void);
 	/* Installed after all are prepared, as the shim does: their stubs
 	 * share pages. */
 	for (size_t i = 0; i < sizeof hooks / sizeof hooks[0]; i++) {
@@ -1077,4 +1082,120 @@ Test(fast, the_largest_table_is_aligned_for_a_huge_page)
 	while (lm_fast_grow())
 		;
 	cr_expect_eq((uintptr_t)lm_fast_table->slot % (2u << 20), 0);
+}
+
+/* ---- the out shape (`int get(long id, out(64) buf)`) ---------------- */
+
+/* What fx_out leaves in a buffer for X. */
+static void out_of(long x, unsigned char want[64])
+{
+	for (int i = 0; i < 64; i++)
+		want[i] = (unsigned char)(x * 7 + i * 13);
+}
+
+Test(fast, an_out_hit_copies_the_bytes_and_skips_the_function)
+{
+	unsigned char a[64], b[64], want[64];
+	out_of(1234, want);
+	long runs = fx_runs;
+	cr_expect_eq(fx_out(1234, a), 234 - 500);
+	cr_expect_eq(fx_runs, runs + 1, "the first call runs");
+	memset(b, 0xee, sizeof b);
+	errno = 0;
+	cr_expect_eq(fx_out(1234, b), 234 - 500);
+	cr_expect_eq(fx_runs, runs + 1, "the second is a hit");
+	cr_expect_eq(errno, 1234 & 15, "errno as the function left it");
+	cr_expect(memcmp(b, want, sizeof want) == 0, "the bytes of the copy");
+
+	/* 16 bytes: the caller's bytes past them stay */
+	unsigned char c[32];
+	fx_out_void(9, c);
+	runs = fx_runs;
+	memset(c, 0xee, sizeof c);
+	fx_out_void(9, c);
+	cr_expect_eq(fx_runs, runs, "a hit");
+	for (int i = 0; i < 32; i++)
+		cr_expect_eq(c[i], i < 16 ? 9 + i : 0xee, "byte %d", i);
+}
+
+/* A NULL out is another key (its tag) and not the thunk's: the function
+ * runs every time, and the copy of the non-NULL call stays. */
+Test(fast, a_null_out_runs_the_function)
+{
+	unsigned char a[64], want[64];
+	out_of(55, want);
+	fx_out(55, a);
+	long runs = fx_runs;
+	cr_expect_eq(fx_out(55, NULL), 55 - 500);
+	cr_expect_eq(fx_out(55, NULL), 55 - 500);
+	cr_expect_eq(fx_runs, runs + 2, "both ran");
+	memset(a, 0, sizeof a);
+	cr_expect_eq(fx_out(55, a), 55 - 500);
+	cr_expect_eq(fx_runs, runs + 2, "a hit");
+	cr_expect(memcmp(a, want, sizeof want) == 0);
+	/* a NULL out's call keeps no copy for the next non-NULL one */
+	fx_out(56, NULL);
+	runs = fx_runs;
+	fx_out(56, a);
+	cr_expect_eq(fx_runs, runs + 1, "no copy from the NULL call");
+}
+
+Test(fast, registers_survive_an_out_hit)
+{
+	unsigned char buf[64];
+	struct fx_regs in = canaries(), out;
+	in.gpr[R_RDI] = 4321;
+	in.gpr[R_RSI] = (uint64_t)(uintptr_t)buf;
+	fx_call((void *)fx_out, &in, &out);
+	long runs = fx_runs;
+	memset(buf, 0, sizeof buf);
+	fx_call((void *)fx_out, &in, &out);
+	cr_expect_eq(fx_runs, runs, "a hit");
+	cr_expect_eq((int)out.gpr[R_RAX], 321 - 500);
+	expect_kept(&in, &out, R_RAX, -1, "int, out");
+	unsigned char want[64];
+	out_of(4321, want);
+	cr_expect(memcmp(buf, want, sizeof want) == 0);
+
+	fx_call((void *)fx_out_void, &in, &out);
+	runs = fx_runs;
+	fx_call((void *)fx_out_void, &in, &out);
+	cr_expect_eq(fx_runs, runs, "a hit");
+	expect_kept(&in, &out, -1, -1, "void, out");
+}
+
+Test(fast, a_moved_epoch_or_an_expiry_refuses_an_out_copy)
+{
+	unsigned char a[64];
+	fx_out(8, a);
+	epoch++;
+	long runs = fx_runs;
+	fx_out(8, a);
+	cr_expect_eq(fx_runs, runs + 1, "dropped");
+	expires = lm_clock_ms() - 1;
+	fx_out(9, a);
+	fx_out(9, a);
+	cr_expect_eq(fx_runs, runs + 3, "expired");
+}
+
+/* Copies move between slots (a second choice, the older of a full set)
+ * and into a grown table: each with its own bytes. */
+Test(fast, out_copies_keep_their_bytes_through_moves_and_growth)
+{
+	enum { KEYS = 3000 }; /* grows the first table once, as round_of's */
+	unsigned char buf[64], want[64];
+	for (int r = 0; r < 4; r++)
+		for (long k = 0; k < KEYS; k++) {
+			long x = k * 977 + 3;
+			memset(buf, 0, sizeof buf);
+			int ret = fx_out(x, buf);
+			out_of(x, want);
+			if (ret != (int)(x % 1000) - 500 || memcmp(buf, want, sizeof want) != 0)
+				cr_assert_fail("round %d, key %ld: wrong answer", r, x);
+		}
+	cr_expect_eq(set_bits(), LM_FAST_SET_BITS + LM_FAST_GROW_BITS, "grown once");
+	long runs = fx_runs;
+	for (long k = 0; k < KEYS; k++)
+		fx_out(k * 977 + 3, buf);
+	cr_expect_eq(fx_runs, runs, "every key hits in the grown table");
 }

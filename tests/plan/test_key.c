@@ -495,3 +495,50 @@ Test(key, equals_agrees_with_built_keys)
 	}
 	lm_plan_free(p);
 }
+
+/* lm_plan_register_out: the fast thunk's out shape, one register key then
+ * one out of a literal size (8 to 64 bytes, a multiple of 8) in a
+ * register, an integer or void result; nothing else. */
+Test(key, register_out_takes_the_fast_thunks_out_shape_only)
+{
+	uint32_t koff = 99, ooff = 99, olen = 0;
+	uint8_t kw = 0;
+	struct lm_plan *p =
+	    PLAN("u", rv(LM_K_I32), lp(LM_K_I64), lp_size(LM_K_OUT, LM_SZ_LIT, 64, 0));
+	cr_expect_eq(lm_plan_register_out(p, &koff, &kw, &ooff, &olen), LM_SCALAR_INT);
+	cr_expect(koff == 0 && kw == 8 && ooff == 8 && olen == 64, "%u %u %u %u", koff, kw, ooff,
+	          olen);
+	lm_plan_free(p);
+	p = PLAN("v", rv(LM_K_VOID), lp(LM_K_U16), lp_size(LM_K_OUT, LM_SZ_LIT, 8, 0));
+	cr_expect_eq(lm_plan_register_out(p, &koff, &kw, &ooff, &olen), LM_SCALAR_VOID);
+	cr_expect(kw == 2 && olen == 8);
+	lm_plan_free(p);
+
+	struct {
+		const char *why;
+		struct lm_plan *p;
+	} no[] = {
+	    {"out first",
+	     PLAN("a", rv(LM_K_I32), lp_size(LM_K_OUT, LM_SZ_LIT, 64, 0), lp(LM_K_I64))},
+	    {"72 bytes",
+	     PLAN("b", rv(LM_K_I32), lp(LM_K_I64), lp_size(LM_K_OUT, LM_SZ_LIT, 72, 0))},
+	    {"12 bytes",
+	     PLAN("c", rv(LM_K_I32), lp(LM_K_I64), lp_size(LM_K_OUT, LM_SZ_LIT, 12, 0))},
+	    {"a double result",
+	     PLAN("d", rv(LM_K_F64), lp(LM_K_I64), lp_size(LM_K_OUT, LM_SZ_LIT, 64, 0))},
+	    {"a str key",
+	     PLAN("e", rv(LM_K_I32), lp(LM_K_STR), lp_size(LM_K_OUT, LM_SZ_LIT, 64, 0))},
+	    {"two keys", PLAN("f", rv(LM_K_I32), lp(LM_K_I64), lp(LM_K_I64),
+	                      lp_size(LM_K_OUT, LM_SZ_LIT, 64, 0))},
+	    {"two outs", PLAN("g", rv(LM_K_I32), lp(LM_K_I64), lp_size(LM_K_OUT, LM_SZ_LIT, 8, 0),
+	                      lp_size(LM_K_OUT, LM_SZ_LIT, 8, 0))},
+	    {"no out", PLAN("h", rv(LM_K_I32), lp(LM_K_I64))},
+	    {"a size parameter", PLAN("i", rv(LM_K_I32), lp(LM_K_I64),
+	                              lp_size(LM_K_OUT, LM_SZ_PARAM, 0, 2), lp(LM_K_I64))},
+	};
+	for (size_t i = 0; i < sizeof no / sizeof no[0]; i++) {
+		cr_expect_eq(lm_plan_register_out(no[i].p, &koff, &kw, &ooff, &olen), LM_SCALAR_NO,
+		             "%s", no[i].why);
+		lm_plan_free(no[i].p);
+	}
+}

@@ -22,6 +22,7 @@
 #define LM_FT_BUSY  0  /* set while a fast thunk looks up */
 #define LM_FT_MASK0 8  /* the first set's number: sets - 1 */
 #define LM_FT_MASK1 16 /* the second's, scaled to a set's bytes: (sets - 1) << 7 */
+#define LM_FT_BLOB  32 /* out bytes of the slot at S: S + this; 0: none yet */
 #define LM_FT_SLOTS 64
 
 /* struct lm_fast_slot */

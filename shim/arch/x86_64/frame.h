@@ -104,6 +104,10 @@ struct lm_fast_desc {
 	uint32_t ret;      /* enum lm_fast_ret */
 	uint32_t src[2];   /* frame offsets of the key registers */
 	uint32_t nkeys;    /* 0 to 2 */
+	/* 96: an out param's bytes the thunk copies to the caller (a multiple
+	 * of 8), 0 for none; lm_fast_put's: the out pointer's frame offset */
+	uint32_t out_len;
+	uint32_t out_src;
 };
 
 /* The head of every hook record: the per-hook stub pushes its address and
@@ -119,7 +123,7 @@ struct lm_hook_head {
 	 * cancellation) after enter asked for LM_ENTER_CALL: leave is not
 	 * called, this is (thunk_unwind.c); NULL: nothing to do. */
 	lm_leave_fn unwound;
-	/* 80: called by lm_thunk before it saves the vector registers, so
+	/* 112: called by lm_thunk before it saves the vector registers, so
 	 * code that uses none of them: LM_ENTER_RETURN when F holds a hit
 	 * (ret_rax and errno set, no other result register), anything else
 	 * to go on to enter. NULL: straight to enter. */
@@ -155,6 +159,7 @@ LM_ABI_CHECK(lm_hook_head, fast.mask[0], LM_H_FAST_MASK0);
 LM_ABI_CHECK(lm_hook_head, fast.mask[1], LM_H_FAST_MASK1);
 LM_ABI_CHECK(lm_hook_head, fast.seed, LM_H_FAST_SEED);
 LM_ABI_CHECK(lm_hook_head, fast.epoch, LM_H_FAST_EPOCH);
+LM_ABI_CHECK(lm_hook_head, fast.out_len, LM_H_FAST_OUTLEN);
 #undef LM_ABI_CHECK
 
 #endif

@@ -25,6 +25,7 @@
 #define LM_H_FAST_MASK1  48
 #define LM_H_FAST_SEED   56
 #define LM_H_FAST_EPOCH  64
-#define LM_H_QUICK       104
+#define LM_H_FAST_OUTLEN 96
+#define LM_H_QUICK       112
 
 #endif

@@ -123,6 +123,33 @@
 	FAST_THUNK \name\()_float, lm_fast_lookup\n\()_float, LM_FAST_RET_FLOAT, \src0, \src1
 .endm
 
+/* The out shape's thunk (fast.h): key in rdi, out pointer in rsi, r11
+ * saved for the copy. A NULL out goes to lm_thunk as it came. */
+.macro OUT_THUNK name, lookup, ret
+	.globl	\name
+	.hidden	\name
+	.type	\name, @function
+	.p2align 4
+\name:
+	.cfi_startproc
+	.cfi_def_cfa_offset 16
+	endbr64
+	testq	%rsi, %rsi
+	jz	1f
+	SAVE_ENTRY 1, \ret
+	movq	%rdi, %rax
+	andq	LM_H_FAST_MASK0(%rcx), %rax
+	jmp	\lookup
+1:	pushq	(%rsp)
+	.cfi_adjust_cfa_offset 8
+	movq	%rcx, 8(%rsp)
+	popq	%rcx
+	.cfi_adjust_cfa_offset -8
+	jmp	lm_thunk
+	.cfi_endproc
+	.size	\name, .-\name
+.endm
+
 /* The slot at rdx: go to FOUND if it holds the key. A one-word key's
  * second word is 0 in every copy of its method. */
 .macro PROBE_SLOT two, found
@@ -160,16 +187,17 @@
 .endm
 
 /* The lookup for TWO key words and result kind RET: rax (and r11) the
- * masked key, rcx the head, SAVED(TWO, RET) registers on the stack. The
+ * masked key, rcx the head, SAVED(TWO + OUT, RET) registers on the stack;
+ * OUT: the method's out bytes go to the buffer at rsi on a hit. The
  * hash's top bits choose the key's first set, the bits below them its
  * second (each cut to the table's size by its mask): two choices keep a
  * hot key set from crowding a few sets. */
-.macro LOOKUP name, two, ret
+.macro LOOKUP name, two, ret, out=0
 	.type	\name, @function
 	.p2align 4
 \name:
 	.cfi_startproc
-	.cfi_def_cfa_offset (16 + 8 * SAVED(\two, \ret))
+	.cfi_def_cfa_offset (16 + 8 * SAVED(\two + \out, \ret))
 	/* Inside the shim already (a signal handler, the shim's own calls,
 	 * or a call that interrupted this thread's own fast lookup): run
 	 * uncached. Else mark the table busy until the answer is out, so that
@@ -207,6 +235,18 @@
 	cmpq	$-1, LM_FS_EXPIRES(%rdx)
 	jne	.Lexpiry\@
 .Lvalid\@:
+	.if \out
+	/* the copy's out bytes into the caller's buffer at rsi (not NULL:
+	 * the entry checked), a word at a time from the last; rcx, the
+	 * head, is not needed past its length */
+	movl	LM_H_FAST_OUTLEN(%rcx), %r11d
+	movq	LM_FT_BLOB(%r8), %rax
+	addq	%rdx, %rax
+1:	movq	-8(%rax,%r11), %rcx
+	movq	%rcx, -8(%rsi,%r11)
+	subq	$8, %r11
+	jnz	1b
+	.endif
 	movq	LM_FS_HITS(%rdx), %rax
 	incq	(%rax)
 	.ifeq	\ret - LM_FAST_RET_INT
@@ -220,7 +260,7 @@
 	movq	lm_fast_errno_tpoff(%rip), %r8
 	movl	%edx, %fs:(%r8)
 	.cfi_remember_state
-	RESTORE_ENTRY \two, \ret
+	RESTORE_ENTRY \two + \out, \ret
 	RESTORE	%rcx
 	ret
 	.cfi_restore_state
@@ -228,7 +268,7 @@
 .Lmiss\@:
 	movl	$0, LM_FT_BUSY(%r8)
 .Lbypass\@:
-	RESTORE_ENTRY \two, \ret
+	RESTORE_ENTRY \two + \out, \ret
 	/* The head where lm_thunk wants it, the caller's rcx back; not xchg,
 	 * whose implied lock costs a miss 20 cycles. */
 	pushq	(%rsp)
@@ -237,7 +277,7 @@
 	popq	%rcx
 	.cfi_adjust_cfa_offset -8
 	jmp	lm_thunk
-	.cfi_adjust_cfa_offset (8 * SAVED(\two, \ret))
+	.cfi_adjust_cfa_offset (8 * SAVED(\two + \out, \ret))
 
 	/* A copy with an expiry: now from the kernel's coarse clock words
 	 * (fast.c), seconds read twice around the nanoseconds so that a tick
@@ -286,7 +326,7 @@
 	.endif
 	SAVE	%rcx
 	SAVE	%rdx
-	.set	.Lpushed\@, SAVED(\two, \ret) + 8 - \two
+	.set	.Lpushed\@, SAVED(\two + \out, \ret) + 8 - \two
 	.set	.Lpad\@, 16 + 8 * (.Lpushed\@ % 2)
 	subq	$.Lpad\@, %rsp
 	.cfi_adjust_cfa_offset .Lpad\@
@@ -350,6 +390,10 @@
 	LOOKUP	lm_fast_lookup2_void, 1, LM_FAST_RET_VOID
 	LOOKUP	lm_fast_lookup2_int, 1, LM_FAST_RET_INT
 	LOOKUP	lm_fast_lookup2_float, 1, LM_FAST_RET_FLOAT
+	OUT_THUNK lm_fast_thunk_rdi_out_rsi_void, lm_fast_lookup1o_void, LM_FAST_RET_VOID
+	OUT_THUNK lm_fast_thunk_rdi_out_rsi_int, lm_fast_lookup1o_int, LM_FAST_RET_INT
+	LOOKUP	lm_fast_lookup1o_void, 0, LM_FAST_RET_VOID, 1
+	LOOKUP	lm_fast_lookup1o_int, 0, LM_FAST_RET_INT, 1
 
 	.section .rodata
 	.p2align 3
