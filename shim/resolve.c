@@ -238,6 +238,8 @@ static int prepare_one(struct lm_rt_method *m, struct lm_query *q, const struct 
 		if (!cm->invalidator && !m->verify && (m->ttl_ms != 0 || m->negative_ttl_ms > 0))
 			req.entry = lm_fast_prepare(m->plan, m->id, lm_rt_copy_epoch(lm_rt, m),
 			                            expires, &req.fast);
+		/* a string or out thunk waits for the first calls' pointer checks */
+		req.fast.gate = &m->arg_checks;
 		/* a method the fast thunk does not serve may still answer its
 		 * front-cache hits before the vector registers are saved */
 		if (!cm->invalidator && !m->verify && !m->reuse && !req.entry &&

@@ -53,6 +53,11 @@ LM_SHAPE(xmm0_rdi);
 #undef LM_SHAPE
 /* The out shape: key in rdi, out pointer in rsi (lm_plan_register_out). */
 void lm_fast_thunk_rdi_out_rsi_void(void), lm_fast_thunk_rdi_out_rsi_int(void);
+/* The string key in rdi (lm_plan_register_str), by result kind. */
+void lm_fast_thunk_str_rdi_void(void), lm_fast_thunk_str_rdi_int(void),
+    lm_fast_thunk_str_rdi_float(void);
+static const lm_fast_entry_fn str_thunks[3] = {
+    lm_fast_thunk_str_rdi_void, lm_fast_thunk_str_rdi_int, lm_fast_thunk_str_rdi_float};
 
 enum { RDI = 0, RSI = 8, RDX = 16, XMM0 = 64, XMM1 = 80, NONE = UINT32_MAX };
 
@@ -155,6 +160,9 @@ void lm_fast_init(void)
 		    (int (*)(clockid_t, struct timespec *))dlsym(vdso, "__vdso_clock_gettime");
 }
 
+/* The gate of a method whose pointer arguments nobody checks. */
+static const uint32_t open_gate;
+
 lm_fast_entry_fn lm_fast_prepare(const struct lm_plan *p, uint32_t id, const uint64_t *epoch,
                                  bool expires, struct lm_fast_desc *d)
 {
@@ -166,16 +174,26 @@ lm_fast_entry_fn lm_fast_prepare(const struct lm_plan *p, uint32_t id, const uin
 	uint8_t width[2] = {0, 0};
 	int n = lm_plan_register_key(p, off, width);
 	enum lm_scalar k = lm_plan_scalar(p);
+	bool str = false;
 	if (n < 0 &&
-	    (k = lm_plan_register_out(p, &off[0], &width[0], &out_src, &out_len)) != LM_SCALAR_NO)
+	    (k = lm_plan_register_out(p, &off[0], &width[0], &out_src, &out_len)) != LM_SCALAR_NO) {
 		n = 1;
+	} else if (n < 0 && (k = lm_plan_register_str(p, &off[0])) != LM_SCALAR_NO) {
+		/* two key words, both the thunk's: the hash and the length */
+		n = 2;
+		str = true;
+		width[0] = width[1] = 8;
+	}
 	if (n < 0 || k == LM_SCALAR_NO)
 		return NULL;
 	enum lm_fast_ret ret = k == LM_SCALAR_INT     ? LM_FAST_INT
 	                       : k == LM_SCALAR_FLOAT ? LM_FAST_FLOAT
 	                                              : LM_FAST_VOID;
 	lm_fast_entry_fn fn = NULL;
-	if (out_len) {
+	if (str) {
+		if (off[0] == RDI)
+			fn = str_thunks[ret];
+	} else if (out_len) {
 		if (off[0] == RDI && out_src == RSI)
 			fn = ret == LM_FAST_INT ? lm_fast_thunk_rdi_out_rsi_int
 			                        : lm_fast_thunk_rdi_out_rsi_void;
@@ -195,6 +213,9 @@ lm_fast_entry_fn lm_fast_prepare(const struct lm_plan *p, uint32_t id, const uin
 	    .nkeys = (uint32_t)n,
 	    .out_len = out_len,
 	    .out_src = out_src,
+	    .blob_len = str ? LM_FAST_STR_MAX : out_len,
+	    .str = str,
+	    .gate = &open_gate,
 	};
 	for (int j = 0; j < n; j++) {
 		d->src[j] = off[j];
@@ -246,7 +267,7 @@ static unsigned char *blob_of(const struct lm_fast_table *t, const struct lm_fas
 /* T's array of out bytes, made if need be: false without memory. */
 static bool blob_ensure(struct lm_fast_table *t)
 {
-	_Static_assert(LM_PLAN_FAST_OUT_MAX <= LM_FS_SIZE,
+	_Static_assert(LM_PLAN_FAST_OUT_MAX <= LM_FS_SIZE && LM_FAST_STR_MAX <= LM_FS_SIZE,
 	               "one block per slot, at the slot's stride");
 	if (t->blob)
 		return true;
@@ -263,8 +284,8 @@ static void slot_copy(struct lm_fast_table *to, struct lm_fast_slot *dst,
                       const struct lm_fast_table *from, const struct lm_fast_slot *src)
 {
 	*dst = *src;
-	if (src->head && src->head->fast.out_len)
-		memcpy(blob_of(to, dst), blob_of(from, src), src->head->fast.out_len);
+	if (src->head && src->head->fast.blob_len)
+		memcpy(blob_of(to, dst), blob_of(from, src), src->head->fast.blob_len);
 }
 
 static bool holds(const struct lm_fast_slot *s, const struct lm_hook_head *h, const uint64_t k[2])
@@ -375,21 +396,28 @@ void lm_fast_put(const struct lm_hook_head *h, const struct lm_frame *f, int err
 	struct lm_fast_table *t = lm_fast_table ? lm_fast_table : table_alloc();
 	if (!t)
 		return;
-	/* the out bytes the call left in the caller's buffer, the ones a hit
-	 * copies back; a NULL out's key is not the thunk's (fast.h) */
-	const unsigned char *out = NULL;
-	if (d->out_len) {
+	/* the bytes the slot keeps: the out bytes the call left in the
+	 * caller's buffer, the ones a hit copies back, or the string key; a
+	 * NULL one's call is not the thunk's (fast.h) */
+	const unsigned char *bytes = NULL;
+	size_t nbytes = d->out_len;
+	if (d->blob_len) {
 		uint64_t w;
-		memcpy(&w, (const unsigned char *)f + d->out_src, sizeof w);
-		out = (const unsigned char *)(uintptr_t)w; // NOLINT(performance-no-int-to-ptr)
-		if (!out || !blob_ensure(t))
+		memcpy(&w, (const unsigned char *)f + (d->str ? d->src[0] : d->out_src), sizeof w);
+		bytes = (const unsigned char *)(uintptr_t)w; // NOLINT(performance-no-int-to-ptr)
+		if (bytes && d->str)
+			nbytes = strnlen((const char *)bytes, LM_FAST_STR_MAX + 1);
+		if (!bytes || nbytes > LM_FAST_STR_MAX || !blob_ensure(t))
 			return;
 	}
 	uint64_t k[2] = {0, 0};
-	for (uint32_t i = 0; i < d->nkeys; i++) {
-		memcpy(&k[i], (const unsigned char *)f + d->src[i], sizeof k[i]);
-		k[i] &= d->mask[i];
-	}
+	if (d->str && bytes)
+		lm_fast_str_key(d, (const char *)bytes, (uint32_t)nbytes, k);
+	else
+		for (uint32_t i = 0; i < d->nkeys; i++) {
+			memcpy(&k[i], (const unsigned char *)f + d->src[i], sizeof k[i]);
+			k[i] &= d->mask[i];
+		}
 	/* The working set cycles through more keys than the table holds:
 	 * more copies still valid were pushed out since it was made than it
 	 * has slots. */
@@ -416,8 +444,11 @@ void lm_fast_put(const struct lm_hook_head *h, const struct lm_frame *f, int err
 	    /* attached before the table was made (table_alloc) */
 	    .hits = (uint64_t *)((unsigned char *)lm_tls_counters + d->hits_off),
 	};
-	if (out)
-		memcpy(blob_of(t, s), out, d->out_len);
+	if (bytes) {
+		/* a string's padded with zeros: the thunk compares whole words */
+		memset(blob_of(t, s), 0, d->blob_len);
+		memcpy(blob_of(t, s), bytes, nbytes);
+	}
 	/* The thunk skips the table while lm_in_shim is set (a signal handler
 	 * on this thread); the slot must be whole before the caller clears it. */
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);

@@ -1,7 +1,9 @@
 /* The fast path: a method whose key is at most two argument registers and
  * whose result is one register, or whose key is one register and whose
  * result an integer with one out buffer of up to 64 bytes
- * (lm_plan_register_out), enters through a fast thunk (thunk_fast.S),
+ * (lm_plan_register_out), or whose key is one string of up to 64 bytes
+ * and whose result is one register (lm_plan_register_str), enters
+ * through a fast thunk (thunk_fast.S),
  * which answers a hit from this thread's fast table without saving the
  * caller's registers or calling into C. Everything
  * else (a miss, an expired or dropped copy, a first call on a thread) goes
@@ -96,7 +98,9 @@ static inline bool lm_fast_busy(void)
  * place, the vDSO clock). */
 void lm_fast_init(void);
 
-/* The fast thunk for method ID with plan P, its descriptor filled into D;
+/* The fast thunk for method ID with plan P, its descriptor filled into D
+ * (its gate open: the caller points it at the method's pending argument
+ * checks);
  * NULL when the method's key or result does not fit one, or when its
  * copies EXPIRE and there is no vDSO clock for the thunk to read. EPOCH is
  * the method's lm_store_copy_epoch. */
@@ -134,6 +138,23 @@ static inline void lm_fast_sets(const struct lm_fast_desc *d, unsigned set_bits,
 	const uint64_t mask = ((uint64_t)1 << set_bits) - 1;
 	set[0] = (uint32_t)((h >> (64 - LM_FAST_MAX_SET_BITS)) & mask) * 2;
 	set[1] = (uint32_t)((h >> (64 - 2 * LM_FAST_MAX_SET_BITS)) & mask) * 2;
+}
+
+/* A string key's two words, as the string thunk computes them: a multiply
+ * per 8 bytes of the LEN bytes at S (the last word zero-padded), from the
+ * method's seed, and LEN. The slot keeps the bytes too, and a hit compares
+ * them: the words only choose the slot. */
+static inline void lm_fast_str_key(const struct lm_fast_desc *d, const char *s, uint32_t len,
+                                   uint64_t k[2])
+{
+	uint64_t h = d->seed;
+	for (uint32_t i = 0; i < len; i += 8) {
+		uint64_t w = 0;
+		__builtin_memcpy(&w, s + i, len - i < 8 ? len - i : 8);
+		h = (h ^ w) * LM_FAST_MUL;
+	}
+	k[0] = h;
+	k[1] = len;
 }
 
 #endif

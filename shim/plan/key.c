@@ -158,6 +158,14 @@ int lm_plan_register_key(const struct lm_plan *p, uint32_t off[2], uint8_t width
 	return (int)p->nksteps;
 }
 
+enum lm_scalar lm_plan_register_str(const struct lm_plan *p, uint32_t *off)
+{
+	if (p->nksteps != 1 || p->ksteps[0].op != LM_KS_STR || p->ksteps[0].loc.stack)
+		return LM_SCALAR_NO;
+	*off = p->ksteps[0].loc.off;
+	return lm_plan_scalar(p);
+}
+
 enum lm_scalar lm_plan_register_out(const struct lm_plan *p, uint32_t *key_off, uint8_t *key_width,
                                     uint32_t *out_off, uint32_t *out_len)
 {

@@ -135,6 +135,11 @@ static inline int lm_scalar_replay(enum lm_scalar k, const void *val, size_t len
 enum lm_scalar lm_plan_register_out(const struct lm_plan *p, uint32_t *key_off, uint8_t *key_width,
                                     uint32_t *out_off, uint32_t *out_len);
 
+/* The string key the fast thunk hashes itself: one `str` argument in a
+ * register and a scalar result (`long h(str s)`): lm_plan_scalar's answer
+ * with the argument's frame offset; LM_SCALAR_NO for any other key. */
+enum lm_scalar lm_plan_register_str(const struct lm_plan *p, uint32_t *off);
+
 /* Verify mode: do two value blobs describe the same result? */
 bool lm_plan_same_value(const struct lm_plan *p, const void *a, size_t alen, const void *b,
                         size_t blen);

@@ -4,6 +4,7 @@
 #include "tests/fast/helpers.h"
 
 #include <errno.h>
+#include <stddef.h>
 
 /* Aligned so that the 5-byte patch is one atomic write whatever the
  * optimization level (the sanitizer builds use -O1, which does not align). */
@@ -110,4 +111,19 @@ FIX void fx_out_void(long x, unsigned char *buf)
 	fx_runs++;
 	for (int i = 0; i < 16; i++)
 		buf[i] = (unsigned char)(x + i);
+}
+
+/* The string shape: a result of the whole string, so that a hit answered
+ * for another string shows. */
+FIX long fx_str(const char *s)
+{
+	fx_runs++;
+	if (!s)
+		return -1;
+	long h = 7;
+	size_t n = 0;
+	for (; s[n]; n++)
+		h = h * 31 + (unsigned char)s[n];
+	errno = (int)(n & 31);
+	return h;
 }

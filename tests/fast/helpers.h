@@ -21,6 +21,7 @@ float fx_float(float x);
 long fx_u32(unsigned x);
 int fx_out(long x, unsigned char *buf);
 void fx_out_void(long x, unsigned char *buf);
+long fx_str(const char *s);
 
 /* Every caller-saved register: rax rcx rdx rsi rdi r8 r9 r10 r11, then
  * xmm0..xmm15. */

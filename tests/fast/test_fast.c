@@ -12,6 +12,7 @@
 #include <link.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "config/config.h"
 #include "shim/call/counters.h"
@@ -45,7 +46,8 @@ static const char conf[] = "[cache fx_rdi]\nsignature = long fx_rdi(long x)\n"
                            "[cache fx_u32]\nsignature = long fx_u32(u32 x)\n"
                            "[cache fx_out]\nsignature = int fx_out(long x, out(64) buf)\n"
                            "[cache fx_out_void]\nsignature = void fx_out_void(long x, out(16) "
-                           "buf)\n";
+                           "buf)\n"
+                           "[cache fx_str]\nsignature = long fx_str(str s)\n";
 
 static struct lm_config cfg;
 static uint64_t epoch;                 /* the copy epoch every hook checks */
@@ -127,6 +129,7 @@ static void setup(void)
 	HOOK(fx_u32);
 	HOOK(fx_out);
 	HOOK(fx_out_void);
+	HOOK(fx_str);
 	/* Installed after all are prepared, as the shim does: their stubs
 	 * share pages. */
 	for (size_t i = 0; i < sizeof hooks / sizeof hooks[0]; i++) {
@@ -1198,4 +1201,153 @@ Test(fast, out_copies_keep_their_bytes_through_moves_and_growth)
 	for (long k = 0; k < KEYS; k++)
 		fx_out(k * 977 + 3, buf);
 	cr_expect_eq(fx_runs, runs, "every key hits in the grown table");
+}
+
+/* ---- the string shape (`long h(str s)`) ------------------------------- */
+
+/* fx_str's answer, computed here. */
+static long str_of(const char *s)
+{
+	long h = 7;
+	for (size_t n = 0; s[n]; n++)
+		h = h * 31 + (unsigned char)s[n];
+	return h;
+}
+
+/* Every length up to the longest kept and one more, at every alignment:
+ * the second call hits with the first one's answer (65 bytes: never), and
+ * the same bytes elsewhere hit too. */
+Test(fast, string_keys_hit_at_every_length_and_alignment)
+{
+	char buf[2][96];
+	for (unsigned len = 0; len <= LM_FAST_STR_MAX + 1; len++)
+		for (unsigned a = 0; a < 8; a++) {
+			char *s = buf[0] + a, *t = buf[1] + 7 - a;
+			for (unsigned i = 0; i < len; i++)
+				s[i] = t[i] = (char)('a' + (len * 3 + i * 7 + a) % 26);
+			s[len] = t[len] = '\0';
+			s[len + 1] = 'x'; /* past the NUL, not in the key */
+			t[len + 1] = 'y';
+			long runs = fx_runs;
+			cr_assert_eq(fx_str(s), str_of(s), "length %u, alignment %u", len, a);
+			errno = 0;
+			cr_assert_eq(fx_str(s), str_of(s));
+			cr_assert_eq(fx_str(t), str_of(s));
+			/* (the empty string is one key at every alignment) */
+			long want = len > LM_FAST_STR_MAX ? runs + 3 : len || !a ? runs + 1 : runs;
+			cr_assert_eq(fx_runs, want, "length %u, alignment %u: runs", len, a);
+			cr_assert_eq(errno, (int)(len & 31), "errno");
+		}
+}
+
+/* The key words (hash, length) only choose the slot: a copy whose bytes
+ * differ from the call's in any word, the last partial one included, is
+ * not used. The slot's bytes are changed here, as a string with the same
+ * words would have them. */
+Test(fast, a_string_with_the_same_key_words_but_other_bytes_misses)
+{
+	const char *s = "a string of some twenty-nine";
+	fx_str(s);
+	long runs = fx_runs;
+	fx_str(s);
+	cr_assert_eq(fx_runs, runs, "a hit");
+	struct lm_fast_table *t = lm_fast_table;
+	size_t len = strlen(s);
+	for (size_t at = 0; at < len; at += 5) {
+		unsigned char *b = NULL;
+		for (size_t i = 0; i < (size_t)2 << t->set_bits; i++)
+			if (t->slot[i].head && t->slot[i].k[1] == len)
+				b = (unsigned char *)&t->slot[i] + t->blob;
+		cr_assert_not_null(b);
+		b[at] ^= 1;
+		runs = fx_runs;
+		cr_expect_eq(fx_str(s), str_of(s));
+		cr_expect_eq(fx_runs, runs + 1, "byte %zu changed: a miss", at);
+		fx_str(s); /* the copy made again */
+		t = lm_fast_table;
+	}
+}
+
+Test(fast, a_null_string_runs_the_function)
+{
+	long runs = fx_runs;
+	cr_expect_eq(fx_str(NULL), -1);
+	cr_expect_eq(fx_str(NULL), -1);
+	cr_expect_eq(fx_runs, runs + 2);
+	fx_str("");
+	runs = fx_runs;
+	cr_expect_eq(fx_str(""), 7);
+	cr_expect_eq(fx_runs, runs, "the empty string is a key of its own");
+	cr_expect_eq(fx_str(NULL), -1);
+}
+
+/* A string that ends at a page's end, the next page unreadable: the thunk
+ * reads no further (its last 8-byte read would cross: it leaves the call
+ * to lm_thunk), and the answers are right. */
+Test(fast, a_string_at_a_page_end_reads_no_further)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	char *m = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	cr_assert(m != MAP_FAILED);
+	cr_assert_eq(mprotect(m + page, page, PROT_NONE), 0);
+	for (unsigned len = 0; len < 40; len++) {
+		char *s = m + page - 1 - len;
+		memset(s, 'p', len);
+		s[len] = '\0';
+		cr_assert_eq(fx_str(s), str_of(s));
+		cr_assert_eq(fx_str(s), str_of(s));
+	}
+	munmap(m, 2 * page);
+}
+
+Test(fast, registers_survive_a_string_hit)
+{
+	static const char s[] = "registers";
+	struct fx_regs in = canaries(), out;
+	in.gpr[R_RDI] = (uint64_t)(uintptr_t)s;
+	fx_call((void *)fx_str, &in, &out);
+	long runs = fx_runs;
+	fx_call((void *)fx_str, &in, &out);
+	cr_expect_eq(fx_runs, runs, "a hit");
+	cr_expect_eq((long)out.gpr[R_RAX], str_of(s));
+	expect_kept(&in, &out, R_RAX, -1, "str");
+}
+
+Test(fast, the_c_string_key_is_the_thunks)
+{
+	/* a hit needs the slot where the C side put it: every length */
+	char s[80];
+	for (unsigned len = 0; len <= LM_FAST_STR_MAX; len++) {
+		for (unsigned i = 0; i < len; i++)
+			s[i] = (char)(' ' + (i * 11 + len) % 90);
+		s[len] = '\0';
+		fx_str(s);
+		long runs = fx_runs;
+		fx_str(s);
+		cr_expect_eq(fx_runs, runs, "length %u: a hit", len);
+	}
+}
+
+/* While the dispatcher still checks a method's pointer arguments (its
+ * gate is not 0), the string and out thunks read no argument and answer
+ * nothing: every call runs. Then they hit. */
+Test(fast, string_and_out_thunks_wait_for_the_pointer_checks)
+{
+	static uint32_t pending = 3;
+	const char *names[] = {"fx_str", "fx_out"};
+	for (int i = 0; i < 2; i++)
+		((struct lm_hook_head *)hooks[lm_config_find_method(&cfg, names[i])])->fast.gate =
+		    &pending;
+	unsigned char buf[64];
+	long runs = fx_runs;
+	for (int i = 0; i < 3; i++) {
+		fx_str("gated");
+		fx_out(17, buf);
+	}
+	cr_expect_eq(fx_runs, runs + 6, "every call ran");
+	pending = 0;
+	runs = fx_runs;
+	cr_expect_eq(fx_str("gated"), str_of("gated"));
+	cr_expect_eq(fx_out(17, buf), 17 - 500);
+	cr_expect_eq(fx_runs, runs, "both hit once the checks are done");
 }

@@ -15,6 +15,9 @@
 #define LM_FAST_MAX_SET_BITS 14
 #define LM_FAST_GROW_BITS    2
 #define LM_FAST_MUL          0xbf58476d1ce4e5b9
+/* The longest string key the fast thunk hashes (the bytes a slot keeps
+ * beside it); a longer one goes to lm_thunk. */
+#define LM_FAST_STR_MAX 64
 
 /* struct lm_fast_table: a header line, then the slots. The thunk takes
  * set numbers from a fixed LM_FAST_MAX_SET_BITS of the hash and ANDs them

@@ -108,6 +108,14 @@ struct lm_fast_desc {
 	 * of 8), 0 for none; lm_fast_put's: the out pointer's frame offset */
 	uint32_t out_len;
 	uint32_t out_src;
+	/* lm_fast_put's: the bytes a slot keeps beside it (the out's, or a
+	 * string key's), and whether the key is a string (src[0] its pointer) */
+	uint32_t blob_len;
+	uint32_t str;
+	/* 112: a string or out thunk answers only while this word is 0: the
+	 * calls whose pointer arguments the dispatcher still checks (reading
+	 * a string before that could fault on an integer declared `str`) */
+	const uint32_t *gate;
 };
 
 /* The head of every hook record: the per-hook stub pushes its address and
@@ -123,7 +131,7 @@ struct lm_hook_head {
 	 * cancellation) after enter asked for LM_ENTER_CALL: leave is not
 	 * called, this is (thunk_unwind.c); NULL: nothing to do. */
 	lm_leave_fn unwound;
-	/* 112: called by lm_thunk before it saves the vector registers, so
+	/* 128: called by lm_thunk before it saves the vector registers, so
 	 * code that uses none of them: LM_ENTER_RETURN when F holds a hit
 	 * (ret_rax and errno set, no other result register), anything else
 	 * to go on to enter. NULL: straight to enter. */
@@ -160,6 +168,7 @@ LM_ABI_CHECK(lm_hook_head, fast.mask[1], LM_H_FAST_MASK1);
 LM_ABI_CHECK(lm_hook_head, fast.seed, LM_H_FAST_SEED);
 LM_ABI_CHECK(lm_hook_head, fast.epoch, LM_H_FAST_EPOCH);
 LM_ABI_CHECK(lm_hook_head, fast.out_len, LM_H_FAST_OUTLEN);
+LM_ABI_CHECK(lm_hook_head, fast.gate, LM_H_FAST_GATE);
 #undef LM_ABI_CHECK
 
 #endif

@@ -26,6 +26,7 @@
 #define LM_H_FAST_SEED   56
 #define LM_H_FAST_EPOCH  64
 #define LM_H_FAST_OUTLEN 96
-#define LM_H_QUICK       112
+#define LM_H_FAST_GATE   112
+#define LM_H_QUICK       128
 
 #endif

@@ -124,7 +124,8 @@
 .endm
 
 /* The out shape's thunk (fast.h): key in rdi, out pointer in rsi, r11
- * saved for the copy. A NULL out goes to lm_thunk as it came. */
+ * saved for the copy. A NULL out, and any call while the dispatcher still
+ * checks the pointers (the gate), go to lm_thunk as they came. */
 .macro OUT_THUNK name, lookup, ret
 	.globl	\name
 	.hidden	\name
@@ -137,10 +138,86 @@
 	testq	%rsi, %rsi
 	jz	1f
 	SAVE_ENTRY 1, \ret
+	movq	LM_H_FAST_GATE(%rcx), %rax
+	cmpl	$0, (%rax)
+	jne	2f
 	movq	%rdi, %rax
 	andq	LM_H_FAST_MASK0(%rcx), %rax
 	jmp	\lookup
+2:	RESTORE_ENTRY 1, \ret
 1:	pushq	(%rsp)
+	.cfi_adjust_cfa_offset 8
+	movq	%rcx, 8(%rsp)
+	popq	%rcx
+	.cfi_adjust_cfa_offset -8
+	jmp	lm_thunk
+	.cfi_endproc
+	.size	\name, .-\name
+.endm
+
+/* The string shape's thunk (fast.h): the key a NUL-terminated string at
+ * rdi of at most LM_FAST_STR_MAX bytes, made into the two words
+ * lm_fast_str_key makes, rax and r11, for the lookup (which compares the
+ * bytes too). r9 and r10 saved for the work. The string is read 8 bytes
+ * at a time from its start; a read that would cross into the next page,
+ * a longer string, a NULL and a call whose pointers the dispatcher still
+ * checks (the gate) go to lm_thunk as they came. */
+.macro STR_THUNK name, lookup, ret
+	.globl	\name
+	.hidden	\name
+	.type	\name, @function
+	.p2align 4
+\name:
+	.cfi_startproc
+	.cfi_def_cfa_offset 16
+	endbr64
+	testq	%rdi, %rdi
+	jz	9f
+	SAVE_ENTRY 1, \ret
+	movq	LM_H_FAST_GATE(%rcx), %rax
+	cmpl	$0, (%rax)
+	jne	7f
+	SAVE	%r9
+	SAVE	%r10
+	movq	LM_H_FAST_SEED(%rcx), %rax
+	xorl	%r11d, %r11d
+1:	leal	(%rdi,%r11), %edx
+	andl	$4095, %edx
+	cmpl	$4088, %edx
+	ja	8f
+	movq	(%rdi,%r11), %rdx
+	/* r8: the word's bytes flagged from its first NUL on */
+	movq	%rdx, %r8
+	subq	.Lones(%rip), %r8
+	movq	%rdx, %r9
+	notq	%r9
+	andq	%r9, %r8
+	andq	.Lhighs(%rip), %r8
+	jnz	2f
+	xorq	%rdx, %rax
+	imulq	.Lmul(%rip), %rax
+	addq	$8, %r11
+	cmpq	$LM_FAST_STR_MAX, %r11
+	jbe	1b
+	jmp	8f
+2:	bsfq	%r8, %r9
+	shrq	$3, %r9			/* the NUL's byte */
+	leaq	-1(%r8), %r10
+	xorq	%r10, %r8
+	shrq	$8, %r8			/* the bytes before it */
+	addq	%r9, %r11
+	cmpq	$LM_FAST_STR_MAX, %r11
+	ja	8f
+	testq	%r9, %r9
+	jz	3f
+	andq	%r8, %rdx
+	xorq	%rdx, %rax
+	imulq	.Lmul(%rip), %rax
+3:	jmp	\lookup
+8:	RESTORE	%r10
+	RESTORE	%r9
+7:	RESTORE_ENTRY 1, \ret
+9:	pushq	(%rsp)
 	.cfi_adjust_cfa_offset 8
 	movq	%rcx, 8(%rsp)
 	popq	%rcx
@@ -192,12 +269,12 @@
  * hash's top bits choose the key's first set, the bits below them its
  * second (each cut to the table's size by its mask): two choices keep a
  * hot key set from crowding a few sets. */
-.macro LOOKUP name, two, ret, out=0
+.macro LOOKUP name, two, ret, out=0, str=0
 	.type	\name, @function
 	.p2align 4
 \name:
 	.cfi_startproc
-	.cfi_def_cfa_offset (16 + 8 * SAVED(\two + \out, \ret))
+	.cfi_def_cfa_offset (16 + 8 * SAVED(\two + \out + 2 * \str, \ret))
 	/* Inside the shim already (a signal handler, the shim's own calls,
 	 * or a call that interrupted this thread's own fast lookup): run
 	 * uncached. Else mark the table busy until the answer is out, so that
@@ -228,6 +305,33 @@
 	jmp	.Lmiss\@
 .Lfound\@:
 	/* rdx: the slot, r8: the table; the key is no longer needed */
+	.if \str
+	/* The slot's string against the caller's (rdi), r11 bytes: the last
+	 * partial word first, its bytes past the NUL shifted out, then the
+	 * whole words. Every word read here the hash read (STR_THUNK). rcx
+	 * is free meanwhile: the slot holds the head the probe matched. */
+	movq	LM_FT_BLOB(%r8), %rax
+	addq	%rdx, %rax
+	movq	%r11, %r10
+	andq	$-8, %r10
+	testl	$7, %r11d
+	jz	2f
+	movq	(%rdi,%r10), %r9
+	xorq	(%rax,%r10), %r9
+	movl	%r11d, %ecx
+	negl	%ecx
+	shll	$3, %ecx
+	shlq	%cl, %r9		/* keeps the len % 8 low bytes */
+	jnz	.Lstrmiss\@
+2:	testq	%r10, %r10
+	jz	3f
+	movq	-8(%rdi,%r10), %r9
+	cmpq	-8(%rax,%r10), %r9
+	jne	.Lstrmiss\@
+	subq	$8, %r10
+	jmp	2b
+3:	movq	LM_FS_HEAD(%rdx), %rcx
+	.endif
 	movq	LM_H_FAST_EPOCH(%rcx), %rax
 	movq	(%rax), %rax
 	cmpq	%rax, LM_FS_EPOCH(%rdx)
@@ -260,14 +364,26 @@
 	movq	lm_fast_errno_tpoff(%rip), %r8
 	movl	%edx, %fs:(%r8)
 	.cfi_remember_state
+	.if \str
+	RESTORE	%r10
+	RESTORE	%r9
+	.endif
 	RESTORE_ENTRY \two + \out, \ret
 	RESTORE	%rcx
 	ret
 	.cfi_restore_state
 
+	.if \str
+.Lstrmiss\@:
+	movq	LM_FS_HEAD(%rdx), %rcx
+	.endif
 .Lmiss\@:
 	movl	$0, LM_FT_BUSY(%r8)
 .Lbypass\@:
+	.if \str
+	RESTORE	%r10
+	RESTORE	%r9
+	.endif
 	RESTORE_ENTRY \two + \out, \ret
 	/* The head where lm_thunk wants it, the caller's rcx back; not xchg,
 	 * whose implied lock costs a miss 20 cycles. */
@@ -277,7 +393,7 @@
 	popq	%rcx
 	.cfi_adjust_cfa_offset -8
 	jmp	lm_thunk
-	.cfi_adjust_cfa_offset (8 * SAVED(\two + \out, \ret))
+	.cfi_adjust_cfa_offset (8 * SAVED(\two + \out + 2 * \str, \ret))
 
 	/* A copy with an expiry: now from the kernel's coarse clock words
 	 * (fast.c), seconds read twice around the nanoseconds so that a tick
@@ -326,7 +442,7 @@
 	.endif
 	SAVE	%rcx
 	SAVE	%rdx
-	.set	.Lpushed\@, SAVED(\two + \out, \ret) + 8 - \two
+	.set	.Lpushed\@, SAVED(\two + \out + 2 * \str, \ret) + 8 - \two
 	.set	.Lpad\@, 16 + 8 * (.Lpushed\@ % 2)
 	subq	$.Lpad\@, %rsp
 	.cfi_adjust_cfa_offset .Lpad\@
@@ -394,9 +510,17 @@
 	OUT_THUNK lm_fast_thunk_rdi_out_rsi_int, lm_fast_lookup1o_int, LM_FAST_RET_INT
 	LOOKUP	lm_fast_lookup1o_void, 0, LM_FAST_RET_VOID, 1
 	LOOKUP	lm_fast_lookup1o_int, 0, LM_FAST_RET_INT, 1
+	STR_THUNK lm_fast_thunk_str_rdi_void, lm_fast_lookup2s_void, LM_FAST_RET_VOID
+	STR_THUNK lm_fast_thunk_str_rdi_int, lm_fast_lookup2s_int, LM_FAST_RET_INT
+	STR_THUNK lm_fast_thunk_str_rdi_float, lm_fast_lookup2s_float, LM_FAST_RET_FLOAT
+	LOOKUP	lm_fast_lookup2s_void, 1, LM_FAST_RET_VOID, 0, 1
+	LOOKUP	lm_fast_lookup2s_int, 1, LM_FAST_RET_INT, 0, 1
+	LOOKUP	lm_fast_lookup2s_float, 1, LM_FAST_RET_FLOAT, 0, 1
 
 	.section .rodata
 	.p2align 3
 .Lmul:	.quad	LM_FAST_MUL
+.Lones:	.quad	0x0101010101010101
+.Lhighs: .quad	0x8080808080808080
 
 	.section .note.GNU-stack, "", @progbits
