@@ -120,10 +120,10 @@ FIX long fx_str(const char *s)
 	fx_runs++;
 	if (!s)
 		return -1;
-	long h = 7;
+	unsigned long h = 7; /* unsigned: it wraps */
 	size_t n = 0;
 	for (; s[n]; n++)
 		h = h * 31 + (unsigned char)s[n];
 	errno = (int)(n & 31);
-	return h;
+	return (long)h;
 }

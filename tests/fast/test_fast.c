@@ -1208,10 +1208,10 @@ Test(fast, out_copies_keep_their_bytes_through_moves_and_growth)
 /* fx_str's answer, computed here. */
 static long str_of(const char *s)
 {
-	long h = 7;
+	unsigned long h = 7;
 	for (size_t n = 0; s[n]; n++)
 		h = h * 31 + (unsigned char)s[n];
-	return h;
+	return (long)h;
 }
 
 /* Every length up to the longest kept and one more, at every alignment:
