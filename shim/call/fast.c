@@ -112,7 +112,7 @@ static struct lm_fast_table *huge_take(void)
 	return (struct lm_fast_table *)(slots - LM_FT_SLOTS);
 }
 
-/* Bytes of the slots, and so of the out bytes' array. */
+/* Bytes of the slots, and so of the array of bytes kept beside them. */
 static size_t slots_bytes(unsigned set_bits)
 {
 	return ((size_t)2 << set_bits) * LM_FS_SIZE;
@@ -258,13 +258,13 @@ static struct lm_fast_table *table_alloc(void)
 	return t;
 }
 
-/* The out bytes of slot S of table T (which has the array). */
+/* The bytes slot S of table T keeps beside it (T has the array). */
 static unsigned char *blob_of(const struct lm_fast_table *t, const struct lm_fast_slot *s)
 {
 	return (unsigned char *)s + t->blob;
 }
 
-/* T's array of out bytes, made if need be: false without memory. */
+/* T's array of kept bytes, made if need be: false without memory. */
 static bool blob_ensure(struct lm_fast_table *t)
 {
 	_Static_assert(LM_PLAN_FAST_OUT_MAX <= LM_FS_SIZE && LM_FAST_STR_MAX <= LM_FS_SIZE,
@@ -278,8 +278,8 @@ static bool blob_ensure(struct lm_fast_table *t)
 	return true;
 }
 
-/* Copy slot SRC of table FROM, with its out bytes, into slot DST of
- * table TO (TO has an array of out bytes when FROM has). */
+/* Copy slot SRC of table FROM, with its kept bytes, into slot DST of
+ * table TO (TO has the array when FROM has). */
 static void slot_copy(struct lm_fast_table *to, struct lm_fast_slot *dst,
                       const struct lm_fast_table *from, const struct lm_fast_slot *src)
 {
@@ -445,7 +445,8 @@ void lm_fast_put(const struct lm_hook_head *h, const struct lm_frame *f, int err
 	    .hits = (uint64_t *)((unsigned char *)lm_tls_counters + d->hits_off),
 	};
 	if (bytes) {
-		/* a string's padded with zeros: the thunk compares whole words */
+		/* zeros past a string: the block's bytes do not depend on what it
+		 * held before */
 		memset(blob_of(t, s), 0, d->blob_len);
 		memcpy(blob_of(t, s), bytes, nbytes);
 	}

@@ -52,9 +52,9 @@ struct lm_fast_table {
 	uint64_t mask[2];  /* the thunk's: sets - 1, (sets - 1) << 7 */
 	/* evictions of copies still valid since the table was made */
 	uint64_t evicted;
-	/* The out bytes of the slot at S are at S + blob, in an array of one
-	 * 64-byte block per slot made at the first copy of a method with an
-	 * out param (lm_plan_register_out); 0 until then. */
+	/* The bytes the slot at S keeps (an out buffer's, a string key's) are
+	 * at S + blob, in an array of one 64-byte block per slot made at the
+	 * first copy of such a method; 0 until then. */
 	intptr_t blob;
 	struct lm_fast_slot slot[] __attribute__((aligned(LM_FS_SIZE)));
 };
