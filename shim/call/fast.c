@@ -411,13 +411,12 @@ void lm_fast_put(const struct lm_hook_head *h, const struct lm_frame *f, int err
 			return;
 	}
 	uint64_t k[2] = {0, 0};
-	if (d->str && bytes)
+	if (bytes && d->str)
 		lm_fast_str_key(d, (const char *)bytes, (uint32_t)nbytes, k);
-	else
-		for (uint32_t i = 0; i < d->nkeys; i++) {
-			memcpy(&k[i], (const unsigned char *)f + d->src[i], sizeof k[i]);
-			k[i] &= d->mask[i];
-		}
+	for (uint32_t i = 0; !d->str && i < d->nkeys; i++) {
+		memcpy(&k[i], (const unsigned char *)f + d->src[i], sizeof k[i]);
+		k[i] &= d->mask[i];
+	}
 	/* The working set cycles through more keys than the table holds:
 	 * more copies still valid were pushed out since it was made than it
 	 * has slots. */
