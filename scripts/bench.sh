@@ -220,14 +220,15 @@ SWEEP_CALLS=4000000
 # VM whose vCPUs run at different speeds (here one was 1.6x slower than
 # the other, by turns, for a plain call too), a ratio of two runs on
 # different vCPUs measured the host.
+# (taskset runs under the preload too; it calls none of the functions.)
 sweep_ns() {
-	local run=("$B/hit" "$2" $SWEEP_CALLS "$3" 1 shared) pin=()
-	command -v taskset >/dev/null && pin=(taskset -c "${SWEEP_CPU:-0}")
+	local run=("$B/hit" "$2" $SWEEP_CALLS "$3" 1 shared)
+	command -v taskset >/dev/null && run=(taskset -c "${SWEEP_CPU:-0}" "${run[@]}")
 	case $1 in
-	if-memo) field ns_per_call "$("${pin[@]}" env LD_PRELOAD="$B/libwrap_direct.so" "${run[@]}")" ;;
-	uthash) field ns_per_call "$("${pin[@]}" env LD_PRELOAD="$B/libwrap_uthash.so" "${run[@]}")" ;;
-	ldmemo) field ns_per_call "$("${pin[@]}" env LD_PRELOAD="$SO" LDMEMO_LOG=error LDMEMO_CONFIG="$root/bench/sweep.conf" "${run[@]}")" ;;
-	ldmemo-5m) field ns_per_call "$("${pin[@]}" env LD_PRELOAD="$SO" LDMEMO_LOG=error LDMEMO_CONFIG="$root/bench/sweep-ttl.conf" "${run[@]}")" ;;
+	if-memo) field ns_per_call "$(env LD_PRELOAD="$B/libwrap_direct.so" "${run[@]}")" ;;
+	uthash) field ns_per_call "$(env LD_PRELOAD="$B/libwrap_uthash.so" "${run[@]}")" ;;
+	ldmemo) field ns_per_call "$(shim LDMEMO_CONFIG="$root/bench/sweep.conf" "${run[@]}")" ;;
+	ldmemo-5m) field ns_per_call "$(shim LDMEMO_CONFIG="$root/bench/sweep-ttl.conf" "${run[@]}")" ;;
 	esac
 }
 

@@ -123,10 +123,23 @@
 	FAST_THUNK \name\()_float, lm_fast_lookup\n\()_float, LM_FAST_RET_FLOAT, \src0, \src1
 .endm
 
-/* The out shape's thunk (fast.h): key in rdi, out pointer in rsi, r11
- * saved for the copy. A NULL out, and any call while the dispatcher still
- * checks the pointers (the gate), go to lm_thunk as they came. */
-.macro OUT_THUNK name, lookup, ret
+/* Back to lm_thunk with the stack as the stub left it: the head where
+ * lm_thunk wants it, the caller's rcx back; not xchg, whose implied lock
+ * costs a miss 20 cycles. */
+.macro TO_LM_THUNK
+	pushq	(%rsp)
+	.cfi_adjust_cfa_offset 8
+	movq	%rcx, 8(%rsp)
+	popq	%rcx
+	.cfi_adjust_cfa_offset -8
+	jmp	lm_thunk
+.endm
+
+/* The start of a thunk whose pointer argument PTR it reads: NULL goes to
+ * NULLTO (TO_LM_THUNK there), and so, after SAVE_ENTRY 1, RET, does a call
+ * while the dispatcher still checks the method's pointers (the gate), by
+ * GATEDTO (RESTORE_ENTRY 1, RET there). */
+.macro GATED_ENTRY name, ptr, nullto, gatedto, ret
 	.globl	\name
 	.hidden	\name
 	.type	\name, @function
@@ -135,22 +148,24 @@
 	.cfi_startproc
 	.cfi_def_cfa_offset 16
 	endbr64
-	testq	%rsi, %rsi
-	jz	1f
+	testq	\ptr, \ptr
+	jz	\nullto
 	SAVE_ENTRY 1, \ret
 	movq	LM_H_FAST_GATE(%rcx), %rax
 	cmpl	$0, (%rax)
-	jne	2f
+	jne	\gatedto
+.endm
+
+/* The out shape's thunk (fast.h): key in rdi, out pointer in rsi, r11
+ * saved for the copy. A NULL out, and any call while the dispatcher still
+ * checks the pointers (the gate), go to lm_thunk as they came. */
+.macro OUT_THUNK name, lookup, ret
+	GATED_ENTRY \name, %rsi, 1f, 2f, \ret
 	movq	%rdi, %rax
 	andq	LM_H_FAST_MASK0(%rcx), %rax
 	jmp	\lookup
 2:	RESTORE_ENTRY 1, \ret
-1:	pushq	(%rsp)
-	.cfi_adjust_cfa_offset 8
-	movq	%rcx, 8(%rsp)
-	popq	%rcx
-	.cfi_adjust_cfa_offset -8
-	jmp	lm_thunk
+1:	TO_LM_THUNK
 	.cfi_endproc
 	.size	\name, .-\name
 .endm
@@ -163,20 +178,7 @@
  * a longer string, a NULL and a call whose pointers the dispatcher still
  * checks (the gate) go to lm_thunk as they came. */
 .macro STR_THUNK name, lookup, ret
-	.globl	\name
-	.hidden	\name
-	.type	\name, @function
-	.p2align 4
-\name:
-	.cfi_startproc
-	.cfi_def_cfa_offset 16
-	endbr64
-	testq	%rdi, %rdi
-	jz	9f
-	SAVE_ENTRY 1, \ret
-	movq	LM_H_FAST_GATE(%rcx), %rax
-	cmpl	$0, (%rax)
-	jne	7f
+	GATED_ENTRY \name, %rdi, 9f, 7f, \ret
 	SAVE	%r9
 	SAVE	%r10
 	movq	LM_H_FAST_SEED(%rcx), %rax
@@ -217,12 +219,7 @@
 8:	RESTORE	%r10
 	RESTORE	%r9
 7:	RESTORE_ENTRY 1, \ret
-9:	pushq	(%rsp)
-	.cfi_adjust_cfa_offset 8
-	movq	%rcx, 8(%rsp)
-	popq	%rcx
-	.cfi_adjust_cfa_offset -8
-	jmp	lm_thunk
+9:	TO_LM_THUNK
 	.cfi_endproc
 	.size	\name, .-\name
 .endm
@@ -385,14 +382,7 @@
 	RESTORE	%r9
 	.endif
 	RESTORE_ENTRY \two + \out, \ret
-	/* The head where lm_thunk wants it, the caller's rcx back; not xchg,
-	 * whose implied lock costs a miss 20 cycles. */
-	pushq	(%rsp)
-	.cfi_adjust_cfa_offset 8
-	movq	%rcx, 8(%rsp)
-	popq	%rcx
-	.cfi_adjust_cfa_offset -8
-	jmp	lm_thunk
+	TO_LM_THUNK
 	.cfi_adjust_cfa_offset (8 * SAVED(\two + \out + 2 * \str, \ret))
 
 	/* A copy with an expiry: now from the kernel's coarse clock words
