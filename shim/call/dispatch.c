@@ -224,13 +224,13 @@ static inline int answered(struct lm_rt_method *m, struct lm_call *c, bool coale
 
 /* Keep a copy of the result for this thread's next hit: in the fast table
  * when the method has a fast thunk (F holds the result), else in the front
- * cache (VAL holds it). */
+ * cache (VAL holds it). STORED: the result is a store hit's. */
 static void keep_copy(struct lm_hook *h, struct lm_rt_method *m, struct lm_call *c,
                       const struct lm_frame *f, const void *val, size_t vlen, int err,
-                      int64_t expires)
+                      int64_t expires, bool stored)
 {
 	if (m->fast)
-		lm_fast_put((const struct lm_hook_head *)h, f, err, expires, c->epoch);
+		lm_fast_put((const struct lm_hook_head *)h, f, err, expires, c->epoch, stored);
 	else
 		lm_front_put(lm_rt_copy_epoch(lm_rt, m), m->id, t_arena.p + c->base, c->klen, val,
 		             vlen, expires, c->epoch);
@@ -258,7 +258,7 @@ static bool ask_l2(struct lm_hook *h, struct lm_rt_method *m, struct lm_call *c,
 	size_t vlen = t_arena.len - vbase;
 	int64_t expires = lm_clock_ms() + l1_ttl;
 	if (lm_store_fill(lm_rt->store, &c->req, val, vlen, l1_ttl) == 1)
-		keep_copy(h, m, c, f, val, vlen, err, expires);
+		keep_copy(h, m, c, f, val, vlen, err, expires, false);
 	/* the host tier is a nearer tier: it keeps the copy as long as L1 may */
 	if (m->host)
 		lm_host_set(lm_rt->host, &m->hm, c->req.hash, c->req.key, c->klen, val, vlen,
@@ -311,7 +311,7 @@ static bool ask_host(struct lm_hook *h, struct lm_rt_method *m, struct lm_call *
 	const unsigned char *val = t_arena.p + vbase;
 	size_t vlen = t_arena.len - vbase;
 	if (lm_store_fill(lm_rt->store, &c->req, val, vlen, ttl) == 1)
-		keep_copy(h, m, c, f, val, vlen, err, expires);
+		keep_copy(h, m, c, f, val, vlen, err, expires, false);
 	if (c->stale)
 		lm_entry_unref(lm_rt->store, c->stale);
 	lm_count(m->id, LM_C_shared_hits, 1);
@@ -333,9 +333,10 @@ static uint64_t host_sync(struct lm_rt_method *m)
 	return g;
 }
 
-/* Store hits between copies kept: a working set larger than the
- * thread's copies would otherwise evict one hot copy per hit (a store hit
- * costs little more than keeping the copy). */
+/* Store hits between copies kept in the front cache: a working set
+ * larger than the thread's copies would otherwise evict one hot copy per
+ * hit (a store hit costs little more than keeping the copy). The fast
+ * table, which grows, keeps each and judges (fast.c). */
 #define LM_COPY_EVERY 8
 static __thread uint32_t t_copy_tick;
 
@@ -356,8 +357,8 @@ static bool replay_hit(struct lm_hook *h, struct lm_rt_method *m, struct lm_call
 	size_t vlen;
 	const void *val = lm_entry_value(e, &vlen);
 	int rc = replay(m, val, vlen, f, err);
-	if (rc == 0 && ++t_copy_tick % LM_COPY_EVERY == 0)
-		keep_copy(h, m, c, f, val, vlen, *err, lm_entry_expires_ms(e));
+	if (rc == 0 && (m->fast || ++t_copy_tick % LM_COPY_EVERY == 0))
+		keep_copy(h, m, c, f, val, vlen, *err, lm_entry_expires_ms(e), true);
 	if (rc == 0 && m->reuse)
 		lm_reuse_put(lm_rt_copy_epoch(lm_rt, m), m->plan, m->id, t_arena.p + c->base,
 		             c->klen, f, *err, lm_entry_expires_ms(e), c->epoch);
@@ -606,7 +607,7 @@ static void leave_fill(struct lm_hook *h, struct lm_rt_method *m, struct lm_call
 		lm_count(m->id, LM_C_stored, 1);
 		if (!ok)
 			lm_count(m->id, LM_C_negative, 1);
-		keep_copy(h, m, c, f, t_arena.p + vbase, vlen, *err, expires);
+		keep_copy(h, m, c, f, t_arena.p + vbase, vlen, *err, expires, false);
 		if (!m->fast)
 			lm_front_grow();
 	}

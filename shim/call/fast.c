@@ -85,19 +85,30 @@ static const struct {
 static pthread_key_t table_key;
 static pthread_once_t table_once = PTHREAD_ONCE_INIT;
 
-/* The largest table's slots fill one 2 MiB huge page (where the kernel
- * grants one), its header line the end of the 4 KiB page below: the hits
- * of 10,000 keys spread over 512 small pages miss the first-level TLB
- * nearly every time (40,000,000 hits of f over 10,000 keys: 0.475 s of CPU
- * against 0.545, medians of 6). Mapped when a thread grows that far and
- * unmapped at its exit, not pooled: the pool's blocks are not aligned so. */
+/* Bytes of the slots, and so of the array of bytes kept beside them. */
+static size_t slots_bytes(unsigned set_bits)
+{
+	return ((size_t)2 << set_bits) * LM_FS_SIZE;
+}
+
+/* A table whose slots fill one 2 MiB huge page or more gets them aligned
+ * to one (where the kernel grants them), its header line the end of the
+ * 4 KiB page below: the hits of 10,000 keys spread over 512 small pages
+ * miss the first-level TLB nearly every time (40,000,000 hits of f over
+ * 10,000 keys: 0.475 s of CPU against 0.545, medians of 6). Mapped when a
+ * thread grows that far and unmapped at its exit, not pooled: the pool's
+ * blocks are not aligned so. */
 #define HUGE_PAGE  ((size_t)2 << 20)
 #define SMALL_PAGE ((size_t)4096)
-_Static_assert(((size_t)2 << LM_FAST_MAX_SET_BITS) * LM_FS_SIZE == HUGE_PAGE, "one huge page");
 
-static struct lm_fast_table *huge_take(void)
+static bool huge(unsigned set_bits)
 {
-	size_t len = 2 * HUGE_PAGE;
+	return slots_bytes(set_bits) >= HUGE_PAGE;
+}
+
+static struct lm_fast_table *huge_take(unsigned set_bits)
+{
+	size_t n = slots_bytes(set_bits), len = n + HUGE_PAGE;
 	unsigned char *m =
 	    mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (m == MAP_FAILED)
@@ -106,24 +117,19 @@ static struct lm_fast_table *huge_take(void)
 	unsigned char *start = slots - SMALL_PAGE;
 	if (start > m)
 		munmap(m, (size_t)(start - m));
-	if (slots + HUGE_PAGE < m + len)
-		munmap(slots + HUGE_PAGE, (size_t)(m + len - slots - HUGE_PAGE));
-	madvise(slots, HUGE_PAGE, MADV_HUGEPAGE);
+	if (slots + n < m + len)
+		munmap(slots + n, (size_t)(m + len - slots - n));
+	madvise(slots, n, MADV_HUGEPAGE);
 	return (struct lm_fast_table *)(slots - LM_FT_SLOTS);
-}
-
-/* Bytes of the slots, and so of the array of bytes kept beside them. */
-static size_t slots_bytes(unsigned set_bits)
-{
-	return ((size_t)2 << set_bits) * LM_FS_SIZE;
 }
 
 static void table_give(struct lm_fast_table *t)
 {
 	if (t->blob)
 		lm_tpool_give((unsigned char *)t->slot + t->blob, slots_bytes(t->set_bits));
-	if (t->set_bits == LM_FAST_MAX_SET_BITS)
-		munmap((unsigned char *)t + LM_FT_SLOTS - SMALL_PAGE, SMALL_PAGE + HUGE_PAGE);
+	if (huge(t->set_bits))
+		munmap((unsigned char *)t + LM_FT_SLOTS - SMALL_PAGE,
+		       SMALL_PAGE + slots_bytes(t->set_bits));
 	else
 		lm_tpool_give(t, lm_fast_table_bytes(t->set_bits));
 }
@@ -228,9 +234,8 @@ lm_fast_entry_fn lm_fast_prepare(const struct lm_plan *p, uint32_t id, const uin
 static struct lm_fast_table *table_new(unsigned set_bits)
 {
 	_Static_assert(LM_FS_SIZE <= 64, "the pool's blocks are 64-byte aligned");
-	struct lm_fast_table *t = set_bits == LM_FAST_MAX_SET_BITS
-	                              ? huge_take()
-	                              : lm_tpool_take(lm_fast_table_bytes(set_bits));
+	struct lm_fast_table *t =
+	    huge(set_bits) ? huge_take(set_bits) : lm_tpool_take(lm_fast_table_bytes(set_bits));
 	if (!t)
 		return NULL;
 	t->set_bits = set_bits;
@@ -361,6 +366,49 @@ static struct lm_fast_slot *where_key(struct lm_fast_table *t, const struct lm_h
 	return where(t, set, h, k);
 }
 
+/* This thread's calls of every method so far: its hits and misses. */
+static uint64_t thread_calls(void)
+{
+	const struct lm_tblock *b = lm_tls_counters;
+	uint64_t n = 0;
+	for (uint32_t m = 0; b && m < lm_counters_nmethods; m++) {
+		const uint64_t *v = &b->v[(size_t)m * LM_C_COUNT];
+		n += __atomic_load_n(&v[LM_C_hits], __ATOMIC_RELAXED) +
+		     __atomic_load_n(&v[LM_C_misses], __ATOMIC_RELAXED);
+	}
+	return n;
+}
+
+/* Windows a table set aside stays so, each as many results as it has
+ * slots. */
+#define LM_FAST_ASIDE 8
+/* Store hits between copies kept by a table at the maximum size: each one
+ * kept would push out a copy, and a working set a little larger than the
+ * table, called in a cycle, would find none of its copies. */
+#define LM_FAST_COPY_EVERY 8
+
+/* At each result not answered by a table at the maximum size: false
+ * while it is set aside. Every window of as many such results as it has
+ * slots, it counts the thread's calls: when its hits were fewer than a
+ * quarter of them, the working set has outgrown it, and a probe that
+ * misses costs a cache miss or two (a million keys of f: 196 ns a hit
+ * with the probes, 135 with the table aside, uthash 137). It is set aside
+ * for LM_FAST_ASIDE windows, then tried again: a working set that shrank
+ * gets it back, its copies still checked against their epoch and expiry. */
+static bool judge(struct lm_fast_table *t)
+{
+	const uint64_t w = (uint64_t)2 << t->set_bits;
+	const bool aside = t->busy == LM_FAST_SKIPPING;
+	if (++t->passes < (aside ? LM_FAST_ASIDE * w : w))
+		return !aside;
+	const uint64_t calls = thread_calls(), n = calls - t->calls0;
+	const bool outgrown = !aside && t->passes > n - n / 4;
+	t->passes = 0;
+	t->calls0 = calls;
+	__atomic_store_n(&t->busy, outgrown ? LM_FAST_SKIPPING : 0, __ATOMIC_RELAXED);
+	return !outgrown;
+}
+
 /* Rehashed rather than started empty: the valid copies move in a few
  * microseconds, where refilling each would cost the thread a miss through
  * the dispatcher and the store. Only this thread reads its table, and the
@@ -384,13 +432,14 @@ bool lm_fast_grow(void)
 			slot_copy(t, where_key(t, s->head, s->k), old, s);
 	}
 	t->evicted = 0; /* the moves' are not the working set's */
+	t->calls0 = thread_calls();
 	table_own(t);
 	table_give(old);
 	return true;
 }
 
 void lm_fast_put(const struct lm_hook_head *h, const struct lm_frame *f, int err,
-                 int64_t expires_ms, uint64_t epoch)
+                 int64_t expires_ms, uint64_t epoch, bool stored)
 {
 	const struct lm_fast_desc *d = &h->fast;
 	struct lm_fast_table *t = lm_fast_table ? lm_fast_table : table_alloc();
@@ -426,6 +475,9 @@ void lm_fast_put(const struct lm_hook_head *h, const struct lm_frame *f, int err
 		else /* at the maximum (or no memory): counted anew */
 			t->evicted = 0;
 	}
+	if (t->set_bits == LM_FAST_MAX_SET_BITS &&
+	    (!judge(t) || (stored && ++t->tick % LM_FAST_COPY_EVERY != 0)))
+		return;
 	struct lm_fast_slot *s = where_key(t, h, k);
 	/* Once per fill: the words must still be the clock, else an expiry
 	 * could be read against a time that no longer moves. */

@@ -47,8 +47,10 @@ _Static_assert(sizeof(struct lm_fast_slot) == LM_FS_SIZE, "fast_abi.h");
 /* A table of 2^set_bits sets, each two slots. Only its thread reads or
  * changes it; it grows (fast.c) only outside the thunk's lookup. */
 struct lm_fast_table {
-	uint32_t busy;     /* the thunk's, while it reads a slot */
-	uint32_t set_bits; /* fast.c's, as are the two below */
+	/* 1 while the thunk reads a slot; LM_FAST_SKIPPING while the table
+	 * is set aside (fast.c): the thunk goes to lm_thunk on either */
+	uint32_t busy;
+	uint32_t set_bits; /* fast.c's, as are the fields past mask */
 	uint64_t mask[2];  /* the thunk's: sets - 1, (sets - 1) << 7 */
 	/* evictions of copies still valid since the table was made */
 	uint64_t evicted;
@@ -56,6 +58,12 @@ struct lm_fast_table {
 	 * at S + blob, in an array of one 64-byte block per slot made at the
 	 * first copy of such a method; 0 until then. */
 	intptr_t blob;
+	/* A table at the maximum size judges itself by windows of the
+	 * results it did not answer (fast.c): those this window, and the
+	 * thread's calls when it began; store hits since one was kept. */
+	uint64_t passes;
+	uint64_t calls0;
+	uint32_t tick;
 	struct lm_fast_slot slot[] __attribute__((aligned(LM_FS_SIZE)));
 };
 _Static_assert(offsetof(struct lm_fast_table, busy) == LM_FT_BUSY, "fast_abi.h");
@@ -63,6 +71,7 @@ _Static_assert(offsetof(struct lm_fast_table, mask) == LM_FT_MASK0, "fast_abi.h"
 _Static_assert(offsetof(struct lm_fast_table, mask[1]) == LM_FT_MASK1, "fast_abi.h");
 _Static_assert(offsetof(struct lm_fast_table, blob) == LM_FT_BLOB, "fast_abi.h");
 _Static_assert(offsetof(struct lm_fast_table, slot) == LM_FT_SLOTS, "fast_abi.h");
+_Static_assert(sizeof(struct lm_fast_table) == LM_FT_SLOTS, "the header is one line");
 /* The thunk takes both set numbers from the hash, scaled to a set's 128
  * bytes (a shift by 7), from one 64-bit product. */
 _Static_assert(2 * LM_FS_SIZE == 1 << 7 && 2 * LM_FAST_MAX_SET_BITS + 7 <= 64, "fast_abi.h");
@@ -82,6 +91,10 @@ enum lm_fast_ret {
 	LM_FAST_FLOAT = LM_FAST_RET_FLOAT,
 };
 
+/* The busy word of a table set aside: the working set outgrew even the
+ * largest table, whose probes then missed at a cache miss each. */
+#define LM_FAST_SKIPPING 2
+
 /* This thread's table, NULL until its first fill. */
 extern __thread struct lm_fast_table *lm_fast_table;
 
@@ -91,7 +104,7 @@ extern __thread struct lm_fast_table *lm_fast_table;
 static inline bool lm_fast_busy(void)
 {
 	const struct lm_fast_table *t = lm_fast_table;
-	return t && __atomic_load_n(&t->busy, __ATOMIC_RELAXED);
+	return t && __atomic_load_n(&t->busy, __ATOMIC_RELAXED) == 1;
 }
 
 /* Once, at start-up: what the fast thunks need of the process (errno's
@@ -111,9 +124,12 @@ lm_fast_entry_fn lm_fast_prepare(const struct lm_plan *p, uint32_t id, const uin
 /* Keep a copy of the result in F (ret_* filled, arguments as at entry)
  * with errno ERR, for the method whose hook head is H, seen by a lookup or
  * fill that began after its copy epoch read EPOCH. EXPIRES_MS: LM_DUR_NEVER
- * for none. The thread's table is allocated here, never on a hit. */
+ * for none. STORED: the result is a store hit's (a table at the maximum
+ * size keeps one in LM_FAST_COPY_EVERY of those). Called for each result
+ * the table did not answer: the table judges itself by them (fast.c). The
+ * thread's table is allocated here, never on a hit. */
 void lm_fast_put(const struct lm_hook_head *h, const struct lm_frame *f, int err,
-                 int64_t expires_ms, uint64_t epoch);
+                 int64_t expires_ms, uint64_t epoch, bool stored);
 
 /* Replace this thread's table by one LM_FAST_GROW_BITS larger, its valid
  * copies moved over; false when it is at the maximum already (or there is

@@ -52,6 +52,7 @@ static const char conf[] = "[cache fx_rdi]\nsignature = long fx_rdi(long x)\n"
 static struct lm_config cfg;
 static uint64_t epoch;                 /* the copy epoch every hook checks */
 static int64_t expires = LM_DUR_NEVER; /* of the copies the leave keeps */
+static bool stored;                    /* the leave's results are store hits */
 static struct lm_hook *hooks[16];
 
 struct call {
@@ -69,11 +70,15 @@ static int t_enter(struct lm_hook *h, struct lm_frame *f)
 	return LM_ENTER_CALL;
 }
 
+/* As the dispatcher: a miss counted, its result kept. */
 static void t_leave(struct lm_hook *h, struct lm_frame *f)
 {
 	int err = errno;
+	for (uint32_t id = 0; id < sizeof hooks / sizeof hooks[0]; id++)
+		if (hooks[id] == h)
+			lm_count(id, LM_C_misses, 1);
 	lm_fast_put((const struct lm_hook_head *)h, f, err, expires,
-	            ((struct call *)f->call)->epoch);
+	            ((struct call *)f->call)->epoch, stored);
 	errno = err;
 }
 
@@ -954,6 +959,96 @@ Test(fast, a_table_grows_no_further_than_the_maximum)
 	for (int r = 0; r < 2; r++)
 		round_of(40000);
 	cr_expect_eq(set_bits(), LM_FAST_MAX_SET_BITS);
+}
+
+/* ---- A table the working set outgrows -------------------------------------
+ * At the maximum size, a table that answers fewer than a quarter of its
+ * thread's calls over a window (as many results as it has slots) is set
+ * aside: the thunk no longer probes it, and results are not kept. Some
+ * windows later it is tried again. */
+
+static uint32_t busy_word(void)
+{
+	return __atomic_load_n(&lm_fast_table->busy, __ATOMIC_RELAXED);
+}
+
+Test(fast, an_outgrown_table_is_set_aside_and_later_tried_again)
+{
+	fx_rdi(1);
+	while (lm_fast_grow())
+		;
+	const long slots = 2L << LM_FAST_MAX_SET_BITS;
+	/* a window of keys seen once: no call is the table's */
+	long k = 1000000;
+	for (long i = 0; i < slots; i++, k++)
+		if (fx_rdi(k) != k * 3 + 1)
+			cr_assert_fail("key %ld", k);
+	cr_assert_eq(busy_word(), LM_FAST_SKIPPING, "set aside after one window");
+	cr_expect(!lm_fast_busy(), "aside is not inside a lookup");
+	/* aside: right answers, and nothing kept (the second call runs too) */
+	long runs = fx_runs;
+	cr_expect_eq(fx_rdi(5), 16);
+	cr_expect_eq(fx_rdi(5), 16);
+	cr_expect_eq(fx_runs, runs + 2, "no copy kept while aside");
+	/* tried again within 16 windows */
+	long i = 0;
+	for (; busy_word() == LM_FAST_SKIPPING && i < 16 * slots; i++, k++)
+		if (fx_rdi(k) != k * 3 + 1)
+			cr_assert_fail("key %ld", k);
+	cr_assert_eq(busy_word(), 0, "tried again after %ld calls", i);
+	cr_expect_geq(i, slots, "aside for more than a window");
+	/* a working set that fits is kept and hit, and keeps the table */
+	round_of(1000);
+	cr_expect_eq(round_of(1000), 0, "every key hits");
+	for (long j = 0; j < slots / 1000 + 1; j++)
+		round_of(1000);
+	cr_expect_eq(busy_word(), 0, "a table that answers its calls stays");
+}
+
+Test(fast, a_table_that_answers_a_quarter_of_its_calls_stays)
+{
+	fx_rdi(1);
+	while (lm_fast_grow())
+		;
+	const long slots = 2L << LM_FAST_MAX_SET_BITS;
+	/* each new key once, then hit twice: 1/3 of the calls miss */
+	for (long k = 1; k <= slots + 1; k++)
+		for (int r = 0; r < 3; r++)
+			if (fx_rdi(k) != k * 3 + 1)
+				cr_assert_fail("key %ld", k);
+	cr_expect_eq(busy_word(), 0);
+}
+
+Test(fast, a_full_sized_table_keeps_one_store_hit_in_eight)
+{
+	fx_rdi(1);
+	while (lm_fast_grow())
+		;
+	stored = true;
+	long runs = fx_runs;
+	for (long k = 100; k < 116; k++)
+		fx_rdi(k);
+	stored = false;
+	cr_expect_eq(fx_runs - runs, 16);
+	runs = fx_runs;
+	for (long k = 100; k < 116; k++)
+		cr_expect_eq(fx_rdi(k), k * 3 + 1);
+	cr_expect_eq(fx_runs - runs, 14, "two of the sixteen kept");
+}
+
+Test(fast, a_smaller_table_keeps_every_store_hit)
+{
+	stored = true;
+	long runs = fx_runs;
+	for (long k = 100; k < 116; k++)
+		fx_rdi(k);
+	stored = false;
+	cr_expect_eq(set_bits(), LM_FAST_SET_BITS);
+	cr_expect_eq(fx_runs - runs, 16);
+	runs = fx_runs;
+	for (long k = 100; k < 116; k++)
+		cr_expect_eq(fx_rdi(k), k * 3 + 1);
+	cr_expect_eq(fx_runs - runs, 0, "all sixteen kept");
 }
 
 /* Growth moves the copies still valid, each with its epoch: a drop after

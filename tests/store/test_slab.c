@@ -3,6 +3,7 @@
 #include <criterion/criterion.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "shim/store/slab.h"
 
@@ -39,4 +40,29 @@ Test(store_slab, large_blocks_and_arrays_work_and_arrays_are_zeroed)
 		nonzero += arr[i] != 0;
 	cr_expect_eq(nonzero, 0);
 	lm_big_free(arr, n);
+}
+
+/* Arrays of 2 MiB and more are aligned to a huge page (the kernel may back
+ * them with one: a store hit's reads then miss the TLB less), zeroed, and
+ * given back whole. */
+Test(store_slab, a_huge_array_is_aligned_to_a_huge_page_and_zeroed)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	cr_skip_test("under ASan arrays come from calloc");
+#endif
+	const size_t huge = (size_t)2 << 20;
+	for (size_t n = huge; n <= 4 * huge; n += huge + 4096) {
+		unsigned char *arr = lm_big_zalloc(n);
+		cr_assert_not_null(arr);
+		cr_expect_eq((uintptr_t)arr % huge, 0, "%zu bytes at %p", n, (void *)arr);
+		size_t nonzero = 0;
+		for (size_t i = 0; i < n; i += 512)
+			nonzero += arr[i] != 0 || arr[n - 1 - i] != 0;
+		cr_expect_eq(nonzero, 0);
+		memset(arr, 1, n);
+		lm_big_free(arr, n);
+		/* the whole mapping went: its first page is no longer mapped */
+		unsigned char vec;
+		cr_expect_eq(mincore(arr, 4096, &vec), -1, "%zu bytes unmapped", n);
+	}
 }
