@@ -21,6 +21,7 @@
 #include "shim/call/runtime.h"
 #include "shim/store/store.h"
 #include "tests/common/call_at.h"
+#include "tests/common/vma.h"
 #include "tests/fast/helpers.h"
 #include "shim/base/clock.h"
 #include "shim/base/tpool.h"
@@ -1151,7 +1152,7 @@ static void *growing_thread(void *arg)
 }
 
 /* The pool hands out the last block given back of a size first: a thread
- * that grew its table gave the smaller sizes back; the largest, mapped on
+ * that grew its table gave the smaller sizes back; one of 2 MiB, mapped on
  * its own, is unmapped at its exit. */
 Test(fast, thread_exit_returns_the_grown_table)
 {
@@ -1166,9 +1167,11 @@ Test(fast, thread_exit_returns_the_grown_table)
 	lm_tpool_give(p, bytes);
 	unsigned char *page = (unsigned char *)last + LM_FT_SLOTS - 4096;
 	errno = 0;
-	cr_expect_eq(
-	    msync(page, 4096 + lm_fast_table_bytes(LM_FAST_MAX_SET_BITS) - LM_FT_SLOTS, MS_ASYNC),
-	    -1, "the grown table is unmapped");
+	cr_expect_eq(msync(page,
+	                   4096 + lm_fast_table_bytes(LM_FAST_SET_BITS + 2 * LM_FAST_GROW_BITS) -
+	                       LM_FT_SLOTS,
+	                   MS_ASYNC),
+	             -1, "the grown table is unmapped");
 	cr_expect_eq(errno, ENOMEM);
 }
 
@@ -1180,6 +1183,36 @@ Test(fast, the_largest_table_is_aligned_for_a_huge_page)
 	while (lm_fast_grow())
 		;
 	cr_expect_eq((uintptr_t)lm_fast_table->slot % (2u << 20), 0);
+}
+
+/* So do the bytes kept beside its slots (an out buffer's): advised to be
+ * huge pages, and unmapped with the thread. */
+static bool out_blob_huge;
+
+static void *out_thread(void *arg)
+{
+	(void)arg;
+	unsigned char buf[64];
+	fx_out(1, buf);
+	while (lm_fast_grow())
+		;
+	fx_out(2, buf);
+	unsigned char *blob = (unsigned char *)lm_fast_table->slot + lm_fast_table->blob;
+	out_blob_huge = vma_huge_advised(blob);
+	return blob;
+}
+
+Test(fast, the_largest_tables_kept_bytes_are_huge_and_go_with_the_thread)
+{
+	pthread_t t;
+	void *blob;
+	pthread_create(&t, NULL, out_thread, NULL);
+	pthread_join(t, &blob);
+	cr_expect_eq((uintptr_t)blob % (2u << 20), 0, "at %p", blob);
+	cr_expect(out_blob_huge, "advised MADV_HUGEPAGE");
+	errno = 0;
+	cr_expect_eq(msync(blob, 4096, MS_ASYNC), -1, "unmapped at the thread's exit");
+	cr_expect_eq(errno, ENOMEM);
 }
 
 /* ---- the out shape (`int get(long id, out(64) buf)`) ---------------- */

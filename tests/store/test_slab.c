@@ -6,6 +6,7 @@
 #include <sys/mman.h>
 
 #include "shim/store/slab.h"
+#include "tests/common/vma.h"
 
 Test(store_slab, a_freed_block_serves_the_next_of_its_class)
 {
@@ -42,9 +43,9 @@ Test(store_slab, large_blocks_and_arrays_work_and_arrays_are_zeroed)
 	lm_big_free(arr, n);
 }
 
-/* Arrays of 2 MiB and more are aligned to a huge page (the kernel may back
- * them with one: a store hit's reads then miss the TLB less), zeroed, and
- * given back whole. */
+/* Arrays of 2 MiB and more are aligned to a huge page and advised to be
+ * one (a store hit's reads then miss the TLB less), zeroed, and given back
+ * whole. */
 Test(store_slab, a_huge_array_is_aligned_to_a_huge_page_and_zeroed)
 {
 #if defined(__SANITIZE_ADDRESS__)
@@ -55,6 +56,7 @@ Test(store_slab, a_huge_array_is_aligned_to_a_huge_page_and_zeroed)
 		unsigned char *arr = lm_big_zalloc(n);
 		cr_assert_not_null(arr);
 		cr_expect_eq((uintptr_t)arr % huge, 0, "%zu bytes at %p", n, (void *)arr);
+		cr_expect(vma_huge_advised(arr), "%zu bytes advised MADV_HUGEPAGE", n);
 		size_t nonzero = 0;
 		for (size_t i = 0; i < n; i += 512)
 			nonzero += arr[i] != 0 || arr[n - 1 - i] != 0;
