@@ -279,3 +279,47 @@ Test(store_basic, a_miss_reads_the_clock_once)
 	atomic_store(&lm_test_now, t0);
 	lm_store_free(s);
 }
+
+static void count_any(const struct lm_entry *e, void *arg)
+{
+	(void)e;
+	++*(int *)arg;
+}
+
+/* A slot keeps 16 bits of its key's hash, which place an entry in an
+ * array of up to 65,536 slots without reading it. One shard holding more
+ * (here 131,072 slots) places, moves and finds entries by their full
+ * hash, through growth and through the deletions of evictions: every
+ * entry stored is found, with its own value. */
+Test(store_basic, a_table_past_the_tags_reach_finds_every_entry)
+{
+	struct lm_store_cfg cfg = {.max_entries = 60000,
+	                           .max_memory = (uint64_t)1 << 30,
+	                           .nmethods = 1,
+	                           .nshards = 1,
+	                           .now_ms = lm_test_clock,
+	                           .hash = lm_test_key_hash};
+	struct lm_store *s = lm_store_new(&cfg);
+	cr_assert_not_null(s);
+	enum { KEYS = 90000 };
+	char key[16], want[16], got[16];
+	for (int i = 0; i < KEYS; i++) {
+		snprintf(key, sizeof key, "k%d", i);
+		snprintf(want, sizeof want, "v%d", i);
+		lm_test_set(s, 0, key, want, LM_DUR_NEVER);
+	}
+	int stored = 0, found = 0;
+	lm_store_each(s, count_any, &stored);
+	cr_assert_gt(stored, 49152, "more entries than 3/4 of 65,536 slots: %d", stored);
+	for (int i = 0; i < KEYS; i++) {
+		snprintf(key, sizeof key, "k%d", i);
+		snprintf(want, sizeof want, "v%d", i);
+		if (lm_test_get(s, 0, key, got, sizeof got) == LM_LOOKUP_HIT) {
+			found++;
+			if (strcmp(got, want) != 0)
+				cr_assert_fail("%s answered %s", key, got);
+		}
+	}
+	cr_expect_eq(found, stored, "every stored entry is found");
+	lm_store_free(s);
+}
