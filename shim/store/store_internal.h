@@ -75,18 +75,6 @@ static inline struct lm_entry *lm_slot_entry(uint64_t slot)
 	return (struct lm_entry *)(uintptr_t)(slot & LM_SLOT_PTR);
 }
 
-/* A key's home slot in an array of MASK + 1: the hash turned so that the
- * 16 bits a slot keeps are the index's low ones. Up to 65,536 slots, an
- * entry's home then comes from its slot alone, and growth and deletion
- * read no entry: in a store of a million keys each read was a cache miss
- * (lm_table_reserve took 13% of a fill's time). */
-#define LM_SLOT_TAG_MASK ((size_t)0xffff)
-
-static inline size_t lm_slot_home(uint64_t hash, size_t mask)
-{
-	return (size_t)((hash >> 48) | (hash << 16)) & mask;
-}
-
 /* A slot array. Readers may still probe one the table outgrew: it is
  * retired like an entry. */
 struct lm_slots {
@@ -150,7 +138,7 @@ static inline struct lm_entry *lm_table_get(const struct lm_table *t, uint32_t m
 	const struct lm_slots *a = atomic_load_explicit(&t->arr, memory_order_acquire);
 	if (!a)
 		return NULL;
-	size_t i = lm_slot_home(hash, mask);
+	size_t i = hash & mask;
 	for (size_t n = 0; n <= mask; n++, i = (i + 1) & mask) {
 		uint64_t slot = atomic_load_explicit(&a->s[i], memory_order_acquire);
 		if (!slot)

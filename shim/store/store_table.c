@@ -3,7 +3,7 @@
  * entry pointer tagged with 16 hash bits. At a load factor kept between
  * 3/8 and 3/4 that is 11-21 bytes per entry, against uthash's 56-byte
  * handle; see store.c. Keys are compared in full: tag, method, length and
- * bytes. An entry's home slot comes from its key's hash (lm_slot_home).
+ * bytes. An entry's home slot comes from t->hash of its key.
  *
  * Writers hold the shard lock; every slot store is atomic so that
  * lock-free readers (lm_table_get) see either the old or the new word. A
@@ -41,7 +41,7 @@ long lm_table_find(const struct lm_table *t, uint32_t method, uint64_t hash, con
 	const struct lm_slots *a = lm_table_arr(t);
 	if (!a)
 		return -1;
-	for (size_t i = lm_slot_home(hash, a->mask);; i = (i + 1) & a->mask) {
+	for (size_t i = hash & a->mask;; i = (i + 1) & a->mask) {
 		uint64_t slot = lm_table_slot(a, i);
 		if (!slot)
 			return -1;
@@ -53,22 +53,12 @@ long lm_table_find(const struct lm_table *t, uint32_t method, uint64_t hash, con
 	}
 }
 
-/* The home of the entry in SLOT of an array of MASK + 1 slots: from the
- * slot's tag when that holds all of the index's bits. */
-static size_t home_of(const struct lm_table *t, uint64_t slot, size_t mask)
-{
-	if (mask <= LM_SLOT_TAG_MASK)
-		return (size_t)(slot >> 48) & mask;
-	const struct lm_entry *e = lm_slot_entry(slot);
-	return lm_slot_home(t->hash(e->data, e->klen), mask);
-}
-
 long lm_table_find_entry(const struct lm_table *t, const struct lm_entry *e)
 {
 	const struct lm_slots *a = lm_table_arr(t);
 	if (!a)
 		return -1;
-	for (size_t i = lm_slot_home(t->hash(e->data, e->klen), a->mask);; i = (i + 1) & a->mask) {
+	for (size_t i = t->hash(e->data, e->klen) & a->mask;; i = (i + 1) & a->mask) {
 		uint64_t slot = lm_table_slot(a, i);
 		if (!slot)
 			return -1;
@@ -77,13 +67,12 @@ long lm_table_find_entry(const struct lm_table *t, const struct lm_entry *e)
 	}
 }
 
-/* SLOT (an entry under its tag) into A, from its home HOME on. */
-static void place(struct lm_slots *a, uint64_t slot, size_t home)
+static void place(struct lm_slots *a, struct lm_entry *e, uint64_t hash)
 {
-	size_t i = home;
+	size_t i = hash & a->mask;
 	while (lm_table_slot(a, i))
 		i = (i + 1) & a->mask;
-	slot_set(a, i, slot);
+	slot_set(a, i, (hash & ~LM_SLOT_PTR) | (uint64_t)(uintptr_t)e);
 }
 
 bool lm_table_reserve(struct lm_table *t, struct lm_slots **old)
@@ -101,17 +90,17 @@ bool lm_table_reserve(struct lm_table *t, struct lm_slots **old)
 		return false;
 	na->mask = ncap - 1;
 	for (size_t i = 0; i < cap; i++) {
-		/* Past the tag's reach every key is read again to hash it, each a
-		 * cache miss: fetch a few entries ahead so that the misses
-		 * overlap. */
-		uint64_t next = na->mask > LM_SLOT_TAG_MASK && i + LM_REHASH_AHEAD < cap
-		                    ? lm_table_slot(a, i + LM_REHASH_AHEAD)
-		                    : 0;
+		/* Every key is read again to hash it, each a cache miss in a large
+		 * table: fetch a few entries ahead so that the misses overlap. */
+		uint64_t next =
+		    i + LM_REHASH_AHEAD < cap ? lm_table_slot(a, i + LM_REHASH_AHEAD) : 0;
 		if (next)
 			__builtin_prefetch(lm_slot_entry(next)->data);
 		uint64_t slot = lm_table_slot(a, i);
-		if (slot)
-			place(na, slot, home_of(t, slot, na->mask));
+		if (slot) {
+			struct lm_entry *e = lm_slot_entry(slot);
+			place(na, e, t->hash(e->data, e->klen));
+		}
 	}
 	atomic_store_explicit(&t->arr, na, memory_order_release);
 	atomic_store_explicit(&t->rmask, na->mask, memory_order_release);
@@ -122,8 +111,7 @@ bool lm_table_reserve(struct lm_table *t, struct lm_slots **old)
 
 void lm_table_insert(struct lm_table *t, struct lm_entry *e, uint64_t hash)
 {
-	struct lm_slots *a = lm_table_arr(t);
-	place(a, (hash & ~LM_SLOT_PTR) | (uint64_t)(uintptr_t)e, lm_slot_home(hash, a->mask));
+	place(lm_table_arr(t), e, hash);
 	t->used++;
 }
 
@@ -136,7 +124,8 @@ void lm_table_delete(struct lm_table *t, size_t idx)
 		uint64_t slot = lm_table_slot(a, j);
 		if (!slot)
 			break;
-		size_t home = home_of(t, slot, a->mask);
+		const struct lm_entry *e = lm_slot_entry(slot);
+		size_t home = t->hash(e->data, e->klen) & a->mask;
 		/* The entry at j may fill the hole at i only if its home is
 		 * not cyclically within (i, j]. */
 		bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
