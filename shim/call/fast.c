@@ -132,7 +132,30 @@ static struct lm_fast_table *huge_take(unsigned set_bits)
 	return slots ? (struct lm_fast_table *)(slots - LM_FT_SLOTS) : NULL;
 }
 
-static void table_give(struct lm_fast_table *t)
+/* The mapping of huge table T: its header's page and its slots. */
+static unsigned char *huge_start(const struct lm_fast_table *t)
+{
+	return (unsigned char *)t + LM_FT_SLOTS - SMALL_PAGE;
+}
+
+/* This thread's huge table grown out of, or NULL: its pages were given
+ * back at once (they read as zeros), its mapping goes at the next growth
+ * or at the thread's exit. A fast thunk interrupted by a signal between
+ * loading the table and marking it busy, whose handler's fill grew it (a
+ * handler the shim cannot see), so still reads mapped memory: a zero
+ * header, and no slot holding a copy, send it on to lm_thunk. */
+static __thread unsigned char *t_retired;
+static __thread size_t t_retired_len;
+
+static void retired_unmap(void)
+{
+	if (t_retired)
+		munmap(t_retired, t_retired_len);
+	t_retired = NULL;
+}
+
+/* T's kept bytes, if any, go back. */
+static void blob_give(struct lm_fast_table *t)
 {
 	const size_t n = slots_bytes(t->set_bits);
 	unsigned char *blob = (unsigned char *)t->slot + t->blob;
@@ -140,10 +163,31 @@ static void table_give(struct lm_fast_table *t)
 		munmap(blob, n);
 	else if (t->blob)
 		lm_tpool_give(blob, n);
+}
+
+static void table_give(struct lm_fast_table *t)
+{
+	blob_give(t);
 	if (huge(t->set_bits))
-		munmap((unsigned char *)t + LM_FT_SLOTS - SMALL_PAGE, SMALL_PAGE + n);
+		munmap(huge_start(t), SMALL_PAGE + slots_bytes(t->set_bits));
 	else
 		lm_tpool_give(t, lm_fast_table_bytes(t->set_bits));
+}
+
+/* T, this thread's table until now, is grown out of. A thunk never reads
+ * the kept bytes before it marked the table busy, nor does a fill run
+ * while it is: they go at once. */
+static void table_retire(struct lm_fast_table *t)
+{
+	if (!huge(t->set_bits)) {
+		table_give(t);
+		return;
+	}
+	blob_give(t);
+	retired_unmap();
+	t_retired = huge_start(t);
+	t_retired_len = SMALL_PAGE + slots_bytes(t->set_bits);
+	madvise(t_retired, t_retired_len, MADV_DONTNEED);
 }
 
 /* At thread exit, back to the pool for the next thread. A later
@@ -153,6 +197,7 @@ static void table_free(void *p)
 {
 	lm_fast_table = NULL;
 	table_give(p);
+	retired_unmap();
 }
 
 static void make_key(void)
@@ -379,7 +424,8 @@ static struct lm_fast_slot *where_key(struct lm_fast_table *t, const struct lm_h
 	return where(t, set, h, k);
 }
 
-/* This thread's calls of every method so far: its hits and misses. */
+/* This thread's calls of every method so far: its hits, misses and
+ * bypassed calls (some of which keep a copy: a fill while L2 is down). */
 static uint64_t thread_calls(void)
 {
 	const struct lm_tblock *b = lm_tls_counters;
@@ -387,7 +433,8 @@ static uint64_t thread_calls(void)
 	for (uint32_t m = 0; b && m < lm_counters_nmethods; m++) {
 		const uint64_t *v = &b->v[(size_t)m * LM_C_COUNT];
 		n += __atomic_load_n(&v[LM_C_hits], __ATOMIC_RELAXED) +
-		     __atomic_load_n(&v[LM_C_misses], __ATOMIC_RELAXED);
+		     __atomic_load_n(&v[LM_C_misses], __ATOMIC_RELAXED) +
+		     __atomic_load_n(&v[LM_C_bypassed], __ATOMIC_RELAXED);
 	}
 	return n;
 }
@@ -447,7 +494,7 @@ bool lm_fast_grow(void)
 	t->evicted = 0; /* the moves' are not the working set's */
 	t->calls0 = thread_calls();
 	table_own(t);
-	table_give(old);
+	table_retire(old);
 	return true;
 }
 
@@ -457,6 +504,18 @@ void lm_fast_put(const struct lm_hook_head *h, const struct lm_frame *f, int err
 	const struct lm_fast_desc *d = &h->fast;
 	struct lm_fast_table *t = lm_fast_table ? lm_fast_table : table_alloc();
 	if (!t)
+		return;
+	/* The working set cycles through more keys than the table holds:
+	 * more copies still valid were pushed out since it was made than it
+	 * has slots. */
+	if (t->evicted > (uint64_t)2 << t->set_bits) {
+		if (lm_fast_grow())
+			t = lm_fast_table;
+		else /* at the maximum (or no memory): counted anew */
+			t->evicted = 0;
+	}
+	if (t->set_bits == LM_FAST_MAX_SET_BITS &&
+	    (!judge(t) || (stored && ++t->tick % LM_FAST_COPY_EVERY != 0)))
 		return;
 	/* the bytes the slot keeps: the out bytes the call left in the
 	 * caller's buffer, the ones a hit copies back, or the string key; a
@@ -479,18 +538,6 @@ void lm_fast_put(const struct lm_hook_head *h, const struct lm_frame *f, int err
 		memcpy(&k[i], (const unsigned char *)f + d->src[i], sizeof k[i]);
 		k[i] &= d->mask[i];
 	}
-	/* The working set cycles through more keys than the table holds:
-	 * more copies still valid were pushed out since it was made than it
-	 * has slots. */
-	if (t->evicted > (uint64_t)2 << t->set_bits) {
-		if (lm_fast_grow())
-			t = lm_fast_table;
-		else /* at the maximum (or no memory): counted anew */
-			t->evicted = 0;
-	}
-	if (t->set_bits == LM_FAST_MAX_SET_BITS &&
-	    (!judge(t) || (stored && ++t->tick % LM_FAST_COPY_EVERY != 0)))
-		return;
 	struct lm_fast_slot *s = where_key(t, h, k);
 	/* Once per fill: the words must still be the clock, else an expiry
 	 * could be read against a time that no longer moves. */

@@ -140,7 +140,7 @@ bool lm_fast_grow(void);
 /* The slot hash, as the thunk computes it for a table of 2^SET_BITS sets:
  * the first slots of the key's two sets (which may be the same). A
  * product's bit depends only on the key bits at and below it, and a small
- * table's set numbers come from bits 50-59 and 36-45: the first word's
+ * table's set numbers come from bits 48-57 and 32-41: the first word's
  * high half is folded into its low one first, else keys that differ only
  * there (doubles: 0.25 + k, k < 1,000) crowded a few second sets, and a
  * loop over 1,000 of them pushed out copies every round until its thread's

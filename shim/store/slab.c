@@ -54,6 +54,7 @@ static char *bump, *bump_end;
 static size_t chunk_size = LM_CHUNK_MIN;
 
 #define LM_HUGE_PAGE ((size_t)2 << 20)
+#define LM_PAGE      ((size_t)4096)
 
 /* N bytes mapped and faulted in. From 2 MiB on they are aligned to a huge
  * page and asked for huge pages (where the kernel grants them): a hit in
@@ -72,10 +73,14 @@ static void *map_populated(size_t n)
 	if (m == MAP_FAILED)
 		return NULL;
 	char *p = m + (LM_HUGE_PAGE - (uintptr_t)m % LM_HUGE_PAGE) % LM_HUGE_PAGE;
+	/* the tail from the page after the last byte (a store's arrays are
+	 * not whole pages): lm_big_free unmaps N bytes, the kernel up to that
+	 * page's end */
+	char *end = p + (n + LM_PAGE - 1) / LM_PAGE * LM_PAGE;
 	if (p > m)
 		munmap(m, (size_t)(p - m));
-	if (p + n < m + len)
-		munmap(p + n, (size_t)(m + len - p - n));
+	if (end < m + len)
+		munmap(end, (size_t)(m + len - end));
 	madvise(p, n, MADV_HUGEPAGE);
 	/* before Linux 5.14, faulted in as the entries are written */
 	madvise(p, n, MADV_POPULATE_WRITE);

@@ -30,4 +30,24 @@ static inline bool vma_huge_advised(const void *p)
 	return hg;
 }
 
+/* The end of the mapping that holds P (0: none): the kernel merges
+ * neighbours of the same kind, so a test's mapping must differ from
+ * them (its huge-page advice does). */
+static inline uintptr_t vma_end(const void *p)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	if (!f)
+		return 0;
+	char line[512];
+	uintptr_t end = 0;
+	while (!end && fgets(line, sizeof line, f)) {
+		unsigned long lo, hi;
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && (uintptr_t)p >= lo &&
+		    (uintptr_t)p < hi)
+			end = hi;
+	}
+	fclose(f);
+	return end;
+}
+
 #endif

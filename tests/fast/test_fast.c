@@ -54,6 +54,7 @@ static struct lm_config cfg;
 static uint64_t epoch;                 /* the copy epoch every hook checks */
 static int64_t expires = LM_DUR_NEVER; /* of the copies the leave keeps */
 static bool stored;                    /* the leave's results are store hits */
+static bool bypassed;                  /* the leave counts a bypassed call */
 static struct lm_hook *hooks[16];
 
 struct call {
@@ -77,7 +78,7 @@ static void t_leave(struct lm_hook *h, struct lm_frame *f)
 	int err = errno;
 	for (uint32_t id = 0; id < sizeof hooks / sizeof hooks[0]; id++)
 		if (hooks[id] == h)
-			lm_count(id, LM_C_misses, 1);
+			lm_count(id, bypassed ? LM_C_bypassed : LM_C_misses, 1);
 	lm_fast_put((const struct lm_hook_head *)h, f, err, expires,
 	            ((struct call *)f->call)->epoch, stored);
 	errno = err;
@@ -1020,6 +1021,24 @@ Test(fast, a_table_that_answers_a_quarter_of_its_calls_stays)
 	cr_expect_eq(busy_word(), 0);
 }
 
+/* A call the dispatcher counts as bypassed may still keep a copy (a fill
+ * while the shared tier is down): it is one of the thread's calls. */
+Test(fast, a_table_judges_bypassed_calls_as_calls)
+{
+	fx_rdi(1);
+	while (lm_fast_grow())
+		;
+	const long slots = 2L << LM_FAST_MAX_SET_BITS;
+	bypassed = true;
+	/* each new key once (bypassed, kept), then hit: half the calls miss */
+	for (long k = 1; k <= slots + 1; k++)
+		for (int r = 0; r < 2; r++)
+			if (fx_rdi(k) != k * 3 + 1)
+				cr_assert_fail("key %ld", k);
+	bypassed = false;
+	cr_expect_eq(busy_word(), 0, "a table answering half the calls stays");
+}
+
 Test(fast, a_full_sized_table_keeps_one_store_hit_in_eight)
 {
 	fx_rdi(1);
@@ -1212,6 +1231,39 @@ Test(fast, the_largest_tables_kept_bytes_are_huge_and_go_with_the_thread)
 	cr_expect(out_blob_huge, "advised MADV_HUGEPAGE");
 	errno = 0;
 	cr_expect_eq(msync(blob, 4096, MS_ASYNC), -1, "unmapped at the thread's exit");
+	cr_expect_eq(errno, ENOMEM);
+}
+
+/* A huge table grown out of keeps its mapping, its pages given back (they
+ * read as zeros), until the thread's exit: a thunk a signal interrupted
+ * between loading it and marking it busy may still read its header. */
+static bool retired_mapped, retired_zero;
+static void *retired_page;
+
+static void *retiring_thread(void *arg)
+{
+	(void)arg;
+	fx_rdi(1);
+	while (lm_fast_table->set_bits < LM_FAST_MAX_SET_BITS - LM_FAST_GROW_BITS)
+		lm_fast_grow();
+	struct lm_fast_table *old = lm_fast_table;
+	cr_assert(lm_fast_grow());
+	retired_page = (unsigned char *)old + LM_FT_SLOTS - 4096;
+	retired_mapped = msync(retired_page, 4096, MS_ASYNC) == 0;
+	retired_zero = old->mask[0] == 0 && old->mask[1] == 0 && old->slot[0].head == NULL &&
+	               __atomic_load_n(&old->busy, __ATOMIC_RELAXED) == 0;
+	return NULL;
+}
+
+Test(fast, a_huge_table_grown_out_of_reads_zero_until_the_thread_exits)
+{
+	pthread_t t;
+	pthread_create(&t, NULL, retiring_thread, NULL);
+	pthread_join(t, NULL);
+	cr_expect(retired_mapped, "still mapped after the growth");
+	cr_expect(retired_zero, "its header and slots read zero");
+	errno = 0;
+	cr_expect_eq(msync(retired_page, 4096, MS_ASYNC), -1, "unmapped at the thread's exit");
 	cr_expect_eq(errno, ENOMEM);
 }
 

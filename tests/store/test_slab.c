@@ -52,7 +52,8 @@ Test(store_slab, a_huge_array_is_aligned_to_a_huge_page_and_zeroed)
 	cr_skip_test("under ASan arrays come from calloc");
 #endif
 	const size_t huge = (size_t)2 << 20;
-	for (size_t n = huge; n <= 4 * huge; n += huge + 4096) {
+	/* whole pages, and a store's slot arrays: a header of 24 bytes */
+	for (size_t n = huge; n <= 4 * huge; n += huge + 4096 + 24) {
 		unsigned char *arr = lm_big_zalloc(n);
 		cr_assert_not_null(arr);
 		cr_expect_eq((uintptr_t)arr % huge, 0, "%zu bytes at %p", n, (void *)arr);
@@ -62,9 +63,13 @@ Test(store_slab, a_huge_array_is_aligned_to_a_huge_page_and_zeroed)
 			nonzero += arr[i] != 0 || arr[n - 1 - i] != 0;
 		cr_expect_eq(nonzero, 0);
 		memset(arr, 1, n);
-		lm_big_free(arr, n);
-		/* the whole mapping went: its first page is no longer mapped */
+		/* mapped up to the end of its last page, no further: the
+		 * page after it is not (the alignment's slack was given back) */
+		size_t whole = (n + 4095) / 4096 * 4096;
+		cr_expect_eq(vma_end(arr), (uintptr_t)arr + whole, "%zu bytes", n);
 		unsigned char vec;
+		cr_expect_eq(mincore(arr + whole, 4096, &vec), -1, "%zu bytes: no slack kept", n);
+		lm_big_free(arr, n);
 		cr_expect_eq(mincore(arr, 4096, &vec), -1, "%zu bytes unmapped", n);
 	}
 }
