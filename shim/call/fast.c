@@ -393,9 +393,9 @@ static struct lm_fast_slot *room(struct lm_fast_table *ft, uint32_t set)
  * over them misses on every round); else the first set's first slot, whose
  * copy moves to the second slot: the older of the two makes room. An
  * evicted copy that was still valid is counted (lm_fast_put grows the
- * table on them). */
+ * table on them); without EVICT, NULL instead of evicting one. */
 static struct lm_fast_slot *where(struct lm_fast_table *ft, const uint32_t set[2],
-                                  const struct lm_hook_head *h, const uint64_t k[2])
+                                  const struct lm_hook_head *h, const uint64_t k[2], bool evict)
 {
 	struct lm_fast_slot *t = ft->slot;
 	for (int i = 0; i < 2; i++)
@@ -411,17 +411,19 @@ static struct lm_fast_slot *where(struct lm_fast_table *ft, const uint32_t set[2
 		s = room(ft, set[1]);
 	if (s)
 		return s;
+	if (!evict && valid(&t[set[0] + 1]))
+		return NULL;
 	ft->evicted += valid(&t[set[0] + 1]);
 	slot_copy(ft, &t[set[0] + 1], ft, &t[set[0]]);
 	return &t[set[0]];
 }
 
 static struct lm_fast_slot *where_key(struct lm_fast_table *t, const struct lm_hook_head *h,
-                                      const uint64_t k[2])
+                                      const uint64_t k[2], bool evict)
 {
 	uint32_t set[2];
 	lm_fast_sets(&h->fast, t->set_bits, k[0], k[1], set);
-	return where(t, set, h, k);
+	return where(t, set, h, k, evict);
 }
 
 /* This thread's calls of every method so far: its hits, misses and
@@ -442,9 +444,11 @@ static uint64_t thread_calls(void)
 /* Windows a table set aside stays so, each as many results as it has
  * slots. */
 #define LM_FAST_ASIDE 8
-/* Store hits between copies kept by a table at the maximum size: each one
- * kept would push out a copy, and a working set a little larger than the
- * table, called in a cycle, would find none of its copies. */
+/* Store hits between copies that push out another one, in a table at
+ * the maximum size: a working set a little larger than the table, called
+ * in a cycle, would otherwise find none of its copies. A store hit that
+ * finds room is always kept: after a growth, the keys pushed out before
+ * it come back in one round. */
 #define LM_FAST_COPY_EVERY 8
 
 /* At each result not answered by a table at the maximum size: false
@@ -489,7 +493,7 @@ bool lm_fast_grow(void)
 	for (size_t i = 0; i < (size_t)2 << old->set_bits; i++) {
 		const struct lm_fast_slot *s = &old->slot[i];
 		if (valid(s))
-			slot_copy(t, where_key(t, s->head, s->k), old, s);
+			slot_copy(t, where_key(t, s->head, s->k, true), old, s);
 	}
 	t->evicted = 0; /* the moves' are not the working set's */
 	t->calls0 = thread_calls();
@@ -514,9 +518,11 @@ void lm_fast_put(const struct lm_hook_head *h, const struct lm_frame *f, int err
 		else /* at the maximum (or no memory): counted anew */
 			t->evicted = 0;
 	}
-	if (t->set_bits == LM_FAST_MAX_SET_BITS &&
-	    (!judge(t) || (stored && ++t->tick % LM_FAST_COPY_EVERY != 0)))
+	if (t->set_bits == LM_FAST_MAX_SET_BITS && !judge(t))
 		return;
+	/* a store hit's copy may push out another one only by turns */
+	const bool evict =
+	    t->set_bits < LM_FAST_MAX_SET_BITS || !stored || ++t->tick % LM_FAST_COPY_EVERY == 0;
 	/* the bytes the slot keeps: the out bytes the call left in the
 	 * caller's buffer, the ones a hit copies back, or the string key; a
 	 * NULL one's call is not the thunk's (fast.h) */
@@ -538,7 +544,9 @@ void lm_fast_put(const struct lm_hook_head *h, const struct lm_frame *f, int err
 		memcpy(&k[i], (const unsigned char *)f + d->src[i], sizeof k[i]);
 		k[i] &= d->mask[i];
 	}
-	struct lm_fast_slot *s = where_key(t, h, k);
+	struct lm_fast_slot *s = where_key(t, h, k, evict);
+	if (!s)
+		return;
 	/* Once per fill: the words must still be the clock, else an expiry
 	 * could be read against a time that no longer moves. */
 	if (lm_fast_coarse && expires_ms != LM_DUR_NEVER && !lm_clock_coarse_check())
