@@ -465,7 +465,9 @@ static bool judge(struct lm_fast_table *t)
 	const bool aside = t->busy == LM_FAST_SKIPPING;
 	if (++t->passes < (aside ? LM_FAST_ASIDE * w : w))
 		return !aside;
-	const uint64_t calls = thread_calls(), n = calls - t->calls0;
+	/* counted from zero again since the window began: a forked child's
+	 * counters start anew (lm_counters_reset) */
+	const uint64_t calls = thread_calls(), n = calls >= t->calls0 ? calls - t->calls0 : calls;
 	const bool outgrown = !aside && t->passes > n - n / 4;
 	t->passes = 0;
 	t->calls0 = calls;

@@ -12,6 +12,7 @@
 #include <link.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "config/config.h"
@@ -1005,6 +1006,35 @@ Test(fast, an_outgrown_table_is_set_aside_and_later_tried_again)
 	for (long j = 0; j < slots / 1000 + 1; j++)
 		round_of(1000);
 	cr_expect_eq(busy_word(), 0, "a table that answers its calls stays");
+}
+
+/* A forked child's counters start from zero, below the count its
+ * table's window began at: the window counts from zero too, and a child
+ * whose calls all miss still sets the table aside. */
+Test(fast, a_window_spanning_a_fork_counts_the_childs_calls)
+{
+	fx_rdi(1);
+	while (lm_fast_grow())
+		;
+	const long slots = 2L << LM_FAST_MAX_SET_BITS;
+	/* a window before the fork, each key missed once and hit once: its
+	 * end leaves the next window's start at twice the slots in calls */
+	for (long k = 1; k <= slots; k++) {
+		fx_rdi(k + 1000000);
+		fx_rdi(k + 1000000);
+	}
+	cr_assert_eq(busy_word(), 0);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		lm_counters_reset(); /* as the shim's atfork handler does */
+		for (long k = 1; k <= slots; k++)
+			fx_rdi(k + 5000000);
+		_exit(busy_word() == LM_FAST_SKIPPING ? 0 : 1);
+	}
+	int status = 0;
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child's table is set aside");
 }
 
 Test(fast, a_table_that_answers_a_quarter_of_its_calls_stays)
