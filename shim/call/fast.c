@@ -11,6 +11,7 @@
 #include "counters.h"
 #include "shim/base/clock.h"
 #include "shim/base/guard.h"
+#include "shim/base/huge.h"
 #include "shim/base/tpool.h"
 
 __thread struct lm_fast_table *lm_fast_table;
@@ -99,43 +100,21 @@ static size_t slots_bytes(unsigned set_bits)
  * against 0.545, medians of 6; for u's kept bytes, 17.5 ns a hit against
  * 18.8, medians of 3). Mapped when a thread grows that far and unmapped
  * at its exit, not pooled: the pool's blocks are not aligned so. */
-#define HUGE_PAGE  ((size_t)2 << 20)
-#define SMALL_PAGE ((size_t)4096)
-
 static bool huge(unsigned set_bits)
 {
-	return slots_bytes(set_bits) >= HUGE_PAGE;
-}
-
-/* N zeroed bytes at a huge page's start, with BELOW bytes mapped below
- * them, or NULL. */
-static unsigned char *huge_map(size_t n, size_t below)
-{
-	size_t len = n + HUGE_PAGE;
-	unsigned char *m =
-	    mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (m == MAP_FAILED)
-		return NULL;
-	unsigned char *p = m + (HUGE_PAGE - (uintptr_t)m % HUGE_PAGE);
-	unsigned char *start = p - below;
-	if (start > m)
-		munmap(m, (size_t)(start - m));
-	if (p + n < m + len)
-		munmap(p + n, (size_t)(m + len - p - n));
-	madvise(p, n, MADV_HUGEPAGE);
-	return p;
+	return slots_bytes(set_bits) >= LM_HUGE_PAGE;
 }
 
 static struct lm_fast_table *huge_take(unsigned set_bits)
 {
-	unsigned char *slots = huge_map(slots_bytes(set_bits), SMALL_PAGE);
+	unsigned char *slots = lm_huge_map(slots_bytes(set_bits), LM_PAGE);
 	return slots ? (struct lm_fast_table *)(slots - LM_FT_SLOTS) : NULL;
 }
 
 /* The mapping of huge table T: its header's page and its slots. */
 static unsigned char *huge_start(const struct lm_fast_table *t)
 {
-	return (unsigned char *)t + LM_FT_SLOTS - SMALL_PAGE;
+	return (unsigned char *)t + LM_FT_SLOTS - LM_PAGE;
 }
 
 /* This thread's huge table grown out of, or NULL: its pages were given
@@ -169,7 +148,7 @@ static void table_give(struct lm_fast_table *t)
 {
 	blob_give(t);
 	if (huge(t->set_bits))
-		munmap(huge_start(t), SMALL_PAGE + slots_bytes(t->set_bits));
+		munmap(huge_start(t), LM_PAGE + slots_bytes(t->set_bits));
 	else
 		lm_tpool_give(t, lm_fast_table_bytes(t->set_bits));
 }
@@ -186,7 +165,7 @@ static void table_retire(struct lm_fast_table *t)
 	blob_give(t);
 	retired_unmap();
 	t_retired = huge_start(t);
-	t_retired_len = SMALL_PAGE + slots_bytes(t->set_bits);
+	t_retired_len = LM_PAGE + slots_bytes(t->set_bits);
 	madvise(t_retired, t_retired_len, MADV_DONTNEED);
 }
 
@@ -334,7 +313,7 @@ static bool blob_ensure(struct lm_fast_table *t)
 	if (t->blob)
 		return true;
 	const size_t n = slots_bytes(t->set_bits);
-	unsigned char *b = huge(t->set_bits) ? huge_map(n, 0) : lm_tpool_take(n);
+	unsigned char *b = huge(t->set_bits) ? lm_huge_map(n, 0) : lm_tpool_take(n);
 	if (!b)
 		return false;
 	t->blob = (intptr_t)(b - (unsigned char *)t->slot);

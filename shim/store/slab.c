@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 
 #include "shim/arch/x86_64/futex.h"
+#include "shim/base/huge.h"
 #include "slab.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -53,9 +54,6 @@ static struct free_block *freelist[LM_SLAB_NCLS];
 static char *bump, *bump_end;
 static size_t chunk_size = LM_CHUNK_MIN;
 
-#define LM_HUGE_PAGE ((size_t)2 << 20)
-#define LM_PAGE      ((size_t)4096)
-
 /* N bytes mapped and faulted in. From 2 MiB on they are aligned to a huge
  * page and asked for huge pages (where the kernel grants them): a hit in
  * a store of a million entries reads a slot and an entry at random, and
@@ -68,22 +66,10 @@ static void *map_populated(size_t n)
 		               MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 		return p == MAP_FAILED ? NULL : p;
 	}
-	size_t len = n + LM_HUGE_PAGE;
-	char *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (m == MAP_FAILED)
-		return NULL;
-	char *p = m + (LM_HUGE_PAGE - (uintptr_t)m % LM_HUGE_PAGE) % LM_HUGE_PAGE;
-	/* the tail from the page after the last byte (a store's arrays are
-	 * not whole pages): lm_big_free unmaps N bytes, the kernel up to that
-	 * page's end */
-	char *end = p + (n + LM_PAGE - 1) / LM_PAGE * LM_PAGE;
-	if (p > m)
-		munmap(m, (size_t)(p - m));
-	if (end < m + len)
-		munmap(end, (size_t)(m + len - end));
-	madvise(p, n, MADV_HUGEPAGE);
+	void *p = lm_huge_map(n, 0);
 	/* before Linux 5.14, faulted in as the entries are written */
-	madvise(p, n, MADV_POPULATE_WRITE);
+	if (p)
+		madvise(p, n, MADV_POPULATE_WRITE);
 	return p;
 }
 

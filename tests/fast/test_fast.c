@@ -1213,6 +1213,24 @@ Test(fast, the_c_hash_is_the_thunks_at_every_size)
 	cr_expect_eq(set_bits(), LM_FAST_MAX_SET_BITS);
 }
 
+/* None of the LEN bytes at P (page-aligned) is mapped any more. */
+static void expect_unmapped(const void *p, size_t len, const char *what)
+{
+	errno = 0;
+	cr_expect_eq(msync((void *)(uintptr_t)p, len, MS_ASYNC), -1, "%s is unmapped", what);
+	cr_expect_eq(errno, ENOMEM, "%s", what);
+}
+
+/* Run FN on a thread of its own: what it returned. */
+static void *on_a_thread(void *(*fn)(void *))
+{
+	pthread_t t;
+	void *r = NULL;
+	cr_assert_eq(pthread_create(&t, NULL, fn, NULL), 0);
+	pthread_join(t, &r);
+	return r;
+}
+
 static struct lm_fast_table *exited[2];
 
 static void *growing_thread(void *arg)
@@ -1231,23 +1249,16 @@ static void *growing_thread(void *arg)
  * its own, is unmapped at its exit. */
 Test(fast, thread_exit_returns_the_grown_table)
 {
-	pthread_t t;
-	void *last;
-	pthread_create(&t, NULL, growing_thread, NULL);
-	pthread_join(t, &last);
+	void *last = on_a_thread(growing_thread);
 	cr_assert_neq(last, exited[1], "the thread's table grew");
 	size_t bytes = lm_fast_table_bytes(LM_FAST_SET_BITS + LM_FAST_GROW_BITS);
 	void *p = lm_tpool_take(bytes);
 	cr_expect_eq(p, exited[1], "the table it replaced is back in the pool");
 	lm_tpool_give(p, bytes);
-	unsigned char *page = (unsigned char *)last + LM_FT_SLOTS - 4096;
-	errno = 0;
-	cr_expect_eq(msync(page,
-	                   4096 + lm_fast_table_bytes(LM_FAST_SET_BITS + 2 * LM_FAST_GROW_BITS) -
-	                       LM_FT_SLOTS,
-	                   MS_ASYNC),
-	             -1, "the grown table is unmapped");
-	cr_expect_eq(errno, ENOMEM);
+	expect_unmapped((unsigned char *)last + LM_FT_SLOTS - 4096,
+	                4096 + lm_fast_table_bytes(LM_FAST_SET_BITS + 2 * LM_FAST_GROW_BITS) -
+	                    LM_FT_SLOTS,
+	                "the grown table");
 }
 
 /* The largest table's slots lie on one 2 MiB page, for the kernel to back
@@ -1279,15 +1290,10 @@ static void *out_thread(void *arg)
 
 Test(fast, the_largest_tables_kept_bytes_are_huge_and_go_with_the_thread)
 {
-	pthread_t t;
-	void *blob;
-	pthread_create(&t, NULL, out_thread, NULL);
-	pthread_join(t, &blob);
+	void *blob = on_a_thread(out_thread);
 	cr_expect_eq((uintptr_t)blob % (2u << 20), 0, "at %p", blob);
 	cr_expect(out_blob_huge, "advised MADV_HUGEPAGE");
-	errno = 0;
-	cr_expect_eq(msync(blob, 4096, MS_ASYNC), -1, "unmapped at the thread's exit");
-	cr_expect_eq(errno, ENOMEM);
+	expect_unmapped(blob, 4096, "the kept bytes, at the thread's exit,");
 }
 
 /* A huge table grown out of keeps its mapping, its pages given back (they
@@ -1313,14 +1319,10 @@ static void *retiring_thread(void *arg)
 
 Test(fast, a_huge_table_grown_out_of_reads_zero_until_the_thread_exits)
 {
-	pthread_t t;
-	pthread_create(&t, NULL, retiring_thread, NULL);
-	pthread_join(t, NULL);
+	on_a_thread(retiring_thread);
 	cr_expect(retired_mapped, "still mapped after the growth");
 	cr_expect(retired_zero, "its header and slots read zero");
-	errno = 0;
-	cr_expect_eq(msync(retired_page, 4096, MS_ASYNC), -1, "unmapped at the thread's exit");
-	cr_expect_eq(errno, ENOMEM);
+	expect_unmapped(retired_page, 4096, "the retired table, at the thread's exit,");
 }
 
 /* ---- the out shape (`int get(long id, out(64) buf)`) ---------------- */
