@@ -108,6 +108,7 @@ fi
 echo "mutate: building the base copy"
 if ! make -C "$base" -s -j"$jobs" $(targets "$all_suites") fixtures >"$scratch/base.log" 2>&1; then
 	echo "mutate: the unmutated tree does not build; see $scratch/base.log" >&2
+	tail -30 "$scratch/base.log" >&2
 	exit 1
 fi
 run_suites() {
@@ -117,7 +118,8 @@ run_suites() {
 			(cd "$dir" && DIFF_SHIM=$PWD/build/libldmemo.so timeout 120 "$fuzz_diff" \
 				-runs=0 "$root/tests/fuzz/corpus/diff") || return 1
 		else
-			(cd "$dir" && PWD=$PWD timeout 120 "build/tests/test_$s" -j"$jobs") || return 1
+			(cd "$dir" && PWD=$PWD timeout 120 "build/tests/test_$s" -j"$jobs") ||
+				{ echo "mutate: suite $s failed (exit $?; 124 is the 120 s timeout)"; return 1; }
 		fi
 	done
 }
@@ -126,6 +128,8 @@ case " $all_suites " in
 esac
 if ! run_suites "$base" "$all_suites" >"$scratch/base-tests.log" 2>&1; then
 	echo "mutate: the unmutated suites fail; see $scratch/base-tests.log" >&2
+	# CI keeps only the output: the failures and the summaries go with it.
+	grep -E '^\[(FAIL|----)\]|Synthesis|^mutate: suite|Timed out|signal' "$scratch/base-tests.log" | head -60 >&2
 	exit 1
 fi
 

@@ -50,4 +50,35 @@ static inline uintptr_t vma_end(const void *p)
 	return end;
 }
 
+/* The process's mappings at one moment, from /proc/self/maps. */
+struct vma_list {
+	size_t n;
+	uintptr_t lo[2048], hi[2048];
+};
+
+static inline void vma_read(struct vma_list *v)
+{
+	v->n = 0;
+	FILE *f = fopen("/proc/self/maps", "r");
+	if (!f)
+		return;
+	char line[512];
+	unsigned long lo, hi;
+	while (v->n < 2048 && fgets(line, sizeof line, f))
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2) {
+			v->lo[v->n] = lo;
+			v->hi[v->n++] = hi;
+		}
+	fclose(f);
+}
+
+/* True when P lies in one of V's mappings. */
+static inline bool vma_holds(const struct vma_list *v, uintptr_t p)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (p >= v->lo[i] && p < v->hi[i])
+			return true;
+	return false;
+}
+
 #endif
