@@ -104,17 +104,19 @@ int lm_key_lookup(struct lm_ctx *c, const struct lm_rsec *s, const char *key, si
 	const char *near = NULL;
 	size_t best = 3;
 
-	for (int k = 0; k < LM_KEY_COUNT; k++) {
+	for (int k = 0; k < LM_KEY_COUNT; k++)
+		if ((allowed[s->kind] & BIT(k)) && strlen(key_names[k]) == klen &&
+		    memcmp(key_names[k], key, klen) == 0)
+			return k;
+	/* Unknown: the nearest name, for the message (never for a known key:
+	 * the distances were most of a config's parse time). */
+	for (int k = 0; k < LM_KEY_COUNT && klen < 24; k++) {
 		if (!(allowed[s->kind] & BIT(k)))
 			continue;
-		if (strlen(key_names[k]) == klen && memcmp(key_names[k], key, klen) == 0)
-			return k;
-		if (klen < 24) {
-			size_t d = distance(key, klen, key_names[k]);
-			if (d < best) {
-				best = d;
-				near = key_names[k];
-			}
+		size_t d = distance(key, klen, key_names[k]);
+		if (d < best) {
+			best = d;
+			near = key_names[k];
 		}
 	}
 	if (near)

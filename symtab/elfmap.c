@@ -170,20 +170,24 @@ void lm_elfmap_close(struct lm_elfmap *m)
 	memset(m, 0, sizeof(*m));
 }
 
-static bool is_bound(const Elf64_Sym *s, uint16_t shndx, uint64_t value)
+static bool is_bound(const Elf64_Sym *s, uint16_t shndx)
 {
 	int type = ELF64_ST_TYPE(s->st_info);
 
-	return s->st_shndx == shndx && s->st_value > value &&
+	return s->st_shndx == shndx &&
 	       (type == STT_FUNC || type == STT_GNU_IFUNC || type == STT_OBJECT);
 }
 
 uint64_t lm_syms_next_addr(const Elf64_Sym *v, size_t n, uint16_t shndx, uint64_t value,
                            uint64_t next)
 {
-	/* One question: a scan beats sorting every address. */
+	/* One question: a scan beats sorting every address. The address
+	 * test first, as one unsigned comparison (value < a < next): it
+	 * rejects nearly every symbol of a large table. */
+	if (next <= value)
+		return next;
 	for (size_t i = 1; i < n; i++)
-		if (is_bound(&v[i], shndx, value) && v[i].st_value < next)
+		if (v[i].st_value - value - 1 < next - value - 1 && is_bound(&v[i], shndx))
 			next = v[i].st_value;
 	return next;
 }

@@ -1,5 +1,6 @@
 /* The shim's clocks (clock.h). */
 #include <dlfcn.h>
+#include <link.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -58,20 +59,23 @@ static bool libc_clock;
 static pthread_once_t libc_clock_once = PTHREAD_ONCE_INIT;
 
 /* By the object that defines the clock_gettime the process resolves
- * (dladdr: dlopen is the shim's own, which the tier plugins do not link).
+ * (_dl_find_object, not dladdr: dladdr walks every symbol of the object,
+ * a tenth of the shim's start-up; not dlopen: the shim's own, which the
+ * tier plugins do not link).
  * A sanitizer's interceptor, which only forwards to libc's, counts as
  * libc's: it is the one a sanitized program resolves. */
 static void find_libc_clock(void)
 {
 	void *g = dlsym(RTLD_DEFAULT, "clock_gettime");
-	Dl_info di;
+	struct dl_find_object fo;
 	const char *base;
 
 	if (g && g == dlsym(RTLD_DEFAULT, "__interceptor_clock_gettime")) {
 		libc_clock = true;
 		return;
 	}
-	libc_clock = g && dladdr(g, &di) && di.dli_fname && (base = strrchr(di.dli_fname, '/')) &&
+	libc_clock = g && _dl_find_object(g, &fo) == 0 && fo.dlfo_link_map &&
+	             (base = strrchr(fo.dlfo_link_map->l_name, '/')) &&
 	             strcmp(base, "/libc.so.6") == 0;
 }
 

@@ -25,3 +25,12 @@ Test(clock, the_coarse_words_tell_the_vdso_time)
 	}
 	cr_expect(lm_clock_coarse_check());
 }
+
+/* The test program resolves libc's clock_gettime: it is recognised as
+ * libc's (through the object that holds it), which lets hits read the
+ * kernel's clock words; the fakeclock integration test checks the other
+ * way. */
+Test(clock, libcs_clock_is_recognised)
+{
+	cr_expect(lm_clock_is_libc());
+}
