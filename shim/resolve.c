@@ -47,6 +47,10 @@ static enum lm_log_level missing_level(void)
 	static int level = -1;
 	if (level >= 0)
 		return (enum lm_log_level)level;
+	/* Neither level shown: no need to read the parent's maps (not
+	 * kept: the level may be raised later). */
+	if (lm_log_level < LM_LOG_WARN)
+		return LM_LOG_WARN;
 	level = LM_LOG_WARN;
 	if (lm_rt->inherited) {
 		level = LM_LOG_INFO;
