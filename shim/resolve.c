@@ -354,9 +354,12 @@ int lm_resolve_all(bool at_startup)
 		m->state =
 		    lm_hook_get_info(ph[i].hook)->mode == LM_HM_GOT ? LM_HS_GOT : LM_HS_DETOUR;
 		__atomic_store_n(&m->hook, ph[i].hook, __ATOMIC_RELEASE);
-		log_installed(m);
 	}
 	lm_hook_install_end();
+	/* after the batch: a GOT hook's slots are counted when patched */
+	for (uint32_t i = 0; i < nph; i++)
+		if (ph[i].m->state != LM_HS_FAILED)
+			log_installed(ph[i].m);
 	free(ph);
 	lm_hook_rescan_got();
 	lm_maps_release();

@@ -22,6 +22,11 @@ struct seen {
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct lm_hook *hooks; /* every GOT hook, newest first */
+/* Between lm_got_batch_begin and _end: the hooks installed, patched in
+ * one pass at the end (a pass per hook read every relocation of every
+ * object again, most of a large program's start-up). */
+static bool batching;
+static struct lm_hook *batch;
 static struct seen *seen;
 static size_t nseen, seen_cap;
 
@@ -116,16 +121,37 @@ static bool slot_leads_to(const struct dl_phdr_info *info, const Elf64_Rela *r,
 
 enum slot_op { SLOTS_INSTALL, SLOTS_RESTORE, SLOTS_BYPASS };
 
-/* INSTALL: slots that lead to the definition (or to the counting stub)
- * lead to the stub. RESTORE and BYPASS: ONLY's slots that lead to its stub
- * lead to its definition, or to its counting stub (the definition where it
- * has none). */
-static void patch_object(const struct dl_phdr_info *info, struct lm_hook *only, enum slot_op op)
+/* One bit of 64 for a name, from its first two bytes: a relocation whose
+ * name's bit no hook has is passed over without a string comparison (a
+ * program and its libraries have thousands; start-up patched them once
+ * per hook with a strcmp each). */
+static uint64_t name_bit(const char *name)
 {
+	unsigned a = (unsigned char)name[0], b = a ? (unsigned char)name[1] : 0;
+
+	return UINT64_C(1) << ((a * 31 + b) & 63);
+}
+
+/* The hooks a pass patches: ONE alone, or the chain from LIST on
+ * (next_got). */
+struct scope {
+	struct lm_hook *one, *list;
+};
+
+/* INSTALL: slots that lead to the definition (or to the counting stub)
+ * lead to the stub, for each hook of the scope. RESTORE and BYPASS: the
+ * scope's one hook's slots that lead to its stub lead to its definition,
+ * or to its counting stub (the definition where it has none). */
+static void patch_object(const struct dl_phdr_info *info, struct scope sc, enum slot_op op)
+{
+	struct lm_hook *only = sc.one;
 	struct dyn_tables t;
 
 	if (!read_dynamic(info, &t))
 		return;
+	uint64_t want = 0;
+	for (const struct lm_hook *h = only ? only : sc.list; h; h = only ? NULL : h->next_got)
+		want |= name_bit(h->name);
 	for (int k = 0; k < 2; k++) {
 		size_t n = t.rel[k] ? t.relsz[k] / sizeof(Elf64_Rela) : 0;
 
@@ -142,6 +168,8 @@ static void patch_object(const struct dl_phdr_info *info, struct lm_hook *only, 
 			if (!ELF64_R_SYM(r->r_info) || (t.strsz && sym->st_name >= t.strsz))
 				continue;
 			name = t.strtab + sym->st_name;
+			if (!(want & name_bit(name)))
+				continue;
 			val = *(const uintptr_t *)lm_ptr(slot);
 			if (op != SLOTS_INSTALL) {
 				if (val == (uintptr_t)only->stub && strcmp(name, only->name) == 0)
@@ -150,9 +178,10 @@ static void patch_object(const struct dl_phdr_info *info, struct lm_hook *only, 
 					                        : only->def);
 				continue;
 			}
-			for (struct lm_hook *h = only ? only : hooks; h;
+			for (struct lm_hook *h = only ? only : sc.list; h;
 			     h = only ? NULL : h->next_got) {
-				if (strcmp(name, h->name) != 0 || val == (uintptr_t)h->stub)
+				if (name[0] != h->name[0] || strcmp(name, h->name) != 0 ||
+				    val == (uintptr_t)h->stub)
 					continue;
 				if (h->count_stub && val == (uintptr_t)h->count_stub)
 					val = h->def;
@@ -175,7 +204,7 @@ static int install_cb(struct dl_phdr_info *info, size_t sz, void *arg)
 {
 	(void)sz;
 	if (!is_shim(info))
-		patch_object(info, arg, SLOTS_INSTALL);
+		patch_object(info, *(struct scope *)arg, SLOTS_INSTALL);
 	return 0;
 }
 
@@ -183,7 +212,7 @@ static int restore_cb(struct dl_phdr_info *info, size_t sz, void *arg)
 {
 	(void)sz;
 	if (!is_shim(info))
-		patch_object(info, arg, SLOTS_RESTORE);
+		patch_object(info, (struct scope){.one = arg}, SLOTS_RESTORE);
 	return 0;
 }
 
@@ -191,15 +220,16 @@ static int bypass_cb(struct dl_phdr_info *info, size_t sz, void *arg)
 {
 	(void)sz;
 	if (!is_shim(info))
-		patch_object(info, arg, SLOTS_BYPASS);
+		patch_object(info, (struct scope){.one = arg}, SLOTS_BYPASS);
 	return 0;
 }
 
 void lm_got_repatch(struct lm_hook *h)
 {
 	LM_KEEP_ERRNO();
+	struct scope sc = {.one = h};
 	pthread_mutex_lock(&lock);
-	dl_iterate_phdr(install_cb, h);
+	dl_iterate_phdr(install_cb, &sc);
 	pthread_mutex_unlock(&lock);
 }
 
@@ -225,11 +255,43 @@ void lm_got_bypass(struct lm_hook *h)
 void lm_got_install(struct lm_hook *h)
 {
 	LM_KEEP_ERRNO();
+	struct scope sc = {.one = h};
 
 	pthread_mutex_lock(&lock);
-	dl_iterate_phdr(install_cb, h);
-	h->next_got = hooks;
-	hooks = h;
+	if (batching) {
+		h->next_got = batch;
+		batch = h;
+	} else {
+		dl_iterate_phdr(install_cb, &sc);
+		h->next_got = hooks;
+		hooks = h;
+	}
+	pthread_mutex_unlock(&lock);
+}
+
+void lm_got_batch_begin(void)
+{
+	pthread_mutex_lock(&lock);
+	batching = true;
+	pthread_mutex_unlock(&lock);
+}
+
+void lm_got_batch_end(void)
+{
+	LM_KEEP_ERRNO();
+	struct scope sc = {.list = batch};
+
+	pthread_mutex_lock(&lock);
+	batching = false;
+	if (batch) {
+		dl_iterate_phdr(install_cb, &sc);
+		struct lm_hook *last = batch;
+		while (last->next_got)
+			last = last->next_got;
+		last->next_got = hooks;
+		hooks = batch;
+		batch = NULL;
+	}
 	pthread_mutex_unlock(&lock);
 }
 
@@ -276,7 +338,7 @@ static int rescan_cb(struct dl_phdr_info *info, size_t sz, void *arg)
 	(void)sz;
 	(void)arg;
 	if (!is_shim(info) && mark_seen(info))
-		patch_object(info, NULL, SLOTS_INSTALL);
+		patch_object(info, (struct scope){.list = hooks}, SLOTS_INSTALL);
 	return 0;
 }
 

@@ -249,10 +249,12 @@ int lm_hook_install(struct lm_hook *h, char *why, size_t whylen)
 void lm_hook_install_begin(void)
 {
 	lm_patch_batch_begin();
+	lm_got_batch_begin();
 }
 
 void lm_hook_install_end(void)
 {
+	lm_got_batch_end();
 	lm_patch_batch_end();
 }
 

@@ -59,7 +59,8 @@ struct lm_hook *lm_hook_prepare(const struct lm_hook_req *req, char *why, size_t
 int lm_hook_install(struct lm_hook *h, char *why, size_t whylen);
 
 /* Around the lm_hook_install calls of one batch: the code pages they
- * patch are made writable and restored once each, at the latest by
+ * patch are made writable and restored once each, and the GOT hooks'
+ * slots patched in one pass over the objects, at the latest by
  * lm_hook_install_end. */
 void lm_hook_install_begin(void);
 void lm_hook_install_end(void);

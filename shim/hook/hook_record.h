@@ -45,6 +45,9 @@ struct lm_hook {
 /* Make H's GOT slots in every loaded object but the shim point at its stub,
  * and keep H for lm_hook_rescan_got. */
 void lm_got_install(struct lm_hook *h);
+/* Installs between these two patch their slots together, at the end. */
+void lm_got_batch_begin(void);
+void lm_got_batch_end(void);
 /* Is A inside one of INFO's loaded segments? */
 bool lm_phdr_contains(const struct dl_phdr_info *info, uintptr_t a);
 /* Stop patching H's slots in objects loaded later. */

@@ -10,6 +10,7 @@
 #include "tests/hook/helpers_probe.h"
 
 typedef int (*add_fn)(int, int);
+typedef add_fn (*ptr_fn)(void);
 
 static void *load(const char *lib)
 {
@@ -25,15 +26,20 @@ static void *load(const char *lib)
 	return h;
 }
 
-static struct lm_hook *hook_add(void *fix, struct probe *p)
+static struct lm_hook *hook_got(void *fix, const char *name, struct probe *p)
 {
 	char why[160] = "";
-	struct lm_hook *h = probe_hook("gotfix_add", dlsym(fix, "gotfix_add"), 0, LM_HM_GOT, p, 0,
-	                               why, sizeof(why));
+	struct lm_hook *h =
+	    probe_hook(name, dlsym(fix, name), 0, LM_HM_GOT, p, 0, why, sizeof(why));
 
 	cr_assert_not_null(h, "%s", why);
 	cr_assert_eq(lm_hook_get_info(h)->mode, LM_HM_GOT);
 	return h;
+}
+
+static struct lm_hook *hook_add(void *fix, struct probe *p)
+{
+	return hook_got(fix, "gotfix_add", p);
 }
 
 static void calls_are_caught(const char *caller_lib)
@@ -41,7 +47,7 @@ static void calls_are_caught(const char *caller_lib)
 	struct probe p = {.action = LM_ENTER_CALL};
 	void *fix = load("libgotfix.so"), *caller = load(caller_lib);
 	add_fn add = (add_fn)dlsym(caller, "gotcall_add");
-	add_fn (*ptr)(void) = (add_fn(*)(void))dlsym(caller, "gotcall_ptr");
+	ptr_fn ptr = (ptr_fn)dlsym(caller, "gotcall_ptr");
 	struct lm_hook *h = hook_add(fix, &p);
 
 	/* ld makes the PLT jump through the GLOB_DAT slot: one slot for both */
@@ -92,4 +98,30 @@ Test(got, describe_reports_the_slots)
 	cr_assert_gt(lm_hook_describe(h, text, sizeof(text)), 0);
 	cr_assert(strstr(text, "got: 1 slots"), "%s", text);
 	cr_assert(strstr(text, "push"), "%s", text);
+}
+
+/* The hooks installed in one batch patch their slots in one pass over the
+ * objects, at its end (a pass per hook made a large program's start-up
+ * read every relocation once per method); names alike up to their last
+ * letters each get their own slots. */
+Test(got, a_batchs_hooks_are_patched_together_at_its_end)
+{
+	struct probe pa = {.action = LM_ENTER_RETURN, .ret_rax = 1234};
+	struct probe ps = {.action = LM_ENTER_RETURN, .ret_rax = 4321};
+	void *fix = load("libgotfix.so"), *caller = load("libgotcall.so");
+	add_fn add = (add_fn)dlsym(caller, "gotcall_add");
+	add_fn sub = (add_fn)dlsym(caller, "gotcall_sub");
+
+	lm_hook_install_begin();
+	struct lm_hook *ha = hook_got(fix, "gotfix_add", &pa);
+	struct lm_hook *hs = hook_got(fix, "gotfix_sub", &ps);
+	cr_expect_eq(add(2, 1), 3, "patched before the batch's end");
+	cr_expect_eq(lm_hook_get_info(ha)->nslots, 0);
+	lm_hook_install_end();
+	cr_expect_eq(lm_hook_get_info(ha)->nslots, 1);
+	cr_expect_eq(lm_hook_get_info(hs)->nslots, 1);
+	cr_expect_eq(add(2, 1), 1234);
+	cr_expect_eq(sub(2, 1), 4321);
+	cr_expect_eq(pa.enters, 1);
+	cr_expect_eq(ps.enters, 1);
 }

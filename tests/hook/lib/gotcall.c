@@ -1,5 +1,6 @@
 /* libgotcall.so: calls libgotfix.so through its PLT and GOT. */
 int gotfix_add(int a, int b);
+int gotfix_sub(int a, int b);
 
 int gotcall_add(int a, int b)
 {
@@ -10,4 +11,9 @@ int gotcall_add(int a, int b)
 int (*gotcall_ptr(void))(int, int)
 {
 	return gotfix_add;
+}
+
+int gotcall_sub(int a, int b)
+{
+	return gotfix_sub(a, b) + 0;
 }

@@ -3,3 +3,8 @@ int gotfix_add(int a, int b)
 {
 	return a + b;
 }
+
+int gotfix_sub(int a, int b)
+{
+	return a - b;
+}
