@@ -136,6 +136,7 @@ static uint64_t name_bit(const char *name)
  * (next_got). */
 struct scope {
 	struct lm_hook *one, *list;
+	bool every; /* a batch with no older hook: it is every hook */
 };
 
 /* INSTALL: slots that lead to the definition (or to the counting stub)
@@ -276,25 +277,6 @@ void lm_got_batch_begin(void)
 	pthread_mutex_unlock(&lock);
 }
 
-void lm_got_batch_end(void)
-{
-	LM_KEEP_ERRNO();
-	struct scope sc = {.list = batch};
-
-	pthread_mutex_lock(&lock);
-	batching = false;
-	if (batch) {
-		dl_iterate_phdr(install_cb, &sc);
-		struct lm_hook *last = batch;
-		while (last->next_got)
-			last = last->next_got;
-		last->next_got = hooks;
-		hooks = batch;
-		batch = NULL;
-	}
-	pthread_mutex_unlock(&lock);
-}
-
 void lm_got_release(struct lm_hook *h)
 {
 	pthread_mutex_lock(&lock);
@@ -349,6 +331,41 @@ void lm_hook_rescan_got(void)
 	pthread_mutex_lock(&lock);
 	if (hooks)
 		dl_iterate_phdr(rescan_cb, NULL);
+	pthread_mutex_unlock(&lock);
+}
+
+/* A batch's pass: an object it patches with every hook there is needs
+ * nothing from the rescan that follows (it would read every relocation
+ * again). */
+static int batch_cb(struct dl_phdr_info *info, size_t sz, void *arg)
+{
+	const struct scope *sc = arg;
+
+	(void)sz;
+	if (is_shim(info))
+		return 0;
+	patch_object(info, *sc, SLOTS_INSTALL);
+	if (sc->every)
+		mark_seen(info);
+	return 0;
+}
+
+void lm_got_batch_end(void)
+{
+	LM_KEEP_ERRNO();
+
+	pthread_mutex_lock(&lock);
+	batching = false;
+	if (batch) {
+		struct scope sc = {.list = batch, .every = !hooks};
+		dl_iterate_phdr(batch_cb, &sc);
+		struct lm_hook *last = batch;
+		while (last->next_got)
+			last = last->next_got;
+		last->next_got = hooks;
+		hooks = batch;
+		batch = NULL;
+	}
 	pthread_mutex_unlock(&lock);
 }
 

@@ -125,3 +125,26 @@ Test(got, a_batchs_hooks_are_patched_together_at_its_end)
 	cr_expect_eq(pa.enters, 1);
 	cr_expect_eq(ps.enters, 1);
 }
+
+/* After a batch, the rescan passes over the objects the batch patched
+ * with every hook there is; an object a batch patched while older hooks
+ * exist still gets those from the rescan. */
+Test(got, a_batch_after_older_hooks_leaves_them_to_the_rescan)
+{
+	struct probe pa = {.action = LM_ENTER_RETURN, .ret_rax = 1234};
+	struct probe ps = {.action = LM_ENTER_RETURN, .ret_rax = 4321};
+	void *fix = load("libgotfix.so");
+	struct lm_hook *ha = hook_got(fix, "gotfix_add", &pa);
+	void *caller = load("libgotcall.so");
+	add_fn add = (add_fn)dlsym(caller, "gotcall_add");
+	add_fn sub = (add_fn)dlsym(caller, "gotcall_sub");
+
+	lm_hook_install_begin();
+	hook_got(fix, "gotfix_sub", &ps);
+	lm_hook_install_end();
+	cr_expect_eq(sub(2, 1), 4321);
+	cr_expect_eq(add(2, 1), 3, "the older hook waits for the rescan");
+	lm_hook_rescan_got();
+	cr_expect_eq(add(2, 1), 1234);
+	cr_expect_eq(lm_hook_get_info(ha)->nslots, 1);
+}
