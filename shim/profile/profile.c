@@ -424,7 +424,17 @@ static bool definition(const char *name, uintptr_t *addr, const char **object, b
 		dl_iterate_phdr(find_local, &lf);
 		p = lf.p;
 	}
-	if (!p || !dladdr(p, &di) || !di.dli_fname || !dladdr((void *)lm_profile_start, &self))
+	const Elf64_Sym *sym = NULL;
+	if (!p || !dladdr1(p, &di, (void **)&sym, RTLD_DL_SYMENT) || !di.dli_fname ||
+	    !dladdr((void *)lm_profile_start, &self))
+		return false;
+	/* An undefined symbol with an address: a program built without PIE
+	 * that takes the function's address answers with its canonical PLT
+	 * entry, whose slot a GOT hook would point back at the hook (its calls
+	 * recursed until the stack ran out). The definition is in an object
+	 * after the program and the preloaded shim. */
+	if (sym && sym->st_shndx == SHN_UNDEF &&
+	    (!(p = dlsym(RTLD_NEXT, name)) || !dladdr(p, &di) || !di.dli_fname))
 		return false;
 	if (di.dli_fbase == self.dli_fbase || strncmp(base_of(di.dli_fname), "ld-linux", 8) == 0)
 		return false;

@@ -21,3 +21,6 @@ $(PFD)/libplug.so: $(PFS)/libplug.c
 $(PFD)/prog-dl: $(PFS)/prog_dl.c $(PFD)/libplug.so
 	$(CC) -O2 -g -o $@ $< -ldl
 FIXTURES += $(PFD)/libplug.so $(PFD)/prog-dl
+$(PFD)/prog-fnptr: $(PFS)/prog_fnptr.c $(PFD)/libprofix.so
+	$(CC) -O2 -g -fno-pie -no-pie -o $@ $< -L$(PFD) -lprofix -Wl,-rpath,'$$ORIGIN'
+FIXTURES += $(PFD)/prog-fnptr

@@ -138,3 +138,29 @@ Test(command, counts_the_imports_of_a_library_loaded_later, .timeout = 120)
 	free(profiled);
 	free(table);
 }
+
+/* A program built without PIE that takes a library function's address
+ * holds a canonical PLT entry for it, which the dynamic linker gives as
+ * the function's address: the GOT hook then called that entry as the
+ * original, whose slot led back to the hook, until the stack ran out
+ * (gcc, cc1 and python3's math.sin crashed so). It runs now, its output
+ * its own, and the function's calls are counted. */
+Test(command, profiles_a_program_without_pie_that_takes_a_functions_address, .timeout = 120)
+{
+	const char *prog = pf_fixture("prog-fnptr");
+	const char *env[] = {known_env(), NULL};
+	char *plain = NULL, *profiled = NULL, *table = NULL;
+	const char *run_plain[] = {prog, NULL};
+	cr_assert_eq(pf_run(run_plain, NULL, &plain, NULL), 0);
+	const char *run_profile[] = {pf_build("ldmemo"), "profile", "--", prog, NULL};
+	cr_assert_eq(pf_run(run_profile, env, &profiled, &table), 0, "%s", table);
+	cr_expect_str_eq(profiled, plain);
+	const char *row = strstr(table, "\nslow_spin ");
+	long calls = 0;
+	cr_assert_not_null(row, "the table names slow_spin:\n%s", table);
+	cr_expect_eq(sscanf(row, " slow_spin %ld", &calls), 1);
+	cr_expect_eq(calls, 40, "%s", table);
+	free(plain);
+	free(profiled);
+	free(table);
+}
