@@ -14,6 +14,7 @@
 
 #include "config/defaults.h"
 #include "shim/ops/control.h"
+#include "shim/call/adaptive.h"
 #include "shim/call/counters.h"
 #include "shim/call/fast.h"
 #include "shim/base/log.h"
@@ -25,6 +26,7 @@
 #include "shim/base/trust.h"
 #include "shim/base/clock.h"
 #include "shim/base/guard.h"
+#include "shim/hook/hook.h"
 #include "resolve.h"
 
 static const char *env(const char *name)
@@ -416,6 +418,8 @@ static void start(void)
 	open_host_tier(rt);
 	open_shared_tier(rt);
 	lm_rt = rt;
+	/* Bypassed methods come back through their own calls too. */
+	lm_hook_set_tick(lm_adaptive_tick);
 	problems += lm_resolve_all(true);
 	if (strict && (problems > 0 || errors > 0))
 		strict_exit("some methods cannot be hooked");

@@ -31,6 +31,22 @@
  * to lm_thunk. */
 #define STUB_HEAD_SLOT 24
 
+/* The stub that hands HEAD to lm_thunk. */
+static unsigned make_thunk_stub(unsigned char *out, uintptr_t at, uintptr_t head)
+{
+	static const unsigned char endbr_push[6] = {0xf3, 0x0f, 0x1e, 0xfa, 0xff, 0x35};
+	int32_t disp = STUB_HEAD_SLOT - 10; /* from the end of the push */
+	unsigned n;
+
+	memcpy(out, endbr_push, sizeof(endbr_push));
+	memcpy(out + 6, &disp, 4);
+	/* rel32 (5 bytes) or absolute (14): either ends by STUB_HEAD_SLOT. */
+	n = 10 + lm_encode_jmp(out + 10, at + 10, (uintptr_t)lm_thunk, false);
+	memset(out + n, 0xcc, STUB_HEAD_SLOT - n);
+	memcpy(out + STUB_HEAD_SLOT, &head, 8);
+	return STUB_HEAD_SLOT + 8;
+}
+
 static unsigned make_stub(unsigned char *out, uintptr_t at, const struct lm_hook *h)
 {
 	uintptr_t head = (uintptr_t)h;
@@ -45,42 +61,71 @@ static unsigned make_stub(unsigned char *out, uintptr_t at, const struct lm_hook
 		memset(out + n, 0xcc, LM_STUB_MAX - n);
 		return n;
 	}
-	static const unsigned char endbr_push[6] = {0xf3, 0x0f, 0x1e, 0xfa, 0xff, 0x35};
-	int32_t disp = STUB_HEAD_SLOT - 10; /* from the end of the push */
-
-	memcpy(out, endbr_push, sizeof(endbr_push));
-	memcpy(out + 6, &disp, 4);
-	/* rel32 (5 bytes) or absolute (14): either ends by STUB_HEAD_SLOT. */
-	n = 10 + lm_encode_jmp(out + 10, at + 10, (uintptr_t)lm_thunk, false);
-	memset(out + n, 0xcc, STUB_HEAD_SLOT - n);
-	memcpy(out + STUB_HEAD_SLOT, &head, 8);
-	return STUB_HEAD_SLOT + 8;
+	return make_thunk_stub(out, at, head);
 }
 _Static_assert(STUB_HEAD_SLOT + 8 <= LM_STUB_MAX && 15 + 14 <= LM_STUB_MAX,
                "the stubs fit their slot");
 
+static void (*tick_fn)(void);
+
+void lm_hook_set_tick(void (*fn)(void))
+{
+	__atomic_store_n(&tick_fn, fn, __ATOMIC_RELEASE);
+}
+
+/* The tick stub's enter: the tick, then the function, uncounted by any
+ * dispatcher (its own call count is the counting stub's). */
+static int tick_enter(struct lm_hook *h, struct lm_frame *f)
+{
+	LM_KEEP_ERRNO();
+	void (*fn)(void) = __atomic_load_n(&tick_fn, __ATOMIC_ACQUIRE);
+	(void)h;
+	(void)f;
+	if (fn && !lm_guard_held()) {
+		lm_guard_enter();
+		fn();
+		lm_guard_leave();
+	}
+	return LM_ENTER_PASS;
+}
+
+/* H's tick stub at OUT (address AT), for calls whose function is at
+ * TARGET (the trampoline, or the definition). */
+static void make_tick_stub(unsigned char *out, uintptr_t at, struct lm_hook *h, uintptr_t target)
+{
+	h->tick_head = (struct lm_hook_head){
+	    .original = lm_ptr(target), .stack_bytes = h->head.stack_bytes, .enter = tick_enter};
+	h->tick_stub = out;
+	make_thunk_stub(out, at, (uintptr_t)&h->tick_head);
+}
+
 /* The counting stub of a bypassed hook: it adds one to H's count and jumps
- * to TARGET (the trampoline, or the definition). rax is an argument
- * register only for variadic calls (the vector count), and is given back;
- * flags are not kept across calls. */
+ * to TARGET (the trampoline, or the definition), or to the tick stub when
+ * the count's low 16 bits come to zero. rax is an argument register only
+ * for variadic calls (the vector count), and is given back; flags are not
+ * kept across calls. */
 static unsigned make_count_stub(unsigned char *out, uintptr_t at, struct lm_hook *h,
                                 uintptr_t target)
 {
 	static const unsigned char head[7] = {0xf3, 0x0f, 0x1e, 0xfa, 0x50, 0x48, 0xb8};
-	static const unsigned char inc_pop[4] = {0x48, 0xff, 0x00, 0x58};
+	static const unsigned char inc_test_pop_jz[11] = {0x48, 0xff, 0x00, 0x66, 0xf7, 0x00,
+	                                                  0xff, 0xff, 0x58, 0x0f, 0x84};
 	uint64_t count = (uintptr_t)&h->bypassed_calls;
+	int32_t to_tick = (int32_t)((intptr_t)h->tick_stub - (intptr_t)(at + 30));
 	memcpy(out, head, sizeof head);
 	memcpy(out + 7, &count, 8);
-	memcpy(out + 15, inc_pop, sizeof inc_pop);
-	return 19 + lm_encode_jmp(out + 19, at + 19, target, false);
+	memcpy(out + 15, inc_test_pop_jz, sizeof inc_test_pop_jz);
+	memcpy(out + 26, &to_tick, 4);
+	return 30 + lm_encode_jmp(out + 30, at + 30, target, false);
 }
-_Static_assert(19 + 14 <= LM_COUNT_STUB_MAX, "the counting stub fits its slot");
+_Static_assert(30 + 14 <= LM_COUNT_STUB_MAX, "the counting stub fits its slot");
 
 static int prepare_detour(struct lm_hook *h, const struct lm_hook_req *req, char *why,
                           size_t whylen)
 {
 	const unsigned char *code = lm_ptr(req->addr);
-	size_t len = req->size, total = LM_STUB_MAX + LM_TRAMPOLINE_MAX + LM_COUNT_STUB_MAX;
+	size_t len = req->size,
+	       total = LM_STUB_MAX + LM_TRAMPOLINE_MAX + LM_COUNT_STUB_MAX + LM_STUB_MAX;
 	uintptr_t site, stub, tramp;
 	unsigned char *mem;
 	int threads = lm_thread_count(), tlen;
@@ -122,9 +167,12 @@ static int prepare_detour(struct lm_hook *h, const struct lm_hook_req *req, char
 	h->stub_len = make_stub(mem, stub, h);
 	h->tramp = mem + LM_STUB_MAX;
 	h->tramp_len = (unsigned)tlen;
-	size_t count_at = LM_STUB_MAX + (((size_t)tlen + 7) & ~(size_t)7);
+	size_t count_at = LM_STUB_MAX + (((size_t)tlen + 7) & ~(size_t)7),
+	       tick_at = count_at + LM_COUNT_STUB_MAX;
+	make_tick_stub(mem + tick_at, stub + tick_at, h, tramp);
 	h->count_stub = mem + count_at;
-	h->mem_len = count_at + make_count_stub(h->count_stub, stub + count_at, h, tramp);
+	make_count_stub(h->count_stub, stub + count_at, h, tramp);
+	h->mem_len = tick_at + LM_STUB_MAX;
 	lm_nearmem_trim(mem, total, h->mem_len);
 	h->head.original = h->tramp;
 	h->orig_len =
@@ -162,16 +210,19 @@ static int prepare_got(struct lm_hook *h, const struct lm_hook_req *req, char *w
 	h->name = strdup(req->name);
 	if (!h->name)
 		return lm_why(why, whylen, "out of memory");
-	mem = lm_nearmem_alloc(req->addr, LM_STUB_MAX + LM_COUNT_STUB_MAX);
+	size_t total = LM_STUB_MAX + LM_COUNT_STUB_MAX + LM_STUB_MAX;
+	mem = lm_nearmem_alloc(req->addr, total);
 	if (!mem)
-		mem = lm_nearmem_alloc(0, LM_STUB_MAX + LM_COUNT_STUB_MAX);
+		mem = lm_nearmem_alloc(0, total);
 	if (!mem)
 		return lm_why(why, whylen, "out of memory");
 	h->stub = mem;
 	h->stub_len = make_stub(mem, (uintptr_t)mem, h);
+	unsigned char *tick = mem + LM_STUB_MAX + LM_COUNT_STUB_MAX;
+	make_tick_stub(tick, (uintptr_t)tick, h, req->addr);
 	h->count_stub = mem + LM_STUB_MAX;
 	make_count_stub(h->count_stub, (uintptr_t)h->count_stub, h, req->addr);
-	h->mem_len = LM_STUB_MAX + LM_COUNT_STUB_MAX;
+	h->mem_len = total;
 	h->head.original = lm_ptr(req->addr);
 	h->info.mode = LM_HM_GOT;
 	h->info.stub = (uintptr_t)mem;
@@ -335,6 +386,7 @@ void lm_hook_release(struct lm_hook *h)
 	h->stub = NULL;
 	h->tramp = NULL;
 	h->count_stub = NULL;
+	h->tick_stub = NULL;
 	h->installed = false;
 	pthread_mutex_lock(&released_lock);
 	h->next_released = released;

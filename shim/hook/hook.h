@@ -58,6 +58,11 @@ struct lm_hook *lm_hook_prepare(const struct lm_hook_req *req, char *why, size_t
  * this library (got). Returns 0, or -1 with a reason in WHY. */
 int lm_hook_install(struct lm_hook *h, char *why, size_t whylen);
 
+/* FN runs on one bypassed call in 65,536 of every hook, in the calling
+ * thread, with the guard held: while every hooked method steps aside,
+ * nothing else would call into the shim to bring them back. */
+void lm_hook_set_tick(void (*fn)(void));
+
 /* Around the lm_hook_install calls of one batch: the code pages they
  * patch are made writable and restored once each, and the GOT hooks'
  * slots patched in one pass over the objects, at the latest by

@@ -11,8 +11,9 @@
 
 #define LM_STUB_MAX 32
 #define LM_ORIG_MAX 48
-/* endbr64; push %rax; movabs $count, %rax; incq (%rax); pop %rax; jmp */
-#define LM_COUNT_STUB_MAX 40
+/* endbr64; push %rax; movabs $count, %rax; incq (%rax); testw $0xffff,
+ * (%rax); pop %rax; jz tick stub; jmp */
+#define LM_COUNT_STUB_MAX 48
 
 struct lm_hook {
 	struct lm_hook_head head; /* first: the stub hands the thunk this address */
@@ -35,6 +36,11 @@ struct lm_hook {
 	 * the function: the detour's jump to it, or what GOT slots hold. */
 	unsigned char *count_stub; /* NULL: no room; bypassed calls uncounted */
 	unsigned char bypass_bytes[32];
+	/* One bypassed call in 65,536 goes through the tick stub: lm_thunk
+	 * with this head, whose enter runs the tick (lm_hook_set_tick) and
+	 * passes the call on to the function. */
+	struct lm_hook_head tick_head;
+	unsigned char *tick_stub;
 	/* Counted by the counting stub without a lock prefix (the bypass is
 	 * for functions too cheap to cache): exact on one thread, a lower
 	 * bound under several. Its own cache line. */

@@ -180,3 +180,37 @@ Test(adaptive, bypassed_calls_are_counted, .timeout = 120)
 		free(json);
 	}
 }
+
+/* A method that stepped aside is sampled again by its own calls: one in
+ * 65,536 of its bypassed calls runs the re-sampling tick. Before, only a
+ * miss of some method ran it, and a program whose every method stepped
+ * aside never saw one again ("sampled again in 1 s" never happened). Both
+ * kinds of hook, prog-adapt calling cheap_add alone for 1.5 s. */
+Test(adaptive, a_bypassed_method_alone_is_sampled_again, .timeout = 120)
+{
+	static const char *const hooks[] = {"", "hook = got\n"};
+	for (size_t i = 0; i < sizeof hooks / sizeof *hooks; i++) {
+		const char *dir = pf_tmpdir();
+		char conf[128], env_conf[160], env_shim[1100];
+		snprintf(conf, sizeof conf, "%s/a.conf", dir);
+		FILE *f = fopen(conf, "w");
+		cr_assert_not_null(f);
+		fprintf(f, "[cache cheap_add]\nsignature = i64 cheap_add(i64 k)\n%s", hooks[i]);
+		fclose(f);
+		snprintf(env_conf, sizeof env_conf, "LDMEMO_CONFIG=%s", conf);
+		snprintf(env_shim, sizeof env_shim, "LD_PRELOAD=%s", pf_build("libldmemo.so"));
+		const char *argv[] = {pf_fixture("prog-adapt"), "1500", NULL};
+		const char *env[] = {env_conf, env_shim, "LDMEMO_LOG=debug", NULL};
+		char *out = NULL, *err = NULL;
+		cr_assert_eq(pf_run(argv, env, &out, &err), 0, "%s", err);
+		cr_expect_str_eq(out, "done\n");
+		cr_expect(strstr(err, "cheap_add: not cached for now (adaptive)") != NULL, "%s%s",
+		          hooks[i], err);
+		cr_expect(strstr(err, "cheap_add: hooked again for a sample (adaptive)") != NULL,
+		          "%s%s", hooks[i], err);
+		free(out);
+		free(err);
+		unlink(conf);
+		rmdir(dir);
+	}
+}
