@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/defaults.h"
 #include "shim/profile/profile.h"
 
 static char *read_file(const char *path)
@@ -367,6 +368,14 @@ void lm_prof_config(const struct lm_prof_set *set, const struct lm_known *known,
 		if (p->me->ttl_ms == LM_DUR_UNSET)
 			fputs("# ttl: the default (5m): the data behind the result may change\n",
 			      out);
+		/* The adaptive bypass judges the first calls: with more keys
+		 * than those, it would see first-time keys only. */
+		if (p->distinct >= LM_ADAPT_WARMUP)
+			fprintf(
+			    out,
+			    "# adaptive: off: its first %d calls, which the bypass judges, would "
+			    "all be first-time keys\nadaptive = off\n",
+			    LM_ADAPT_WARMUP);
 		fputc('\n', out);
 	}
 	if (!nyes)

@@ -48,4 +48,10 @@
 /* Mismatches logged in verify mode before going quiet. */
 #define LM_VERIFY_LOG_MAX 5
 
+/* The adaptive bypass: misses before a verdict, and calls before the
+ * warm-up is over (shim/call/adaptive.h; `ldmemo profile` turns it off
+ * for a function with more distinct keys than that). */
+#define LM_ADAPT_MIN_MISSES 64
+#define LM_ADAPT_WARMUP     1024
+
 #endif

@@ -88,9 +88,10 @@ want() {
 all_suites=$(printf '%s\n' "${suites[@]}" | tr ' ' '\n' | sort -u | tr '\n' ' ')
 # Suite `diff` is the differential fuzzer replaying its corpus against the
 # copy's shim (the fuzzer itself does not depend on the shim: built once).
+# The shim and the command are rebuilt for every mutant: suites run both.
 targets() {
 	local s
-	echo build/libldmemo.so
+	echo build/libldmemo.so build/ldmemo
 	for s in $1; do [ "$s" = diff ] || echo "build/tests/test_$s"; done
 }
 fuzz_diff=$root/build/fuzz/fuzz/fuzz_diff

@@ -9,6 +9,8 @@
 
 #include <stdint.h>
 
+#include "config/defaults.h"
+
 /* A method's numbers over a window (since it was last hooked). */
 struct lm_adaptive_window {
 	uint64_t hits, misses;
@@ -30,10 +32,6 @@ enum lm_adaptive_verdict {
 	LM_ADAPT_CHEAP,  /* a call costs less than two lookups */
 	LM_ADAPT_NO_PAY, /* after warm-up, hits save less than misses cost */
 };
-
-/* Misses before a verdict, and calls before the warm-up is over. */
-#define LM_ADAPT_MIN_MISSES 64
-#define LM_ADAPT_WARMUP     1024
 
 /* The decision on W, a hit costing about HIT_NS (a lookup). A call costs
  * its mean, or its typical time where that is lower. It is cheap when that

@@ -24,3 +24,7 @@ FIXTURES += $(PFD)/libplug.so $(PFD)/prog-dl
 $(PFD)/prog-fnptr: $(PFS)/prog_fnptr.c $(PFD)/libprofix.so
 	$(CC) -O2 -g -fno-pie -no-pie -o $@ $< -L$(PFD) -lprofix -Wl,-rpath,'$$ORIGIN'
 FIXTURES += $(PFD)/prog-fnptr
+$(PFD)/prog-cycle: $(PFS)/prog_cycle.c
+	@mkdir -p $(@D)
+	$(CC) -O2 -g -o $@ $<
+FIXTURES += $(PFD)/prog-cycle

@@ -164,3 +164,43 @@ Test(command, profiles_a_program_without_pie_that_takes_a_functions_address, .ti
 	free(profiled);
 	free(table);
 }
+
+/* A function whose keys come back only after more than the adaptive
+ * bypass's first calls (its verdict would see first-time keys only, and
+ * step aside for the run) gets `adaptive = off` in the written config,
+ * and the config then caches it; one with few keys keeps the bypass. */
+Test(command, turns_the_bypass_off_for_a_function_with_many_keys, .timeout = 120)
+{
+	const char *dir = pf_tmpdir();
+	char conf[128], stats[160];
+	snprintf(conf, sizeof conf, "%s/cycle.conf", dir);
+	snprintf(stats, sizeof stats, "%s/stats.json", dir);
+	const char *prog = pf_fixture("prog-cycle");
+	const char *ldmemo = pf_build("ldmemo");
+	const char *env[] = {known_env(), NULL};
+	const char *run_profile[] = {ldmemo,   "profile", "-o", conf, "--functions",
+	                             "prog_*", "--",      prog, NULL};
+	cr_assert_eq(pf_run(run_profile, env, NULL, NULL), 0);
+	char *text = pf_slurp(conf);
+	cr_assert_not_null(text);
+	const char *cycle = strstr(text, "[cache prog_cycle]"),
+	           *few = strstr(text, "[cache prog_few]");
+	cr_assert(cycle && few, "both recommended:\n%s", text);
+	const char *cycle_end = strstr(cycle, "\n\n"), *few_end = strstr(few, "\n\n");
+	const char *off = strstr(cycle, "\nadaptive = off\n");
+	cr_expect(off && off < cycle_end, "prog_cycle's section turns the bypass off:\n%s", text);
+	off = strstr(few, "\nadaptive = off\n");
+	cr_expect(!off || off > few_end, "prog_few's keeps it:\n%s", text);
+
+	const char *run_cached[] = {ldmemo, "-c", conf, "-s", stats, "-f", "json", prog, NULL};
+	cr_assert_eq(pf_run(run_cached, env, NULL, NULL), 0);
+	char *js = pf_slurp(stats);
+	cr_assert_not_null(js);
+	cr_expect(strstr(js, "\"name\":\"prog_cycle\"") && strstr(js, "\"hits\":3000"),
+	          "prog_cycle hit 3000 of 4500 times: %s", js);
+	free(js);
+	free(text);
+	unlink(stats);
+	unlink(conf);
+	rmdir(dir);
+}
