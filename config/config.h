@@ -337,6 +337,12 @@ bool lm_method_coalesce(const struct lm_config *cfg, const struct lm_method *m);
 /* May the method stop being cached when caching does not pay (adaptive)? */
 bool lm_method_adaptive(const struct lm_config *cfg, const struct lm_method *m);
 enum lm_hook_kind lm_method_hook(const struct lm_config *cfg, const struct lm_method *m);
+/* "FILE:LINE: " of M's section header, for messages about it, into BUF
+ * (a longer path is cut); "" for a config not read
+ * from a file. Returns BUF. */
+#define LM_WHERE_MAX 512
+const char *lm_method_where(const struct lm_config *cfg, const struct lm_method *m, char *buf,
+                            size_t len);
 
 /* True when param I enters the key (everything but `ignore`; an `out`
  * enters only by its NULL-ness). */

@@ -97,6 +97,9 @@ int lm_diag_format(const struct lm_config *cfg, const struct lm_diag *d, char *b
 	const char *file = cfg && cfg->file ? cfg->file : "<config>";
 	const char *sev = d->warning ? "warning" : "error";
 
+	/* no position: about the file as a whole (it cannot be read) */
+	if (d->pos.line <= 0)
+		return snprintf(buf, len, "%s: %s: %s", file, sev, d->msg ? d->msg : "");
 	return snprintf(buf, len, "%s:%d:%d: %s: %s", file, d->pos.line, d->pos.col, sev,
 	                d->msg ? d->msg : "");
 }

@@ -1,5 +1,6 @@
 /* Lookups and the effective per-method settings ([global] applied). */
 #include <fnmatch.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "parse_internal.h"
@@ -56,6 +57,17 @@ bool lm_method_adaptive(const struct lm_config *cfg, const struct lm_method *m)
 enum lm_hook_kind lm_method_hook(const struct lm_config *cfg, const struct lm_method *m)
 {
 	return m->hook_set ? m->hook : cfg->global.hook;
+}
+
+const char *lm_method_where(const struct lm_config *cfg, const struct lm_method *m, char *buf,
+                            size_t len)
+{
+	if (!len)
+		return buf;
+	buf[0] = 0;
+	if (cfg->file && m->pos.line > 0)
+		snprintf(buf, len, "%s:%d: ", cfg->file, m->pos.line);
+	return buf;
 }
 
 bool lm_programs_match(const struct lm_global *g, const char *base_name)

@@ -91,7 +91,9 @@ static int build_methods(struct lm_runtime *rt, bool verify_all)
 		m->reuse = m->plan && !m->verify && lm_plan_static_result(m->plan);
 		m->arg_checks = m->plan && lm_plan_has_pointer_args(m->plan) ? LM_ARG_CHECKS : 0;
 		if (!m->plan) {
-			lm_warn("%s: not hooked: %s", cm->name, why);
+			char at[LM_WHERE_MAX];
+			lm_warn("%s%s: not hooked: %s",
+			        lm_method_where(&rt->cfg, cm, at, sizeof at), cm->name, why);
 			m->state = LM_HS_FAILED;
 			problems++;
 		}

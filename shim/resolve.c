@@ -94,18 +94,19 @@ static void report_missing(const struct lm_method *cm, const struct lm_objset *s
                            enum lm_find_status st)
 {
 	enum lm_log_level level = missing_level();
-	char near[256];
+	char near[256], at[LM_WHERE_MAX];
 	bool absent = st == LM_FIND_NOT_FOUND || st == LM_FIND_STRIPPED;
 
+	lm_method_where(&lm_rt->cfg, cm, at, sizeof at);
 	if (absent && level == LM_LOG_WARN && level <= lm_log_level &&
 	    lm_symtab_nearest(set, cm->name, near, sizeof near))
-		lm_log(level, "%s: not hooked: %s; did you mean '%s'?", cm->name,
+		lm_log(level, "%s%s: not hooked: %s; did you mean '%s'?", at, cm->name,
 		       find_status_text(st), near);
 	else if (absent && !cm->object)
-		lm_log(level, "%s: not hooked: %s; hooked if a library loaded later defines it",
-		       cm->name, find_status_text(st));
+		lm_log(level, "%s%s: not hooked: %s; hooked if a library loaded later defines it",
+		       at, cm->name, find_status_text(st));
 	else
-		lm_log(level, "%s: not hooked: %s", cm->name, find_status_text(st));
+		lm_log(level, "%s%s: not hooked: %s", at, cm->name, find_status_text(st));
 }
 
 /* IFUNC symbols are hooked at the implementation the resolver picked,
@@ -258,8 +259,10 @@ static int prepare_one(struct lm_rt_method *m, struct lm_query *q, const struct 
 		}
 	}
 	if (rc < 0) {
+		char at[LM_WHERE_MAX];
 		m->state = LM_HS_FAILED;
-		lm_warn("%s: not hooked: %s", cm->name, why);
+		lm_warn("%s%s: not hooked: %s", lm_method_where(&lm_rt->cfg, cm, at, sizeof at),
+		        cm->name, why);
 	}
 	lm_symbol_free(&sym);
 	return rc;
@@ -343,11 +346,13 @@ int lm_resolve_all(bool at_startup)
 	free(q);
 	lm_hook_install_begin();
 	for (uint32_t i = 0; i < nph; i++) {
-		char why[256] = "";
+		char why[256] = "", at[LM_WHERE_MAX];
 		struct lm_rt_method *m = ph[i].m;
 		if (lm_hook_install(ph[i].hook, why, sizeof why) != 0) {
 			m->state = LM_HS_FAILED;
-			lm_warn("%s: not hooked: %s", m->cfg->name, why);
+			lm_warn("%s%s: not hooked: %s",
+			        lm_method_where(&lm_rt->cfg, m->cfg, at, sizeof at), m->cfg->name,
+			        why);
 			problems++;
 			continue;
 		}

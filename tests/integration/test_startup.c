@@ -335,14 +335,16 @@ Test(startup, process_not_in_programs_is_silent)
 	it_free(&r);
 }
 
-/* A misspelt name gets a did-you-mean from the symbols that exist; a name
+/* A misspelt name gets a did-you-mean from the symbols that exist, and the
+ * message names the config line of its section (it did not); a name
  * nothing is close to says that a library loaded later may bring it. */
 Test(startup, misspelt_method_gets_a_did_you_mean)
 {
-	const char conf[] = "[cache fix_sqare]\nsignature = long fix_sqare(long x)\n";
+	const char conf[] =
+	    "# a comment\n\n[cache fix_sqare]\nsignature = long fix_sqare(long x)\n";
 	struct it_run r = run_basic(conf, NULL);
 	cr_assert_eq(r.status, 0);
-	cr_expect(strstr(r.err, "fix_sqare: not hooked: ") != NULL, "%s", r.err);
+	cr_expect(strstr(r.err, ".conf:3: fix_sqare: not hooked: ") != NULL, "%s", r.err);
 	cr_expect(strstr(r.err, "did you mean 'fix_square'?") != NULL, "%s", r.err);
 	it_free(&r);
 	const char far[] = "[cache no_such_fn]\nsignature = int no_such_fn(int x)\n";
