@@ -370,7 +370,7 @@ void lm_prof_config(const struct lm_prof_set *set, const struct lm_known *known,
 			      out);
 		/* The adaptive bypass judges the first calls: with more keys
 		 * than those, it would see first-time keys only. */
-		if (p->distinct >= LM_ADAPT_WARMUP)
+		if (p->distinct >= LM_ADAPT_WARMUP && p->me->adaptive == LM_UNSET)
 			fprintf(
 			    out,
 			    "# adaptive: off: its first %d calls, which the bypass judges, would "

@@ -14,8 +14,8 @@
 
 #include "config/defaults.h"
 #include "shim/ops/control.h"
-#include "shim/call/adaptive.h"
 #include "shim/call/counters.h"
+#include "shim/call/dispatch.h"
 #include "shim/call/fast.h"
 #include "shim/base/log.h"
 #include "shim/ops/persist.h"
@@ -421,7 +421,7 @@ static void start(void)
 	open_shared_tier(rt);
 	lm_rt = rt;
 	/* Bypassed methods come back through their own calls too. */
-	lm_hook_set_tick(lm_adaptive_tick);
+	lm_hook_set_tick(lm_dispatch_tick);
 	problems += lm_resolve_all(true);
 	if (strict && (problems > 0 || errors > 0))
 		strict_exit("some methods cannot be hooked");

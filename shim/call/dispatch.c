@@ -200,6 +200,17 @@ static inline bool reentered(void)
 	return lm_guard_held() || lm_fast_busy() || lm_in_handler();
 }
 
+void lm_dispatch_tick(void)
+{
+	/* not in a handler, nor inside the shim's own code: the tick may
+	 * rewrite hooks and take the loader's and the shim's locks */
+	if (reentered())
+		return;
+	lm_guard_enter();
+	lm_adaptive_tick();
+	lm_guard_leave();
+}
+
 /* The enter paths hand the caller's errno down to their exit, not keep
  * it for a block (LM_KEEP_ERRNO): a hit's exit sets the replayed errno
  * instead. */
@@ -399,7 +410,7 @@ static __attribute__((noinline)) int enter_slow(struct lm_hook *h, struct lm_rt_
 			return answered(m, c, false, err);
 		e = NULL;
 	}
-	lm_adaptive_tick(); /* a bypassed method's re-sampling, on misses only */
+	lm_adaptive_tick(); /* the re-sampling: on misses, and lm_dispatch_tick */
 	c->req.probed = !m->verify;
 	c->weight = miss_weight(m);
 	int64_t t0 = timed_now(c);

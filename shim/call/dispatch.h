@@ -7,6 +7,10 @@
 #include "shim/arch/x86_64/frame.h"
 
 int lm_dispatch_enter(struct lm_hook *h, struct lm_frame *f);
+/* The hooks' re-sampling tick (lm_hook_set_tick): the adaptive bypass's,
+ * where the dispatcher itself would run (not re-entered, not in a
+ * handler). */
+void lm_dispatch_tick(void);
 /* This thread's calls of originals in flight (dispatch.c): nonzero when a
  * call a longjmp left may wait to be released by the next enter. */
 extern __thread size_t lm_dispatch_top;

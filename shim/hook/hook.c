@@ -81,11 +81,8 @@ static int tick_enter(struct lm_hook *h, struct lm_frame *f)
 	void (*fn)(void) = __atomic_load_n(&tick_fn, __ATOMIC_ACQUIRE);
 	(void)h;
 	(void)f;
-	if (fn && !lm_guard_held()) {
-		lm_guard_enter();
+	if (fn)
 		fn();
-		lm_guard_leave();
-	}
 	return LM_ENTER_PASS;
 }
 

@@ -59,7 +59,8 @@ struct lm_hook *lm_hook_prepare(const struct lm_hook_req *req, char *why, size_t
 int lm_hook_install(struct lm_hook *h, char *why, size_t whylen);
 
 /* FN runs on one bypassed call in 65,536 of every hook, in the calling
- * thread, with the guard held: while every hooked method steps aside,
+ * thread, whatever it is doing (a signal handler, the shim's own code):
+ * FN decides whether it may act. While every hooked method steps aside,
  * nothing else would call into the shim to bring them back. */
 void lm_hook_set_tick(void (*fn)(void));
 

@@ -214,3 +214,30 @@ Test(adaptive, a_bypassed_method_alone_is_sampled_again, .timeout = 120)
 		rmdir(dir);
 	}
 }
+
+/* ...but not from a signal handler: the tick may rewrite hooks and take
+ * the loader's and the shim's locks, which a handler must not (it ran
+ * there before: a handler's 65,536th bypassed call re-hooked the method). */
+Test(adaptive, no_sample_is_taken_in_a_signal_handler, .timeout = 120)
+{
+	const char *dir = pf_tmpdir();
+	char conf[128], env_conf[160], env_shim[1100];
+	snprintf(conf, sizeof conf, "%s/a.conf", dir);
+	FILE *f = fopen(conf, "w");
+	cr_assert_not_null(f);
+	fputs("[cache cheap_add]\nsignature = i64 cheap_add(i64 k)\n", f);
+	fclose(f);
+	snprintf(env_conf, sizeof env_conf, "LDMEMO_CONFIG=%s", conf);
+	snprintf(env_shim, sizeof env_shim, "LD_PRELOAD=%s", pf_build("libldmemo.so"));
+	const char *argv[] = {pf_fixture("prog-adapt"), "handler", NULL};
+	const char *env[] = {env_conf, env_shim, "LDMEMO_LOG=debug", NULL};
+	char *out = NULL, *err = NULL;
+	cr_assert_eq(pf_run(argv, env, &out, &err), 0, "%s", err);
+	cr_expect_str_eq(out, "done\n");
+	cr_expect(strstr(err, "cheap_add: not cached for now (adaptive)") != NULL, "%s", err);
+	cr_expect_null(strstr(err, "hooked again for a sample"), "%s", err);
+	free(out);
+	free(err);
+	unlink(conf);
+	rmdir(dir);
+}
