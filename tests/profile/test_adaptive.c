@@ -181,6 +181,26 @@ Test(adaptive, bypassed_calls_are_counted, .timeout = 120)
 	}
 }
 
+/* prog-adapt ARG under a config of cheap_add alone (EXTRA appended to its
+ * section), with the debug log: its output and its log. */
+static void run_cheap_add_alone(const char *extra, const char *arg, char **out, char **err)
+{
+	const char *dir = pf_tmpdir();
+	char conf[128], env_conf[160], env_shim[1100];
+	snprintf(conf, sizeof conf, "%s/a.conf", dir);
+	FILE *f = fopen(conf, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "[cache cheap_add]\nsignature = i64 cheap_add(i64 k)\n%s", extra);
+	fclose(f);
+	snprintf(env_conf, sizeof env_conf, "LDMEMO_CONFIG=%s", conf);
+	snprintf(env_shim, sizeof env_shim, "LD_PRELOAD=%s", pf_build("libldmemo.so"));
+	const char *argv[] = {pf_fixture("prog-adapt"), arg, NULL};
+	const char *env[] = {env_conf, env_shim, "LDMEMO_LOG=debug", NULL};
+	cr_assert_eq(pf_run(argv, env, out, err), 0, "%s", *err);
+	unlink(conf);
+	rmdir(dir);
+}
+
 /* A method that stepped aside is sampled again by its own calls: one in
  * 65,536 of its bypassed calls runs the re-sampling tick. Before, only a
  * miss of some method ran it, and a program whose every method stepped
@@ -190,19 +210,8 @@ Test(adaptive, a_bypassed_method_alone_is_sampled_again, .timeout = 120)
 {
 	static const char *const hooks[] = {"", "hook = got\n"};
 	for (size_t i = 0; i < sizeof hooks / sizeof *hooks; i++) {
-		const char *dir = pf_tmpdir();
-		char conf[128], env_conf[160], env_shim[1100];
-		snprintf(conf, sizeof conf, "%s/a.conf", dir);
-		FILE *f = fopen(conf, "w");
-		cr_assert_not_null(f);
-		fprintf(f, "[cache cheap_add]\nsignature = i64 cheap_add(i64 k)\n%s", hooks[i]);
-		fclose(f);
-		snprintf(env_conf, sizeof env_conf, "LDMEMO_CONFIG=%s", conf);
-		snprintf(env_shim, sizeof env_shim, "LD_PRELOAD=%s", pf_build("libldmemo.so"));
-		const char *argv[] = {pf_fixture("prog-adapt"), "1500", NULL};
-		const char *env[] = {env_conf, env_shim, "LDMEMO_LOG=debug", NULL};
 		char *out = NULL, *err = NULL;
-		cr_assert_eq(pf_run(argv, env, &out, &err), 0, "%s", err);
+		run_cheap_add_alone(hooks[i], "1500", &out, &err);
 		cr_expect_str_eq(out, "done\n");
 		cr_expect(strstr(err, "cheap_add: not cached for now (adaptive)") != NULL, "%s%s",
 		          hooks[i], err);
@@ -210,8 +219,6 @@ Test(adaptive, a_bypassed_method_alone_is_sampled_again, .timeout = 120)
 		          "%s%s", hooks[i], err);
 		free(out);
 		free(err);
-		unlink(conf);
-		rmdir(dir);
 	}
 }
 
@@ -220,24 +227,11 @@ Test(adaptive, a_bypassed_method_alone_is_sampled_again, .timeout = 120)
  * there before: a handler's 65,536th bypassed call re-hooked the method). */
 Test(adaptive, no_sample_is_taken_in_a_signal_handler, .timeout = 120)
 {
-	const char *dir = pf_tmpdir();
-	char conf[128], env_conf[160], env_shim[1100];
-	snprintf(conf, sizeof conf, "%s/a.conf", dir);
-	FILE *f = fopen(conf, "w");
-	cr_assert_not_null(f);
-	fputs("[cache cheap_add]\nsignature = i64 cheap_add(i64 k)\n", f);
-	fclose(f);
-	snprintf(env_conf, sizeof env_conf, "LDMEMO_CONFIG=%s", conf);
-	snprintf(env_shim, sizeof env_shim, "LD_PRELOAD=%s", pf_build("libldmemo.so"));
-	const char *argv[] = {pf_fixture("prog-adapt"), "handler", NULL};
-	const char *env[] = {env_conf, env_shim, "LDMEMO_LOG=debug", NULL};
 	char *out = NULL, *err = NULL;
-	cr_assert_eq(pf_run(argv, env, &out, &err), 0, "%s", err);
+	run_cheap_add_alone("", "handler", &out, &err);
 	cr_expect_str_eq(out, "done\n");
 	cr_expect(strstr(err, "cheap_add: not cached for now (adaptive)") != NULL, "%s", err);
 	cr_expect_null(strstr(err, "hooked again for a sample"), "%s", err);
 	free(out);
 	free(err);
-	unlink(conf);
-	rmdir(dir);
 }

@@ -71,6 +71,17 @@ Test(command, writes_a_config_that_works_as_written, .timeout = 180)
 	rmdir(dir);
 }
 
+/* PROG run plainly (its output in *PLAIN), then under `ldmemo profile`
+ * (its output in *PROFILED, the profile's table in *TABLE); both exit 0. */
+static void profile_plainly(const char *prog, char **plain, char **profiled, char **table)
+{
+	const char *env[] = {known_env(), NULL};
+	const char *run_plain[] = {prog, NULL};
+	cr_assert_eq(pf_run(run_plain, NULL, plain, NULL), 0);
+	const char *run_profile[] = {pf_build("ldmemo"), "profile", "--", prog, NULL};
+	cr_assert_eq(pf_run(run_profile, env, profiled, table), 0, "%s", *table);
+}
+
 Test(command, exit_status_is_the_programs)
 {
 	const char *argv[] = {pf_build("ldmemo"), "profile", "/bin/sh", "-c", "exit 7", NULL};
@@ -117,10 +128,7 @@ Test(command, counts_the_imports_of_a_library_loaded_later, .timeout = 120)
 	const char *prog = pf_fixture("prog-dl");
 	const char *env[] = {known_env(), NULL};
 	char *plain = NULL, *profiled = NULL, *table = NULL;
-	const char *run_plain[] = {prog, NULL};
-	cr_assert_eq(pf_run(run_plain, NULL, &plain, NULL), 0);
-	const char *run_profile[] = {pf_build("ldmemo"), "profile", "--", prog, NULL};
-	cr_assert_eq(pf_run(run_profile, env, &profiled, &table), 0, "%s", table);
+	profile_plainly(prog, &plain, &profiled, &table);
 	cr_assert_str_eq(profiled, plain);
 	const char *row = strstr(table, "crypt_r");
 	cr_assert_not_null(row, "the table names crypt_r:\n%s", table);
@@ -147,13 +155,8 @@ Test(command, counts_the_imports_of_a_library_loaded_later, .timeout = 120)
  * its own, and the function's calls are counted. */
 Test(command, profiles_a_program_without_pie_that_takes_a_functions_address, .timeout = 120)
 {
-	const char *prog = pf_fixture("prog-fnptr");
-	const char *env[] = {known_env(), NULL};
 	char *plain = NULL, *profiled = NULL, *table = NULL;
-	const char *run_plain[] = {prog, NULL};
-	cr_assert_eq(pf_run(run_plain, NULL, &plain, NULL), 0);
-	const char *run_profile[] = {pf_build("ldmemo"), "profile", "--", prog, NULL};
-	cr_assert_eq(pf_run(run_profile, env, &profiled, &table), 0, "%s", table);
+	profile_plainly(pf_fixture("prog-fnptr"), &plain, &profiled, &table);
 	cr_expect_str_eq(profiled, plain);
 	const char *row = strstr(table, "\nslow_spin ");
 	long calls = 0;
