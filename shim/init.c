@@ -89,6 +89,8 @@ static int build_methods(struct lm_runtime *rt, bool verify_all)
 		m->plan = lm_plan_compile(&rt->cfg, cm, i, why, sizeof why);
 		m->scalar = m->plan ? lm_plan_scalar(m->plan) : LM_SCALAR_NO;
 		m->reuse = m->plan && !m->verify && lm_plan_static_result(m->plan);
+		if (m->reuse)
+			m->qword = lm_plan_quick_word(m->plan);
 		m->arg_checks = m->plan && lm_plan_has_pointer_args(m->plan) ? LM_ARG_CHECKS : 0;
 		if (!m->plan) {
 			char at[LM_WHERE_MAX];

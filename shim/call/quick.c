@@ -7,7 +7,10 @@
  *
  * Static results: A call whose key is the one this thread's static buffer was
  * built for (the buffer intact), or the one last answered NULL, returns
- * at once (reuse.h); anything else goes on to the dispatcher.
+ * at once (reuse.h); anything else goes on to the dispatcher. A key that
+ * is one argument word (plan.h's lm_qword: localtime's 8 bytes, getpwuid's
+ * uid) is compared as that word with the one the record keeps; any other
+ * (getpwnam's name) a word at a time by plan/quick.c.
  *
  * So nothing here may touch a vector register: this file is built with
  * -mgeneral-regs-only (Makefile) and calls only code built the same way
@@ -72,10 +75,66 @@ static int answer(const struct lm_rt_method *m, const struct lm_reuse_rec *r, st
 /* The dispatcher's business: re-entry, a handler, checked arguments,
  * a thread without its counters yet (attaching allocates), calls a
  * longjmp left (their waiters are released by enter). */
-static bool dispatcher_only(const struct lm_rt_method *m)
+static inline __attribute__((always_inline)) bool dispatcher_only(const struct lm_rt_method *m)
 {
 	return m->arg_checks || lm_guard_held() || lm_fast_busy() || lm_handler_frame ||
 	       !lm_tls_counters || lm_dispatch_top;
+}
+
+/* The word of the call's key (plan.h's lm_qword) into *W; false when it
+ * has none. Constant widths: a variable one would be a call of memcpy. */
+static bool call_word(struct lm_qword q, const struct lm_frame *f, uint64_t *w)
+{
+	uint64_t v;
+	__builtin_memcpy(&v, (const unsigned char *)f + q.off, 8);
+	if (q.kind == LM_QW_RAW) {
+		*w = q.width < 8 ? v & ((1ull << (8 * q.width)) - 1) : v;
+		return true;
+	}
+	if (!v)
+		return false;
+	// NOLINTNEXTLINE(performance-no-int-to-ptr): the register holds a pointer
+	const unsigned char *b = (const unsigned char *)(uintptr_t)v;
+	uint32_t u32;
+	uint16_t u16;
+	switch (q.width) {
+	case 8:
+		__builtin_memcpy(w, b, 8);
+		break;
+	case 4:
+		__builtin_memcpy(&u32, b, 4);
+		*w = u32;
+		break;
+	case 2:
+		__builtin_memcpy(&u16, b, 2);
+		*w = u16;
+		break;
+	default:
+		*w = b[0];
+	}
+	return true;
+}
+
+/* The record of R[0..2) that holds the call's key, or NULL. */
+static const struct lm_reuse_rec *find(const struct lm_rt_method *m, const struct lm_reuse_rec *r,
+                                       const struct lm_frame *f)
+{
+	uint64_t w;
+	if (m->qword.kind != LM_QW_NONE && call_word(m->qword, f, &w)) {
+		/* a record without a word holds a key that no call with one has */
+		for (int i = 0; i < 2; i++)
+			if (r[i].klen != UINT32_MAX && r[i].has_word && r[i].word == w)
+				return &r[i];
+		return NULL;
+	}
+	for (int i = 0; i < 2; i++) {
+		if (r[i].klen == UINT32_MAX)
+			continue;
+		int eq = lm_plan_quick_key_equals(m->plan, f, r[i].key, r[i].klen);
+		if (eq)
+			return eq > 0 ? &r[i] : NULL;
+	}
+	return NULL;
 }
 
 int lm_dispatch_quick(struct lm_hook *h, struct lm_frame *f)
@@ -87,19 +146,8 @@ int lm_dispatch_quick(struct lm_hook *h, struct lm_frame *f)
 	/* A handler's hooked call meanwhile runs uncached: it cannot rebuild
 	 * the buffer between the check and the return. */
 	lm_guard_enter();
-	int rc = LM_ENTER_CALL;
-	for (int i = 0; i < 2; i++) {
-		const struct lm_reuse_rec *r = &t[m->id].rec[i];
-		if (r->klen == UINT32_MAX)
-			continue;
-		int eq = lm_plan_quick_key_equals(m->plan, f, r->key, r->klen);
-		if (eq < 0)
-			break;
-		if (eq) {
-			rc = answer(m, r, f);
-			break;
-		}
-	}
+	const struct lm_reuse_rec *r = find(m, t[m->id].rec, f);
+	int rc = r ? answer(m, r, f) : LM_ENTER_CALL;
 	lm_guard_leave();
 	return rc;
 }

@@ -70,4 +70,5 @@ void lm_reuse_put(const uint64_t *epochp, const struct lm_plan *p, uint32_t id, 
 	r->err = err;
 	r->klen = klen;
 	memcpy(r->key, key, klen);
+	r->has_word = lm_plan_quick_word_of(p, key, klen, &r->word);
 }

@@ -28,7 +28,9 @@ struct lm_reuse_rec {
 	const uint64_t *epochp;
 	uint64_t epoch;
 	int64_t expires_ms;
-	uint64_t gen; /* the static buffer's generation; 0: a NULL result */
+	uint64_t gen;  /* the static buffer's generation; 0: a NULL result */
+	uint64_t word; /* the key's word (plan.h's lm_qword), if has_word */
+	bool has_word;
 	int32_t err;
 	uint32_t klen; /* UINT32_MAX: empty */
 	unsigned char key[LM_REUSE_KEY];

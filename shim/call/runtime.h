@@ -52,6 +52,7 @@ struct lm_rt_method {
 	enum lm_scalar scalar;    /* lm_plan_scalar: the hit path's inline replay */
 	bool fast;                /* entered through a fast thunk (fast.h) */
 	bool reuse;               /* a static result whose hits reuse the built buffer (reuse.h) */
+	struct lm_qword qword;    /* its key as one word, for the quick path (quick.c) */
 	struct lm_rt_drop *drops; /* write functions */
 	uint32_t ndrops;
 	uint32_t mismatch_logged;

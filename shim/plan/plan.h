@@ -50,6 +50,24 @@ bool lm_plan_key_equals(const struct lm_plan *p, const struct lm_frame *f, const
 int lm_plan_quick_key_equals(const struct lm_plan *p, const struct lm_frame *f, const void *key,
                              uint32_t klen);
 
+/* A key that is one argument register's word, which the quick path of a
+ * static result compares with a record's word instead of its key bytes:
+ * the register's integer (LM_QW_RAW), or the bytes of a buf of a literal
+ * size it points to (LM_QW_BUF; a NULL pointer has no word). Widths are 1,
+ * 2, 4 or 8; OFF is the register's offset in struct lm_frame. */
+enum lm_qword_kind { LM_QW_NONE, LM_QW_RAW, LM_QW_BUF };
+struct lm_qword {
+	uint8_t kind;
+	uint8_t width;
+	uint16_t off;
+};
+/* P's word key, kind LM_QW_NONE when its key is not one. */
+struct lm_qword lm_plan_quick_word(const struct lm_plan *p);
+/* The word of KEY (as lm_plan_key encodes it) of such a P into *W; false
+ * when it has none (a NULL buf). Two keys of P with words are equal when
+ * their words are. */
+bool lm_plan_quick_word_of(const struct lm_plan *p, const void *key, uint32_t klen, uint64_t *w);
+
 /* The front-cache hit in lm_thunk's quick path (shim/call/quick.c), by
  * code that uses no vector register. lm_plan_quick_front: P's calls have
  * keys of integers, out tags and strs in argument registers, and an

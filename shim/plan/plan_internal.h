@@ -136,8 +136,8 @@ static inline uint64_t lm_int_extend(uint64_t v, unsigned w, bool is_signed)
 
 /* memcmp(A, B, N) == 0 a word at a time, with no call: what lm_thunk's
  * quick path runs (quick.c) may use no vector register, and libc's
- * memcmp does. Differences are or-ed, not branched on: the bytes are
- * nearly always equal. The tail is the last word, overlapping. */
+ * memcmp does. Two words a round, their differences or-ed: the bytes
+ * are nearly always equal. The tail is the last word, overlapping. */
 static inline bool lm_same_bytes(const void *a, const void *b, size_t n)
 {
 	const unsigned char *x = a, *y = b;
@@ -148,6 +148,15 @@ static inline bool lm_same_bytes(const void *a, const void *b, size_t n)
 		for (; i < n; i++)
 			d |= (uint64_t)(x[i] ^ y[i]);
 		return d == 0;
+	}
+	for (; i + 16 <= n; i += 16) {
+		uint64_t u1, v1;
+		__builtin_memcpy(&u, x + i, 8);
+		__builtin_memcpy(&v, y + i, 8);
+		__builtin_memcpy(&u1, x + i + 8, 8);
+		__builtin_memcpy(&v1, y + i + 8, 8);
+		if ((u ^ v) | (u1 ^ v1))
+			return false;
 	}
 	for (; i + 8 <= n; i += 8) {
 		__builtin_memcpy(&u, x + i, 8);

@@ -70,6 +70,51 @@ int lm_plan_quick_key_equals(const struct lm_plan *p, const struct lm_frame *f, 
 	}
 }
 
+struct lm_qword lm_plan_quick_word(const struct lm_plan *p)
+{
+	struct lm_qword q = {LM_QW_NONE, 0, 0};
+	if (p->nksteps != 1)
+		return q;
+	const struct lm_kstep *s = p->ksteps;
+	if (s->loc.stack || s->loc.off + 8 > sizeof(uint64_t[6]))
+		return q;
+	uint64_t w;
+	if (s->op == LM_KS_RAW)
+		w = s->width;
+	else if (s->op == LM_KS_BUF && p->params[s->param].size.kind == LM_SZ_LIT)
+		w = p->params[s->param].size.lit;
+	else
+		return q;
+	if (w != 1 && w != 2 && w != 4 && w != 8)
+		return q;
+	q.kind = s->op == LM_KS_RAW ? LM_QW_RAW : LM_QW_BUF;
+	q.width = (uint8_t)w;
+	q.off = (uint16_t)s->loc.off;
+	return q;
+}
+
+bool lm_plan_quick_word_of(const struct lm_plan *p, const void *key, uint32_t klen, uint64_t *w)
+{
+	struct lm_qword q = lm_plan_quick_word(p);
+	const unsigned char *k = key;
+	uint32_t n;
+	/* RAW: the integer's bytes; BUF: tag 1, length, bytes (lm_plan_key) */
+	if (q.kind == LM_QW_RAW && klen == q.width) {
+		n = 0;
+	} else if (q.kind == LM_QW_BUF && klen == 5u + q.width && k[0] == 1) {
+		__builtin_memcpy(&n, k + 1, 4);
+		if (n != q.width)
+			return false;
+		n = 5;
+	} else {
+		return false;
+	}
+	*w = 0;
+	for (uint32_t i = 0; i < q.width; i++)
+		*w |= (uint64_t)k[n + i] << (8 * i);
+	return true;
+}
+
 void *lm_plan_static_reuse(const struct lm_plan *p, uint64_t gen)
 {
 	return lm_static_intact(p->id, gen);
