@@ -250,6 +250,10 @@ static int prepare_one(struct lm_rt_method *m, struct lm_query *q, const struct 
 		if (!cm->invalidator && !m->verify && !m->reuse && !req.entry &&
 		    lm_plan_quick_front(m->plan))
 			req.quick = lm_dispatch_quick_front;
+		/* static hits of a key in the first argument register (localtime,
+		 * getpwuid) need not even lm_thunk's frame */
+		if (m->reuse && m->qword.kind != LM_QW_NONE && m->qword.off == 0 && !req.entry)
+			req.entry = lm_thunk_static;
 		out->hook = lm_hook_prepare(&req, why, sizeof why);
 		if (out->hook) {
 			m->addr = addr;

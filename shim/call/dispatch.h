@@ -3,6 +3,7 @@
 #define LM_DISPATCH_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "shim/arch/x86_64/frame.h"
 
@@ -21,6 +22,14 @@ int lm_dispatch_quick(struct lm_hook *h, struct lm_frame *f);
 /* The same for a front-cache hit of a method lm_plan_quick_front accepts
  * (ret_rax and the out buffers written, errno set). */
 int lm_dispatch_quick_front(struct lm_hook *h, struct lm_frame *f);
+/* lm_thunk_static's first step (quick.c), before any register is
+ * saved: the static buffer (or NULL) of a hit of method H->ctx whose key
+ * is the first argument word A0, errno set; LM_QUICK_PASS for anything
+ * else, which the thunk sends on to lm_thunk. Saves every register it
+ * uses but rax. */
+#define LM_QUICK_PASS ((void *)1)
+__attribute__((no_caller_saved_registers)) void *lm_quick_entry(uint64_t a0,
+                                                                const struct lm_hook_head *h);
 /* This thread's hits answered so (tests see the path taken). */
 extern __thread uint64_t lm_quick_front_hits;
 void lm_dispatch_leave(struct lm_hook *h, struct lm_frame *f);

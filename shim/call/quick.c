@@ -1,12 +1,13 @@
-/* lm_thunk's quick path (thunk.S): hits answered after the thunk saved
+/* lm_thunk's quick paths (thunk.S): hits answered after the thunk saved
  * the general registers but before it saves the sixteen vector ones,
  * which these hits do not need. Two kinds: a static-result method's
  * (getpwnam, localtime), and a front-cache hit of a method whose key and
  * result lm_plan_quick_front accepts (`long h(str s)`, `int u(i64 id,
- * out(64) buf)`).
+ * out(64) buf)`). And, before even that, lm_thunk_static's first step
+ * (thunk_static.S): a static hit whose key is one argument word.
  *
  * Static results: A call whose key is the one this thread's static buffer was
- * built for (the buffer intact), or the one last answered NULL, returns
+ * built for (its bytes written again), or the one last answered NULL, returns
  * at once (reuse.h); anything else goes on to the dispatcher. A key that
  * is one argument word (plan.h's lm_qword: localtime's 8 bytes, getpwuid's
  * uid) is compared as that word with the one the record keeps; any other
@@ -28,9 +29,11 @@
 #include "shim/base/handler.h"
 
 /* fast.c's: the vDSO's clock_gettime, NULL without one; errno's offset
- * from the thread pointer (set before any hook is installed). */
+ * from the thread pointer (set before any hook is installed); the
+ * kernel's coarse clock words, NULL without them. */
 extern int (*lm_fast_clock)(clockid_t, struct timespec *);
 extern intptr_t lm_fast_errno_tpoff;
+extern const volatile int64_t *lm_fast_coarse;
 
 /* errno = ERR without the call of __errno_location. */
 static inline void set_errno(int err)
@@ -81,12 +84,12 @@ static inline __attribute__((always_inline)) bool dispatcher_only(const struct l
 	       !lm_tls_counters || lm_dispatch_top;
 }
 
-/* The word of the call's key (plan.h's lm_qword) into *W; false when it
- * has none. Constant widths: a variable one would be a call of memcpy. */
-static bool call_word(struct lm_qword q, const struct lm_frame *f, uint64_t *w)
+/* The word of the call's key (plan.h's lm_qword) from V, its argument
+ * register, into *W; false when it has none. Constant widths: a variable
+ * one would be a call of memcpy. */
+static inline __attribute__((always_inline)) bool call_word(struct lm_qword q, uint64_t v,
+                                                            uint64_t *w)
 {
-	uint64_t v;
-	__builtin_memcpy(&v, (const unsigned char *)f + q.off, 8);
 	if (q.kind == LM_QW_RAW) {
 		*w = q.width < 8 ? v & ((1ull << (8 * q.width)) - 1) : v;
 		return true;
@@ -120,7 +123,7 @@ static const struct lm_reuse_rec *find(const struct lm_rt_method *m, const struc
                                        const struct lm_frame *f)
 {
 	uint64_t w;
-	if (m->qword.kind != LM_QW_NONE && call_word(m->qword, f, &w)) {
+	if (m->qword.kind != LM_QW_NONE && call_word(m->qword, f->gpr[m->qword.off / 8], &w)) {
 		/* a record without a word holds a key that no call with one has */
 		for (int i = 0; i < 2; i++)
 			if (r[i].klen != UINT32_MAX && r[i].has_word && r[i].word == w)
@@ -179,4 +182,60 @@ int lm_dispatch_quick_front(struct lm_hook *h, struct lm_frame *f)
 	}
 	lm_guard_leave();
 	return rc;
+}
+
+/* current() without a call: false also when unsure (an expiry and no
+ * clock words, or a tick between their loads). */
+static inline __attribute__((always_inline)) bool current_callfree(const struct lm_reuse_rec *r)
+{
+	if (r->expires_ms != INT64_MAX) {
+		const volatile int64_t *w = lm_fast_coarse;
+		if (!w)
+			return false;
+		/* seconds read twice around the nanoseconds (clock.c); ns / 10^6
+		 * as thunk_fast.S has it, which gcc here would leave a div */
+		int64_t sec = w[0];
+		uint64_t ns = (uint64_t)w[1];
+		if (w[0] != sec ||
+		    r->expires_ms <= sec * 1000 + (int64_t)((ns * 1125899907u) >> 50))
+			return false;
+	}
+	return __atomic_load_n(r->epochp, __ATOMIC_ACQUIRE) == r->epoch;
+}
+
+/* lm_dispatch_quick's static hit by the same rules, but entered before
+ * lm_thunk saved anything: so it calls nothing (the compiler saves what
+ * it uses, and would save every register around a call). What it is not
+ * sure of passes to lm_thunk, whose quick path and dispatcher answer it. */
+void *lm_quick_entry(uint64_t a0, const struct lm_hook_head *h)
+{
+	const struct lm_rt_method *m = h->ctx;
+	const struct lm_reuse *t = lm_reuse_tab;
+	struct lm_tblock *b = lm_tls_counters;
+	if (!t || m->id >= lm_reuse_n || !b || dispatcher_only(m))
+		return LM_QUICK_PASS;
+	uint64_t w;
+	if (!call_word(m->qword, a0, &w))
+		return LM_QUICK_PASS;
+	lm_guard_enter(); /* as in lm_dispatch_quick */
+	void *res = LM_QUICK_PASS;
+	for (int i = 0; i < 2; i++) {
+		const struct lm_reuse_rec *r = &t[m->id].rec[i];
+		if (r->klen == UINT32_MAX || !r->has_word || r->word != w)
+			continue;
+		void *buf = NULL;
+		/* the static slots are the plan's, whose id is the method's */
+		if (current_callfree(r) &&
+		    (!r->gen || (buf = lm_plan_static_restore(m->id, r->gen)))) {
+			/* lm_count without its attach: the thread has its block */
+			uint64_t *c = &b->v[(uint64_t)m->id * LM_C_COUNT + LM_C_hits];
+			__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + 1,
+			                 __ATOMIC_RELAXED);
+			set_errno(r->err);
+			res = buf;
+		}
+		break;
+	}
+	lm_guard_leave();
+	return res;
 }

@@ -2,9 +2,9 @@
  * localtime) without a lookup or a rebuild. Each thread keeps, per such
  * method, the key whose result the method's static buffer holds and the
  * last key answered NULL. A call with either key answers at once: the
- * buffer as it stands when the caller did not write into it since the
- * replay built it (lm_plan_static_reuse compares it with a copy), or
- * NULL. The static buffer keeps libc's rules: one per method and thread,
+ * buffer, its bytes written again as the replay built them (from a copy,
+ * lm_plan_static_reuse: what the caller wrote into it is undone, as by
+ * libc's next call), or NULL. The static buffer keeps libc's rules: one per method and thread,
  * valid until the next call; another key's hit rebuilds it.
  *
  * Records follow the front cache's rule (front.h): valid while the

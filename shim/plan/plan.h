@@ -103,17 +103,81 @@ int lm_plan_replay(const struct lm_plan *p, const void *val, size_t len, struct 
 
 /* Static results (static str, static buf, static TYPE*) without out
  * params: a hit on the key whose result this thread's static buffer
- * already holds may return the buffer as it stands, as libc's own would
- * be, when the caller did not write into it since. */
+ * already holds may return that buffer without a rebuild. Its built bytes
+ * are written again from a copy first: libc's next call rewrites its
+ * buffer too, so what the caller wrote into it since is undone. */
 bool lm_plan_static_result(const struct lm_plan *p);
 /* After lm_plan_replay returned a non-NULL static result: the generation
  * of the buffer it built (0: it cannot be reused). Any later replay for P
  * on this thread moves the generation. */
 uint64_t lm_plan_static_gen(const struct lm_plan *p);
-/* This thread's static buffer for P if it is still at generation GEN and
- * holds, byte for byte, what that replay built; else NULL. Uses no vector
- * register (quick.c). */
+/* This thread's static buffer for P if it is still at generation GEN (no
+ * other replay for P since), its bytes written again as that replay built
+ * them; else NULL. Uses no vector register (quick.c). */
 void *lm_plan_static_reuse(const struct lm_plan *p, uint64_t gen);
+
+/* static_copy.c's per-thread buffers, one per method id: here so that
+ * lm_plan_static_restore, which lm_thunk's first step runs, calls nothing. */
+struct lm_static_slot {
+	void *p;
+	size_t cap;
+	uint64_t gen;   /* 0: never handed out */
+	size_t built;   /* bytes of p the last replay wrote; 0: none known */
+	void *pristine; /* a copy of them, as written */
+	size_t pcap;
+};
+struct lm_static_slots {
+	uint32_t n;
+	struct lm_static_slot v[];
+};
+extern __thread struct lm_static_slots *lm_static_tls;
+
+/* memcpy(D, S, N) a word at a time, with no call (lm_thunk's first
+ * step calls nothing, and libc's memcpy uses vector registers). The tail
+ * is the last word, overlapping. */
+static inline void lm_copy_words(void *d, const void *s, size_t n)
+{
+	unsigned char *x = d;
+	const unsigned char *y = s;
+	uint64_t u, v;
+	size_t i = 0;
+
+	if (n < 8) {
+		for (; i < n; i++)
+			x[i] = y[i];
+		return;
+	}
+	for (; i + 16 <= n; i += 16) {
+		__builtin_memcpy(&u, y + i, 8);
+		__builtin_memcpy(&v, y + i + 8, 8);
+		__builtin_memcpy(x + i, &u, 8);
+		__builtin_memcpy(x + i + 8, &v, 8);
+	}
+	if (i + 8 <= n) {
+		__builtin_memcpy(&u, y + i, 8);
+		__builtin_memcpy(x + i, &u, 8);
+		i += 8;
+	}
+	if (i < n) {
+		__builtin_memcpy(&u, y + n - 8, 8);
+		__builtin_memcpy(x + n - 8, &u, 8);
+	}
+}
+
+/* lm_plan_static_reuse by the plan's id (the method's), inline: this
+ * thread's buffer ID, its built bytes written again from the copy kept
+ * when they were built, if it is still at generation GEN; else NULL. */
+static inline void *lm_plan_static_restore(uint32_t id, uint64_t gen)
+{
+	const struct lm_static_slots *s = lm_static_tls;
+	if (!s || id >= s->n)
+		return NULL;
+	const struct lm_static_slot *sl = &s->v[id];
+	if (sl->gen != gen || !sl->built)
+		return NULL;
+	lm_copy_words(sl->p, sl->pristine, sl->built);
+	return sl->p;
+}
 
 /* The common case, a scalar result and no out params, has a fixed blob:
  * errno (4 bytes, only when not 0), then the return register (8 bytes;

@@ -259,8 +259,5 @@ void *lm_static_buf(uint32_t id, size_t n);
 void lm_static_built(uint32_t id, size_t n);
 /* The generation of ID's buffer when it holds built bytes, else 0. */
 uint64_t lm_static_gen(uint32_t id);
-/* The buffer of ID, if it is still at generation GEN and its built bytes
- * are as the replay wrote them; else NULL. */
-void *lm_static_intact(uint32_t id, uint64_t gen);
 
 #endif

@@ -117,7 +117,7 @@ bool lm_plan_quick_word_of(const struct lm_plan *p, const void *key, uint32_t kl
 
 void *lm_plan_static_reuse(const struct lm_plan *p, uint64_t gen)
 {
-	return lm_static_intact(p->id, gen);
+	return lm_plan_static_restore(p->id, gen);
 }
 
 /* lm_plan_quick_key's and lm_plan_quick_replay's shapes: every key

@@ -4,8 +4,8 @@
  *
  * Each buffer also keeps a copy of the bytes the last replay built in it
  * and a generation that moves whenever it is handed out again, so that a
- * hit on the same key can return the buffer as it stands instead of
- * rebuilding it, after checking that the caller did not write into it. */
+ * hit on the same key can write those bytes back (undoing whatever the
+ * caller wrote, as libc's next call would) instead of rebuilding them. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -17,21 +17,7 @@
 /* The first buffer's size: a struct tm, a struct passwd and its strings. */
 #define LM_STATIC_MIN 512
 
-struct slot {
-	void *p;
-	size_t cap;
-	uint64_t gen;   /* 0: never handed out */
-	size_t built;   /* bytes of p the last replay wrote; 0: none known */
-	void *pristine; /* a copy of them, as written */
-	size_t pcap;
-};
-
-struct slots {
-	uint32_t n;
-	struct slot v[];
-};
-
-static __thread struct slots *tls_slots;
+__thread struct lm_static_slots *lm_static_tls;
 /* Generations are unique per thread, so a slot never repeats one. */
 static __thread uint64_t tls_gen;
 static pthread_key_t slots_key;
@@ -40,7 +26,7 @@ static bool slots_key_ok;
 
 static void slots_free(void *arg)
 {
-	struct slots *s = arg;
+	struct lm_static_slots *s = arg;
 	uint32_t i;
 
 	for (i = 0; i < s->n; i++) {
@@ -48,7 +34,7 @@ static void slots_free(void *arg)
 		free(s->v[i].pristine);
 	}
 	free(s);
-	tls_slots = NULL;
+	lm_static_tls = NULL;
 }
 
 static void slots_key_init(void)
@@ -56,9 +42,9 @@ static void slots_key_init(void)
 	slots_key_ok = pthread_key_create(&slots_key, slots_free) == 0;
 }
 
-static struct slot *slot_get(uint32_t id)
+static struct lm_static_slot *slot_get(uint32_t id)
 {
-	struct slots *s = tls_slots, *ns;
+	struct lm_static_slots *s = lm_static_tls, *ns;
 	uint32_t n, had = s ? s->n : 0;
 
 	if (lm_likely(s && id < s->n))
@@ -72,7 +58,7 @@ static struct slot *slot_get(uint32_t id)
 		return NULL;
 	memset(&ns->v[had], 0, (size_t)(n - had) * sizeof(ns->v[0]));
 	ns->n = n;
-	tls_slots = ns;
+	lm_static_tls = ns;
 	/* Without a key the buffers leak at thread exit but still work. */
 	if (slots_key_ok)
 		pthread_setspecific(slots_key, ns);
@@ -82,7 +68,7 @@ static struct slot *slot_get(uint32_t id)
 void *lm_static_buf(uint32_t id, size_t n)
 {
 	LM_KEEP_ERRNO();
-	struct slot *sl = slot_get(id);
+	struct lm_static_slot *sl = slot_get(id);
 	void *np;
 
 	if (!n)
@@ -99,8 +85,8 @@ void *lm_static_buf(uint32_t id, size_t n)
 		size_t want = n < LM_STATIC_MIN ? LM_STATIC_MIN : n + n / 2;
 		np = realloc(sl->p, want);
 		if (np) {
-			/* Zeroed: a rebuild leaves padding alone, and lm_static_intact
-			 * compares the whole region. */
+			/* Zeroed: a rebuild leaves padding alone, and lm_static_built
+			 * copies the whole region. */
 			memset((char *)np + sl->cap, 0, want - sl->cap);
 			sl->p = np;
 			sl->cap = want;
@@ -112,8 +98,8 @@ void *lm_static_buf(uint32_t id, size_t n)
 void lm_static_built(uint32_t id, size_t n)
 {
 	LM_KEEP_ERRNO();
-	struct slots *s = tls_slots;
-	struct slot *sl;
+	struct lm_static_slots *s = lm_static_tls;
+	struct lm_static_slot *sl;
 
 	if (!s || id >= s->n || !(sl = &s->v[id])->gen || !n || n > sl->cap)
 		return;
@@ -131,22 +117,7 @@ void lm_static_built(uint32_t id, size_t n)
 
 uint64_t lm_static_gen(uint32_t id)
 {
-	const struct slots *s = tls_slots;
+	const struct lm_static_slots *s = lm_static_tls;
 
 	return s && id < s->n && s->v[id].built ? s->v[id].gen : 0;
-}
-
-/* Called by lm_thunk's quick path before it saves the vector registers:
- * this file is built with -mgeneral-regs-only (Makefile). */
-void *lm_static_intact(uint32_t id, uint64_t gen)
-{
-	const struct slots *s = tls_slots;
-	const struct slot *sl;
-
-	if (!s || id >= s->n)
-		return NULL;
-	sl = &s->v[id];
-	if (sl->gen != gen || !sl->built || !lm_same_bytes(sl->p, sl->pristine, sl->built))
-		return NULL;
-	return sl->p;
 }

@@ -1,8 +1,9 @@
 /* The functions the fast-thunk tests hook: one per key shape and result
  * kind. Each counts its runs and leaves errno at a value of its key, so a
- * hit that skips it is visible. */
+ * hit that skips it is visible. And the register harness's checks. */
 #include "tests/fast/helpers.h"
 
+#include <criterion/criterion.h>
 #include <errno.h>
 #include <stddef.h>
 
@@ -11,6 +12,31 @@
 #define FIX __attribute__((noinline, aligned(16), visibility("default")))
 
 volatile long fx_runs;
+
+struct fx_regs fx_canaries(void)
+{
+	struct fx_regs r;
+	for (int i = 0; i < R_NGPR; i++)
+		r.gpr[i] = 0x5a5a000000000000ull + (uint64_t)i * 0x1111;
+	for (int i = 0; i < 16; i++) {
+		r.xmm[i][0] = 0xc0de000000000000ull + (uint64_t)i;
+		r.xmm[i][1] = 0xfeed000000000000ull + (uint64_t)i;
+	}
+	return r;
+}
+
+void fx_expect_kept(const struct fx_regs *in, const struct fx_regs *out, int result_gpr,
+                    int result_xmm, const char *what)
+{
+	for (int i = 0; i < R_NGPR; i++)
+		if (i != result_gpr)
+			cr_expect_eq(out->gpr[i], in->gpr[i], "%s: gpr %d changed", what, i);
+	for (int i = 0; i < 16; i++)
+		if (i != result_xmm)
+			cr_expect(out->xmm[i][0] == in->xmm[i][0] &&
+			              out->xmm[i][1] == in->xmm[i][1],
+			          "%s: xmm%d changed", what, i);
+}
 
 FIX long fx_rdi(long x)
 {
@@ -126,4 +152,16 @@ FIX long fx_str(const char *s)
 		h = h * 31 + (unsigned char)s[n];
 	errno = (int)(n & 31);
 	return (long)h;
+}
+
+/* A static result (lm_thunk_static's tests): one buffer, rewritten by
+ * every run. */
+FIX struct fx_rec *fx_static(long id)
+{
+	static struct fx_rec r;
+	fx_runs++;
+	r.id = id;
+	r.name = "ran";
+	errno = 9;
+	return &r;
 }

@@ -22,6 +22,11 @@ long fx_u32(unsigned x);
 int fx_out(long x, unsigned char *buf);
 void fx_out_void(long x, unsigned char *buf);
 long fx_str(const char *s);
+struct fx_rec {
+	long id;
+	const char *name;
+};
+struct fx_rec *fx_static(long id);
 
 /* Every caller-saved register: rax rcx rdx rsi rdi r8 r9 r10 r11, then
  * xmm0..xmm15. */
@@ -34,5 +39,11 @@ struct fx_regs {
 /* Load IN into every caller-saved register, call FN, store them all into
  * OUT (regs.S). */
 void fx_call(void *fn, const struct fx_regs *in, struct fx_regs *out);
+/* Distinct values in every register. */
+struct fx_regs fx_canaries(void);
+/* Every register but the result's (RESULT_GPR or RESULT_XMM, -1: none)
+ * came back as IN had it (criterion expectations). */
+void fx_expect_kept(const struct fx_regs *in, const struct fx_regs *out, int result_gpr,
+                    int result_xmm, const char *what);
 
 #endif

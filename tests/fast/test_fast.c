@@ -205,47 +205,20 @@ Test(fast, every_key_word_counts_and_ignored_ones_do_not)
 	MISS_THEN_HIT(fx_xmm0(0.0)); /* floats by bit pattern */
 }
 
-static struct fx_regs canaries(void)
-{
-	struct fx_regs r;
-	for (int i = 0; i < R_NGPR; i++)
-		r.gpr[i] = 0x5a5a000000000000ull + (uint64_t)i * 0x1111;
-	for (int i = 0; i < 16; i++) {
-		r.xmm[i][0] = 0xc0de000000000000ull + (uint64_t)i;
-		r.xmm[i][1] = 0xfeed000000000000ull + (uint64_t)i;
-	}
-	return r;
-}
-
-/* Every register but the result's (RESULT_GPR or RESULT_XMM, -1: none)
- * came back as IN had it. */
-static void expect_kept(const struct fx_regs *in, const struct fx_regs *out, int result_gpr,
-                        int result_xmm, const char *what)
-{
-	for (int i = 0; i < R_NGPR; i++)
-		if (i != result_gpr)
-			cr_expect_eq(out->gpr[i], in->gpr[i], "%s: gpr %d changed", what, i);
-	for (int i = 0; i < 16; i++)
-		if (i != result_xmm)
-			cr_expect(out->xmm[i][0] == in->xmm[i][0] &&
-			              out->xmm[i][1] == in->xmm[i][1],
-			          "%s: xmm%d changed", what, i);
-}
-
 /* For one method of each result kind: a miss (the original runs and
  * leaves its registers as it does without the shim), then a hit, which
  * must keep every register but the result's. */
 static void registers_around(int64_t exp, const char *what)
 {
 	expires = exp;
-	struct fx_regs in = canaries(), out;
+	struct fx_regs in = fx_canaries(), out;
 
 	in.gpr[R_RDI] = 1234;
 	fx_call((void *)fx_rdi, &in, &out);
 	long runs = fx_runs;
 	fx_call((void *)fx_rdi, &in, &out);
 	cr_expect_eq(out.gpr[R_RAX], 1234 * 3 + 1, "%s: result", what);
-	expect_kept(&in, &out, R_RAX, -1, what);
+	fx_expect_kept(&in, &out, R_RAX, -1, what);
 	cr_expect_eq(fx_runs, runs, "%s: a hit", what);
 
 	double x = 4.0, y;
@@ -255,14 +228,14 @@ static void registers_around(int64_t exp, const char *what)
 	fx_call((void *)fx_xmm0, &in, &out);
 	memcpy(&y, &out.xmm[0][0], 8);
 	cr_expect_eq(y, 1.0, "%s: result", what);
-	expect_kept(&in, &out, -1, 0, what);
+	fx_expect_kept(&in, &out, -1, 0, what);
 	cr_expect_eq(fx_runs, runs, "%s: a hit", what);
 
 	in.gpr[R_RDI] = 77;
 	fx_call((void *)fx_void, &in, &out);
 	runs = fx_runs;
 	fx_call((void *)fx_void, &in, &out);
-	expect_kept(&in, &out, -1, -1, what);
+	fx_expect_kept(&in, &out, -1, -1, what);
 	cr_expect_eq(fx_runs, runs, "%s: a hit", what);
 }
 
@@ -342,7 +315,7 @@ Test(fast, a_copy_of_20_ms_is_a_miss_at_35_ms)
 Test(fast, a_narrow_int_ignores_the_upper_register_bits)
 {
 	MISS_THEN_HIT(fx_rdi_rsi(5, 7));
-	struct fx_regs in = canaries(), out;
+	struct fx_regs in = fx_canaries(), out;
 	in.gpr[R_RDI] = 0xdeadbeef00000005ull;
 	in.gpr[R_RSI] = 0x1234567800000007ull;
 	long runs = fx_runs;
@@ -493,7 +466,7 @@ Test(fast, the_clock_is_called_aligned_from_a_caller_at_8_mod_16)
 	for (int way = 0; way < 4; way++) {
 		bool misaligned = way & 1;
 		void *fn = way & 2 ? (void *)fx_void : (void *)fx_rdi;
-		struct fx_regs in = canaries(), out;
+		struct fx_regs in = fx_canaries(), out;
 		in.gpr[R_RDI] = 31;
 		fx_call(fn, &in, &out);
 		real_clock = lm_fast_clock;
@@ -862,7 +835,7 @@ Test(fast, methods_sharing_a_set_and_a_key_keep_their_results)
 Test(fast, a_u32_key_ignores_the_upper_register_bits)
 {
 	MISS_THEN_HIT(fx_u32(9));
-	struct fx_regs in = canaries(), out;
+	struct fx_regs in = fx_canaries(), out;
 	in.gpr[R_RDI] = 0xfeedface00000009ull;
 	long runs = fx_runs;
 	fx_call((void *)fx_u32, &in, &out);
@@ -1384,7 +1357,7 @@ Test(fast, a_null_out_runs_the_function)
 Test(fast, registers_survive_an_out_hit)
 {
 	unsigned char buf[64];
-	struct fx_regs in = canaries(), out;
+	struct fx_regs in = fx_canaries(), out;
 	in.gpr[R_RDI] = 4321;
 	in.gpr[R_RSI] = (uint64_t)(uintptr_t)buf;
 	fx_call((void *)fx_out, &in, &out);
@@ -1393,7 +1366,7 @@ Test(fast, registers_survive_an_out_hit)
 	fx_call((void *)fx_out, &in, &out);
 	cr_expect_eq(fx_runs, runs, "a hit");
 	cr_expect_eq((int)out.gpr[R_RAX], 321 - 500);
-	expect_kept(&in, &out, R_RAX, -1, "int, out");
+	fx_expect_kept(&in, &out, R_RAX, -1, "int, out");
 	unsigned char want[64];
 	out_of(4321, want);
 	cr_expect(memcmp(buf, want, sizeof want) == 0);
@@ -1402,7 +1375,7 @@ Test(fast, registers_survive_an_out_hit)
 	runs = fx_runs;
 	fx_call((void *)fx_out_void, &in, &out);
 	cr_expect_eq(fx_runs, runs, "a hit");
-	expect_kept(&in, &out, -1, -1, "void, out");
+	fx_expect_kept(&in, &out, -1, -1, "void, out");
 }
 
 Test(fast, a_moved_epoch_or_an_expiry_refuses_an_out_copy)
@@ -1555,14 +1528,14 @@ Test(fast, a_string_at_a_page_end_reads_no_further)
 Test(fast, registers_survive_a_string_hit)
 {
 	const char *s = at_page_start("registers");
-	struct fx_regs in = canaries(), out;
+	struct fx_regs in = fx_canaries(), out;
 	in.gpr[R_RDI] = (uint64_t)(uintptr_t)s;
 	fx_call((void *)fx_str, &in, &out);
 	long runs = fx_runs;
 	fx_call((void *)fx_str, &in, &out);
 	cr_expect_eq(fx_runs, runs, "a hit");
 	cr_expect_eq((long)out.gpr[R_RAX], str_of(s));
-	expect_kept(&in, &out, R_RAX, -1, "str");
+	fx_expect_kept(&in, &out, R_RAX, -1, "str");
 }
 
 Test(fast, the_c_string_key_is_the_thunks)

@@ -292,10 +292,11 @@ Test(deepcopy, every_truncation_is_rejected)
 	lm_plan_free(p);
 }
 
-/* The buffer a replay built may be handed back as it stands while it is
- * unchanged: a write into it, anywhere (a string, a field), or another
- * replay into it ends that. */
-Test(deepcopy, static_buffer_reuse_ends_at_a_write_or_a_rebuild)
+/* The buffer a replay built is handed back with its bytes written again
+ * as the replay built them, as libc's next call rewrites its own: what
+ * the caller wrote into it (a string, a field) is undone. Another replay
+ * into it (another key's result) ends that. */
+Test(deepcopy, static_buffer_reuse_restores_writes_until_a_rebuild)
 {
 	struct lm_plan *p = type_plan(T_PASSWD);
 	char name[] = "bob", other[] = "eve";
@@ -309,15 +310,14 @@ Test(deepcopy, static_buffer_reuse_ends_at_a_write_or_a_rebuild)
 	cr_assert_neq(gen, 0);
 	cr_assert_eq(lm_plan_static_reuse(p, gen), r, "unchanged: reusable");
 	r->pw_dir[1] = 'X';
-	cr_assert_null(lm_plan_static_reuse(p, gen), "a string written into");
-	r = replay_ptr(p, &va);
-	gen = lm_plan_static_gen(p);
-	cr_assert_str_eq(r->pw_dir, "/home/bob", "the replay rebuilt it");
-	cr_assert_eq(lm_plan_static_reuse(p, gen), r);
+	cr_assert_eq(lm_plan_static_reuse(p, gen), r, "written into: still the buffer");
+	cr_assert_str_eq(r->pw_dir, "/home/bob", "a string written into is restored");
 	r->pw_uid = 0;
-	cr_assert_null(lm_plan_static_reuse(p, gen), "a field written into");
-	r = replay_ptr(p, &va);
-	gen = lm_plan_static_gen(p);
+	r->pw_shell = other;
+	cr_assert_eq(lm_plan_static_reuse(p, gen), r);
+	cr_assert_eq(r->pw_uid, 1000, "a field written into is restored");
+	cr_assert_str_eq(r->pw_shell, "/bin/sh", "a pointer written into is restored");
+	cr_assert_str_eq(r->pw_name, "bob");
 	cr_assert_eq(replay_ptr(p, &vb), r, "one buffer per method");
 	cr_assert_null(lm_plan_static_reuse(p, gen), "another key's result was put there");
 	cr_assert_eq(lm_plan_static_reuse(p, lm_plan_static_gen(p)), r);

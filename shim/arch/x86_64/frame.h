@@ -141,6 +141,11 @@ struct lm_hook_head {
 /* The common thunk every stub jumps to, with the struct lm_hook_head *
  * pushed on the stack. */
 void lm_thunk(void);
+/* The thunk of a static-result method whose key is one argument word: its
+ * hits answered by lm_quick_entry before any register is saved, the rest
+ * sent on to lm_thunk (thunk_static.S). Entered as the fast thunks are
+ * (fast_abi.h's stub: the head in rcx, the caller's rcx pushed). */
+void lm_thunk_static(void);
 /* Where lm_thunk's call of the original returns to: the one place of the
  * thunk an unwinder can leave it from. */
 void lm_thunk_original_return(void);
