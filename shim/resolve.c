@@ -164,6 +164,14 @@ static uintptr_t limit_of(struct lm_symbol *s)
 	return (uintptr_t)s->next_addr + s->obj->bias;
 }
 
+/* Static hits of a key in the first argument register (localtime,
+ * getpwuid) need not even lm_thunk's frame: lm_thunk_static answers them
+ * first (no fast thunk serves a static result). */
+static bool static_entry(const struct lm_rt_method *m)
+{
+	return m->reuse && m->qword.kind != LM_QW_NONE && m->qword.off == 0;
+}
+
 static int prepare_one(struct lm_rt_method *m, struct lm_query *q, const struct lm_objset *set,
                        bool at_startup, struct pending_hook *out)
 {
@@ -250,14 +258,14 @@ static int prepare_one(struct lm_rt_method *m, struct lm_query *q, const struct 
 		if (!cm->invalidator && !m->verify && !m->reuse && !req.entry &&
 		    lm_plan_quick_front(m->plan))
 			req.quick = lm_dispatch_quick_front;
-		/* static hits of a key in the first argument register (localtime,
-		 * getpwuid) need not even lm_thunk's frame */
-		if (m->reuse && m->qword.kind != LM_QW_NONE && m->qword.off == 0 && !req.entry)
+		/* only a fast thunk reads the fast table its copies go to */
+		bool fast = req.entry != NULL;
+		if (!fast && static_entry(m))
 			req.entry = lm_thunk_static;
 		out->hook = lm_hook_prepare(&req, why, sizeof why);
 		if (out->hook) {
 			m->addr = addr;
-			m->fast = req.entry != NULL;
+			m->fast = fast;
 			out->m = m;
 			rc = 1;
 		}
@@ -276,7 +284,7 @@ static void log_installed(const struct lm_rt_method *m)
 {
 	const struct lm_hook_info *hi = lm_hook_get_info(m->hook);
 	const char *mode = hi->mode == LM_HM_GOT ? "got" : "detour";
-	const char *fast = m->fast ? " (fast hits)" : "";
+	const char *fast = m->fast ? " (fast hits)" : static_entry(m) ? " (static hits)" : "";
 	if (hi->fallback[0])
 		lm_info("%s: %s at %#lx in %s%s (detour refused: %s)", m->cfg->name, mode,
 		        (unsigned long)m->addr, m->object, fast, hi->fallback);

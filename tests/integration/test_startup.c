@@ -96,19 +96,26 @@ Test(startup, info_names_hook_address_and_object)
 
 /* Which hit path a method got: the fast thunk for a register key and
  * result, the dispatcher's otherwise, and never for ttl = 0 (nothing is
- * ever stored to copy). */
+ * ever stored to copy). A static result keyed by its first argument word
+ * has its own entry, and no fast hits: only a fast thunk reads the fast
+ * table, so its copies must not go there. */
 Test(startup, info_says_which_methods_get_fast_hits)
 {
 	const char *env[] = {"LDMEMO_LOG=info", NULL};
 	struct it_run r =
 	    run_basic("[cache fix_square]\nsignature = long fix_square(long x)\n"
 	              "[cache fix_narrow]\nsignature = int fix_narrow(int x)\nttl = 0\n"
-	              "[cache fix_user_name]\nsignature = str fix_user_name(long id)\n",
+	              "[cache fix_user_name]\nsignature = str fix_user_name(long id)\n"
+	              "[type fix_rec]\nfields = str name, str dir, u32 id\n"
+	              "[cache fix_lookup]\nsignature = static fix_rec* fix_lookup(u32 id)\n",
 	              env);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	const char *sq = strstr(r.err, "fix_square: "), *nar = strstr(r.err, "fix_narrow: "),
-	           *un = strstr(r.err, "fix_user_name: ");
-	cr_assert(sq && nar && un, "%s", r.err);
+	           *un = strstr(r.err, "fix_user_name: "), *lk = strstr(r.err, "fix_lookup: ");
+	cr_assert(sq && nar && un && lk, "%s", r.err);
+	const char *lk_end = strchr(lk, '\n');
+	cr_expect(!strstr(lk, "(fast hits)") || strstr(lk, "(fast hits)") > lk_end, "%s", r.err);
+	cr_expect(strstr(lk, "(static hits)") && strstr(lk, "(static hits)") < lk_end, "%s", r.err);
 	cr_expect(strstr(sq, "(fast hits)") && strstr(sq, "(fast hits)") < strchr(sq, '\n'), "%s",
 	          r.err);
 	cr_expect(!strstr(nar, "(fast hits)") || strstr(nar, "(fast hits)") > strchr(nar, '\n'),
