@@ -74,7 +74,9 @@ $(B)/shim/%.o: shim/%.c
 # lm_thunk's quick path runs before the caller's vector registers are
 # saved (shim/call/quick.c): its C code must not touch them.
 QUICK_OBJ := $(addprefix $(B)/shim/,call/quick.o plan/quick.o plan/static_copy.o)
-$(QUICK_OBJ): SHIM_CFLAGS += -mgeneral-regs-only
+# Nor may it call anything: no loop turned into a call of memcpy.
+$(QUICK_OBJ): SHIM_CFLAGS += -mgeneral-regs-only \
+	$(if $(findstring clang,$(CC)),-fno-builtin,-fno-tree-loop-distribute-patterns)
 $(B)/shim/%.o: shim/%.S
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SHIM_ASFLAGS) -c $< -o $@

@@ -205,6 +205,12 @@ void lm_fast_init(void)
 /* The gate of a method whose pointer arguments nobody checks. */
 static const uint32_t open_gate;
 
+void lm_fast_clock_check(int64_t expires_ms)
+{
+	if (lm_fast_coarse && expires_ms != LM_DUR_NEVER && !lm_clock_coarse_check())
+		lm_fast_coarse = NULL;
+}
+
 lm_fast_entry_fn lm_fast_prepare(const struct lm_plan *p, uint32_t id, const uint64_t *epoch,
                                  bool expires, struct lm_fast_desc *d)
 {
@@ -528,10 +534,7 @@ void lm_fast_put(const struct lm_hook_head *h, const struct lm_frame *f, int err
 	struct lm_fast_slot *s = where_key(t, h, k, evict);
 	if (!s)
 		return;
-	/* Once per fill: the words must still be the clock, else an expiry
-	 * could be read against a time that no longer moves. */
-	if (lm_fast_coarse && expires_ms != LM_DUR_NEVER && !lm_clock_coarse_check())
-		lm_fast_coarse = NULL;
+	lm_fast_clock_check(expires_ms); /* once per fill */
 	*s = (struct lm_fast_slot){
 	    .head = h,
 	    .k = {k[0], k[1]},

@@ -131,6 +131,12 @@ lm_fast_entry_fn lm_fast_prepare(const struct lm_plan *p, uint32_t id, const uin
 void lm_fast_put(const struct lm_hook_head *h, const struct lm_frame *f, int err,
                  int64_t expires_ms, uint64_t epoch, bool stored);
 
+/* Before a copy that expires at EXPIRES_MS is kept where a hit reads the
+ * kernel's clock words (the fast table, the static records): the words
+ * must still be the clock, else an expiry could be read against a time
+ * that no longer moves; when they are not, hits stop reading them. */
+void lm_fast_clock_check(int64_t expires_ms);
+
 /* Replace this thread's table by one LM_FAST_GROW_BITS larger, its valid
  * copies moved over; false when it is at the maximum already (or there is
  * no memory, or no table). lm_fast_put calls it when the thread's working

@@ -184,8 +184,14 @@ int lm_dispatch_quick_front(struct lm_hook *h, struct lm_frame *f)
 	return rc;
 }
 
+/* The kernel writes the coarse clock's seconds, then its nanoseconds, then
+ * the seconds again when the nanoseconds carried: two equal loads of the
+ * seconds may still pair one second too few with the new nanoseconds. */
+#define LM_TORN_MS 1000
+
 /* current() without a call: false also when unsure (an expiry and no
- * clock words, or a tick between their loads). */
+ * clock words, a tick between their loads, an expiry within the second a
+ * torn read could hide, which lm_thunk's quick path reads from the vDSO). */
 static inline __attribute__((always_inline)) bool current_callfree(const struct lm_reuse_rec *r)
 {
 	if (r->expires_ms != INT64_MAX) {
@@ -197,7 +203,7 @@ static inline __attribute__((always_inline)) bool current_callfree(const struct 
 		int64_t sec = w[0];
 		uint64_t ns = (uint64_t)w[1];
 		if (w[0] != sec ||
-		    r->expires_ms <= sec * 1000 + (int64_t)((ns * 1125899907u) >> 50))
+		    r->expires_ms - LM_TORN_MS <= sec * 1000 + (int64_t)((ns * 1125899907u) >> 50))
 			return false;
 	}
 	return __atomic_load_n(r->epochp, __ATOMIC_ACQUIRE) == r->epoch;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fast.h"
 #include "shim/base/guard.h"
 #include "shim/base/tpool.h"
 
@@ -63,6 +64,7 @@ void lm_reuse_put(const uint64_t *epochp, const struct lm_plan *p, uint32_t id, 
 	/* A key lives in one record: the other one's copy is older. */
 	if (other->klen == klen && memcmp(other->key, key, klen) == 0)
 		other->klen = UINT32_MAX;
+	lm_fast_clock_check(expires_ms); /* lm_quick_entry reads the words */
 	r->epochp = epochp;
 	r->epoch = epoch;
 	r->expires_ms = expires_ms;

@@ -197,22 +197,77 @@ Test(static_thunk, a_dropped_record_goes_on)
 }
 
 /* An expiry is checked against the kernel's coarse clock words, never a
- * call: before it, a hit; at it, the call goes on; without the words, the
- * call goes on (lm_thunk's quick path has the clock call). */
+ * call: more than a second before it, a hit; within the second a torn
+ * read of the words could hide, and at it, the call goes on (lm_thunk's
+ * quick path reads the vDSO's clock); without the words, the call goes
+ * on. */
 Test(static_thunk, an_expiry_is_read_from_the_clock_words)
 {
 	static int64_t words[2] = {100, 250 * 1000000}; /* 100.25 s */
+	/* set after each keep: its check of the words against the real
+	 * clock would drop these */
+	keep(5, &five, 0, 101251);
 	lm_fast_coarse = words;
-	keep(5, &five, 0, 100251);
 	long runs = fx_runs;
 	fx_static(5);
-	cr_expect_eq(fx_runs, runs, "1 ms before the expiry: a hit");
-	words[1] = 251 * 1000000;
+	cr_expect_eq(fx_runs, runs, "1.001 s before the expiry: a hit");
+	words[1] = 252 * 1000000;
 	fx_static(5);
-	cr_expect_eq(fx_runs, runs + 1, "at the expiry: the function");
-	keep(5, &five, 0, INT64_MAX - 1);
+	cr_expect_eq(fx_runs, runs + 1, "0.999 s before the expiry: the function");
+	keep(5, &five, 0, 100252);
+	lm_fast_coarse = words;
+	fx_static(5);
+	cr_expect_eq(fx_runs, runs + 2, "at the expiry: the function");
+	keep(5, &five, 0, 102252);
 	lm_fast_coarse = NULL;
-	runs = fx_runs;
 	fx_static(5);
-	cr_expect_eq(fx_runs, runs + 1, "no clock words: the function");
+	cr_expect_eq(fx_runs, runs + 3, "no clock words: the function");
+}
+
+/* Hit after hit: each one leaves the thread as it found it (the guard
+ * left, the buffer the same). */
+Test(static_thunk, hits_in_a_row)
+{
+	struct fx_rec *buf = keep(5, &five, 0, INT64_MAX);
+	uint64_t hits = lm_counters_sum(0, LM_C_hits);
+	long runs = fx_runs;
+	for (int i = 0; i < 3; i++)
+		cr_expect_eq(fx_static(5), buf, "hit %d", i);
+	cr_expect_eq(fx_runs, runs);
+	cr_expect_eq(passes, 0);
+	cr_expect_eq(lm_counters_sum(0, LM_C_hits), hits + 3);
+	cr_expect_not(lm_guard_held());
+}
+
+/* A call passed on to lm_thunk gets every register back but the results'
+ * (lm_thunk keeps the others around the function): the entry's own
+ * scratch registers, rax and rsi, included. */
+Test(static_thunk, a_pass_keeps_every_register_but_the_results)
+{
+	keep(5, &five, 0, INT64_MAX);
+	struct fx_regs in = fx_canaries(), out;
+	in.gpr[R_RDI] = 6;
+	long runs = fx_runs;
+	fx_call((void *)fx_static, &in, &out);
+	cr_expect_eq(fx_runs, runs + 1, "the function ran");
+	cr_expect_eq(((struct fx_rec *)(uintptr_t)out.gpr[R_RAX])->id, 6);
+	for (int i = 0; i < R_NGPR; i++)
+		if (i != R_RAX && i != R_RDX)
+			cr_expect_eq(out.gpr[i], in.gpr[i], "gpr %d changed", i);
+	for (int i = 2; i < 16; i++)
+		cr_expect(out.xmm[i][0] == in.xmm[i][0] && out.xmm[i][1] == in.xmm[i][1],
+		          "xmm%d changed", i);
+}
+
+/* Keeping a record that expires checks the clock words against the clock
+ * (as a fill of the fast table does): words that no longer track it are
+ * dropped, so that no record is read against a time that stopped. */
+Test(static_thunk, a_record_that_expires_checks_the_clock_words)
+{
+	static int64_t stopped[2] = {100, 0};
+	lm_fast_coarse = stopped;
+	keep(5, &five, 0, INT64_MAX);
+	cr_expect_eq(lm_fast_coarse, stopped, "a record that never expires reads no clock");
+	keep(5, &five, 0, 100500);
+	cr_expect_null(lm_fast_coarse);
 }
