@@ -4,6 +4,9 @@
 #include "tests/fast/helpers.h"
 
 #include <criterion/criterion.h>
+#include <dlfcn.h>
+#include <elf.h>
+#include <link.h>
 #include <errno.h>
 #include <stddef.h>
 
@@ -164,4 +167,19 @@ FIX struct fx_rec *fx_static(long id)
 	r.name = "ran";
 	errno = 9;
 	return &r;
+}
+
+struct lm_hook_req fx_hook_req(const char *name, void *fn)
+{
+	const ElfW(Sym) *sym = NULL;
+	Dl_info info;
+	cr_assert(dladdr1(fn, &info, (void **)&sym, RTLD_DL_SYMENT) && sym, "%s", name);
+	return (struct lm_hook_req){
+	    .name = name,
+	    .addr = (uintptr_t)fn,
+	    .size = sym->st_size,
+	    .limit = ((uintptr_t)fn + sym->st_size + 15) & ~(uintptr_t)15,
+	    .object = info.dli_fname,
+	    .mode = LM_HM_DETOUR,
+	};
 }

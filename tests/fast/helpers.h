@@ -4,6 +4,8 @@
 
 #include <stdint.h>
 
+#include "shim/hook/hook.h"
+
 extern volatile long fx_runs;
 
 long fx_rdi(long x);
@@ -45,5 +47,10 @@ struct fx_regs fx_canaries(void);
  * came back as IN had it (criterion expectations). */
 void fx_expect_kept(const struct fx_regs *in, const struct fx_regs *out, int result_gpr,
                     int result_xmm, const char *what);
+
+/* A detour request for the fixture FN named NAME: its address, size and
+ * object from its symbol, its reach to the next 16-byte boundary. The
+ * caller adds its enter, leave and entry. */
+struct lm_hook_req fx_hook_req(const char *name, void *fn);
 
 #endif

@@ -5,11 +5,9 @@
  * leave: keep a copy) so only the thunk and the table are under test. */
 #include <criterion/criterion.h>
 #include <dlfcn.h>
-#include <elf.h>
 #include <errno.h>
 #include <execinfo.h>
 #include <pthread.h>
-#include <link.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -92,19 +90,9 @@ static struct lm_hook *hook(const char *name, void *fn)
 	char why[200] = "";
 	struct lm_plan *p = lm_plan_compile(&cfg, &cfg.methods[id], (uint32_t)id, why, sizeof why);
 	cr_assert_not_null(p, "%s: %s", name, why);
-	const ElfW(Sym) *sym = NULL;
-	Dl_info info;
-	cr_assert(dladdr1(fn, &info, (void **)&sym, RTLD_DL_SYMENT) && sym, "%s", name);
-	struct lm_hook_req req = {
-	    .name = name,
-	    .addr = (uintptr_t)fn,
-	    .size = sym->st_size,
-	    .limit = ((uintptr_t)fn + sym->st_size + 15) & ~(uintptr_t)15,
-	    .object = info.dli_fname,
-	    .mode = LM_HM_DETOUR,
-	    .enter = t_enter,
-	    .leave = t_leave,
-	};
+	struct lm_hook_req req = fx_hook_req(name, fn);
+	req.enter = t_enter;
+	req.leave = t_leave;
 	req.entry = lm_fast_prepare(p, (uint32_t)id, &epoch, true, &req.fast);
 	cr_assert_not_null(req.entry, "%s has a fast thunk", name);
 	struct lm_hook *h = lm_hook_prepare(&req, why, sizeof why);

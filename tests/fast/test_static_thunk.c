@@ -6,10 +6,7 @@
  * as the replay built them. Whatever it is not sure of goes on to
  * lm_thunk, whose enter here just calls the function. */
 #include <criterion/criterion.h>
-#include <dlfcn.h>
-#include <elf.h>
 #include <errno.h>
-#include <link.h>
 
 #include "config/config.h"
 #include "shim/base/guard.h"
@@ -61,21 +58,11 @@ static void setup(void)
 	m.qword = lm_plan_quick_word(m.plan);
 	cr_assert_eq(m.qword.kind, LM_QW_RAW);
 	cr_assert_eq(m.qword.off, 0);
-	const ElfW(Sym) *sym = NULL;
-	Dl_info info;
-	cr_assert(dladdr1((void *)fx_static, &info, (void **)&sym, RTLD_DL_SYMENT) && sym);
-	struct lm_hook_req req = {
-	    .name = "fx_static",
-	    .addr = (uintptr_t)fx_static,
-	    .size = sym->st_size,
-	    .limit = ((uintptr_t)fx_static + sym->st_size + 15) & ~(uintptr_t)15,
-	    .object = info.dli_fname,
-	    .mode = LM_HM_DETOUR,
-	    .enter = s_enter,
-	    .leave = s_leave,
-	    .ctx = &m,
-	    .entry = lm_thunk_static,
-	};
+	struct lm_hook_req req = fx_hook_req("fx_static", (void *)fx_static);
+	req.enter = s_enter;
+	req.leave = s_leave;
+	req.ctx = &m;
+	req.entry = lm_thunk_static;
 	hook = lm_hook_prepare(&req, why, sizeof why);
 	cr_assert_not_null(hook, "%s", why);
 	cr_assert_eq(lm_hook_install(hook, why, sizeof why), 0, "%s", why);
