@@ -53,6 +53,12 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* No drop since the record was kept. */
+static inline __attribute__((always_inline)) bool same_epoch(const struct lm_reuse_rec *r)
+{
+	return __atomic_load_n(r->epochp, __ATOMIC_ACQUIRE) == r->epoch;
+}
+
 /* The record is still valid: not expired, not dropped. */
 static bool current(const struct lm_reuse_rec *r)
 {
@@ -61,7 +67,7 @@ static bool current(const struct lm_reuse_rec *r)
 		if (now < 0 || r->expires_ms <= now)
 			return false;
 	}
-	return __atomic_load_n(r->epochp, __ATOMIC_ACQUIRE) == r->epoch;
+	return same_epoch(r);
 }
 
 static int answer(const struct lm_rt_method *m, const struct lm_reuse_rec *r, struct lm_frame *f)
@@ -118,18 +124,24 @@ static inline __attribute__((always_inline)) bool call_word(struct lm_qword q, u
 	return true;
 }
 
+/* The record of R[0..2) that holds the word W of a call's key, or NULL: a
+ * record without a word holds a key that no call with one has. */
+static inline __attribute__((always_inline)) const struct lm_reuse_rec *
+find_word(const struct lm_reuse_rec *r, uint64_t w)
+{
+	for (int i = 0; i < 2; i++)
+		if (r[i].klen != UINT32_MAX && r[i].has_word && r[i].word == w)
+			return &r[i];
+	return NULL;
+}
+
 /* The record of R[0..2) that holds the call's key, or NULL. */
 static const struct lm_reuse_rec *find(const struct lm_rt_method *m, const struct lm_reuse_rec *r,
                                        const struct lm_frame *f)
 {
 	uint64_t w;
-	if (m->qword.kind != LM_QW_NONE && call_word(m->qword, f->gpr[m->qword.off / 8], &w)) {
-		/* a record without a word holds a key that no call with one has */
-		for (int i = 0; i < 2; i++)
-			if (r[i].klen != UINT32_MAX && r[i].has_word && r[i].word == w)
-				return &r[i];
-		return NULL;
-	}
+	if (m->qword.kind != LM_QW_NONE && call_word(m->qword, f->gpr[m->qword.off / 8], &w))
+		return find_word(r, w);
 	for (int i = 0; i < 2; i++) {
 		if (r[i].klen == UINT32_MAX)
 			continue;
@@ -206,7 +218,7 @@ static inline __attribute__((always_inline)) bool current_callfree(const struct 
 		    r->expires_ms - LM_TORN_MS <= sec * 1000 + (int64_t)((ns * 1125899907u) >> 50))
 			return false;
 	}
-	return __atomic_load_n(r->epochp, __ATOMIC_ACQUIRE) == r->epoch;
+	return same_epoch(r);
 }
 
 /* lm_dispatch_quick's static hit by the same rules, but entered before
@@ -224,23 +236,16 @@ void *lm_quick_entry(uint64_t a0, const struct lm_hook_head *h)
 	if (!call_word(m->qword, a0, &w))
 		return LM_QUICK_PASS;
 	lm_guard_enter(); /* as in lm_dispatch_quick */
-	void *res = LM_QUICK_PASS;
-	for (int i = 0; i < 2; i++) {
-		const struct lm_reuse_rec *r = &t[m->id].rec[i];
-		if (r->klen == UINT32_MAX || !r->has_word || r->word != w)
-			continue;
-		void *buf = NULL;
-		/* the static slots are the plan's, whose id is the method's */
-		if (current_callfree(r) &&
-		    (!r->gen || (buf = lm_plan_static_restore(m->id, r->gen)))) {
-			/* lm_count without its attach: the thread has its block */
-			uint64_t *c = &b->v[(uint64_t)m->id * LM_C_COUNT + LM_C_hits];
-			__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + 1,
-			                 __ATOMIC_RELAXED);
-			set_errno(r->err);
-			res = buf;
-		}
-		break;
+	void *res = LM_QUICK_PASS, *buf = NULL;
+	const struct lm_reuse_rec *r = find_word(t[m->id].rec, w);
+	/* the static slots are the plan's, whose id is the method's */
+	if (r && current_callfree(r) &&
+	    (!r->gen || (buf = lm_plan_static_restore(m->id, r->gen)))) {
+		/* lm_count without its attach: the thread has its block */
+		uint64_t *c = &b->v[(uint64_t)m->id * LM_C_COUNT + LM_C_hits];
+		__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
+		set_errno(r->err);
+		res = buf;
 	}
 	lm_guard_leave();
 	return res;
