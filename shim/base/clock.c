@@ -13,14 +13,14 @@
 /* The kernel's coarse clock words once found (lm_clock_coarse_words). */
 static const volatile int64_t *_Atomic coarse;
 
-static int64_t clock_ms_call(void)
+int64_t lm_clock_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int64_t lm_clock_ms(void)
+int64_t lm_clock_rough_ms(void)
 {
 	const volatile int64_t *w = atomic_load_explicit(&coarse, memory_order_relaxed);
 	if (w) {
@@ -30,7 +30,17 @@ int64_t lm_clock_ms(void)
 		if (w[0] == sec)
 			return sec * 1000 + ns / 1000000;
 	}
-	return clock_ms_call();
+	return lm_clock_ms();
+}
+
+void lm_clock_use_words(const volatile int64_t *w)
+{
+	atomic_store_explicit(&coarse, w, memory_order_relaxed);
+}
+
+bool lm_clock_reached_slow(int64_t t)
+{
+	return lm_clock_ms() >= t;
 }
 
 bool lm_clock_coarse_check(void)
@@ -41,10 +51,10 @@ bool lm_clock_coarse_check(void)
 	int64_t sec = w[0], ns = w[1];
 	if (w[0] != sec)
 		return true; /* a tick between the loads: no verdict */
-	int64_t d = sec * 1000 + ns / 1000000 - clock_ms_call();
+	int64_t d = sec * 1000 + ns / 1000000 - lm_clock_ms();
 	if (d >= -10 && d <= 10)
 		return true;
-	atomic_store_explicit(&coarse, NULL, memory_order_relaxed);
+	lm_clock_use_words(NULL);
 	return false;
 }
 
@@ -123,7 +133,7 @@ const volatile int64_t *lm_clock_coarse_words(void)
 		if (a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec) {
 			if (n != 1)
 				return NULL;
-			atomic_store_explicit(&coarse, found, memory_order_relaxed);
+			lm_clock_use_words(found);
 			return found;
 		}
 	}

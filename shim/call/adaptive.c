@@ -149,7 +149,8 @@ void lm_adaptive_after_miss(struct lm_rt_method *m)
 
 void lm_adaptive_tick(void)
 {
-	if (__builtin_expect(lm_clock_ms() < __atomic_load_n(&next_check_ms, __ATOMIC_RELAXED), 1))
+	if (__builtin_expect(
+	        lm_clock_rough_ms() < __atomic_load_n(&next_check_ms, __ATOMIC_RELAXED), 1))
 		return;
 	if (pthread_mutex_trylock(&lock) != 0)
 		return;

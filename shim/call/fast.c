@@ -276,6 +276,7 @@ lm_fast_entry_fn lm_fast_prepare(const struct lm_plan *p, uint32_t id, const uin
 static struct lm_fast_table *table_new(unsigned set_bits)
 {
 	_Static_assert(LM_FS_SIZE <= 64, "the pool's blocks are 64-byte aligned");
+	_Static_assert(LM_FAST_TORN_MS == LM_CLOCK_TORN_MS, "one slack for torn reads");
 	struct lm_fast_table *t =
 	    huge(set_bits) ? huge_take(set_bits) : lm_tpool_take(lm_fast_table_bytes(set_bits));
 	if (!t)

@@ -192,11 +192,17 @@ static inline const struct lm_front_slot *lm_front_find(uint32_t method, const v
 	return f;
 }
 
-/* The copy in F is valid at NOW_MS: not expired, its epoch not moved. */
+/* The epoch of the copy in F has not moved since it was kept. */
+static inline bool lm_front_current(const struct lm_front_slot *f)
+{
+	return __atomic_load_n(f->epochp, __ATOMIC_ACQUIRE) == f->epoch;
+}
+
+/* The copy in F is valid at NOW_MS (lm_clock_ms): not expired, its epoch
+ * not moved. */
 static inline bool lm_front_valid(const struct lm_front_slot *f, int64_t now_ms)
 {
-	return (f->expires_ms == INT64_MAX || f->expires_ms > now_ms) &&
-	       __atomic_load_n(f->epochp, __ATOMIC_ACQUIRE) == f->epoch;
+	return (f->expires_ms == INT64_MAX || f->expires_ms > now_ms) && lm_front_current(f);
 }
 
 /* The value of KEY if this thread holds a valid copy, else NULL.
@@ -205,7 +211,8 @@ static inline const void *lm_front_get(uint32_t method, const void *key, uint32_
                                        size_t *vlen, int64_t *expires_ms)
 {
 	const struct lm_front_slot *f = lm_front_find(method, key, klen);
-	if (!f || !lm_front_valid(f, f->expires_ms == INT64_MAX ? 0 : lm_clock_ms()))
+	if (!f || !lm_front_current(f) ||
+	    (f->expires_ms != INT64_MAX && lm_clock_reached(f->expires_ms)))
 		return NULL;
 	*vlen = f->vlen;
 	*expires_ms = f->expires_ms;

@@ -25,6 +25,7 @@
 #include "fast.h"
 #include "reuse.h"
 #include "runtime.h"
+#include "shim/base/clock.h"
 #include "shim/base/guard.h"
 #include "shim/base/handler.h"
 
@@ -196,11 +197,6 @@ int lm_dispatch_quick_front(struct lm_hook *h, struct lm_frame *f)
 	return rc;
 }
 
-/* The kernel writes the coarse clock's seconds, then its nanoseconds, then
- * the seconds again when the nanoseconds carried: two equal loads of the
- * seconds may still pair one second too few with the new nanoseconds. */
-#define LM_TORN_MS 1000
-
 /* current() without a call: false also when unsure (an expiry and no
  * clock words, a tick between their loads, an expiry within the second a
  * torn read could hide, which lm_thunk's quick path reads from the vDSO). */
@@ -214,8 +210,8 @@ static inline __attribute__((always_inline)) bool current_callfree(const struct 
 		 * as thunk_fast.S has it, which gcc here would leave a div */
 		int64_t sec = w[0];
 		uint64_t ns = (uint64_t)w[1];
-		if (w[0] != sec ||
-		    r->expires_ms - LM_TORN_MS <= sec * 1000 + (int64_t)((ns * 1125899907u) >> 50))
+		if (w[0] != sec || r->expires_ms - LM_CLOCK_TORN_MS <=
+		                       sec * 1000 + (int64_t)((ns * 1125899907u) >> 50))
 			return false;
 	}
 	return same_epoch(r);

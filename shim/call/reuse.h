@@ -57,7 +57,7 @@ static inline bool lm_reuse_get(const struct lm_plan *p, uint32_t id, struct lm_
 		const struct lm_reuse_rec *r = &t[id].rec[i];
 		if (r->klen == UINT32_MAX || !lm_plan_key_equals(p, f, r->key, r->klen))
 			continue;
-		if ((r->expires_ms != INT64_MAX && r->expires_ms <= lm_clock_ms()) ||
+		if ((r->expires_ms != INT64_MAX && lm_clock_reached(r->expires_ms)) ||
 		    __atomic_load_n(r->epochp, __ATOMIC_ACQUIRE) != r->epoch)
 			return false;
 		void *buf = NULL;

@@ -98,7 +98,6 @@ int lm_host_get(struct lm_host *h, const struct lm_host_method *hm, uint64_t kha
 		return 0;
 	uint64_t home = home_of(h, khash);
 	struct lm_host_slot c;
-	int64_t now = lm_clock_ms();
 	for (uint64_t i = 0; i < LM_HOST_PROBE; i++) {
 		struct lm_host_slot *s = &h->slots[(home + i) % h->nslots];
 		if (__atomic_load_n(&s->hash, __ATOMIC_RELAXED) != khash)
@@ -106,7 +105,7 @@ int lm_host_get(struct lm_host *h, const struct lm_host_method *hm, uint64_t kha
 		if (!read_slot(s, &c) || !same_key(&c, hm, khash, key, klen))
 			continue;
 		if (c.mgen != t->mgen || c.kgen != t->kgen ||
-		    (c.expires_ms != NEVER && c.expires_ms <= now))
+		    (c.expires_ms != NEVER && lm_clock_reached(c.expires_ms)))
 			return 0;
 		if (lm_buf_append(out, c.data + klen, c.vlen) != 0)
 			return 0;

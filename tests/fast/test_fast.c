@@ -300,6 +300,30 @@ Test(fast, a_copy_of_20_ms_is_a_miss_at_35_ms)
 	lm_fast_coarse = words;
 }
 
+/* The kernel's words read while it wrote them can be a second behind: a
+ * copy that expired 15 ms ago is a miss even when the words say it has
+ * half a second left (the thunk leaves an expiry within that second of
+ * them to the vDSO's clock). */
+Test(fast, a_torn_reading_of_the_clock_words_serves_no_expired_copy)
+{
+	if (!lm_fast_clock || !lm_fast_coarse)
+		cr_skip_test("no vDSO clock or clock words here (valgrind?)");
+	const volatile int64_t *words = lm_fast_coarse;
+	int64_t t0 = lm_now_ns();
+	expires = lm_clock_ms() + 20;
+	fx_rdi(5200);
+	sleep_until_ns(t0 + 35 * 1000000);
+	static int64_t torn[2];
+	int64_t behind = expires - 500;
+	torn[0] = behind / 1000;
+	torn[1] = behind % 1000 * 1000000;
+	lm_fast_coarse = torn;
+	long runs = fx_runs;
+	fx_rdi(5200);
+	lm_fast_coarse = words;
+	cr_expect_eq(fx_runs, runs + 1, "the copy outlived its ttl by a torn second");
+}
+
 Test(fast, a_narrow_int_ignores_the_upper_register_bits)
 {
 	MISS_THEN_HIT(fx_rdi_rsi(5, 7));

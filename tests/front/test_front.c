@@ -64,6 +64,27 @@ Test(front, expired_copy_is_not_used)
 	cr_expect_eq(get(0, 4), 16);
 }
 
+/* The kernel's clock words read while it wrote them can be a second
+ * off: a copy that expired 100 ms ago is not used when they say it has
+ * 800 ms left, and one with 100 ms left is used when they say it expired
+ * 800 ms ago. */
+Test(front, a_torn_reading_of_the_clock_words_decides_nothing_within_its_second)
+{
+	int64_t t = lm_clock_ms();
+	static int64_t torn[2];
+	for (int way = -1; way <= 1; way += 2) {
+		int64_t w = t + way * 900;
+		torn[0] = w / 1000;
+		torn[1] = w % 1000 * 1000000;
+		lm_clock_use_words(torn);
+		put(0, 5, 25, t + way * 100);
+		long got = get(0, 5);
+		lm_clock_use_words(NULL);
+		cr_expect_eq(got, way > 0 ? 25 : -1, "words %+d ms, copy %+d ms", way * 900,
+		             way * 100);
+	}
+}
+
 /* Regression: slot pairs were chosen by the hash's low bits, which a
  * double's value never reaches; 64 hot double keys then shared one pair
  * and a hit cost 70 ns instead of 30. */

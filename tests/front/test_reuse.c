@@ -14,6 +14,7 @@
 #include "shim/call/fast.h"
 #include "shim/call/reuse.h"
 #include "shim/call/runtime.h"
+#include "shim/base/clock.h"
 
 static const char conf[] = "[type rec]\nfields = u32 id, str name\n"
                            "[cache look]\nsignature = static rec* look(u32 id)\n"
@@ -61,9 +62,10 @@ static void teardown(void)
 
 TestSuite(quick_static, .init = setup, .fini = teardown);
 
-/* Keep a record of the call in F answered REC as a hit of the dispatcher
- * would: the replay builds the thread's static buffer, which it returns. */
-static void *keep(uint32_t id, struct lm_frame f, const struct rec *r)
+/* Keep a record of the call in F answered REC, valid until EXPIRES_MS, as
+ * a hit of the dispatcher would: the replay builds the thread's static
+ * buffer, which it returns. */
+static void *keep_until(uint32_t id, struct lm_frame f, const struct rec *r, int64_t expires_ms)
 {
 	const struct lm_plan *p = methods[id].plan;
 	struct lm_buf k = {0}, v = {0};
@@ -74,10 +76,15 @@ static void *keep(uint32_t id, struct lm_frame f, const struct rec *r)
 	int err;
 	cr_assert_eq(lm_plan_replay(p, v.p, v.len, &f, &err), 0);
 	lm_reuse_put(lm_store_copy_epoch(store, id), p, id, k.p, (uint32_t)k.len, &f, err,
-	             INT64_MAX, epoch);
+	             expires_ms, epoch);
 	lm_buf_free(&k);
 	lm_buf_free(&v);
 	return (void *)(uintptr_t)f.ret_rax;
+}
+
+static void *keep(uint32_t id, struct lm_frame f, const struct rec *r)
+{
+	return keep_until(id, f, r, INT64_MAX);
 }
 
 static struct lm_frame frame1(uint64_t arg)
@@ -186,4 +193,28 @@ Test(quick_static, a_written_buffer_is_written_again)
 	cr_expect_eq(quick(LOOK, frame1(5)), r);
 	cr_expect_eq(r->id, 5);
 	cr_expect_str_eq(r->name, "five");
+}
+
+/* The dispatcher's reuse (lm_reuse_get) reads the kernel's clock words,
+ * which read while the kernel wrote them can be a second off: a record
+ * that expired 100 ms ago answers nothing when they say it has 800 ms
+ * left, and one with 100 ms left answers when they say it expired 800 ms
+ * ago. */
+Test(quick_static, a_torn_reading_of_the_clock_words_decides_nothing_within_its_second)
+{
+	static const struct rec five = {5, "five"};
+	static int64_t torn[2];
+	int64_t t = lm_clock_ms();
+	for (int way = -1; way <= 1; way += 2) {
+		keep_until(LOOK, frame1(5), &five, t + way * 100);
+		int64_t w = t + way * 900;
+		torn[0] = w / 1000;
+		torn[1] = w % 1000 * 1000000;
+		lm_clock_use_words(torn);
+		struct lm_frame f = frame1(5);
+		int err;
+		bool hit = lm_reuse_get(methods[LOOK].plan, LOOK, &f, &err);
+		lm_clock_use_words(NULL);
+		cr_expect_eq(hit, way > 0, "words %+d ms, record %+d ms", way * 900, way * 100);
+	}
 }

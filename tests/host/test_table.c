@@ -108,6 +108,28 @@ Test(host_table, values_larger_than_a_slot_stay_out_and_ttls_hold)
 	lm_host_close(h);
 }
 
+/* A hit reads the kernel's clock words, which read while the kernel
+ * wrote them can be a second behind: a copy 30 ms past its TTL is a miss
+ * even when they say it has 800 ms left. */
+Test(host_table, a_torn_reading_of_the_clock_words_serves_no_expired_copy)
+{
+	struct lm_host *h = ht_open("t", MIB);
+	struct lm_host_method m;
+	lm_host_method_init(&m, "f", 1);
+	int64_t expires = lm_clock_ms() + 30;
+	cr_assert_eq(ht_set(h, &m, "t", "v", 30), 1);
+	usleep(60 * 1000);
+	static int64_t torn[2];
+	torn[0] = (expires - 800) / 1000;
+	torn[1] = (expires - 800) % 1000 * 1000000;
+	lm_clock_use_words(torn);
+	char buf[64];
+	int got = ht_get(h, &m, "t", buf, sizeof buf);
+	lm_clock_use_words(NULL);
+	cr_expect_eq(got, 0, "past its TTL by a torn second");
+	lm_host_close(h);
+}
+
 Test(host_table, a_full_table_evicts_in_place_and_never_grows)
 {
 	struct lm_host *h = ht_open("t", MIB);

@@ -2,8 +2,10 @@
  * persistence helpers. */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "helpers.h"
+#include "shim/base/clock.h"
 
 Test(store_basic, miss_then_fill_then_hit)
 {
@@ -277,5 +279,36 @@ Test(store_basic, a_miss_reads_the_clock_once)
 	atomic_store(&lm_test_now, t0 + 1000);
 	cr_expect_eq(lm_test_get(s, 0, "k", NULL, 0), LM_LOOKUP_MISS);
 	atomic_store(&lm_test_now, t0);
+	lm_store_free(s);
+}
+
+/* A lock-free hit reads the kernel's clock words, which read while the
+ * kernel wrote them can be a second behind: an entry that expired 15 ms
+ * ago is a miss even when they say it has half a second left. */
+Test(store_basic, a_torn_reading_of_the_clock_words_serves_no_expired_entry)
+{
+	struct lm_store_cfg cfg = {
+	    .max_entries = 100, .max_memory = 1 << 20, .nmethods = 1, .hash = lm_test_key_hash};
+	struct lm_store *s = lm_store_new(&cfg);
+	cr_assert_not_null(s);
+	int64_t expires = lm_clock_ms() + 20;
+	cr_assert_eq(lm_test_set(s, 0, "k", "v", 20), 1);
+	struct lm_store_req r = lm_test_req(0, "k");
+	struct lm_entry *e;
+	cr_assert(lm_store_get(s, &r, &e), "a lock-free hit before the expiry");
+	lm_entry_release(s, e);
+	while (lm_clock_ms() < expires + 15) {
+		struct timespec pause = {.tv_nsec = 1000000};
+		nanosleep(&pause, NULL);
+	}
+	static int64_t torn[2];
+	torn[0] = (expires - 500) / 1000;
+	torn[1] = (expires - 500) % 1000 * 1000000;
+	lm_clock_use_words(torn);
+	bool hit = lm_store_get(s, &r, &e);
+	lm_clock_use_words(NULL);
+	cr_expect(!hit, "the entry outlived its ttl by a torn second");
+	if (hit)
+		lm_entry_release(s, e);
 	lm_store_free(s);
 }

@@ -30,6 +30,9 @@
 #define LM_FT_BLOB  32 /* out bytes of the slot at S: S + this; 0: none yet */
 #define LM_FT_SLOTS 64
 
+/* clock.h's LM_CLOCK_TORN_MS */
+#define LM_FAST_TORN_MS 1000
+
 /* struct lm_fast_slot */
 #define LM_FS_HEAD    0 /* the hook whose copy this is; 0: empty */
 #define LM_FS_K0      8

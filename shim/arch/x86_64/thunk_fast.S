@@ -387,7 +387,10 @@
 
 	/* A copy with an expiry: now from the kernel's coarse clock words
 	 * (fast.c), seconds read twice around the nanoseconds so that a tick
-	 * written between the loads sends the hit to the call below instead. */
+	 * written between the loads sends the hit to the call below instead.
+	 * The kernel writes the seconds, the nanoseconds, then the seconds
+	 * carried, so even equal loads can be a second off: an expiry within
+	 * that second of them is also left to the call. */
 .Lexpiry\@:
 	movq	lm_fast_coarse(%rip), %rax
 	testq	%rax, %rax
@@ -401,12 +404,12 @@
 	imulq	$1000, %rsi, %rsi
 	imulq	$1125899907, %rdi, %rdi	/* ns / 10^6, as in CLOCK_NOW */
 	shrq	$50, %rdi
-	addq	%rdi, %rsi		/* now, in ms */
+	leaq	LM_FAST_TORN_MS(%rsi, %rdi), %rsi	/* now, in ms, and the second */
 	cmpq	%rsi, LM_FS_EXPIRES(%rdx)
+	jle	.Ltorn\@
 	RESTORE	%rsi
 	RESTORE	%rdi
-	jg	.Lvalid\@
-	jmp	.Lmiss\@
+	jmp	.Lvalid\@
 .Ltorn\@:
 	.cfi_adjust_cfa_offset 16	/* the two saves above are still on */
 	RESTORE	%rsi
