@@ -377,11 +377,12 @@ static struct lm_fast_slot *room(struct lm_fast_table *ft, uint32_t set)
  * made by moving a copy out of one of its sets (one cuckoo step: with it a
  * thousand keys fit 1,024 sets, without it a few are evicted, and a loop
  * over them misses on every round); else the first set's first slot, whose
- * copy moves to the second slot: the older of the two makes room. An
- * evicted copy that was still valid is counted (lm_fast_put grows the
- * table on them); without EVICT, NULL instead of evicting one. */
+ * copy moves to the second slot: the older of the two makes room. With
+ * COUNT, an evicted copy that was still valid is counted (lm_fast_put
+ * grows the table on them); without EVICT, NULL instead of evicting one. */
 static struct lm_fast_slot *where(struct lm_fast_table *ft, const uint32_t set[2],
-                                  const struct lm_hook_head *h, const uint64_t k[2], bool evict)
+                                  const struct lm_hook_head *h, const uint64_t k[2], bool evict,
+                                  bool count)
 {
 	struct lm_fast_slot *t = ft->slot;
 	for (int i = 0; i < 2; i++)
@@ -399,17 +400,17 @@ static struct lm_fast_slot *where(struct lm_fast_table *ft, const uint32_t set[2
 		return s;
 	if (!evict && valid(&t[set[0] + 1]))
 		return NULL;
-	ft->evicted += valid(&t[set[0] + 1]);
+	ft->evicted += count && valid(&t[set[0] + 1]);
 	slot_copy(ft, &t[set[0] + 1], ft, &t[set[0]]);
 	return &t[set[0]];
 }
 
 static struct lm_fast_slot *where_key(struct lm_fast_table *t, const struct lm_hook_head *h,
-                                      const uint64_t k[2], bool evict)
+                                      const uint64_t k[2], bool evict, bool count)
 {
 	uint32_t set[2];
 	lm_fast_sets(&h->fast, t->set_bits, k[0], k[1], set);
-	return where(t, set, h, k, evict);
+	return where(t, set, h, k, evict, count);
 }
 
 /* This thread's calls of every method so far: its hits, misses and
@@ -481,9 +482,8 @@ bool lm_fast_grow(void)
 	for (size_t i = 0; i < (size_t)2 << old->set_bits; i++) {
 		const struct lm_fast_slot *s = &old->slot[i];
 		if (valid(s))
-			slot_copy(t, where_key(t, s->head, s->k, true), old, s);
+			slot_copy(t, where_key(t, s->head, s->k, true, false), old, s);
 	}
-	t->evicted = 0; /* the moves' are not the working set's */
 	t->calls0 = thread_calls();
 	table_own(t);
 	table_retire(old);
@@ -532,7 +532,11 @@ void lm_fast_put(const struct lm_hook_head *h, const struct lm_frame *f, int err
 		memcpy(&k[i], (const unsigned char *)f + d->src[i], sizeof k[i]);
 		k[i] &= d->mask[i];
 	}
-	struct lm_fast_slot *s = where_key(t, h, k, evict);
+	/* Only a copy pushed out by a key that came back (a store hit) says
+	 * the working set outgrew the table: a stream of new keys pushes
+	 * copies out too, and a table grown for it would make each of its
+	 * probes a cache miss (a million new keys: 2 of the miss's 5). */
+	struct lm_fast_slot *s = where_key(t, h, k, evict, stored);
 	if (!s)
 		return;
 	lm_fast_clock_check(expires_ms); /* once per fill */
