@@ -39,7 +39,8 @@ static void check_queue(const struct lm_shard *sh, const struct lm_queue *q, uns
 	t->entries += n;
 }
 
-/* Every occupied slot points to a queued entry under its own hash tag. */
+/* Every occupied slot points to a queued entry under its own hash tag,
+ * and is reached from its home with no empty slot between. */
 static void check_table(const struct lm_table *t)
 {
 	const struct lm_slots *a = lm_table_arr(t);
@@ -51,6 +52,9 @@ static void check_table(const struct lm_table *t)
 		const struct lm_entry *e = lm_slot_entry(slot);
 		LM_ASSERT(e->queue == LM_Q_SMALL || e->queue == LM_Q_MAIN);
 		LM_ASSERT(((slot ^ t->hash(e->data, e->klen)) & ~LM_SLOT_PTR) == 0);
+		for (size_t j = lm_slot_home(t->hash(e->data, e->klen), a->mask); j != i;
+		     j = (j + 1) & a->mask)
+			LM_ASSERT(lm_table_slot(a, j));
 		used++;
 	}
 	LM_ASSERT(used == t->used);

@@ -312,3 +312,54 @@ Test(store_basic, a_torn_reading_of_the_clock_words_serves_no_expired_entry)
 		lm_entry_release(s, e);
 	lm_store_free(s);
 }
+
+/* A key's home is the top bits of its hash, which the slot's tag holds in
+ * arrays of up to LM_SLOT_TAG_CAP slots: there a rehash and a deletion's
+ * shift place entries by their tags, beyond by their keys' hashes. A
+ * one-shard table of N keys, every other one then dropped (backward
+ * shifts), finds each key it holds and no other, with the lock and
+ * without. */
+static void fill_then_thin(unsigned n)
+{
+	struct lm_store_cfg cfg = {.max_entries = 4 * (uint64_t)n,
+	                           .max_memory = 1ull << 30,
+	                           .nmethods = 1,
+	                           .nshards = 1,
+	                           .hash = lm_test_key_hash};
+	struct lm_store *s = lm_store_new(&cfg);
+	cr_assert_not_null(s);
+	char key[16];
+	for (unsigned i = 0; i < n; i++) {
+		snprintf(key, sizeof key, "k%u", i);
+		cr_assert_eq(lm_test_set(s, 0, key, "v", LM_DUR_NEVER), 1, "%s", key);
+	}
+	for (unsigned i = 0; i < n; i += 2) {
+		snprintf(key, sizeof key, "k%u", i);
+		cr_assert_eq(
+		    lm_store_drop_key(s, 0, lm_test_hash(key, strlen(key)), key, strlen(key)), 1,
+		    "%s", key);
+	}
+	for (unsigned i = 0; i < n; i++) {
+		snprintf(key, sizeof key, "k%u", i);
+		struct lm_store_req r = lm_test_req(0, key);
+		struct lm_entry *e;
+		bool lockfree = lm_store_get(s, &r, &e);
+		if (lockfree)
+			lm_entry_release(s, e);
+		bool locked = lm_test_get(s, 0, key, NULL, 0) == LM_LOOKUP_HIT;
+		if (lockfree != (i % 2 == 1) || locked != (i % 2 == 1))
+			cr_assert_fail("%s: found %d without the lock, %d with it", key, lockfree,
+			               locked);
+	}
+	lm_store_free(s);
+}
+
+Test(store_basic, a_table_placed_by_tags_finds_every_key_it_holds)
+{
+	fill_then_thin(20000);
+}
+
+Test(store_basic, a_table_grown_past_the_tags_finds_every_key_it_holds)
+{
+	fill_then_thin(100000);
+}
