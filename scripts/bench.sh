@@ -244,7 +244,7 @@ sweep_section() {
 	: >"$T/losses"
 	say "## Working-set sweep"
 	say ""
-	say "ns per hit, medians of $SWEEP_RUNS rounds, $SWEEP_CALLS calls cycling over the hot keys, 1 thread (every key called once before), every run on CPU ${SWEEP_CPU:-0} (taskset). if-memo and uthash+mutex are the wrappers of section 1; ldmemo runs bench/sweep.conf (ttl = never, room for 2,000,000 entries), ldmemo 5m bench/sweep-ttl.conf (the default ttl). h's strings are 16 to 64 bytes. Ratios are taken within each round. Goals (issue 18): 1,000 and 10,000 keys of f and g at most 3x if-memo and at most half of uthash; 100,000 keys at most 2/3 of uthash, 1,000,000 no more than uthash; h and u at most half of uthash at 64, 1,000 and 10,000 keys; the default ttl at most 1.5x ttl = never."
+	say "ns per hit, medians of $SWEEP_RUNS rounds, $SWEEP_CALLS calls cycling over the hot keys, 1 thread (every key called three times before: the fast table grows for keys that come back), every run on CPU ${SWEEP_CPU:-0} (taskset). if-memo and uthash+mutex are the wrappers of section 1; ldmemo runs bench/sweep.conf (ttl = never, room for 2,000,000 entries), ldmemo 5m bench/sweep-ttl.conf (the default ttl). h's strings are 16 to 64 bytes. Ratios are taken within each round. Goals (issue 18): 1,000 and 10,000 keys of f and g at most 3x if-memo and at most half of uthash; 100,000 keys at most 2/3 of uthash, 1,000,000 no more than uthash; h and u at most half of uthash at 64, 1,000 and 10,000 keys; the default ttl at most 1.5x ttl = never."
 	say ""
 	say "| function | hot keys | if-memo | uthash+mutex | ldmemo | ldmemo 5m | ldmemo / if-memo | ldmemo / uthash | 5m / never |"
 	say "|---|---|---|---|---|---|---|---|---|"

@@ -52,8 +52,7 @@ static void check_table(const struct lm_table *t)
 		const struct lm_entry *e = lm_slot_entry(slot);
 		LM_ASSERT(e->queue == LM_Q_SMALL || e->queue == LM_Q_MAIN);
 		LM_ASSERT(((slot ^ t->hash(e->data, e->klen)) & ~LM_SLOT_PTR) == 0);
-		for (size_t j = lm_slot_home(t->hash(e->data, e->klen), a->mask); j != i;
-		     j = (j + 1) & a->mask)
+		for (size_t j = t->hash(e->data, e->klen) & a->mask; j != i; j = (j + 1) & a->mask)
 			LM_ASSERT(lm_table_slot(a, j));
 		used++;
 	}

@@ -75,20 +75,6 @@ static inline struct lm_entry *lm_slot_entry(uint64_t slot)
 	return (struct lm_entry *)(uintptr_t)(slot & LM_SLOT_PTR);
 }
 
-/* Arrays of up to this many slots place a key by its tag's bits alone. */
-#define LM_SLOT_TAG_CAP ((size_t)1 << 16)
-
-/* Where a key of HASH is looked for in an array of MASK + 1 slots: the
- * top bits of HASH, so that in an array of at most LM_SLOT_TAG_CAP slots
- * the tag a slot keeps says it too, and a rehash or a deletion's shift
- * reads no entry (each a cache miss in a large table). A slot word in
- * place of HASH gives the same there. The shard is chosen by bits 32 to
- * 37, which only an array of 2^26 slots would reach. */
-static inline size_t lm_slot_home(uint64_t hash, size_t mask)
-{
-	return (size_t)(((hash >> 32) * ((uint64_t)mask + 1)) >> 32);
-}
-
 /* A slot array. Readers may still probe one the table outgrew: it is
  * retired like an entry. */
 struct lm_slots {
@@ -152,7 +138,7 @@ static inline struct lm_entry *lm_table_get(const struct lm_table *t, uint32_t m
 	const struct lm_slots *a = atomic_load_explicit(&t->arr, memory_order_acquire);
 	if (!a)
 		return NULL;
-	size_t i = lm_slot_home(hash, mask);
+	size_t i = hash & mask;
 	for (size_t n = 0; n <= mask; n++, i = (i + 1) & mask) {
 		uint64_t slot = atomic_load_explicit(&a->s[i], memory_order_acquire);
 		if (!slot)

@@ -3,8 +3,7 @@
  * entry pointer tagged with 16 hash bits. At a load factor kept between
  * 3/8 and 3/4 that is 11-21 bytes per entry, against uthash's 56-byte
  * handle; see store.c. Keys are compared in full: tag, method, length and
- * bytes. An entry's home slot comes from the top bits of t->hash of its
- * key, which the slot's tag holds in arrays of up to LM_SLOT_TAG_CAP.
+ * bytes. An entry's home slot comes from t->hash of its key.
  *
  * Writers hold the shard lock; every slot store is atomic so that
  * lock-free readers (lm_table_get) see either the old or the new word. A
@@ -42,7 +41,7 @@ long lm_table_find(const struct lm_table *t, uint32_t method, uint64_t hash, con
 	const struct lm_slots *a = lm_table_arr(t);
 	if (!a)
 		return -1;
-	for (size_t i = lm_slot_home(hash, a->mask);; i = (i + 1) & a->mask) {
+	for (size_t i = hash & a->mask;; i = (i + 1) & a->mask) {
 		uint64_t slot = lm_table_slot(a, i);
 		if (!slot)
 			return -1;
@@ -59,7 +58,7 @@ long lm_table_find_entry(const struct lm_table *t, const struct lm_entry *e)
 	const struct lm_slots *a = lm_table_arr(t);
 	if (!a)
 		return -1;
-	for (size_t i = lm_slot_home(t->hash(e->data, e->klen), a->mask);; i = (i + 1) & a->mask) {
+	for (size_t i = t->hash(e->data, e->klen) & a->mask;; i = (i + 1) & a->mask) {
 		uint64_t slot = lm_table_slot(a, i);
 		if (!slot)
 			return -1;
@@ -70,7 +69,7 @@ long lm_table_find_entry(const struct lm_table *t, const struct lm_entry *e)
 
 static void place(struct lm_slots *a, struct lm_entry *e, uint64_t hash)
 {
-	size_t i = lm_slot_home(hash, a->mask);
+	size_t i = hash & a->mask;
 	while (lm_table_slot(a, i))
 		i = (i + 1) & a->mask;
 	slot_set(a, i, (hash & ~LM_SLOT_PTR) | (uint64_t)(uintptr_t)e);
@@ -84,26 +83,23 @@ bool lm_table_reserve(struct lm_table *t, struct lm_slots **old)
 	if (a && (t->used + 1) * 4 <= cap * 3)
 		return true;
 	size_t ncap = cap ? cap * 2 : LM_TABLE_MIN;
-	if (ncap > ((size_t)1 << 32)) /* lm_slot_home's product */
+	if (ncap > ((size_t)1 << 40))
 		return false;
 	struct lm_slots *na = lm_big_zalloc(slots_bytes(ncap));
 	if (!na)
 		return false;
 	na->mask = ncap - 1;
-	/* Up to LM_SLOT_TAG_CAP slots the tags place every entry. Beyond,
-	 * every key is read again to hash it, each a cache miss in a large
-	 * table: fetch a few entries ahead so that the misses overlap. */
-	const bool by_tag = ncap <= LM_SLOT_TAG_CAP;
 	for (size_t i = 0; i < cap; i++) {
-		uint64_t next = !by_tag && i + LM_REHASH_AHEAD < cap
-		                    ? lm_table_slot(a, i + LM_REHASH_AHEAD)
-		                    : 0;
+		/* Every key is read again to hash it, each a cache miss in a large
+		 * table: fetch a few entries ahead so that the misses overlap. */
+		uint64_t next =
+		    i + LM_REHASH_AHEAD < cap ? lm_table_slot(a, i + LM_REHASH_AHEAD) : 0;
 		if (next)
 			__builtin_prefetch(lm_slot_entry(next)->data);
 		uint64_t slot = lm_table_slot(a, i);
 		if (slot) {
 			struct lm_entry *e = lm_slot_entry(slot);
-			place(na, e, by_tag ? slot : t->hash(e->data, e->klen));
+			place(na, e, t->hash(e->data, e->klen));
 		}
 	}
 	atomic_store_explicit(&t->arr, na, memory_order_release);
@@ -129,8 +125,7 @@ void lm_table_delete(struct lm_table *t, size_t idx)
 		if (!slot)
 			break;
 		const struct lm_entry *e = lm_slot_entry(slot);
-		size_t home = lm_slot_home(
-		    a->mask < LM_SLOT_TAG_CAP ? slot : t->hash(e->data, e->klen), a->mask);
+		size_t home = t->hash(e->data, e->klen) & a->mask;
 		/* The entry at j may fill the hole at i only if its home is
 		 * not cyclically within (i, j]. */
 		bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);

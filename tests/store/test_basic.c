@@ -313,12 +313,9 @@ Test(store_basic, a_torn_reading_of_the_clock_words_serves_no_expired_entry)
 	lm_store_free(s);
 }
 
-/* A key's home is the top bits of its hash, which the slot's tag holds in
- * arrays of up to LM_SLOT_TAG_CAP slots: there a rehash and a deletion's
- * shift place entries by their tags, beyond by their keys' hashes. A
- * one-shard table of N keys, every other one then dropped (backward
- * shifts), finds each key it holds and no other, with the lock and
- * without. */
+/* Growth (the rehash) and deletions (backward shifts) in one shard: a
+ * table of N keys, every other one then dropped, finds each key it holds
+ * and no other, with the lock and without. */
 static void fill_then_thin(unsigned n)
 {
 	struct lm_store_cfg cfg = {.max_entries = 4 * (uint64_t)n,
@@ -354,12 +351,12 @@ static void fill_then_thin(unsigned n)
 	lm_store_free(s);
 }
 
-Test(store_basic, a_table_placed_by_tags_finds_every_key_it_holds)
+Test(store_basic, a_table_of_20000_keys_thinned_by_drops_finds_every_key_it_holds)
 {
 	fill_then_thin(20000);
 }
 
-Test(store_basic, a_table_grown_past_the_tags_finds_every_key_it_holds)
+Test(store_basic, a_table_of_100000_keys_thinned_by_drops_finds_every_key_it_holds)
 {
 	fill_then_thin(100000);
 }
