@@ -33,9 +33,9 @@ int64_t lm_clock_rough_ms(void)
 	return lm_clock_ms();
 }
 
-void lm_clock_use_words(const volatile int64_t *w)
+const volatile int64_t *lm_clock_use_words(const volatile int64_t *w)
 {
-	atomic_store_explicit(&coarse, w, memory_order_relaxed);
+	return atomic_exchange_explicit(&coarse, w, memory_order_relaxed);
 }
 
 bool lm_clock_reached_slow(int64_t t)
@@ -43,17 +43,26 @@ bool lm_clock_reached_slow(int64_t t)
 	return lm_clock_ms() >= t;
 }
 
+/* The words' time agrees with the vDSO's within 10 ms, or a tick fell
+ * between the loads (no verdict). */
+static bool words_agree(const volatile int64_t *w)
+{
+	int64_t sec = w[0], ns = w[1];
+	if (w[0] != sec)
+		return true;
+	int64_t d = sec * 1000 + ns / 1000000 - lm_clock_ms();
+	return d >= -10 && d <= 10;
+}
+
 bool lm_clock_coarse_check(void)
 {
 	const volatile int64_t *w = atomic_load_explicit(&coarse, memory_order_relaxed);
 	if (!w)
 		return false;
-	int64_t sec = w[0], ns = w[1];
-	if (w[0] != sec)
-		return true; /* a tick between the loads: no verdict */
-	int64_t d = sec * 1000 + ns / 1000000 - lm_clock_ms();
-	if (d >= -10 && d <= 10)
-		return true;
+	/* twice: one reading may be torn (clock.h), two in a row are not */
+	for (int i = 0; i < 2; i++)
+		if (words_agree(w))
+			return true;
 	lm_clock_use_words(NULL);
 	return false;
 }

@@ -39,8 +39,9 @@ int64_t lm_now_ns(void);
  * lm_clock_rough_ms reads them from then on. */
 const volatile int64_t *lm_clock_coarse_words(void);
 /* The words lm_clock_rough_ms reads from now on (NULL: none): those
- * lm_clock_coarse_words found, or a test's. */
-void lm_clock_use_words(const volatile int64_t *w);
+ * lm_clock_coarse_words found, or a test's. Returns the ones it read
+ * before. */
+const volatile int64_t *lm_clock_use_words(const volatile int64_t *w);
 /* Whether the clock_gettime the process calls is libc's own. A program or
  * a preloaded library (a test skewing time, libfaketime) may define its
  * own: TTLs then follow it, so the shim neither reads the kernel's words

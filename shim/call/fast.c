@@ -342,11 +342,12 @@ static bool holds(const struct lm_fast_slot *s, const struct lm_hook_head *h, co
 	return s->head == h && s->k[0] == k[0] && s->k[1] == k[1];
 }
 
-/* A copy the thunk would still answer with. */
+/* A copy the thunk would still answer with, as far as an eviction or a
+ * growth needs to know: the rough clock, since the thunk checks again. */
 static bool valid(const struct lm_fast_slot *s)
 {
 	return s->head && s->epoch == __atomic_load_n(s->head->fast.epoch, __ATOMIC_RELAXED) &&
-	       (s->expires_ms == -1 || s->expires_ms > lm_clock_ms());
+	       (s->expires_ms == -1 || s->expires_ms > lm_clock_rough_ms());
 }
 
 /* Room in SET of table FT, made if need be by moving one of its copies to

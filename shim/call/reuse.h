@@ -18,6 +18,7 @@
 
 #include "front.h"
 #include "shim/arch/x86_64/frame.h"
+#include "shim/base/clock.h"
 #include "shim/plan/plan.h"
 #include "shim/store/store.h"
 

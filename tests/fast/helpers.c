@@ -6,8 +6,8 @@
 #include <criterion/criterion.h>
 #include <dlfcn.h>
 #include <elf.h>
-#include <link.h>
 #include <errno.h>
+#include <link.h>
 #include <stddef.h>
 
 /* Aligned so that the 5-byte patch is one atomic write whatever the

@@ -6,6 +6,7 @@
 
 #include "shim/call/front.h"
 #include "shim/base/clock.h"
+#include "tests/common/clock_words.h"
 
 static struct lm_store *store;
 
@@ -73,13 +74,11 @@ Test(front, a_torn_reading_of_the_clock_words_decides_nothing_within_its_second)
 	int64_t t = lm_clock_ms();
 	static int64_t torn[2];
 	for (int way = -1; way <= 1; way += 2) {
-		int64_t w = t + way * 900;
-		torn[0] = w / 1000;
-		torn[1] = w % 1000 * 1000000;
-		lm_clock_use_words(torn);
+		lm_test_words_at(t + way * 900, torn);
+		const volatile int64_t *found = lm_clock_use_words(torn);
 		put(0, 5, 25, t + way * 100);
 		long got = get(0, 5);
-		lm_clock_use_words(NULL);
+		lm_clock_use_words(found);
 		cr_expect_eq(got, way > 0 ? 25 : -1, "words %+d ms, copy %+d ms", way * 900,
 		             way * 100);
 	}

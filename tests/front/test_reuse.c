@@ -15,6 +15,7 @@
 #include "shim/call/reuse.h"
 #include "shim/call/runtime.h"
 #include "shim/base/clock.h"
+#include "tests/common/clock_words.h"
 
 static const char conf[] = "[type rec]\nfields = u32 id, str name\n"
                            "[cache look]\nsignature = static rec* look(u32 id)\n"
@@ -207,14 +208,12 @@ Test(quick_static, a_torn_reading_of_the_clock_words_decides_nothing_within_its_
 	int64_t t = lm_clock_ms();
 	for (int way = -1; way <= 1; way += 2) {
 		keep_until(LOOK, frame1(5), &five, t + way * 100);
-		int64_t w = t + way * 900;
-		torn[0] = w / 1000;
-		torn[1] = w % 1000 * 1000000;
-		lm_clock_use_words(torn);
+		lm_test_words_at(t + way * 900, torn);
+		const volatile int64_t *found = lm_clock_use_words(torn);
 		struct lm_frame f = frame1(5);
 		int err;
 		bool hit = lm_reuse_get(methods[LOOK].plan, LOOK, &f, &err);
-		lm_clock_use_words(NULL);
+		lm_clock_use_words(found);
 		cr_expect_eq(hit, way > 0, "words %+d ms, record %+d ms", way * 900, way * 100);
 	}
 }

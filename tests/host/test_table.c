@@ -11,6 +11,7 @@
 #include "helpers.h"
 #include "shim/base/clock.h"
 #include "shim/host/host_layout.h"
+#include "tests/common/clock_words.h"
 
 #define MIB (1ULL << 20)
 
@@ -120,12 +121,11 @@ Test(host_table, a_torn_reading_of_the_clock_words_serves_no_expired_copy)
 	cr_assert_eq(ht_set(h, &m, "t", "v", 30), 1);
 	usleep(60 * 1000);
 	static int64_t torn[2];
-	torn[0] = (expires - 800) / 1000;
-	torn[1] = (expires - 800) % 1000 * 1000000;
-	lm_clock_use_words(torn);
+	lm_test_words_at(expires - 800, torn);
+	const volatile int64_t *found = lm_clock_use_words(torn);
 	char buf[64];
 	int got = ht_get(h, &m, "t", buf, sizeof buf);
-	lm_clock_use_words(NULL);
+	lm_clock_use_words(found);
 	cr_expect_eq(got, 0, "past its TTL by a torn second");
 	lm_host_close(h);
 }

@@ -19,12 +19,15 @@ static bool spawn(struct lm_test_redis *t)
 {
 	char port[16];
 	snprintf(port, sizeof port, "%d", t->port);
+	pid_t parent = getpid();
 	t->pid = fork();
 	if (t->pid < 0)
 		return false;
 	if (t->pid == 0) {
 		/* A test that crashes or times out takes its servers along. */
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent) /* it died before the prctl */
+			_exit(127);
 		int null = open("/dev/null", O_WRONLY);
 		dup2(null, 1);
 		dup2(null, 2);

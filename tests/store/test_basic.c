@@ -6,6 +6,7 @@
 
 #include "helpers.h"
 #include "shim/base/clock.h"
+#include "tests/common/clock_words.h"
 
 Test(store_basic, miss_then_fill_then_hit)
 {
@@ -302,11 +303,10 @@ Test(store_basic, a_torn_reading_of_the_clock_words_serves_no_expired_entry)
 		nanosleep(&pause, NULL);
 	}
 	static int64_t torn[2];
-	torn[0] = (expires - 500) / 1000;
-	torn[1] = (expires - 500) % 1000 * 1000000;
-	lm_clock_use_words(torn);
+	lm_test_words_at(expires - 500, torn);
+	const volatile int64_t *found = lm_clock_use_words(torn);
 	bool hit = lm_store_get(s, &r, &e);
-	lm_clock_use_words(NULL);
+	lm_clock_use_words(found);
 	cr_expect(!hit, "the entry outlived its ttl by a torn second");
 	if (hit)
 		lm_entry_release(s, e);
