@@ -59,7 +59,7 @@ static void programs(struct lm_ctx *c, const struct lm_kv *kv, struct lm_global 
 	g->nprograms = k;
 }
 
-static void shared_keys(struct lm_ctx *c, struct lm_kv *k, struct lm_global *g)
+static void shared_keys(struct lm_ctx *c, const struct lm_kv *k, struct lm_global *g)
 {
 	char *v;
 	if (k[LM_KEY_SHARED].present) {
@@ -91,7 +91,7 @@ static void shared_keys(struct lm_ctx *c, struct lm_kv *k, struct lm_global *g)
 void lm_global_apply(struct lm_ctx *c, struct lm_rsec *s)
 {
 	struct lm_global *g = &c->cfg->global;
-	struct lm_kv *k = s->keys;
+	const struct lm_kv *k = s->keys;
 	char *v;
 
 	g->pos = s->pos;

@@ -19,7 +19,7 @@ static void mode(struct lm_ctx *c, const struct lm_kv *kv, enum lm_mode *m)
 void lm_method_apply(struct lm_ctx *c, struct lm_rsec *s)
 {
 	struct lm_method *m = &c->cfg->methods[s->index];
-	struct lm_kv *k = s->keys;
+	const struct lm_kv *k = s->keys;
 	bool sig_ok = false;
 
 	if (!k[LM_KEY_SIGNATURE].present)

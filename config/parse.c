@@ -11,10 +11,18 @@
 
 #include "parse_internal.h"
 
+/* A key as written, in the section being scanned. */
+struct key_entry {
+	enum lm_key key;
+	struct lm_kv kv;
+};
+
 struct lm_parser {
 	struct lm_ctx c;
 	struct lm_rsec *secs;
 	size_t nsecs, cap;
+	struct key_entry *kvs; /* every section's keys, in the order written */
+	size_t nkvs, kvcap;
 	int cur;                        /* section receiving keys; -1: none */
 	bool skipping;                  /* after a bad header: its keys are not checked */
 	int global;                     /* index of [global] in secs, -1 */
@@ -95,7 +103,39 @@ static struct lm_rsec *new_section(struct lm_parser *ps)
 	}
 	memset(&ps->secs[ps->nsecs], 0, sizeof(ps->secs[0]));
 	ps->secs[ps->nsecs].index = -1;
+	ps->secs[ps->nsecs].first = (uint32_t)ps->nkvs;
 	return &ps->secs[ps->nsecs++];
+}
+
+/* KEY of SEC (the section being scanned, whose keys end the list), or NULL. */
+static const struct lm_kv *find_key(const struct lm_parser *ps, const struct lm_rsec *sec,
+                                    enum lm_key key)
+{
+	for (uint32_t i = sec->first; i < sec->first + sec->nkeys; i++)
+		if (ps->kvs[i].key == key)
+			return &ps->kvs[i].kv;
+	return NULL;
+}
+
+/* A new entry for KEY at the end of the list, counted in SEC; NULL when
+ * out of memory. */
+static struct lm_kv *add_key(struct lm_parser *ps, struct lm_rsec *sec, enum lm_key key)
+{
+	if (ps->nkvs == ps->kvcap) {
+		size_t cap = ps->kvcap ? ps->kvcap * 2 : 16;
+		struct key_entry *v = realloc(ps->kvs, cap * sizeof(*v));
+		if (!v) {
+			ps->c.oom = true;
+			return NULL;
+		}
+		ps->kvs = v;
+		ps->kvcap = cap;
+	}
+	struct key_entry *e = &ps->kvs[ps->nkvs++];
+	sec->nkeys++;
+	e->key = key;
+	memset(&e->kv, 0, sizeof(e->kv));
+	return &e->kv;
 }
 
 /* An earlier section of the same name space, or NULL. Methods and types
@@ -266,11 +306,12 @@ static void key_value(struct lm_parser *ps, int line, const char *base, const ch
 	v = eq + 1;
 	while (v < end && blank(*v))
 		v++;
-	if (sec->keys[key].present) {
+	const struct lm_kv *first = find_key(ps, sec, (enum lm_key)key);
+	if (first) {
 		char label[96];
 		lm_diag_error(c, at(line, base, k), "duplicate key '%s' in %s (first at line %d)",
 		              lm_key_name(key), lm_sec_label(sec, label, sizeof(label)),
-		              sec->keys[key].kpos.line);
+		              first->kpos.line);
 		sec->broken = true;
 		return;
 	}
@@ -279,11 +320,14 @@ static void key_value(struct lm_parser *ps, int line, const char *base, const ch
 		sec->broken = true;
 		return;
 	}
-	sec->keys[key].present = true;
-	sec->keys[key].val = v;
-	sec->keys[key].vlen = (size_t)(end - v);
-	sec->keys[key].kpos = at(line, base, k);
-	sec->keys[key].vpos = at(line, base, v);
+	struct lm_kv *kv = add_key(ps, sec, (enum lm_key)key);
+	if (!kv)
+		return;
+	kv->present = true;
+	kv->val = v;
+	kv->vlen = (size_t)(end - v);
+	kv->kpos = at(line, base, k);
+	kv->vpos = at(line, base, v);
 }
 
 static void scan_lines(struct lm_parser *ps, const char *text, size_t len)
@@ -379,8 +423,13 @@ static void each(struct lm_parser *ps, enum lm_sec_kind kind,
 		if (s->kind != kind || (kind != LM_SEC_GLOBAL && s->index < 0) ||
 		    (kind == LM_SEC_GLOBAL && (int)i != ps->global))
 			continue;
+		struct lm_kv keys[LM_KEY_COUNT] = {0};
+		for (uint32_t k = s->first; k < s->first + s->nkeys; k++)
+			keys[ps->kvs[k].key] = ps->kvs[k].kv;
+		s->keys = keys;
 		int before = ps->c.errors;
 		f(&ps->c, s);
+		s->keys = NULL;
 		if (ps->c.errors != before)
 			s->broken = true;
 		if (kind == LM_SEC_TYPE && s->broken)
@@ -411,6 +460,7 @@ int lm_config_parse(const char *text, size_t len, const char *file, struct lm_co
 	each(&ps, LM_SEC_INVALIDATE, lm_method_apply);
 	each(&ps, LM_SEC_INVALIDATE, lm_drop_parse);
 	free(ps.secs);
+	free(ps.kvs);
 	lm_names_free(&ps.types);
 	lm_names_free(&ps.methods);
 	lm_diags_sort(diags);

@@ -88,7 +88,13 @@ struct lm_rsec {
 	struct lm_pos pos, npos; /* header '[', name */
 	bool broken;
 	int index; /* into cfg->types or cfg->methods, -1 when not entered */
-	struct lm_kv keys[LM_KEY_COUNT];
+	/* Its keys as written: entries [first, first + nkeys) of the parser's
+	 * list (a section holds a few of the LM_KEY_COUNT keys, and a program
+	 * pays a page fault for every page the parse touches). */
+	uint32_t first, nkeys;
+	/* Every key by id, absent ones not present: set only while a
+	 * section's keys are applied (parse.c's each). */
+	const struct lm_kv *keys;
 };
 
 const char *lm_key_name(enum lm_key k);

@@ -128,6 +128,24 @@ Test(keys, duplicate_key)
 	             "duplicate key 'ttl' in [cache f] (first at line 3)");
 }
 
+/* Each section's keys are its own (the parser keeps them in one list): the
+ * same key in the next section is no duplicate, and each gets its value,
+ * also after a section that had none. */
+Test(keys, the_same_key_in_two_sections_is_each_ones_own)
+{
+	struct parsed p;
+	expect_clean(&p, "[cache f]\nsignature = int f(int x)\nttl = 1s\n"
+	                 "[type t]\nfields = i32 a\n"
+	                 "[cache g]\nsignature = int g(int x)\n"
+	                 "[cache h]\nttl = 3s\nsignature = int h(int x)\n");
+	cr_assert_eq(p.cfg.nmethods, 3);
+	cr_expect_eq(p.cfg.methods[0].ttl_ms, 1000);
+	cr_expect_eq(p.cfg.methods[1].ttl_ms, LM_DUR_UNSET);
+	cr_expect_eq(p.cfg.methods[2].ttl_ms, 3000);
+	cr_expect_str_eq(p.cfg.methods[2].name, "h");
+	parsed_free(&p);
+}
+
 Test(keys, required_keys)
 {
 	expect_error("[cache f]\nttl = 1s\n", 1, 1, "missing 'signature' in [cache f]");
