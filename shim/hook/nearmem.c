@@ -12,6 +12,7 @@
 #include "shim/base/addr.h"
 #include "procmaps.h"
 #include "shim/base/guard.h"
+#include "shim/base/section.h"
 
 #define MAX_PAGES 1024
 /* Every block starts on a 32-byte boundary: a stub (at most 32 bytes) then
@@ -31,7 +32,7 @@ struct page {
 	int sealed;
 };
 
-static struct page pages[MAX_PAGES];
+static struct page pages[MAX_PAGES] LM_LARGE_BSS;
 static unsigned npages;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 

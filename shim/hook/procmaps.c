@@ -1,6 +1,7 @@
 /* /proc/self/maps and /proc/self/status, read with plain system calls. */
 #include "procmaps.h"
 #include "shim/base/guard.h"
+#include "shim/base/section.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -102,7 +103,7 @@ static int find_prot(uintptr_t start, uintptr_t end, int prot, void *arg)
 static struct held {
 	uintptr_t start, end;
 	int prot;
-} held[HELD_MAX];
+} held[HELD_MAX] LM_LARGE_BSS;
 static size_t nheld;
 static bool holding;
 /* The thread count read while holding, when it was 1: alone, we are the

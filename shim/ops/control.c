@@ -53,6 +53,7 @@
 #include "shim/base/log.h"
 #include "shim/call/runtime.h"
 #include "shim/base/guard.h"
+#include "shim/base/section.h"
 
 #define LM_CTL_MAX_REQUEST 4096
 #define LM_CTL_READ_MS     1000
@@ -77,7 +78,7 @@ static struct client {
 	int64_t deadline; /* the request is complete by then (now_ms time), or dropped */
 	size_t n;         /* bytes in buf */
 	char buf[LM_CTL_MAX_REQUEST + 1];
-} clients[LM_CTL_MAX_CLIENTS];
+} clients[LM_CTL_MAX_CLIENTS] LM_LARGE_BSS;
 
 static int64_t now_ms(void)
 {

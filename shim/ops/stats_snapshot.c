@@ -8,8 +8,9 @@
 #include "shim/call/runtime.h"
 #include "shim/base/clock.h"
 #include "shim/host/host.h"
+#include "shim/base/section.h"
 
-static char program[4096];
+static char program[4096] LM_LARGE_BSS;
 
 void lm_snapshot_setup(void)
 {

@@ -31,6 +31,7 @@
 #include "shim/arch/x86_64/reloc.h"
 #include "symtab/symtab.h"
 #include "sketch.h"
+#include "shim/base/section.h"
 
 /* Stack-argument bytes copied for a function whose prototype is unknown:
  * sixteen words, more than any import of the programs tried takes. */
@@ -127,7 +128,7 @@ static struct block *blocks; /* every thread's, newest first */
 /* The known prototypes: ldmemo's tables, then what DWARF said of the
  * --functions; the first that names a function wins. */
 #define MAX_PROTOS 16
-static struct lm_config protos[MAX_PROTOS];
+static struct lm_config protos[MAX_PROTOS] LM_LARGE_BSS;
 static size_t nprotos;
 static char *out_dir;
 static uint64_t start_tsc;

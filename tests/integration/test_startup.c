@@ -2,8 +2,11 @@
  * unless asked, fail open, strict when asked, and what each log level
  * shows. */
 #include <criterion/criterion.h>
+#include <fcntl.h>
+#include <gelf.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "helpers.h"
 
@@ -360,4 +363,46 @@ Test(startup, misspelt_method_gets_a_did_you_mean)
 	cr_expect(strstr(r.err, "hooked if a library loaded later defines it") != NULL, "%s",
 	          r.err);
 	it_free(&r);
+}
+
+/* The shim's small static variables share a page or two: every array of a
+ * kilobyte or more is in .lbss (shim/base/section.h), after them, so a
+ * start-up that touches a few variables takes a page fault or two, not
+ * one per array they would lie between. */
+Test(startup, no_large_array_lies_among_the_small_variables)
+{
+	elf_version(EV_CURRENT);
+	int fd = open("build/libldmemo.so", O_RDONLY);
+	cr_assert_geq(fd, 0);
+	Elf *e = elf_begin(fd, ELF_C_READ, NULL);
+	cr_assert_not_null(e);
+	size_t bss = 0, nobjects = 0;
+	Elf_Scn *scn = NULL, *symtab = NULL;
+	size_t shstrndx;
+	cr_assert_eq(elf_getshdrstrndx(e, &shstrndx), 0);
+	while ((scn = elf_nextscn(e, scn))) {
+		GElf_Shdr sh;
+		gelf_getshdr(scn, &sh);
+		const char *name = elf_strptr(e, shstrndx, sh.sh_name);
+		if (name && strcmp(name, ".bss") == 0)
+			bss = elf_ndxscn(scn);
+		if (sh.sh_type == SHT_SYMTAB)
+			symtab = scn;
+	}
+	cr_assert(bss && symtab, "a .bss and a .symtab");
+	GElf_Shdr sh;
+	gelf_getshdr(symtab, &sh);
+	Elf_Data *d = elf_getdata(symtab, NULL);
+	for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
+		GElf_Sym sym;
+		gelf_getsym(d, (int)i, &sym);
+		if (GELF_ST_TYPE(sym.st_info) != STT_OBJECT || sym.st_shndx != bss)
+			continue;
+		nobjects++;
+		cr_expect_lt(sym.st_size, 1024, "%s (%zu bytes) is in .bss: mark it LM_LARGE_BSS",
+		             elf_strptr(e, sh.sh_link, sym.st_name), (size_t)sym.st_size);
+	}
+	cr_expect_gt(nobjects, 10, "the shim's variables were read");
+	elf_end(e);
+	close(fd);
 }
