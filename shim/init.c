@@ -6,7 +6,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
@@ -25,6 +24,7 @@
 #include "shim/profile/profile.h"
 #include "shim/base/trust.h"
 #include "shim/base/clock.h"
+#include "shim/base/decimal.h"
 #include "shim/base/guard.h"
 #include "shim/hook/hook.h"
 #include "resolve.h"
@@ -323,6 +323,23 @@ static void strict_exit(const char *why)
 	_exit(LM_EXIT_STRICT);
 }
 
+/* The config opened once and judged by what was opened (trust.h), to be
+ * parsed from that descriptor; -1 when it cannot be opened (the parser
+ * says why), -2 when it is refused (said here). Apart from start: its
+ * message buffer's stack pages are touched only while it runs. */
+static __attribute__((noinline)) int open_config(const char *path, bool strict)
+{
+	char why[PATH_MAX + 128];
+	int cfd = lm_trust_open(path, "config", why, sizeof why);
+	if (cfd < 0 && why[0]) {
+		lm_error("%s", why);
+		if (strict)
+			strict_exit("the config is not trusted");
+		return -2;
+	}
+	return cfd;
+}
+
 static void start(void)
 {
 	const char *path = env(LM_ENV_CONFIG);
@@ -340,8 +357,8 @@ static void start(void)
 		return;
 	/* Read before it is set for what this process exec's or starts. */
 	bool inherited = env(LM_ENV_INHERITED) != NULL;
-	char self[16];
-	snprintf(self, sizeof self, "%d", (int)getpid());
+	char self[LM_DECIMAL_MAX];
+	lm_decimal(self, (uint64_t)getpid());
 	setenv(LM_ENV_INHERITED, self, 1);
 	/* A private copy of stderr: the program may close fd 2 (spec 2). */
 	int fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
@@ -361,16 +378,9 @@ static void start(void)
 	if (mode && strcmp(mode, "verify") != 0)
 		lm_warn("%s=%s: the only mode is 'verify'", LM_ENV_MODE, mode);
 
-	/* Opened once and judged by what was opened (trust.h); parsed from
-	 * that descriptor. */
-	char why[PATH_MAX + 128];
-	int cfd = lm_trust_open(path, "config", why, sizeof why);
-	if (cfd < 0 && why[0]) {
-		lm_error("%s", why);
-		if (strict)
-			strict_exit("the config is not trusted");
+	int cfd = open_config(path, strict);
+	if (cfd == -2)
 		return;
-	}
 
 	struct lm_runtime *rt = calloc(1, sizeof *rt);
 	if (!rt) {

@@ -1,11 +1,12 @@
 /* The shim's clocks (clock.h). */
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <link.h>
 #include <pthread.h>
 #include <stdatomic.h>
-#include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "addr.h"
 #include "clock.h"
@@ -104,19 +105,51 @@ bool lm_clock_is_libc(void)
 	return libc_clock;
 }
 
+/* The address a line of /proc/self/maps starts with. */
+static uintptr_t line_start(const char *line)
+{
+	uintptr_t v = 0;
+	for (;; line++) {
+		unsigned d;
+		if (*line >= '0' && *line <= '9')
+			d = (unsigned)(*line - '0');
+		else if (*line >= 'a' && *line <= 'f')
+			d = (unsigned)(*line - 'a' + 10);
+		else
+			return v;
+		v = v << 4 | d;
+	}
+}
+
 /* The first page of [vvar], from /proc/self/maps; 0 if none. Only that
- * page: others of the mapping may fault when their clock is not in use. */
+ * page: others of the mapping may fault when their clock is not in use.
+ * Read with read(), not stdio: fopen and sscanf would touch pages of libc
+ * (a page fault each) that a program starting up has not used. */
 static uintptr_t vvar_page(void)
 {
-	FILE *fp = fopen("/proc/self/maps", "re");
-	if (!fp)
+	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return 0;
-	char line[256];
+	char buf[2048];
+	size_t have = 0;
 	uintptr_t lo = 0;
-	while (fgets(line, sizeof line, fp))
-		if (strstr(line, "[vvar]") && sscanf(line, "%lx-", &lo) != 1)
-			lo = 0;
-	fclose(fp);
+	ssize_t n;
+	while ((n = read(fd, buf + have, sizeof buf - 1 - have)) > 0) {
+		have += (size_t)n;
+		buf[have] = '\0';
+		char *line = buf, *nl;
+		while ((nl = memchr(line, '\n', have - (size_t)(line - buf)))) {
+			*nl = '\0';
+			if (strstr(line, "[vvar]"))
+				lo = line_start(line);
+			line = nl + 1;
+		}
+		have -= (size_t)(line - buf);
+		memmove(buf, line, have);
+		if (have == sizeof buf - 1) /* a line longer than the buffer: not ours */
+			have = 0;
+	}
+	close(fd);
 	return lo;
 }
 

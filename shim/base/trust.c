@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "decimal.h"
+
 static bool owner_ok(const struct stat *st, uid_t me)
 {
 	return st->st_uid == 0 || st->st_uid == me;
@@ -79,8 +81,8 @@ static int check_dir(const char *path, const char *what, const char *dir, const 
  * whatever PATH names now), else PATH resolved. Empty when neither works. */
 static void real_path(int fd, const char *path, char *out, size_t len)
 {
-	char proc[64];
-	snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+	char proc[sizeof "/proc/self/fd/" + LM_DECIMAL_MAX] = "/proc/self/fd/";
+	lm_decimal(proc + sizeof "/proc/self/fd/" - 1, (uint64_t)fd);
 	ssize_t n = readlink(proc, out, len - 1);
 	if (n > 0 && out[0] == '/') {
 		out[n] = '\0';

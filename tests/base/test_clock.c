@@ -1,6 +1,8 @@
 /* The coarse clock (shim/base/clock.c): read from the kernel's words once
  * they are found, and the same time as the vDSO gives. */
 #include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "shim/base/clock.h"
@@ -27,6 +29,27 @@ Test(clock, the_coarse_words_tell_the_vdso_time)
 		nanosleep(&pause, NULL);
 	}
 	cr_expect(lm_clock_coarse_check());
+}
+
+/* The words are found in the first page of [vvar], which the shim finds
+ * in /proc/self/maps with its own reader (no stdio): it is the page the
+ * maps name, here read with sscanf. */
+Test(clock, the_coarse_words_lie_in_the_vvar_page_the_maps_name)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	cr_assert_not_null(f);
+	char line[512];
+	unsigned long lo = 0;
+	while (fgets(line, sizeof line, f))
+		if (strstr(line, "[vvar]"))
+			cr_assert_eq(sscanf(line, "%lx-", &lo), 1);
+	fclose(f);
+	if (!lo)
+		cr_skip_test("no [vvar] mapping here");
+	const volatile int64_t *w = lm_clock_coarse_words();
+	cr_assert_not_null(w, "[vvar] at %lx, but no words found", lo);
+	cr_expect((uintptr_t)w >= lo && (uintptr_t)w < lo + 4096, "%p not in the page at %lx",
+	          (const void *)w, lo);
 }
 
 /* The test program resolves libc's clock_gettime: it is recognised as
