@@ -123,23 +123,15 @@ static int try_path(const char *path, void *arg)
 	return t->handle ? 0 : -1;
 }
 
-/* A bare NAME as the caller at CALLER would have resolved it, or NULL
- * when its search path does not decide (the cache and default directories
- * then do, and no caller-specific rule applies). */
-static void *open_as_caller(const char *name, int mode, const void *caller)
+/* open_as_caller's search, for a caller or program with a search path
+ * (REQ and EXE, copies: their origins point into this frame). Apart, so
+ * that the stack pages of its two paths are touched (the compiler probes
+ * them) only when one is used. */
+static __attribute__((noinline)) void *
+search_as_caller(const char *name, int mode, const struct link_map *map,
+                 const struct link_map *exe_map, struct lm_searcher req, struct lm_searcher exe)
 {
-	Dl_info info;
-	struct link_map *map = NULL;
-	if (!dladdr1(caller, &info, (void **)&map, RTLD_DL_LINKMAP) || !map)
-		return NULL;
-	extern struct r_debug _r_debug;
-	const struct link_map *exe_map = _r_debug.r_map;
 	char origin[PATH_MAX], exe_origin[PATH_MAX];
-	struct lm_searcher req, exe;
-	search_of(map, &req);
-	search_of(exe_map, &exe);
-	if (!req.rpath && !req.runpath && !exe.rpath)
-		return NULL;
 	/* LD_LIBRARY_PATH's $ORIGIN is the caller's; the program's origin
 	 * serves only its own DT_RPATH. */
 	origin_of(map, &req,
@@ -154,6 +146,25 @@ static void *open_as_caller(const char *name, int mode, const void *caller)
 	struct try_ctx t = {mode, NULL};
 	lm_libpath_search_paths(name, &req, map == exe_map ? NULL : &exe, try_path, &t);
 	return t.handle;
+}
+
+/* A bare NAME as the caller at CALLER would have resolved it, or NULL
+ * when its search path does not decide (the cache and default directories
+ * then do, and no caller-specific rule applies). */
+static void *open_as_caller(const char *name, int mode, const void *caller)
+{
+	Dl_info info;
+	struct link_map *map = NULL;
+	if (!dladdr1(caller, &info, (void **)&map, RTLD_DL_LINKMAP) || !map)
+		return NULL;
+	extern struct r_debug _r_debug;
+	const struct link_map *exe_map = _r_debug.r_map;
+	struct lm_searcher req, exe;
+	search_of(map, &req);
+	search_of(exe_map, &exe);
+	if (!req.rpath && !req.runpath && !exe.rpath)
+		return NULL;
+	return search_as_caller(name, mode, map, exe_map, req, exe);
 }
 
 __attribute__((visibility("default"))) void *dlopen(const char *file, int mode)

@@ -203,31 +203,15 @@ static void attach_clones(struct lm_cand *c, const struct lm_cand *cl, const str
 	c->nclones = cl->nclones;
 }
 
-void lm_live_candidates(const struct lm_objset *set, const struct lm_object *o,
-                        const struct lm_query *q, struct lm_progress *pr, size_t n)
+/* lm_live_candidates' pass over an object's .symtab, apart: its name set
+ * and map take ten kilobytes of stack, whose pages the compiler probes
+ * on entry, and most objects (stripped) never get here. */
+static __attribute__((noinline)) void
+scan_symtab(const struct lm_object *o, const struct lm_query *q, struct lm_progress *pr, size_t n)
 {
 	struct lm_live *l = o->live;
-	size_t k = 0;
-
-	while (k < n && !pr[k].here)
-		k++;
-	if (k == n)
-		return;
-	/* The shim's own library holds no method: never scanned. */
-	if (!o->is_main && (uintptr_t)lm_live_candidates >= l->lo &&
-	    (uintptr_t)lm_live_candidates < l->hi)
-		return;
-	/* A stripped file (Debian's libc and ld.so) is known from its
-	 * headers: no map of the whole file for nothing. */
-	if (!l->file && !l->no_symtab && lm_elfmap_probe_symtab(o->path, 0, NULL) == 0)
-		l->no_symtab = true;
-	if (l->no_symtab || !map_file(set, o) || !l->map.symtab) {
-		for (k = 0; k < n; k++)
-			pr[k].stripped |= pr[k].here;
-		return;
-	}
 	struct lm_cand *cl = calloc(n, sizeof(*cl));
-	size_t kmap[LM_WANT_MAX];
+	size_t kmap[LM_WANT_MAX], k;
 	struct scan sc = {.o = o, .q = q, .pr = pr, .kmap = kmap, .cl = cl};
 
 	if (!cl)
@@ -253,6 +237,31 @@ void lm_live_candidates(const struct lm_objset *set, const struct lm_object *o,
 	free(cl);
 }
 
+void lm_live_candidates(const struct lm_objset *set, const struct lm_object *o,
+                        const struct lm_query *q, struct lm_progress *pr, size_t n)
+{
+	struct lm_live *l = o->live;
+	size_t k = 0;
+
+	while (k < n && !pr[k].here)
+		k++;
+	if (k == n)
+		return;
+	/* The shim's own library holds no method: never scanned. */
+	if (!o->is_main && (uintptr_t)lm_live_candidates >= l->lo &&
+	    (uintptr_t)lm_live_candidates < l->hi)
+		return;
+	/* A stripped file (Debian's libc and ld.so) is known from its
+	 * headers: no map of the whole file for nothing. */
+	if (!l->file && !l->no_symtab && lm_elfmap_probe_symtab(o->path, 0, NULL) == 0)
+		l->no_symtab = true;
+	if (l->no_symtab || !map_file(set, o) || !l->map.symtab) {
+		for (k = 0; k < n; k++)
+			pr[k].stripped |= pr[k].here;
+		return;
+	}
+	scan_symtab(o, q, pr, n);
+}
 static int fill_symtab(const struct lm_object *o, const Elf64_Sym *s, const char *name,
                        struct lm_symbol *out)
 {
