@@ -357,9 +357,11 @@ static void start(void)
 		return;
 	/* Read before it is set for what this process exec's or starts. */
 	bool inherited = env(LM_ENV_INHERITED) != NULL;
-	char self[LM_DECIMAL_MAX];
-	lm_decimal(self, (uint64_t)getpid());
-	setenv(LM_ENV_INHERITED, self, 1);
+	/* putenv of a static string: setenv would copy it and record the
+	 * copy with tsearch, a page of libc more to fault in. */
+	static char inherited_var[sizeof LM_ENV_INHERITED + LM_DECIMAL_MAX] = LM_ENV_INHERITED "=";
+	lm_decimal(inherited_var + sizeof LM_ENV_INHERITED, (uint64_t)getpid());
+	putenv(inherited_var);
 	/* A private copy of stderr: the program may close fd 2 (spec 2). */
 	int fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
 	if (fd >= 0)

@@ -103,7 +103,7 @@ static int find_prot(uintptr_t start, uintptr_t end, int prot, void *arg)
 static struct held {
 	uintptr_t start, end;
 	int prot;
-} held[HELD_MAX] LM_LARGE_BSS;
+} held[HELD_MAX] LM_LARGE_BSS __attribute__((aligned(4096))); /* a short reading: one page */
 static size_t nheld;
 static bool holding;
 /* The thread count read while holding, when it was 1: alone, we are the

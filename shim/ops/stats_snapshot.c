@@ -1,5 +1,8 @@
 #include "stats_snapshot.h"
 
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "config/defaults.h"
@@ -8,14 +11,21 @@
 #include "shim/call/runtime.h"
 #include "shim/base/clock.h"
 #include "shim/host/host.h"
-#include "shim/base/section.h"
 
-static char program[4096] LM_LARGE_BSS;
+/* The program's path, read at start-up (a dump may come from a signal
+ * handler); on the heap, whose pages start-up touches anyway, not in a
+ * page of its own. "" when it cannot be read. */
+static const char *program;
+static char *program_copy;
 
 void lm_snapshot_setup(void)
 {
-	ssize_t n = readlink("/proc/self/exe", program, sizeof program - 1);
-	program[n > 0 ? n : 0] = '\0';
+	char path[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
+	path[n > 0 ? n : 0] = '\0';
+	free(program_copy);
+	program_copy = strdup(path);
+	program = program_copy ? program_copy : "";
 }
 
 static const char *hook_name(enum lm_hook_state s)
@@ -108,7 +118,7 @@ static void cap_saved(struct lm_snapshot *s, int64_t up_ns)
 void lm_snapshot_collect(const struct lm_runtime *rt, struct lm_snapshot *s,
                          struct lm_snap_method *methods, struct lm_snap_writer *writers)
 {
-	if (!program[0])
+	if (!program)
 		lm_snapshot_setup();
 	int64_t up = lm_now_ns() - rt->start_ns;
 	*s = (struct lm_snapshot){

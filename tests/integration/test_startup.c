@@ -328,6 +328,20 @@ Test(startup, method_missing_after_exec_is_reported_at_info)
 	it_free(&r);
 }
 
+/* LDMEMO_INHERITED holds the pid of the process the shim started in, for
+ * what it execs and starts (set with putenv of a static string). */
+Test(startup, inherited_names_the_process_the_shim_started_in)
+{
+	const char *argv[] = {"/bin/sh", "-c", "echo \"$LDMEMO_INHERITED $$\"", NULL};
+	const char *env[] = {"LDMEMO_LOG=error", NULL};
+	struct it_run r = it_run(good, argv, env);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	long a = -1, b = -2;
+	cr_assert_eq(sscanf(r.out, "%ld %ld", &a, &b), 2, "%s", r.out);
+	cr_expect_eq(a, b, "%s", r.out);
+	it_free(&r);
+}
+
 /* A process the config is not for says nothing at the default level, not
  * even about the config's own problems (a wrapper's 35 helpers each
  * repeated them). */
