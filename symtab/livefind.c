@@ -262,6 +262,7 @@ void lm_live_candidates(const struct lm_objset *set, const struct lm_object *o,
 	}
 	scan_symtab(o, q, pr, n);
 }
+
 static int fill_symtab(const struct lm_object *o, const Elf64_Sym *s, const char *name,
                        struct lm_symbol *out)
 {

@@ -121,6 +121,47 @@ static uintptr_t line_start(const char *line)
 	}
 }
 
+/* The line's path field (after address, permissions, offset, device and
+ * inode) is exactly "[vvar]": a file may be named "x [vvar]". */
+static bool names_vvar(const char *line)
+{
+	for (int field = 0; field < 5; field++) {
+		while (*line && *line != ' ')
+			line++;
+		while (*line == ' ')
+			line++;
+	}
+	return strcmp(line, "[vvar]") == 0;
+}
+
+uintptr_t lm_clock_maps_vvar(int fd)
+{
+	char buf[2048];
+	size_t have = 0;
+	uintptr_t lo = 0;
+	bool skipping = false; /* the rest of a line longer than the buffer */
+	ssize_t n;
+	while ((n = read(fd, buf + have, sizeof buf - 1 - have)) > 0) {
+		have += (size_t)n;
+		buf[have] = '\0';
+		char *line = buf, *nl;
+		while ((nl = memchr(line, '\n', have - (size_t)(line - buf)))) {
+			*nl = '\0';
+			if (!skipping && names_vvar(line))
+				lo = line_start(line);
+			skipping = false;
+			line = nl + 1;
+		}
+		have -= (size_t)(line - buf);
+		memmove(buf, line, have);
+		if (have == sizeof buf - 1) { /* too long for [vvar]'s: dropped to its end */
+			have = 0;
+			skipping = true;
+		}
+	}
+	return lo;
+}
+
 /* The first page of [vvar], from /proc/self/maps; 0 if none. Only that
  * page: others of the mapping may fault when their clock is not in use.
  * Read with read(), not stdio: fopen and sscanf would touch pages of libc
@@ -130,25 +171,7 @@ static uintptr_t vvar_page(void)
 	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
-	char buf[2048];
-	size_t have = 0;
-	uintptr_t lo = 0;
-	ssize_t n;
-	while ((n = read(fd, buf + have, sizeof buf - 1 - have)) > 0) {
-		have += (size_t)n;
-		buf[have] = '\0';
-		char *line = buf, *nl;
-		while ((nl = memchr(line, '\n', have - (size_t)(line - buf)))) {
-			*nl = '\0';
-			if (strstr(line, "[vvar]"))
-				lo = line_start(line);
-			line = nl + 1;
-		}
-		have -= (size_t)(line - buf);
-		memmove(buf, line, have);
-		if (have == sizeof buf - 1) /* a line longer than the buffer: not ours */
-			have = 0;
-	}
+	uintptr_t lo = lm_clock_maps_vvar(fd);
 	close(fd);
 	return lo;
 }

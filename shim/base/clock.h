@@ -30,6 +30,12 @@ static inline bool lm_clock_reached(int64_t t)
 /* Monotonic nanoseconds: what misses and the time they save are measured
  * in. */
 int64_t lm_now_ns(void);
+
+/* The first page of the mapping /proc/self/maps names [vvar], in the
+ * maps text read from FD to its end; 0 if none (clock.c's reader,
+ * apart for the tests). */
+uintptr_t lm_clock_maps_vvar(int fd);
+
 /* Where the kernel keeps CLOCK_MONOTONIC_COARSE for the vDSO: two words,
  * seconds then nanoseconds, in the first page of the [vvar] mapping. Found
  * once by matching a clock_gettime result there; NULL when not found

@@ -6,7 +6,12 @@
 #ifndef LM_SECTION_H
 #define LM_SECTION_H
 
-/* For a zero-initialised static array of a kilobyte or more. */
+/* For a zero-initialised static array of a kilobyte or more. GCC makes
+ * .lbss NOBITS; clang would write it out as data, so it keeps .bss. */
+#if defined(__GNUC__) && !defined(__clang__)
 #define LM_LARGE_BSS __attribute__((section(".lbss")))
+#else
+#define LM_LARGE_BSS
+#endif
 
 #endif

@@ -12,20 +12,21 @@
 #include "shim/base/clock.h"
 #include "shim/host/host.h"
 
-/* The program's path, read at start-up (a dump may come from a signal
- * handler); on the heap, whose pages start-up touches anyway, not in a
- * page of its own. "" when it cannot be read. */
-static const char *program;
-static char *program_copy;
+/* The program's path, read once at start-up (a dump may come from a
+ * signal handler); on the heap, whose pages start-up touches anyway, not
+ * in a page of its own. NULL when it could not be read. */
+static char *program;
 
 void lm_snapshot_setup(void)
 {
+	if (program)
+		return;
 	char path[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
-	path[n > 0 ? n : 0] = '\0';
-	free(program_copy);
-	program_copy = strdup(path);
-	program = program_copy ? program_copy : "";
+	if (n <= 0)
+		return;
+	path[n] = '\0';
+	program = strdup(path);
 }
 
 static const char *hook_name(enum lm_hook_state s)
@@ -118,12 +119,10 @@ static void cap_saved(struct lm_snapshot *s, int64_t up_ns)
 void lm_snapshot_collect(const struct lm_runtime *rt, struct lm_snapshot *s,
                          struct lm_snap_method *methods, struct lm_snap_writer *writers)
 {
-	if (!program)
-		lm_snapshot_setup();
 	int64_t up = lm_now_ns() - rt->start_ns;
 	*s = (struct lm_snapshot){
 	    .version = LDMEMO_VERSION,
-	    .program = program,
+	    .program = program ? program : "",
 	    .backend = backend_name(rt),
 	    .pid = (uint64_t)getpid(),
 	    .uptime_ms = up > 0 ? (uint64_t)up / 1000000 : 0,

@@ -1,6 +1,8 @@
 /* The coarse clock (shim/base/clock.c): read from the kernel's words once
  * they are found, and the same time as the vDSO gives. */
 #include <criterion/criterion.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -50,6 +52,53 @@ Test(clock, the_coarse_words_lie_in_the_vvar_page_the_maps_name)
 	cr_assert_not_null(w, "[vvar] at %lx, but no words found", lo);
 	cr_expect((uintptr_t)w >= lo && (uintptr_t)w < lo + 4096, "%p not in the page at %lx",
 	          (const void *)w, lo);
+}
+
+/* lm_clock_maps_vvar over TEXT, as a file it reads to its end. */
+static uintptr_t vvar_in(const char *text)
+{
+	int fd = memfd_create("maps", 0);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	lseek(fd, 0, SEEK_SET);
+	uintptr_t lo = lm_clock_maps_vvar(fd);
+	close(fd);
+	return lo;
+}
+
+/* The path field must be exactly [vvar]: not [vvar_vclock], not a file
+ * whose name ends so; the line may straddle the reader's 2 KB reads. */
+Test(clock, the_maps_reader_takes_only_the_vvar_mapping)
+{
+	cr_expect_eq(vvar_in("7f00-7f01 r--p 00000000 00:00 0                          [vvar]\n"),
+	             0x7f00);
+	cr_expect_eq(vvar_in("1000-2000 r--p 00000000 00:00 0 [vvar_vclock]\n"
+	                     "3000-4000 r--p 00000000 08:01 77 /tmp/x [vvar]\n"
+	                     "5000-6000 r-xp 00000000 00:00 0 [vdso]\n"),
+	             0);
+	char text[8192] = "";
+	size_t n = 0;
+	/* lines of 39 bytes: the [vvar] line crosses the first read's end */
+	while (n < 2030)
+		n += (size_t)snprintf(text + n, sizeof text - n,
+		                      "%08zx-00000001 r--p 0 00:00 0 /lib\n", n);
+	snprintf(text + n, sizeof text - n, "abcd000-abce000 r--p 00000000 00:00 0 [vvar]\n");
+	cr_expect_eq(vvar_in(text), 0xabcd000);
+}
+
+/* A line longer than the reader's buffer (2047 bytes a read) is dropped
+ * to its end: its rest is no line of its own, even one that reads as the
+ * [vvar] mapping's; the lines after it are read. */
+Test(clock, a_line_longer_than_the_buffer_is_dropped_whole)
+{
+	char text[8192] = "1000-2000 r--p 00000000 08:01 77 /";
+	size_t n = strlen(text);
+	memset(text + n, 'a', 2047 - n);
+	snprintf(text + 2047, sizeof text - 2047, "beef000-bef0000 r--p 00000000 00:00 0 [vvar]\n");
+	cr_expect_eq(vvar_in(text), 0);
+	n = strlen(text);
+	snprintf(text + n, sizeof text - n, "9000-a000 r--p 00000000 00:00 0 [vvar]\n");
+	cr_expect_eq(vvar_in(text), 0x9000);
 }
 
 /* The test program resolves libc's clock_gettime: it is recognised as

@@ -400,6 +400,8 @@ Test(startup, no_large_array_lies_among_the_small_variables)
 		const char *name = elf_strptr(e, shstrndx, sh.sh_name);
 		if (name && strcmp(name, ".bss") == 0)
 			bss = elf_ndxscn(scn);
+		if (name && strcmp(name, ".lbss") == 0)
+			cr_expect_eq(sh.sh_type, SHT_NOBITS, ".lbss takes no room in the file");
 		if (sh.sh_type == SHT_SYMTAB)
 			symtab = scn;
 	}

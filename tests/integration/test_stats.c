@@ -64,6 +64,8 @@ Test(stats, json_has_every_field_and_sums)
 	char *path = write_tmp(r.err);
 	char *out = check("json", path);
 	cr_expect(strstr(out, "\"calls\": 30, \"hits\": 20, \"misses\": 10") != NULL, "%s", out);
+	/* the program's path, read at start-up */
+	cr_expect(strstr(r.err, "/prog-pie-O2\"") != NULL, "%s", r.err);
 	unlink(path);
 	free(path);
 	free(out);
