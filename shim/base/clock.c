@@ -10,6 +10,7 @@
 
 #include "addr.h"
 #include "clock.h"
+#include "maps.h"
 
 /* The kernel's coarse clock words once found (lm_clock_coarse_words). */
 static const volatile int64_t *_Atomic coarse;
@@ -105,67 +106,36 @@ bool lm_clock_is_libc(void)
 	return libc_clock;
 }
 
-/* The address a line of /proc/self/maps starts with. */
-static uintptr_t line_start(const char *line)
-{
-	uintptr_t v = 0;
-	for (;; line++) {
-		unsigned d;
-		if (*line >= '0' && *line <= '9')
-			d = (unsigned)(*line - '0');
-		else if (*line >= 'a' && *line <= 'f')
-			d = (unsigned)(*line - 'a' + 10);
-		else
-			return v;
-		v = v << 4 | d;
-	}
-}
-
 /* The line's path field (after address, permissions, offset, device and
- * inode) is exactly "[vvar]": a file may be named "x [vvar]". */
-static bool names_vvar(const char *line)
+ * inode) is exactly "[vvar]": a file may be named "x [vvar]". A cut line
+ * is not [vvar]'s, whatever its head reads. */
+static int take_vvar(const char *line, size_t len, void *arg)
 {
+	const char *p = line;
+	if (len > LM_MAPS_HEAD)
+		return 0;
 	for (int field = 0; field < 5; field++) {
-		while (*line && *line != ' ')
-			line++;
-		while (*line == ' ')
-			line++;
+		while (*p && *p != ' ')
+			p++;
+		while (*p == ' ')
+			p++;
 	}
-	return strcmp(line, "[vvar]") == 0;
+	if (strcmp(p, "[vvar]") != 0)
+		return 0;
+	*(uintptr_t *)arg = lm_maps_hex(&line);
+	return 1;
 }
 
 uintptr_t lm_clock_maps_vvar(int fd)
 {
-	char buf[2048];
-	size_t have = 0;
 	uintptr_t lo = 0;
-	bool skipping = false; /* the rest of a line longer than the buffer */
-	ssize_t n;
-	while ((n = read(fd, buf + have, sizeof buf - 1 - have)) > 0) {
-		have += (size_t)n;
-		buf[have] = '\0';
-		char *line = buf, *nl;
-		while ((nl = memchr(line, '\n', have - (size_t)(line - buf)))) {
-			*nl = '\0';
-			if (!skipping && names_vvar(line))
-				lo = line_start(line);
-			skipping = false;
-			line = nl + 1;
-		}
-		have -= (size_t)(line - buf);
-		memmove(buf, line, have);
-		if (have == sizeof buf - 1) { /* too long for [vvar]'s: dropped to its end */
-			have = 0;
-			skipping = true;
-		}
-	}
+	lm_maps_lines(fd, take_vvar, &lo);
 	return lo;
 }
 
 /* The first page of [vvar], from /proc/self/maps; 0 if none. Only that
  * page: others of the mapping may fault when their clock is not in use.
- * Read with read(), not stdio: fopen and sscanf would touch pages of libc
- * (a page fault each) that a program starting up has not used. */
+ * Read with read(), not stdio (maps.h). */
 static uintptr_t vvar_page(void)
 {
 	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);

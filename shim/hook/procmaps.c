@@ -1,6 +1,7 @@
 /* /proc/self/maps and /proc/self/status, read with plain system calls. */
 #include "procmaps.h"
 #include "shim/base/guard.h"
+#include "shim/base/maps.h"
 #include "shim/base/section.h"
 
 #include <errno.h>
@@ -12,72 +13,38 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-static uintptr_t parse_hex(const char **p)
-{
-	uintptr_t v = 0;
-
-	for (;; (*p)++) {
-		char c = **p;
-
-		if (c >= '0' && c <= '9')
-			v = v * 16 + (uintptr_t)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			v = v * 16 + (uintptr_t)(c - 'a' + 10);
-		else
-			return v;
-	}
-}
+struct foreach {
+	int (*cb)(uintptr_t start, uintptr_t end, int prot, void *arg);
+	void *arg;
+};
 
 /* "start-end rwxp ..." */
-static int parse_line(const char *l, uintptr_t *start, uintptr_t *end, int *prot)
+static int each_line(const char *l, size_t len, void *arg)
 {
-	const char *p = l;
+	const struct foreach *f = arg;
+	uintptr_t start, end;
+	(void)len;
 
-	*start = parse_hex(&p);
-	if (*p++ != '-')
-		return -1;
-	*end = parse_hex(&p);
-	if (*p++ != ' ' || strlen(p) < 3)
-		return -1;
-	*prot = (p[0] == 'r' ? PROT_READ : 0) | (p[1] == 'w' ? PROT_WRITE : 0) |
-	        (p[2] == 'x' ? PROT_EXEC : 0);
-	return 0;
+	start = lm_maps_hex(&l);
+	if (*l++ != '-')
+		return 0;
+	end = lm_maps_hex(&l);
+	if (*l++ != ' ' || strlen(l) < 3)
+		return 0;
+	return f->cb(start, end,
+	             (l[0] == 'r' ? PROT_READ : 0) | (l[1] == 'w' ? PROT_WRITE : 0) |
+	                 (l[2] == 'x' ? PROT_EXEC : 0),
+	             f->arg);
 }
 
 int lm_maps_foreach(int (*cb)(uintptr_t start, uintptr_t end, int prot, void *arg), void *arg)
 {
-	/* Only a line's head matters: "start-end perms" (at most 38 bytes). */
-	char buf[4096], line[128] = "";
-	size_t ll = 0;
+	struct foreach f = {cb, arg};
 	LM_KEEP_ERRNO();
-	int fd, rc = 0;
-	ssize_t n;
-
-	fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	while (!rc && (n = read(fd, buf, sizeof(buf))) > 0) {
-		const char *p = buf, *end = buf + n;
-
-		/* line by line with memchr: start-up reads the maps a few
-		 * times, and a byte loop was a fifth of its instructions */
-		while (!rc && p < end) {
-			const char *nl = memchr(p, '\n', (size_t)(end - p));
-			size_t seg = (size_t)((nl ? nl : end) - p), room = sizeof(line) - 1 - ll;
-			uintptr_t s, e;
-			int prot;
-
-			memcpy(line + ll, p, seg < room ? seg : room);
-			ll += seg < room ? seg : room;
-			if (!nl)
-				break;
-			line[ll] = 0;
-			ll = 0;
-			p = nl + 1;
-			if (!parse_line(line, &s, &e, &prot))
-				rc = cb(s, e, prot, arg);
-		}
-	}
+	int rc = lm_maps_lines(fd, each_line, &f);
 	close(fd);
 	return rc;
 }

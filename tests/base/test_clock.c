@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "shim/base/clock.h"
+#include "shim/base/maps.h"
 #include "tests/common/clock_words.h"
 
 static int64_t vdso_ms(void)
@@ -67,7 +68,7 @@ static uintptr_t vvar_in(const char *text)
 }
 
 /* The path field must be exactly [vvar]: not [vvar_vclock], not a file
- * whose name ends so; the line may straddle the reader's 2 KB reads. */
+ * whose name ends so; the line may straddle the reader's reads. */
 Test(clock, the_maps_reader_takes_only_the_vvar_mapping)
 {
 	cr_expect_eq(vvar_in("7f00-7f01 r--p 00000000 00:00 0                          [vvar]\n"),
@@ -78,27 +79,42 @@ Test(clock, the_maps_reader_takes_only_the_vvar_mapping)
 	             0);
 	char text[8192] = "";
 	size_t n = 0;
-	/* lines of 39 bytes: the [vvar] line crosses the first read's end */
-	while (n < 2030)
+	/* lines of 38 bytes: the [vvar] line crosses the first read's end */
+	while (n < LM_MAPS_READ - 18)
 		n += (size_t)snprintf(text + n, sizeof text - n,
 		                      "%08zx-00000001 r--p 0 00:00 0 /lib\n", n);
 	snprintf(text + n, sizeof text - n, "abcd000-abce000 r--p 00000000 00:00 0 [vvar]\n");
 	cr_expect_eq(vvar_in(text), 0xabcd000);
 }
 
-/* A line longer than the reader's buffer (2047 bytes a read) is dropped
- * to its end: its rest is no line of its own, even one that reads as the
- * [vvar] mapping's; the lines after it are read. */
-Test(clock, a_line_longer_than_the_buffer_is_dropped_whole)
+/* A line longer than the reader's read is one line to its end: its rest
+ * is no line of its own, even one that reads as the [vvar] mapping's; the
+ * lines after it are read. */
+Test(clock, a_line_longer_than_a_read_is_one_line)
 {
-	char text[8192] = "1000-2000 r--p 00000000 08:01 77 /";
+	char text[3 * LM_MAPS_READ] = "1000-2000 r--p 00000000 08:01 77 /";
 	size_t n = strlen(text);
-	memset(text + n, 'a', 2047 - n);
-	snprintf(text + 2047, sizeof text - 2047, "beef000-bef0000 r--p 00000000 00:00 0 [vvar]\n");
+	memset(text + n, 'a', LM_MAPS_READ - n);
+	snprintf(text + LM_MAPS_READ, sizeof text - LM_MAPS_READ,
+	         "beef000-bef0000 r--p 00000000 00:00 0 [vvar]\n");
 	cr_expect_eq(vvar_in(text), 0);
 	n = strlen(text);
 	snprintf(text + n, sizeof text - n, "9000-a000 r--p 00000000 00:00 0 [vvar]\n");
 	cr_expect_eq(vvar_in(text), 0x9000);
+}
+
+/* A line cut to the reader's head is not [vvar]'s, even when the head
+ * ends with the field: the path is "[vvar]" and more. */
+Test(clock, a_cut_line_is_not_the_vvar_mapping)
+{
+	char text[512] = "beef000-bef0000 r--p 00000000 00:00 0";
+	size_t n = strlen(text);
+	memset(text + n, ' ', LM_MAPS_HEAD - 6 - n);
+	snprintf(text + LM_MAPS_HEAD - 6, sizeof text - (LM_MAPS_HEAD - 6), "[vvar]x\n");
+	cr_expect_eq(vvar_in(text), 0);
+	text[LM_MAPS_HEAD] = '\n';
+	text[LM_MAPS_HEAD + 1] = '\0';
+	cr_expect_eq(vvar_in(text), 0xbeef000);
 }
 
 /* The test program resolves libc's clock_gettime: it is recognised as
