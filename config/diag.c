@@ -1,4 +1,5 @@
 /* Diagnostics: collecting them during a parse, ordering and rendering. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,16 +13,10 @@ static void add(struct lm_ctx *c, struct lm_pos pos, bool warning, const char *f
 
 	if (!warning)
 		c->errors++;
-	if (d->n == d->cap) {
-		size_t cap = d->cap ? d->cap * 2 : 16;
-		struct lm_diag *v = realloc(d->v, cap * sizeof(*v));
-		if (!v) {
-			c->oom = true;
-			return;
-		}
-		d->v = v;
-		d->cap = cap;
-	}
+	struct lm_diag *v = lm_grow(c, d->v, &d->cap, d->n, sizeof(*v), 16);
+	if (!v)
+		return;
+	d->v = v;
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	d->v[d->n].msg = strdup(buf);
 	if (!d->v[d->n].msg) {
@@ -110,6 +105,20 @@ void *lm_calloc(struct lm_ctx *c, size_t n, size_t size)
 	if (!p)
 		c->oom = true;
 	return p;
+}
+
+void *lm_grow(struct lm_ctx *c, void *v, size_t *cap, size_t n, size_t size, size_t first)
+{
+	if (n < *cap)
+		return v;
+	size_t ncap = *cap ? *cap * 2 : first;
+	void *nv = ncap <= SIZE_MAX / size ? realloc(v, ncap * size) : NULL;
+	if (!nv) {
+		c->oom = true;
+		return NULL;
+	}
+	*cap = ncap;
+	return nv;
 }
 
 char *lm_strndup(struct lm_ctx *c, const char *s, size_t n)

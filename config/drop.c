@@ -158,16 +158,12 @@ static void values(struct dp *p, struct lm_drop *d)
 		return;
 	}
 	for (;;) {
-		if (d->nvals == cap) {
-			size_t ncap = cap ? cap * 2 : 4;
-			struct lm_dropval *nv = realloc(d->vals, ncap * sizeof(*nv));
-			if (!nv) {
-				p->c->oom = p->failed = true;
-				return;
-			}
-			d->vals = nv;
-			cap = ncap;
+		struct lm_dropval *nv = lm_grow(p->c, d->vals, &cap, d->nvals, sizeof(*nv), 4);
+		if (!nv) {
+			p->failed = true;
+			return;
 		}
+		d->vals = nv;
 		memset(&d->vals[d->nvals], 0, sizeof(d->vals[0]));
 		if (!value(p, &d->vals[d->nvals]) && p->failed)
 			return;

@@ -91,16 +91,10 @@ static bool valid_name(const char *s, size_t n, bool type)
 
 static struct lm_rsec *new_section(struct lm_parser *ps)
 {
-	if (ps->nsecs == ps->cap) {
-		size_t cap = ps->cap ? ps->cap * 2 : 8;
-		struct lm_rsec *v = realloc(ps->secs, cap * sizeof(*v));
-		if (!v) {
-			ps->c.oom = true;
-			return NULL;
-		}
-		ps->secs = v;
-		ps->cap = cap;
-	}
+	struct lm_rsec *v = lm_grow(&ps->c, ps->secs, &ps->cap, ps->nsecs, sizeof(*v), 8);
+	if (!v)
+		return NULL;
+	ps->secs = v;
 	memset(&ps->secs[ps->nsecs], 0, sizeof(ps->secs[0]));
 	ps->secs[ps->nsecs].index = -1;
 	ps->secs[ps->nsecs].first = (uint32_t)ps->nkvs;
@@ -121,16 +115,10 @@ static const struct lm_kv *find_key(const struct lm_parser *ps, const struct lm_
  * out of memory. */
 static struct lm_kv *add_key(struct lm_parser *ps, struct lm_rsec *sec, enum lm_key key)
 {
-	if (ps->nkvs == ps->kvcap) {
-		size_t cap = ps->kvcap ? ps->kvcap * 2 : 16;
-		struct key_entry *v = realloc(ps->kvs, cap * sizeof(*v));
-		if (!v) {
-			ps->c.oom = true;
-			return NULL;
-		}
-		ps->kvs = v;
-		ps->kvcap = cap;
-	}
+	struct key_entry *v = lm_grow(&ps->c, ps->kvs, &ps->kvcap, ps->nkvs, sizeof(*v), 16);
+	if (!v)
+		return NULL;
+	ps->kvs = v;
 	struct key_entry *e = &ps->kvs[ps->nkvs++];
 	sec->nkeys++;
 	e->key = key;

@@ -36,6 +36,11 @@ void lm_diags_sort(struct lm_diags *d);
 /* Allocation that records failure in the context instead of aborting. */
 void *lm_calloc(struct lm_ctx *c, size_t n, size_t size);
 char *lm_strndup(struct lm_ctx *c, const char *s, size_t n);
+/* V (an array of *CAP elements of SIZE, N of them used) with room for one
+ * more: V itself while N < *CAP, else moved to twice *CAP (FIRST when 0),
+ * *CAP updated. NULL with C's oom set when out of memory; V is then
+ * unchanged and still the caller's. */
+void *lm_grow(struct lm_ctx *c, void *v, size_t *cap, size_t n, size_t size, size_t first);
 
 /* ---- Raw sections ------------------------------------------------------- */
 
