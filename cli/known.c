@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "symtab/symtab.h"
 
 #ifndef LM_KNOWN_DIR
 #define LM_KNOWN_DIR "/usr/local/share/ldmemo/known"
@@ -53,16 +54,15 @@ static char *slurp(const char *path, size_t *len)
 static void known_dir(char *out, size_t len)
 {
 	const char *env = getenv("LDMEMO_KNOWN_DIR");
+	const char *self = lm_self_exe();
 	char exe[PATH_MAX / 2];
-	ssize_t n;
 
 	if (env && *env) {
 		snprintf(out, len, "%s", env);
 		return;
 	}
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n > 0) {
-		exe[n] = '\0';
+	if (self && strlen(self) < sizeof exe) {
+		strcpy(exe, self);
 		char *slash = strrchr(exe, '/');
 		if (slash) {
 			*slash = '\0';

@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "config/config.h"
 #include "config/defaults.h"
+#include "symtab/symtab.h"
 
 #define LM_ENV_SHIM  "LDMEMO_SHIM"
 #define LM_SHIM_NAME "libldmemo.so"
@@ -31,8 +32,8 @@ int lm_cli_find_shim(char *out, size_t outlen)
 {
 	static const char *const rel[] = {"/" LM_SHIM_NAME, "/../lib/ldmemo/" LM_SHIM_NAME};
 	const char *env = getenv(LM_ENV_SHIM);
+	const char *exe = lm_self_exe();
 	char self[PATH_MAX], cand[PATH_MAX + 64];
-	ssize_t n;
 	size_t i;
 
 	if (env && *env) {
@@ -40,10 +41,9 @@ int lm_cli_find_shim(char *out, size_t outlen)
 			return fail("%s: shim not found (from " LM_ENV_SHIM ")", env);
 		return 0;
 	}
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n <= 0)
+	if (!exe || strlen(exe) >= sizeof self)
 		return fail("%s", "cannot find its own binary (/proc/self/exe)");
-	self[n] = '\0';
+	strcpy(self, exe);
 	*strrchr(self, '/') = '\0';
 	for (i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
 		snprintf(cand, sizeof(cand), "%s%s", self, rel[i]);

@@ -98,13 +98,9 @@ static void origin_of(const struct link_map *map, struct lm_searcher *s, bool ne
 {
 	if (!needed)
 		return;
-	char exe[PATH_MAX];
 	const char *path = map->l_name;
-	if (!path || !*path) {
-		ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-		exe[n > 0 ? n : 0] = '\0';
-		path = exe;
-	}
+	if ((!path || !*path) && !(path = lm_self_exe()))
+		path = "";
 	lm_libpath_origin(path, origin, olen);
 	s->origin = origin;
 }

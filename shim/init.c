@@ -28,6 +28,7 @@
 #include "shim/base/guard.h"
 #include "shim/hook/hook.h"
 #include "resolve.h"
+#include "symtab/symtab.h"
 
 static const char *env(const char *name)
 {
@@ -391,6 +392,9 @@ static void start(void)
 		return;
 	}
 	rt->start_ns = lm_now_ns();
+	rt->program = lm_self_exe();
+	if (!rt->program)
+		rt->program = "";
 	rt->strict = strict;
 	rt->inherited = inherited;
 	struct lm_diags diags = {0};

@@ -139,18 +139,11 @@ int lm_objset_live(struct lm_objset *set)
 	memset(set, 0, sizeof(*set));
 	dl_iterate_phdr(collect, &l);
 	for (i = 0; i < l.n && !l.oom; i++) {
-		char exe[PATH_MAX];
-		const char *path = l.v[i].name;
+		const char *path = i == 0 ? lm_self_exe() : l.v[i].name;
 		struct lm_image *img;
 
-		if (i == 0) {
-			ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-
-			if (n <= 0)
-				continue;
-			exe[n] = '\0';
-			path = exe;
-		}
+		if (!path)
+			continue;
 		/* The file is read only for the listing views; unreadable
 		 * files stay in the set, without symbols. */
 		img = lm_image_lazy(path);

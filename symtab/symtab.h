@@ -167,6 +167,10 @@ int lm_libpath_search_paths(const char *name, const struct lm_searcher *req,
 /* The directory of PATH, symlinks resolved. */
 void lm_libpath_origin(const char *path, char *out, size_t outlen);
 
+/* The program's path, from /proc/self/exe: read at the first call and
+ * kept (on the heap) for the process's life; NULL when unreadable. */
+const char *lm_self_exe(void);
+
 /* Does OBJECT name O (base name, or soname prefix)? */
 bool lm_object_matches(const struct lm_object *o, const char *object);
 

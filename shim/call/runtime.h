@@ -87,6 +87,9 @@ struct lm_runtime {
 	bool strict;
 	bool inherited; /* an earlier image of this process or a parent ran the shim */
 	int64_t start_ns;
+	/* The program's path, read at start-up (a statistics dump may come
+	 * from a signal handler); "" when unreadable. */
+	const char *program;
 };
 
 /* The counter copies of M's entries outside the store (front cache, fast

@@ -28,12 +28,6 @@ static int64_t wall_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void program_path(char *buf, size_t len)
-{
-	ssize_t n = readlink("/proc/self/exe", buf, len - 1);
-	buf[n > 0 ? n : 0] = '\0';
-}
-
 static const char *namespace_of(const struct lm_runtime *rt)
 {
 	extern char *program_invocation_short_name;
@@ -179,8 +173,7 @@ static size_t load_records(const struct lm_runtime *rt, const struct lm_persist_
 /* Whether the file header is for this program and namespace. */
 static bool ours(const struct lm_runtime *rt, const struct lm_persist_file *f, const char *path)
 {
-	char prog[PATH_MAX];
-	program_path(prog, sizeof prog);
+	const char *prog = rt->program;
 	if (!same(prog, f->program, f->program_len)) {
 		lm_warn("%s: written by %.*s, not %s: ignored", path, (int)f->program_len,
 		        f->program, prog);
@@ -290,8 +283,7 @@ static int encode(struct lm_runtime *rt, int fd, const bool *keep, size_t *n)
 		/* 0: this method's entries are not in the file. */
 		hm[id].fingerprint = keep[id] ? lm_plan_fingerprint(rt->methods[id].plan) : 0;
 	}
-	char prog[PATH_MAX];
-	program_path(prog, sizeof prog);
+	const char *prog = rt->program;
 	struct save_ctx c = {
 	    .w = lm_persist_begin(fd, prog, namespace_of(rt), hm, rt->nmethods),
 	    .keep = keep,

@@ -188,7 +188,6 @@ void lm_stats_setup(struct lm_runtime *rt)
 		if (sigaction(dump_signal, &sa, NULL) != 0)
 			lm_warn("cannot catch signal %d for statistics", dump_signal);
 	}
-	lm_snapshot_setup();
 	pthread_atfork(NULL, NULL, child_after_fork);
 }
 

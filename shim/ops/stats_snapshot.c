@@ -1,6 +1,5 @@
 #include "stats_snapshot.h"
 
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,23 +10,6 @@
 #include "shim/call/runtime.h"
 #include "shim/base/clock.h"
 #include "shim/host/host.h"
-
-/* The program's path, read once at start-up (a dump may come from a
- * signal handler); on the heap, whose pages start-up touches anyway, not
- * in a page of its own. NULL when it could not be read. */
-static char *program;
-
-void lm_snapshot_setup(void)
-{
-	if (program)
-		return;
-	char path[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
-	if (n <= 0)
-		return;
-	path[n] = '\0';
-	program = strdup(path);
-}
 
 static const char *hook_name(enum lm_hook_state s)
 {
@@ -122,7 +104,7 @@ void lm_snapshot_collect(const struct lm_runtime *rt, struct lm_snapshot *s,
 	int64_t up = lm_now_ns() - rt->start_ns;
 	*s = (struct lm_snapshot){
 	    .version = LDMEMO_VERSION,
-	    .program = program ? program : "",
+	    .program = rt->program,
 	    .backend = backend_name(rt),
 	    .pid = (uint64_t)getpid(),
 	    .uptime_ms = up > 0 ? (uint64_t)up / 1000000 : 0,

@@ -75,9 +75,6 @@ struct lm_snapshot {
 
 struct lm_runtime;
 
-/* Remember the program's path; at start-up, before any dump. */
-void lm_snapshot_setup(void);
-
 /* Fill S from RT. METHODS and WRITERS must each hold rt->nmethods
  * records. Async-signal-safe: reads counters and store statistics only. */
 void lm_snapshot_collect(const struct lm_runtime *rt, struct lm_snapshot *s,
