@@ -62,6 +62,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "reclaim.h"
@@ -99,6 +100,7 @@ struct lm_store {
 	uint64_t max_entries, max_memory;
 	int64_t (*now)(void);
 	lm_hash_fn hash;
+	uint32_t ghost; /* ghost entries of a shard's policy */
 	int64_t wait_ms;
 	_Atomic uint64_t entries, bytes; /* bytes: live and retired until freed */
 	_Atomic uint64_t retired;        /* bytes removed but not yet freed */
@@ -176,6 +178,26 @@ static void register_atfork(void)
 static inline struct lm_shard *shard_of(const struct lm_store *s, uint64_t hash)
 {
 	return &s->shards[(hash >> 32) & (s->nshards - 1)];
+}
+
+/* A shard is prepared at its first lock, not when the store is made: its
+ * pages are then touched only by a program that calls a method (a page
+ * fault each, tens of microseconds in a VM; 64 shards are three pages).
+ * One not yet prepared is all zeros, which a lock-free reader takes for
+ * an empty table. */
+static void shard_prepare(const struct lm_store *s, struct lm_shard *sh)
+{
+	lm_policy_init(&sh->pol, s->ghost, s->hash);
+	sh->table.hash = s->hash;
+	sh->mcount = s->mcounts + (size_t)(sh - s->shards) * (s->nmethods ? s->nmethods : 1);
+	sh->ready = true;
+}
+
+static inline void shard_lock(const struct lm_store *s, struct lm_shard *sh)
+{
+	lm_lock(&sh->lock);
+	if (__builtin_expect(!sh->ready, 0))
+		shard_prepare(s, sh);
 }
 
 static inline uint64_t charge_of(uint32_t klen, uint64_t vlen)
@@ -494,7 +516,7 @@ static bool evict_elsewhere(struct lm_store *s, struct lm_shard *own, long metho
 	unsigned base = (unsigned)(own - s->shards);
 	for (unsigned k = 1; k < s->nshards; k++) {
 		struct lm_shard *sh = &s->shards[(base + k) & (s->nshards - 1)];
-		lm_lock(&sh->lock);
+		shard_lock(s, sh);
 		bool ok = evict_one(s, sh, s->now(), method);
 		LM_SHARD_CHECK(sh, s->nmethods);
 		lm_unlock(&sh->lock);
@@ -615,7 +637,7 @@ static int store_entry(struct lm_store *s, struct lm_entry *e, uint64_t hash, co
 {
 	struct lm_shard *sh = shard_of(s, hash);
 	enum ins r = INS_FAIL;
-	lm_lock(&sh->lock);
+	shard_lock(s, sh);
 	for (int attempt = 0;; attempt++) {
 		if (attempt > 0 || now == 0)
 			now = s->now();
@@ -632,7 +654,7 @@ static int store_entry(struct lm_store *s, struct lm_entry *e, uint64_t hash, co
 			break;
 		lm_unlock(&sh->lock);
 		bool freed = evict_elsewhere(s, sh, r == INS_FULL_METHOD ? (long)e->method : -1);
-		lm_lock(&sh->lock);
+		shard_lock(s, sh);
 		if (!freed)
 			break;
 	}
@@ -665,6 +687,11 @@ static unsigned pick_nshards(const struct lm_store_cfg *cfg)
 	return n;
 }
 
+static size_t shards_bytes(const struct lm_store *s)
+{
+	return sizeof(*s->shards) * s->nshards;
+}
+
 struct lm_store *lm_store_new(const struct lm_store_cfg *cfg)
 {
 	LM_KEEP_ERRNO();
@@ -684,11 +711,15 @@ struct lm_store *lm_store_new(const struct lm_store_cfg *cfg)
 	size_t nm = cfg->nmethods ? cfg->nmethods : 1;
 	s->m = calloc(nm, sizeof(*s->m));
 	s->mcounts = calloc(nm * s->nshards, sizeof(*s->mcounts));
-	s->shards = aligned_alloc(64, sizeof(*s->shards) * s->nshards);
+	/* zero pages, faulted in as shards are prepared */
+	void *sh =
+	    mmap(NULL, shards_bytes(s), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	s->shards = sh == MAP_FAILED ? NULL : sh;
 	if (!s->m || !s->mcounts || !s->shards) {
 		free(s->m);
 		free(s->mcounts);
-		free(s->shards);
+		if (s->shards)
+			munmap(s->shards, shards_bytes(s));
 		free(s);
 		return NULL;
 	}
@@ -699,15 +730,9 @@ struct lm_store *lm_store_new(const struct lm_store_cfg *cfg)
 	if (cfg->max_memory / 64 < cap)
 		cap = cfg->max_memory / 64;
 	cap /= s->nshards;
-	uint32_t ghost = 8;
-	while (ghost < (1u << 20) && ghost * 2 <= cap)
-		ghost *= 2;
-	memset(s->shards, 0, sizeof(*s->shards) * s->nshards);
-	for (unsigned i = 0; i < s->nshards; i++) {
-		lm_policy_init(&s->shards[i].pol, ghost, s->hash);
-		s->shards[i].table.hash = s->hash;
-		s->shards[i].mcount = s->mcounts + (size_t)i * nm;
-	}
+	s->ghost = 8;
+	while (s->ghost < (1u << 20) && s->ghost * 2 <= cap)
+		s->ghost *= 2;
 	lm_lock(&lm_reg_lock);
 	s->next = lm_reg_head;
 	lm_reg_head = s;
@@ -756,7 +781,7 @@ void lm_store_free(struct lm_store *s)
 		s->rc_arrs = a->rnext;
 		lm_slots_free(a);
 	}
-	free(s->shards);
+	munmap(s->shards, shards_bytes(s));
 	free(s->mcounts);
 	free(s->m);
 	free(s);
@@ -877,7 +902,7 @@ enum lm_lookup lm_store_lookup(struct lm_store *s, struct lm_store_req *r, struc
 	 * under the lock, where the miss also leaves its marker. */
 	bool waited = false;
 	for (;;) {
-		lm_lock(&sh->lock);
+		shard_lock(s, sh);
 		int64_t now = s->now();
 		r->now_ms = now;
 		struct lm_entry *e = NULL;
@@ -924,7 +949,7 @@ enum lm_lookup lm_store_lookup(struct lm_store *s, struct lm_store_req *r, struc
 				/* The owner is taking too long, or is gone (a longjmp
 				 * past its call): run uncoalesced, and take the marker
 				 * off the list so that no later miss waits for it. */
-				lm_lock(&sh->lock);
+				shard_lock(s, sh);
 				uint32_t n = pending_unlink(sh, p);
 				lm_unlock(&sh->lock);
 				pending_release(p, n + 1);
@@ -956,7 +981,7 @@ int lm_store_fill(struct lm_store *s, struct lm_store_req *r, const void *val, s
 	if (e) {
 		stored = store_entry(s, e, r->hash, r->gen, ttl_ms, false, p, r->now_ms);
 	} else if (p) {
-		lm_lock(&sh->lock);
+		shard_lock(s, sh);
 		uint32_t prefs = pending_finish_locked(sh, p);
 		LM_SHARD_CHECK(sh, s->nmethods);
 		lm_unlock(&sh->lock);
@@ -973,7 +998,7 @@ void lm_store_abandon(struct lm_store *s, struct lm_store_req *r)
 	if (!s || !p)
 		return;
 	struct lm_shard *sh = shard_of(s, r->hash);
-	lm_lock(&sh->lock);
+	shard_lock(s, sh);
 	uint32_t prefs = pending_finish_locked(sh, p);
 	LM_SHARD_CHECK(sh, s->nmethods);
 	lm_unlock(&sh->lock);
@@ -1042,7 +1067,7 @@ size_t lm_store_drop_key(struct lm_store *s, uint32_t method, uint64_t hash, con
 		return 0;
 	struct lm_shard *sh = shard_of(s, hash);
 	size_t n = 0;
-	lm_lock(&sh->lock);
+	shard_lock(s, sh);
 	atomic_fetch_add_explicit(&sh->gen, 1, memory_order_acq_rel);
 	long i = lm_table_find(&sh->table, method, hash, key, klen);
 	if (i >= 0) {
@@ -1066,7 +1091,7 @@ static size_t drop_where(struct lm_store *s, long method, lm_key_pred pred, void
 	size_t n = 0;
 	for (unsigned k = 0; k < s->nshards; k++) {
 		struct lm_shard *sh = &s->shards[k];
-		lm_lock(&sh->lock);
+		shard_lock(s, sh);
 		if (bump)
 			atomic_fetch_add_explicit(&sh->gen, 1, memory_order_acq_rel);
 		if (method < 0 || sh->mcount[method]) {
@@ -1152,7 +1177,7 @@ void lm_store_each(struct lm_store *s, lm_entry_cb cb, void *arg)
 		return;
 	for (unsigned k = 0; k < s->nshards; k++) {
 		struct lm_shard *sh = &s->shards[k];
-		lm_lock(&sh->lock);
+		shard_lock(s, sh);
 		int64_t now = s->now();
 		for (int q = 0; q < 2; q++)
 			for (const struct lm_entry *e = q ? sh->pol.main.head : sh->pol.small.head;

@@ -56,8 +56,8 @@ static void expect_no_leak(const struct it_run *r)
 
 /* Regression: start-up kept the runtime record and the parsed config
  * when the store could not be allocated. Its shard array is the one
- * allocation of this size: 64 shards (what the default bounds give) of
- * one struct lm_shard. */
+ * anonymous mapping of this size: 64 shards (what the default bounds
+ * give) of one struct lm_shard. */
 Test(oom, a_store_that_cannot_be_allocated_leaks_nothing, .timeout = 60)
 {
 #ifdef __SANITIZE_ADDRESS__
@@ -66,7 +66,7 @@ Test(oom, a_store_that_cannot_be_allocated_leaks_nothing, .timeout = 60)
 	if (!have_valgrind())
 		cr_skip_test("valgrind is missing");
 	char fail[64];
-	snprintf(fail, sizeof fail, "FAILALLOC_SIZE=%zu", sizeof(struct lm_shard) * 64);
+	snprintf(fail, sizeof fail, "FAILALLOC_MMAP=%zu", sizeof(struct lm_shard) * 64);
 	struct it_run r = run("[global]\nprograms = early\n[cache hard_square]\nsignature = long "
 	                      "hard_square(long x)\n",
 	                      fail);
