@@ -392,9 +392,6 @@ static void start(void)
 		return;
 	}
 	rt->start_ns = lm_now_ns();
-	rt->program = lm_self_exe();
-	if (!rt->program)
-		rt->program = "";
 	rt->strict = strict;
 	rt->inherited = inherited;
 	struct lm_diags diags = {0};
@@ -433,6 +430,11 @@ static void start(void)
 		free_runtime(rt);
 		return;
 	}
+	/* read here, not earlier: a process the config is not for went
+	 * inactive without a readlink */
+	rt->program = lm_self_exe();
+	if (!rt->program)
+		rt->program = "";
 	lm_stats_setup(rt);
 	lm_persist_load(rt);
 	open_host_tier(rt);
