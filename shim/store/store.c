@@ -92,6 +92,9 @@ struct lm_mstate {
 	_Atomic uint64_t entries, bytes, expired, evicted, invalidated;
 };
 
+/* Shards a store may have (lm_store_cfg.nshards is capped there). */
+#define LM_MAX_SHARDS 1024
+
 struct lm_store {
 	struct lm_store *next; /* fork registry */
 	struct lm_shard *shards;
@@ -101,6 +104,9 @@ struct lm_store {
 	int64_t (*now)(void);
 	lm_hash_fn hash;
 	uint32_t ghost; /* ghost entries of a shard's policy */
+	/* A bit per shard prepared (shard_lock), apart from the shards: a
+	 * walk reads it without faulting in the page of a shard never used. */
+	_Atomic uint64_t prepared[LM_MAX_SHARDS / 64];
 	int64_t wait_ms;
 	_Atomic uint64_t entries, bytes; /* bytes: live and retired until freed */
 	_Atomic uint64_t retired;        /* bytes removed but not yet freed */
@@ -185,18 +191,30 @@ static inline struct lm_shard *shard_of(const struct lm_store *s, uint64_t hash)
  * fault each, tens of microseconds in a VM; 64 shards are three pages).
  * One not yet prepared is all zeros, which a lock-free reader takes for
  * an empty table. */
-static void shard_prepare(const struct lm_store *s, struct lm_shard *sh)
+static void shard_prepare(struct lm_store *s, struct lm_shard *sh)
 {
+	size_t i = (size_t)(sh - s->shards);
 	lm_policy_init(&sh->pol, s->ghost, s->hash);
 	sh->table.hash = s->hash;
-	sh->mcount = s->mcounts + (size_t)(sh - s->shards) * (s->nmethods ? s->nmethods : 1);
-	sh->ready = true;
+	sh->mcount = s->mcounts + i * (s->nmethods ? s->nmethods : 1);
+	atomic_fetch_or_explicit(&s->prepared[i / 64], UINT64_C(1) << (i % 64),
+	                         memory_order_release);
 }
 
-static inline void shard_lock(const struct lm_store *s, struct lm_shard *sh)
+/* Whether SH was ever locked: one that was not holds no entry, and a walk
+ * that only reads or removes entries (but for drops, which move its
+ * generation, and fork, which must hold every lock) skips it rather than
+ * fault its page in. One being prepared meanwhile is empty too. */
+static inline bool shard_used(const struct lm_store *s, const struct lm_shard *sh)
+{
+	size_t i = (size_t)(sh - s->shards);
+	return atomic_load_explicit(&s->prepared[i / 64], memory_order_acquire) >> (i % 64) & 1;
+}
+
+static inline void shard_lock(struct lm_store *s, struct lm_shard *sh)
 {
 	lm_lock(&sh->lock);
-	if (__builtin_expect(!sh->ready, 0))
+	if (__builtin_expect(!shard_used(s, sh), 0))
 		shard_prepare(s, sh);
 }
 
@@ -516,6 +534,8 @@ static bool evict_elsewhere(struct lm_store *s, struct lm_shard *own, long metho
 	unsigned base = (unsigned)(own - s->shards);
 	for (unsigned k = 1; k < s->nshards; k++) {
 		struct lm_shard *sh = &s->shards[(base + k) & (s->nshards - 1)];
+		if (!shard_used(s, sh))
+			continue;
 		shard_lock(s, sh);
 		bool ok = evict_one(s, sh, s->now(), method);
 		LM_SHARD_CHECK(sh, s->nmethods);
@@ -675,7 +695,7 @@ static int store_entry(struct lm_store *s, struct lm_entry *e, uint64_t hash, co
 static unsigned pick_nshards(const struct lm_store_cfg *cfg)
 {
 	if (cfg->nshards && !(cfg->nshards & (cfg->nshards - 1)))
-		return cfg->nshards > 1024 ? 1024 : cfg->nshards;
+		return cfg->nshards > LM_MAX_SHARDS ? LM_MAX_SHARDS : cfg->nshards;
 	/* At least ~256 entries per shard so each runs a meaningful S3-FIFO,
 	 * at most 64 shards. */
 	uint64_t cap = cfg->max_entries;
@@ -754,6 +774,8 @@ void lm_store_free(struct lm_store *s)
 	lm_unlock(&lm_reg_lock);
 	for (unsigned i = 0; i < s->nshards; i++) {
 		struct lm_shard *sh = &s->shards[i];
+		if (!shard_used(s, sh))
+			continue;
 		struct lm_slots *a = lm_table_arr(&sh->table);
 		for (size_t j = 0; a && j <= a->mask; j++)
 			if (lm_table_slot(a, j))
@@ -1177,6 +1199,8 @@ void lm_store_each(struct lm_store *s, lm_entry_cb cb, void *arg)
 		return;
 	for (unsigned k = 0; k < s->nshards; k++) {
 		struct lm_shard *sh = &s->shards[k];
+		if (!shard_used(s, sh))
+			continue;
 		shard_lock(s, sh);
 		int64_t now = s->now();
 		for (int q = 0; q < 2; q++)

@@ -240,7 +240,6 @@ struct lm_shard {
 	struct lm_pending *pending;
 	struct lm_pending *spare; /* finished markers for reuse, via next */
 	uint32_t nspare;
-	bool ready;       /* prepared (store.c's shard_lock): false while all zeros */
 	uint32_t *mcount; /* entries per method in this shard */
 	size_t nexpiring; /* entries with an expiry: none, no sweep */
 } __attribute__((aligned(64)));

@@ -39,6 +39,12 @@ Test(store_shards, a_new_store_touches_no_shard_until_used)
 	char buf[64];
 	int n = 0;
 	cr_expect_eq(lm_test_get(s, 0, "k", buf, sizeof buf), LM_LOOKUP_MISS);
+	/* a walk (a persisted cache's save, a dump) skips the shards never
+	 * used */
+	before = faults();
+	lm_store_each(s, count, &n);
+	cr_expect_lt(faults() - before, 4, "a walk took %ld page faults", faults() - before);
+	cr_expect_eq(n, 0);
 	cr_expect_eq(lm_store_drop_method(s, 1), 0);
 	cr_expect_eq(lm_store_drop_all(s), 0);
 	lm_store_each(s, count, &n);
