@@ -26,6 +26,10 @@
 /* (Its parameter is const void *: declared without, gcc would take the
  * fresh block for one the call reads.) */
 extern void __lsan_ignore_object(void *p) __attribute__((weak));
+/* Also LeakSanitizer's: it scans the heap, globals and stacks, not our own
+ * mappings, for references. */
+extern void __lsan_register_root_region(const void *p, size_t size) __attribute__((weak));
+extern void __lsan_unregister_root_region(const void *p, size_t size) __attribute__((weak));
 
 static void *entry_malloc(size_t n)
 {
@@ -144,6 +148,25 @@ void lm_big_free(void *p, size_t n)
 		free(p);
 	else if (p)
 		munmap(p, n);
+}
+
+void *lm_lazy_zalloc(size_t n)
+{
+	void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	if (__lsan_register_root_region)
+		__lsan_register_root_region(p, n);
+	return p;
+}
+
+void lm_lazy_free(void *p, size_t n)
+{
+	if (!p)
+		return;
+	if (__lsan_unregister_root_region)
+		__lsan_unregister_root_region(p, n);
+	munmap(p, n);
 }
 
 void lm_slab_fork_prepare(void)

@@ -23,6 +23,13 @@ void lm_slab_free(void *p, size_t n);
 void *lm_big_zalloc(size_t n);
 void lm_big_free(void *p, size_t n);
 
+/* Zeroed, page-aligned memory whose pages are faulted in only when first
+ * touched (a mapping of its own, not populated), and its release with the
+ * same N. When the process runs LeakSanitizer, the mapping is one of its
+ * roots: the heap blocks it points to are not leaks. */
+void *lm_lazy_zalloc(size_t n);
+void lm_lazy_free(void *p, size_t n);
+
 /* fork: the allocator's lock, taken after every store lock. */
 void lm_slab_fork_prepare(void);
 void lm_slab_fork_parent(void);

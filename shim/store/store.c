@@ -62,7 +62,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
 
 #include "reclaim.h"
@@ -732,14 +731,11 @@ struct lm_store *lm_store_new(const struct lm_store_cfg *cfg)
 	s->m = calloc(nm, sizeof(*s->m));
 	s->mcounts = calloc(nm * s->nshards, sizeof(*s->mcounts));
 	/* zero pages, faulted in as shards are prepared */
-	void *sh =
-	    mmap(NULL, shards_bytes(s), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	s->shards = sh == MAP_FAILED ? NULL : sh;
+	s->shards = lm_lazy_zalloc(shards_bytes(s));
 	if (!s->m || !s->mcounts || !s->shards) {
 		free(s->m);
 		free(s->mcounts);
-		if (s->shards)
-			munmap(s->shards, shards_bytes(s));
+		lm_lazy_free(s->shards, shards_bytes(s));
 		free(s);
 		return NULL;
 	}
@@ -803,7 +799,7 @@ void lm_store_free(struct lm_store *s)
 		s->rc_arrs = a->rnext;
 		lm_slots_free(a);
 	}
-	munmap(s->shards, shards_bytes(s));
+	lm_lazy_free(s->shards, shards_bytes(s));
 	free(s->mcounts);
 	free(s->m);
 	free(s);
